@@ -1,0 +1,81 @@
+"""Read-only API objects, for caches that hand the same object to many readers.
+
+client-go's rule for informer caches is "NEVER modify objects from the store.
+It's a read-only, local cache": a controller that edits a cached Pod in place
+corrupts what every other reader sees. With plain dicts that mistake would be
+silent, so shared objects (watch events, informer caches) are frozen: they are
+still ``dict`` and ``list`` (JSON and YAML dump them, ``obj["spec"]`` reads as
+usual), but any attempt to change one raises a ``TypeError`` that says what to
+do instead. ``thaw`` makes the deep, plain, mutable copy to change and write
+back, like ``obj.DeepCopy()`` in Go.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+_ADVICE = ("objects from an informer cache or a watch are read-only and shared: make a copy with "
+           "engine.api.thaw(obj) (Go: obj.DeepCopy()), change the copy, and write it through the client")
+
+
+def _refuse(*_args: Any, **_kwargs: Any) -> NoReturn:
+    raise TypeError(_ADVICE)
+
+
+class FrozenDict(dict):
+    """A dict that refuses every change."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __copy__(self) -> dict:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        return thaw(self)
+
+    def __reduce__(self):  # pickles (and copy.deepcopy) as a plain dict
+        return (dict, (thaw(self),))
+
+
+class FrozenList(list):
+    """A list that refuses every change."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore[assignment]
+
+    def __copy__(self) -> list:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        return thaw(self)
+
+    def __reduce__(self):
+        return (list, (thaw(self),))
+
+
+def freeze(value: Any) -> Any:
+    """A read-only deep copy of a JSON-shaped value (shares nothing mutable with the input)."""
+    if isinstance(value, FrozenDict | FrozenList):
+        return value
+    if isinstance(value, dict):
+        return FrozenDict({key: freeze(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return FrozenList([freeze(item) for item in value])
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain, mutable deep copy of a JSON-shaped value (frozen or not)."""
+    if isinstance(value, dict):
+        return {key: thaw(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(item) for item in value]
+    return value
+
+
+def is_frozen(value: Any) -> bool:
+    return isinstance(value, FrozenDict | FrozenList)

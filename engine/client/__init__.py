@@ -1,0 +1,1 @@
+"""The client-go patterns: a client, shared informers, listers, a work queue, leader election."""

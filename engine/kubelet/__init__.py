@@ -1,0 +1,1 @@
+"""kubelet: the node agent."""
