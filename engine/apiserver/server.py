@@ -1,0 +1,683 @@
+"""kube-apiserver: the one door to cluster state, and the request pipeline behind it.
+
+Every component, every ``kubectl`` command and every notebook cell reaches
+the cluster through ``APIServer.handle`` (or ``watch``), and every request
+passes the same stages as in the real server, in this order:
+
+1. authentication: the bearer token names a user and groups (401 if bad);
+2. authorization: RBAC allows the verb on the resource, or 403;
+3. decoding and defaulting (``engine.api.defaults``);
+4. mutating admission (LimitRanger, ServiceAccount, DefaultTolerationSeconds);
+5. validation (422 with the field paths);
+6. validating admission (NamespaceLifecycle, ResourceQuota);
+7. storage in etcd with optimistic concurrency (409 on a stale
+   resourceVersion), finalizers and graceful deletion;
+8. watch fan-out through the watch cache.
+
+Every request, allowed or not, is written to the audit log. Only this
+module (through ``storage``) writes to the store: no component may.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from engine import flags
+from engine.api import errors
+from engine.api.defaults import apply_defaults
+from engine.api.frozen import thaw
+from engine.api.kinds import REGISTRY, Kind, KindRegistry
+from engine.api.meta import new_uid, random_suffix, timestamp
+from engine.api.selectors import field_selector_matcher, label_selector_matcher
+from engine.api.validation import validate
+from engine.apiserver import strategy
+from engine.apiserver.admission import AdmissionChain, Attributes, default_chain
+from engine.apiserver.allocators import AllocationError, ClusterIPAllocator, NodePortAllocator
+from engine.apiserver.audit import AuditLog
+from engine.apiserver.authn import Authenticator, UserInfo
+from engine.apiserver.patch import apply_patch
+from engine.apiserver.rbac import Attributes as AuthzAttributes
+from engine.apiserver.rbac import RBACAuthorizer, forbidden_error
+from engine.apiserver.storage import ResourceStorage
+from engine.apiserver.watchcache import CacheWatcher, Cacher
+from engine.sim.loop import Loop
+from engine.store.types import CompactedError, Store, prefix_end
+
+PRIVILEGED_GROUP = "system:masters"
+GENERATE_NAME_ATTEMPTS = 8
+WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+
+
+@dataclass
+class Request:
+    """One API request, as the HTTP front or an in-process client makes it."""
+
+    verb: str                                   # get list watch create update patch delete deletecollection
+    resource: str                               # plural (or any name kubectl accepts)
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+    body: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    token: str | None = None
+    group: str | None = None
+    patch_type: str | None = None
+    shared: bool = False
+    """The caller accepts frozen, shared objects (informers): saves a copy per object."""
+
+
+class APIServer:
+    """The API server of one cluster, over one store and one simulation loop."""
+
+    def __init__(self, store: Store, loop: Loop, *, authenticator: Authenticator,
+                 admission: AdmissionChain | None = None, registry: KindRegistry = REGISTRY,
+                 watch_delay: float = flags.watch_delay, audit_capacity: int = 100_000) -> None:
+        self.store = store
+        self.loop = loop
+        self.registry = registry
+        self.authenticator = authenticator
+        self.admission = admission if admission is not None else default_chain()
+        self.watch_delay = watch_delay
+        self.audit = AuditLog(audit_capacity)
+        self.cachers: dict[Kind, Cacher] = {}
+        self.storages: dict[Kind, ResourceStorage] = {}
+        for kind in registry:
+            self._install(kind)
+        self.authorizer = RBACAuthorizer(_CacheRules(self))
+        self.cluster_ips = ClusterIPAllocator(loop.random)
+        self.node_ports = NodePortAllocator(loop.random)
+        self._rebuild_allocations()
+        self.connect_handlers: dict[tuple[str, str], Callable[[Request, dict], Any]] = {}
+
+    def _install(self, kind: Kind) -> None:
+        cacher = Cacher(kind, self.store, self.loop)
+        self.cachers[kind] = cacher
+        self.storages[kind] = ResourceStorage(kind, self.store, cacher, self.loop)
+
+    def _rebuild_allocations(self) -> None:
+        for service in self.cached_list("services"):
+            spec = service.get("spec", {})
+            for address in spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else []):
+                if address != "None":
+                    self.cluster_ips.used.add(address)
+            for port in spec.get("ports") or []:
+                if port.get("nodePort"):
+                    self.node_ports.used.add(port["nodePort"])
+
+    # -- read access for admission plugins and the authorizer -----------------
+    @property
+    def now(self) -> float:
+        return self.loop.now
+
+    @property
+    def random(self) -> random.Random:
+        return self.loop.random
+
+    def cached(self, kind: str, namespace: str | None, name: str) -> dict | None:
+        """The current object from the watch cache (frozen), or None."""
+        return self.storages[self.registry.lookup(kind)].get(namespace, name)
+
+    def cached_list(self, kind: str, namespace: str | None = None) -> list[dict]:
+        resolved = self.registry.lookup(kind)
+        return self.cachers[resolved].list(resolved.namespace_prefix(namespace))
+
+    def register_connect(self, resource: str, subresource: str, handler: Callable[[Request, dict], Any]) -> None:
+        """Let a component serve a connect-style subresource (``pods/log``) through the API server."""
+        self.connect_handlers[(resource, subresource)] = handler
+
+    # -- the pipeline ---------------------------------------------------------
+    def handle(self, request: Request) -> Any:
+        """Serve one request; returns the response object or raises ``ApiError``."""
+        user: UserInfo | None = None
+        kind: Kind | None = None
+        code = 200
+        try:
+            user = self.authenticator.authenticate(request.token)
+            kind = self._resolve(request)
+            self._authorize(user, kind, request)
+            handler = getattr(self, f"_{request.verb}", None)
+            if handler is None or request.verb == "watch":
+                raise errors.method_not_allowed(request.verb, kind.plural, kind.group)
+            result = handler(kind, request, user)
+            code = 201 if request.verb == "create" else 200
+            return result
+        except errors.ApiError as error:
+            code = error.code
+            raise
+        finally:
+            self._audit(request, user, kind, code)
+
+    def watch(self, request: Request, handler: Callable[[dict], None]) -> CacheWatcher:
+        """Start a watch; ``handler`` receives ``{"type", "object"}`` events on the loop."""
+        user: UserInfo | None = None
+        kind: Kind | None = None
+        code = 200
+        try:
+            user = self.authenticator.authenticate(request.token)
+            kind = self._resolve(request)
+            self._authorize(user, kind, request)
+            params = request.params
+            matcher = self._matcher(kind, params)
+            cacher = self.cachers[kind]
+            prefix = kind.namespace_prefix(request.namespace)
+            if request.name:
+                matcher = _only_named(request.name, matcher)
+            resource_version = params.get("resourceVersion")
+            return cacher.watch(prefix, matcher, handler, resource_version=resource_version,
+                                delay=float(params.get("delay", self.watch_delay)),
+                                bookmarks=bool(params.get("allowWatchBookmarks")))
+        except errors.ApiError as error:
+            code = error.code
+            raise
+        finally:
+            self._audit(request, user, kind, code)
+
+    def _resolve(self, request: Request) -> Kind:
+        if request.group is not None:
+            kind = self.registry.by_resource(request.group, request.resource)
+        else:
+            kind = self.registry.find(request.resource)
+        if kind is None:
+            raise errors.NotFound("the server could not find the requested resource")
+        return kind
+
+    def _authorize(self, user: UserInfo, kind: Kind, request: Request) -> None:
+        if PRIVILEGED_GROUP in user.groups:
+            return
+        name = request.name or ""
+        if request.verb == "create" and not request.subresource:
+            name = ""
+        attrs = AuthzAttributes(user=user, verb=request.verb, namespace=request.namespace or "",
+                                api_group=kind.group, resource=kind.plural,
+                                subresource=request.subresource or "", name=name, path="",
+                                resource_request=True)
+        decision = self.authorizer.authorize(attrs)
+        if not decision.allowed:
+            raise forbidden_error(attrs)
+
+    def _audit(self, request: Request, user: UserInfo | None, kind: Kind | None, code: int) -> None:
+        self.audit.record(time=self.loop.now, user=user.name if user else "",
+                          groups=tuple(user.groups) if user else (), verb=request.verb,
+                          resource=kind.plural if kind else request.resource,
+                          api_group=kind.group if kind else (request.group or ""),
+                          namespace=request.namespace, name=request.name, subresource=request.subresource,
+                          code=code, revision=self.store.revision)
+
+    def _matcher(self, kind: Kind, params: dict[str, Any]) -> Callable[[dict], bool] | None:
+        labels = params.get("labelSelector") or ""
+        fields = params.get("fieldSelector") or ""
+        try:
+            label_match = label_selector_matcher(labels) if labels else None
+            field_match = field_selector_matcher(fields, kind.kind) if fields else None
+        except ValueError as error:
+            raise errors.bad_request(str(error)) from None
+        if label_match and field_match:
+            return lambda obj: label_match(obj) and field_match(obj)
+        return label_match or field_match
+
+    # -- verbs ----------------------------------------------------------------
+    def _out(self, obj: dict, request: Request) -> dict:
+        return obj if request.shared else thaw(obj)
+
+    def _get(self, kind: Kind, request: Request, user: UserInfo) -> dict:
+        storage = self.storages[kind]
+        current = storage.require(request.namespace, request.name or "")
+        if request.subresource == "scale":
+            return self._scale_of(kind, current)
+        if request.subresource in (None, "", "status"):
+            return self._out(current, request)
+        return self._connect(kind, request, current)
+
+    def _connect(self, kind: Kind, request: Request, current: dict) -> Any:
+        handler = self.connect_handlers.get((kind.plural, request.subresource or ""))
+        if handler is None:
+            raise errors.NotFound(f"the server could not find the requested resource ( {kind.plural} "
+                                  f"{request.subresource})")
+        return handler(request, current)
+
+    def _list(self, kind: Kind, request: Request, user: UserInfo) -> dict:
+        params = request.params
+        matcher = self._matcher(kind, params)
+        prefix = kind.namespace_prefix(request.namespace)
+        limit = int(params.get("limit") or 0)
+        token = params.get("continue")
+        cacher = self.cachers[kind]
+        metadata: dict[str, Any] = {}
+        if not limit and not token:
+            cacher.resync_revision()
+            items = cacher.list(prefix, matcher)
+            revision = cacher.revision
+        else:
+            items, revision, next_token, remaining = self._list_page(kind, prefix, matcher, limit, token)
+            if next_token:
+                metadata["continue"] = next_token
+                if matcher is None:
+                    metadata["remainingItemCount"] = remaining
+        metadata["resourceVersion"] = str(revision)
+        out = items if request.shared else [thaw(item) for item in items]
+        return {"kind": kind.list_kind, "apiVersion": kind.api_version, "metadata": metadata, "items": out}
+
+    def _list_page(self, kind: Kind, prefix: str, matcher: Callable[[dict], bool] | None, limit: int,
+                   token: str | None) -> tuple[list[dict], int, str | None, int]:
+        """One page of a paginated list, read from etcd at the first page's revision."""
+        from engine.apiserver.watchcache import decode
+        start, revision = prefix, 0
+        if token:
+            try:
+                state = json.loads(base64.b64decode(token))
+                start, revision = state["start"], int(state["rv"])
+            except (ValueError, KeyError, TypeError):
+                raise errors.bad_request("continue key is not valid: illegal base64 data") from None
+            if not start.startswith(prefix):
+                raise errors.bad_request("continue key is not valid: key is not under the requested prefix")
+        end = prefix_end(prefix)
+        items: list[dict] = []
+        while True:
+            try:
+                page = self.store.range(start, end, revision=revision, limit=limit + 1 if limit else 0)
+            except CompactedError:
+                raise errors.gone("The provided continue parameter is too old to display a consistent list "
+                                  "result. You can start a new list without the continue parameter.") from None
+            revision = revision or page.revision
+            last_key = None
+            for kv in page.kvs:
+                if limit and len(items) == limit:
+                    break
+                last_key = kv.key
+                obj = decode(kv)
+                if matcher is None or matcher(obj):
+                    items.append(obj)
+            if limit and len(items) == limit:
+                more = last_key is not None and self.store.range(last_key + "\0", end, revision=revision,
+                                                                 count_only=True).count > 0
+                if not more:
+                    return items, revision, None, 0
+                remaining = self.store.range(last_key + "\0", end, revision=revision, count_only=True).count
+                next_token = base64.b64encode(json.dumps({"v": "meta.k8s.io/v1", "rv": revision,
+                                                          "start": last_key + "\0"}).encode()).decode()
+                return items, revision, next_token, remaining
+            if not page.more or last_key is None:
+                return items, revision, None, 0
+            start = last_key + "\0"
+
+    # create ------------------------------------------------------------------
+    def _create(self, kind: Kind, request: Request, user: UserInfo) -> dict:
+        if request.subresource == "binding" and kind.kind == "Pod":
+            return self._bind(request)
+        if request.subresource:
+            raise errors.method_not_allowed("create", f"{kind.plural}/{request.subresource}", kind.group)
+        obj = self._decode(kind, request)
+        metadata = obj["metadata"]
+        apply_defaults(obj)
+        attempts = GENERATE_NAME_ATTEMPTS if not metadata.get("name") and metadata.get("generateName") else 1
+        for attempt in range(attempts):
+            candidate = thaw(obj) if attempts > 1 else obj
+            candidate_meta = candidate["metadata"]
+            if not candidate_meta.get("name") and candidate_meta.get("generateName"):
+                candidate_meta["name"] = candidate_meta["generateName"] + random_suffix(self.loop.random)
+            name = candidate_meta.get("name", "")
+            attrs = Attributes("CREATE", kind, request.namespace, name, None, candidate, None, user,
+                               dry_run=bool(request.params.get("dryRun")))
+            self.admission.admit(attrs, self)
+            candidate_meta["uid"] = new_uid(self.loop.random)
+            candidate_meta["creationTimestamp"] = timestamp(self.loop.now)
+            for system_field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
+                candidate_meta.pop(system_field, None)
+            strategy.prepare_for_create(kind, candidate)
+            self._check(kind, candidate, None)
+            self.admission.validate(attrs, self)
+            if attrs.dry_run:
+                return candidate
+            released = self._allocate(kind, candidate)
+            try:
+                return self.storages[kind].create(candidate)
+            except errors.AlreadyExists:
+                released()
+                if attempt + 1 == attempts:
+                    raise
+            except BaseException:
+                released()
+                raise
+        raise AssertionError("unreachable")
+
+    def _decode(self, kind: Kind, request: Request) -> dict:
+        body = request.body
+        if not isinstance(body, dict):
+            raise errors.bad_request("the body of the request was in an unknown format - accepted media types "
+                                     "include: application/json, application/yaml")
+        obj = thaw(body)
+        obj.setdefault("apiVersion", kind.api_version)
+        obj.setdefault("kind", kind.kind)
+        if obj["kind"] != kind.kind or obj["apiVersion"] != kind.api_version:
+            raise errors.bad_request(f"the API version in the data ({obj['apiVersion']}) does not match the "
+                                     f"expected API version ({kind.api_version}) or kind {obj['kind']} is not "
+                                     f"{kind.kind}")
+        metadata = obj.setdefault("metadata", {})
+        if not isinstance(metadata, dict):
+            raise errors.bad_request("metadata must be an object")
+        if kind.namespaced:
+            namespace = request.namespace or metadata.get("namespace") or "default"
+            if metadata.get("namespace") and metadata["namespace"] != namespace:
+                raise errors.bad_request("the namespace of the provided object does not match the namespace "
+                                         "sent on the request")
+            metadata["namespace"] = namespace
+            request.namespace = namespace
+        else:
+            metadata.pop("namespace", None)
+        if request.name and metadata.get("name") and metadata["name"] != request.name:
+            raise errors.bad_request("the name of the object (%s) does not match the name on the URL (%s)"
+                                     % (metadata["name"], request.name))
+        return obj
+
+    def _check(self, kind: Kind, obj: dict, old: dict | None) -> None:
+        causes = validate(obj, old)
+        if causes:
+            raise errors.invalid(kind.kind, obj["metadata"].get("name", ""), causes, kind.group)
+
+    def _allocate(self, kind: Kind, obj: dict) -> Callable[[], None]:
+        """Give a new Service its ClusterIP and node ports; returns how to give them back."""
+        if kind.kind != "Service":
+            return lambda: None
+        spec = obj.setdefault("spec", {})
+        taken_ip: list[str] = []
+        taken_ports: list[int] = []
+
+        def release() -> None:
+            for address in taken_ip:
+                self.cluster_ips.release(address)
+            for port in taken_ports:
+                self.node_ports.release(port)
+        try:
+            if spec.get("type") != "ExternalName" and spec.get("clusterIP") != "None":
+                address = self.cluster_ips.allocate(spec.get("clusterIP") or None)
+                taken_ip.append(address)
+                spec["clusterIP"] = address
+                spec["clusterIPs"] = [address]
+                spec.setdefault("ipFamilies", ["IPv4"])
+            elif spec.get("clusterIP") == "None":
+                spec["clusterIPs"] = ["None"]
+            if spec.get("type") in ("NodePort", "LoadBalancer"):
+                for index, port in enumerate(spec.get("ports") or []):
+                    try:
+                        port["nodePort"] = self.node_ports.allocate(port.get("nodePort"))
+                    except AllocationError as error:
+                        raise errors.invalid("Service", obj["metadata"]["name"], [{
+                            "reason": "FieldValueInvalid", "field": f"spec.ports[{index}].nodePort",
+                            "message": f"Invalid value: {port.get('nodePort')}: {error}"}]) from None
+                    taken_ports.append(port["nodePort"])
+        except AllocationError as error:
+            release()
+            raise errors.invalid("Service", obj["metadata"]["name"], [{
+                "reason": "FieldValueInvalid", "field": "spec.clusterIPs",
+                "message": f"Invalid value: []string{{\"{spec.get('clusterIP')}\"}}: {error}"}]) from None
+        except BaseException:
+            release()
+            raise
+        return release
+
+    def _bind(self, request: Request) -> dict:
+        """POST pods/<name>/binding: the scheduler's decision, written as spec.nodeName."""
+        body = request.body or {}
+        target = (body.get("target") or {}).get("name")
+        name = request.name or body.get("metadata", {}).get("name")
+        if not target:
+            raise errors.invalid("Binding", name or "", [{"reason": "FieldValueRequired", "field": "target.name",
+                                                          "message": "Required value"}])
+        storage = self.storages[self.registry.lookup("pods")]
+        current = storage.require(request.namespace, name)
+        if current["spec"].get("nodeName"):
+            raise errors.conflict("pods/binding", name,
+                                  f'pod {name} is already assigned to node "{current["spec"]["nodeName"]}"')
+        if current["metadata"].get("deletionTimestamp"):
+            raise errors.conflict("pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host")
+        pod = thaw(current)
+        pod["spec"]["nodeName"] = target
+        conditions = [c for c in pod.setdefault("status", {}).get("conditions", []) if c["type"] != "PodScheduled"]
+        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                           "lastTransitionTime": timestamp(self.loop.now)})
+        pod["status"]["conditions"] = conditions
+        storage.update(pod, int(current["metadata"]["resourceVersion"]))
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+    # update ------------------------------------------------------------------
+    def _update(self, kind: Kind, request: Request, user: UserInfo) -> dict:
+        obj = self._decode(kind, request)
+        return self._write_update(kind, request, user, obj)
+
+    def _write_update(self, kind: Kind, request: Request, user: UserInfo, obj: dict) -> dict:
+        storage = self.storages[kind]
+        name = request.name or obj["metadata"].get("name", "")
+        obj["metadata"]["name"] = name
+        current = storage.require(request.namespace, name)
+        current_revision = int(current["metadata"]["resourceVersion"])
+        wanted = obj["metadata"].get("resourceVersion")
+        if wanted not in (None, "") and str(wanted) != str(current_revision):
+            raise errors.conflict(kind.plural, name, errors.STALE_OBJECT, kind.group)
+        subresource = request.subresource or None
+        if subresource == "scale":
+            return self._update_scale(kind, request, user, current, obj)
+        if subresource == "status":
+            new = strategy.prepare_for_status_update(kind, obj, current)
+        elif subresource == "finalize" and kind.kind == "Namespace":
+            new = thaw(current)
+            new["spec"]["finalizers"] = list((obj.get("spec") or {}).get("finalizers") or [])
+        elif subresource:
+            raise errors.method_not_allowed("update", f"{kind.plural}/{subresource}", kind.group)
+        else:
+            new = obj
+            metadata, old_meta = new["metadata"], current["metadata"]
+            for system_field in ("creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"):
+                if system_field in old_meta:
+                    metadata[system_field] = old_meta[system_field]
+                else:
+                    metadata.pop(system_field, None)
+            metadata.setdefault("uid", old_meta.get("uid"))
+            apply_defaults(new)
+            strategy.prepare_for_update(kind, new, current)
+        attrs = Attributes("UPDATE", kind, request.namespace, name, subresource, new, current, user,
+                           dry_run=bool(request.params.get("dryRun")))
+        self.admission.admit(attrs, self)
+        self._check(kind, new, current)
+        self._check_finalizers(kind, new, current)
+        self.admission.validate(attrs, self)
+        new["metadata"]["resourceVersion"] = str(current_revision)
+        if attrs.dry_run:
+            return new
+        if self._being_finalized(new, current):
+            self._release(kind, new)
+            return storage.remove(new, current_revision)
+        if new == thaw(current):
+            return self._out(current, request)
+        return storage.update(new, current_revision)
+
+    def _check_finalizers(self, kind: Kind, new: dict, old: dict) -> None:
+        if not old["metadata"].get("deletionTimestamp"):
+            return
+        before = set(old["metadata"].get("finalizers") or [])
+        added = [f for f in new["metadata"].get("finalizers") or [] if f not in before]
+        if added:
+            quoted = ", ".join(f'"{f}"' for f in added)
+            raise errors.invalid(kind.kind, new["metadata"]["name"], [{
+                "reason": "FieldValueForbidden", "field": "metadata.finalizers",
+                "message": f"Forbidden: no new finalizers can be added if the object is being deleted, "
+                           f"found new finalizers []string{{{quoted}}}"}], kind.group)
+
+    @staticmethod
+    def _being_finalized(new: dict, old: dict) -> bool:
+        """An update that removes the last finalizer of an object already deleted gracefully ends it."""
+        old_meta = old["metadata"]
+        return (bool(old_meta.get("deletionTimestamp")) and not new["metadata"].get("finalizers")
+                and old_meta.get("deletionGracePeriodSeconds") == 0)
+
+    def _scale_of(self, kind: Kind, obj: dict) -> dict:
+        if "scale" not in kind.subresources:
+            raise errors.NotFound("the server could not find the requested resource")
+        metadata = obj["metadata"]
+        selector = (obj.get("spec") or {}).get("selector") or {}
+        from engine.api.selectors import selector_to_string
+        status = {"replicas": (obj.get("status") or {}).get("replicas", 0)}
+        if selector:
+            status["selector"] = selector_to_string(selector)
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": {key: metadata[key] for key in ("name", "namespace", "uid", "resourceVersion",
+                                                             "creationTimestamp") if key in metadata},
+                "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)}, "status": status}
+
+    def _update_scale(self, kind: Kind, request: Request, user: UserInfo, current: dict, scale: dict) -> dict:
+        replicas = (scale.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise errors.invalid("Scale", current["metadata"]["name"], [{
+                "reason": "FieldValueInvalid", "field": "spec.replicas",
+                "message": f"Invalid value: {replicas}: must be greater than or equal to 0"}], "autoscaling")
+        new = thaw(current)
+        new["spec"]["replicas"] = replicas
+        main = Request("update", kind.plural, request.namespace, current["metadata"]["name"], None, new,
+                       token=request.token, params=request.params)
+        updated = self._write_update(kind, main, user, new)
+        return self._scale_of(kind, updated)
+
+    # patch -------------------------------------------------------------------
+    def _patch(self, kind: Kind, request: Request, user: UserInfo) -> dict:
+        storage = self.storages[kind]
+        current = storage.require(request.namespace, request.name or "")
+        base = self._scale_of(kind, current) if request.subresource == "scale" else thaw(current)
+        patched = apply_patch(base, request.body, request.patch_type or "application/merge-patch+json", kind.kind)
+        if not isinstance(patched, dict):
+            raise errors.bad_request("the patch must produce an object")
+        if not _patch_sets_version(request.body):
+            patched.setdefault("metadata", {}).pop("resourceVersion", None)
+        if request.subresource != "scale":
+            patched["kind"], patched["apiVersion"] = kind.kind, kind.api_version
+        return self._write_update(kind, request, user, patched)
+
+    # delete ------------------------------------------------------------------
+    def _delete(self, kind: Kind, request: Request, user: UserInfo) -> dict:
+        storage = self.storages[kind]
+        current = storage.require(request.namespace, request.name or "")
+        options = dict(request.body or {})
+        options.update({key: value for key, value in request.params.items()
+                        if key in ("propagationPolicy", "gracePeriodSeconds", "dryRun")})
+        preconditions = options.get("preconditions") or {}
+        metadata = current["metadata"]
+        if preconditions.get("uid") and preconditions["uid"] != metadata.get("uid"):
+            raise errors.conflict(kind.plural, metadata["name"],
+                                  f"Precondition failed: UID in precondition: {preconditions['uid']}, "
+                                  f"UID in object meta: {metadata.get('uid')}", kind.group)
+        if preconditions.get("resourceVersion") and preconditions["resourceVersion"] != metadata["resourceVersion"]:
+            raise errors.conflict(kind.plural, metadata["name"],
+                                  f"Precondition failed: ResourceVersion in precondition: "
+                                  f"{preconditions['resourceVersion']}, ResourceVersion in object meta: "
+                                  f"{metadata['resourceVersion']}", kind.group)
+        attrs = Attributes("DELETE", kind, request.namespace, metadata["name"], None, None, current, user,
+                           dry_run=bool(options.get("dryRun")))
+        self.admission.admit(attrs, self)
+        self.admission.validate(attrs, self)
+        if attrs.dry_run:
+            return thaw(current)
+        obj = thaw(current)
+        revision = int(metadata["resourceVersion"])
+        finalizers = list(obj["metadata"].get("finalizers") or [])
+        policy = options.get("propagationPolicy")
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        elif policy == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        grace = self._grace_period(kind, obj, options.get("gracePeriodSeconds"))
+        if kind.kind == "Namespace" and (obj.get("spec") or {}).get("finalizers"):
+            obj.setdefault("status", {})["phase"] = "Terminating"
+            grace = 0
+            if metadata.get("deletionTimestamp"):
+                return thaw(current)
+        elif not finalizers and not grace:
+            self._release(kind, obj)
+            return storage.remove(obj, revision)
+        old_grace = metadata.get("deletionGracePeriodSeconds")
+        if metadata.get("deletionTimestamp") and old_grace is not None and grace >= old_grace \
+                and finalizers == list(metadata.get("finalizers") or []):
+            return thaw(current)
+        obj["metadata"]["finalizers"] = finalizers
+        obj["metadata"]["deletionTimestamp"] = timestamp(self.loop.now + grace)
+        obj["metadata"]["deletionGracePeriodSeconds"] = grace
+        if "generation" in obj["metadata"]:
+            obj["metadata"]["generation"] += 1
+        if not finalizers and not grace:
+            self._release(kind, obj)
+            return storage.remove(obj, revision)
+        return storage.update(obj, revision)
+
+    @staticmethod
+    def _grace_period(kind: Kind, obj: dict, requested: Any) -> int:
+        """Graceful deletion applies to pods that are scheduled and not finished (pod strategy)."""
+        if kind.kind != "Pod":
+            return 0
+        spec, phase = obj.get("spec") or {}, (obj.get("status") or {}).get("phase")
+        if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+            return 0
+        grace = spec.get("terminationGracePeriodSeconds", 30) if requested in (None, "") else int(requested)
+        return max(0, int(grace))
+
+    def _release(self, kind: Kind, obj: dict) -> None:
+        if kind.kind != "Service":
+            return
+        spec = obj.get("spec") or {}
+        for address in spec.get("clusterIPs") or []:
+            if address != "None":
+                self.cluster_ips.release(address)
+        for port in spec.get("ports") or []:
+            if port.get("nodePort"):
+                self.node_ports.release(port["nodePort"])
+
+    def _deletecollection(self, kind: Kind, request: Request, user: UserInfo) -> dict:
+        listing = self._list(kind, Request("list", kind.plural, request.namespace, params=request.params,
+                                           shared=True), user)
+        deleted = []
+        for item in listing["items"]:
+            one = Request("delete", kind.plural, item["metadata"].get("namespace"), item["metadata"]["name"],
+                          body=request.body, params=request.params, token=request.token)
+            try:
+                deleted.append(self._delete(kind, one, user))
+            except errors.NotFound:
+                continue
+        return {"kind": kind.list_kind, "apiVersion": kind.api_version,
+                "metadata": {"resourceVersion": str(self.store.revision)}, "items": deleted}
+
+    # -- maintenance ----------------------------------------------------------
+    def compact(self, revision: int) -> None:
+        """Compact etcd history at ``revision`` (the real API server does this every 5 minutes)."""
+        self.store.compact(revision)
+        for cacher in self.cachers.values():
+            cacher.compacted(revision)
+
+
+def _only_named(name: str, matcher: Callable[[dict], bool] | None) -> Callable[[dict], bool]:
+    """A watch on one object: its name, and whatever selectors the request had."""
+    if matcher is None:
+        return lambda obj: obj["metadata"].get("name") == name
+    return lambda obj: obj["metadata"].get("name") == name and matcher(obj)
+
+
+def _patch_sets_version(patch: Any) -> bool:
+    return isinstance(patch, dict) and "resourceVersion" in (patch.get("metadata") or {})
+
+
+class _CacheRules:
+    """RBAC objects for the authorizer, read from the API server's own watch caches."""
+
+    def __init__(self, server: APIServer) -> None:
+        self.server = server
+
+    def list_cluster_role_bindings(self) -> list[dict]:
+        return self.server.cached_list("clusterrolebindings")
+
+    def list_role_bindings(self, namespace: str) -> list[dict]:
+        return self.server.cached_list("rolebindings", namespace) if namespace else []
+
+    def get_cluster_role(self, name: str) -> dict | None:
+        return self.server.cached("clusterroles", None, name)
+
+    def get_role(self, namespace: str, name: str) -> dict | None:
+        return self.server.cached("roles", namespace, name)

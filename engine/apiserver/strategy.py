@@ -1,0 +1,65 @@
+"""Per-kind create and update rules (the ``RESTCreateStrategy`` / ``RESTUpdateStrategy`` of each registry).
+
+What the real API server does to an object besides storing it:
+
+- on create: ``status`` is reset for kinds whose status has its own
+  subresource (a client cannot create a Deployment that claims ready
+  replicas); a Pod starts ``Pending`` with its QoS class; a Namespace starts
+  ``Active``; ``metadata.generation`` starts at 1;
+- on update of the main resource: ``status`` is kept as stored (only the
+  status subresource changes it), and ``generation`` goes up by one only
+  when the spec changed: that is how controllers tell a new desired state
+  (``observedGeneration`` lags behind) from a status write;
+- on update of the status subresource: everything but ``status`` is kept.
+"""
+
+from __future__ import annotations
+
+from engine.api.frozen import thaw
+from engine.api.kinds import Kind
+from engine.api.qos import qos_class
+
+# Kinds whose status a client may set on create (the kubelet registers a Node with its status).
+_STATUS_ON_CREATE = {"Node", "Event", "Lease"}
+
+
+def _spec_of(kind: Kind, obj: dict) -> object:
+    """The part of an object whose change bumps generation."""
+    if kind.has_spec:
+        return obj.get("spec")
+    return {key: value for key, value in obj.items() if key not in ("metadata", "status", "kind", "apiVersion")}
+
+
+def prepare_for_create(kind: Kind, obj: dict) -> None:
+    if "status" in kind.subresources and kind.kind not in _STATUS_ON_CREATE:
+        obj.pop("status", None)
+    if kind.has_spec:
+        obj["metadata"]["generation"] = 1
+    if kind.kind == "Pod":
+        obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj)}
+    elif kind.kind == "Namespace":
+        obj["status"] = {"phase": "Active"}
+    elif kind.kind in ("PersistentVolume", "PersistentVolumeClaim"):
+        obj["status"] = {"phase": "Pending"}
+
+
+def prepare_for_update(kind: Kind, new: dict, old: dict) -> None:
+    """Main-resource update: keep the stored status, bump generation when the spec changed."""
+    if "status" in kind.subresources and kind.kind not in ("Node",):
+        if "status" in old:
+            new["status"] = thaw(old["status"])
+        else:
+            new.pop("status", None)
+    generation = old["metadata"].get("generation")
+    if generation is not None:
+        changed = _spec_of(kind, new) != _spec_of(kind, old)
+        new["metadata"]["generation"] = generation + 1 if changed else generation
+
+
+def prepare_for_status_update(kind: Kind, new: dict, old: dict) -> dict:
+    """Status update: the stored object with only its status replaced."""
+    merged = thaw(old)
+    merged["status"] = thaw(new.get("status", {}))
+    merged["metadata"]["resourceVersion"] = new["metadata"].get("resourceVersion",
+                                                                old["metadata"].get("resourceVersion"))
+    return merged

@@ -1,0 +1,276 @@
+"""The watch cache (k8s.io/apiserver/pkg/storage/cacher): one per kind, fanning out to watchers.
+
+A real API server does not open an etcd watch per client. For each resource
+it keeps one etcd watch, decodes each change once, keeps the current objects
+and a window of recent events in memory, and fans every event out to all of
+its watchers, filtered by namespace, label and field selectors. This module is
+that cache.
+
+Promises:
+- ``objects`` is exactly the store's state at ``revision`` (the in-memory store
+  calls back inside the write, so the cache is never behind it).
+- Each watcher receives events in revision order, each exactly once, after
+  the watcher's ``delay`` of virtual time (informers see the world a little
+  late, which is how stale caches and races can be shown).
+- A watch from a resourceVersion whose events have left the window gets a
+  single ``ERROR`` event carrying a 410 ``Expired`` Status, as from the real
+  server ("too old resource version"), and ends.
+- An object that stops matching a watcher's selector is delivered to it as
+  ``DELETED``; one that starts matching, as ``ADDED``.
+- Objects handed out are frozen and shared: no per-watcher copies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable
+
+from sortedcontainers import SortedDict
+
+from engine.api.errors import too_old_resource_version
+from engine.api.frozen import freeze, thaw
+from engine.api.kinds import Kind
+from engine.sim.loop import Loop, Timer
+from engine.store.types import Event, KeyValue, Store, prefix_end
+
+Matcher = Callable[[dict], bool]
+Handler = Callable[[dict], None]
+
+DEFAULT_CAPACITY = 10_000
+BOOKMARK_FREQUENCY = 60.0
+"""Seconds between bookmarks to a watcher that allows them (the cacher's bookmarkFrequency)."""
+
+
+def decode(kv: KeyValue, revision: int | None = None) -> dict:
+    """The stored JSON of ``kv`` as a frozen object whose resourceVersion is its revision."""
+    obj = json.loads(kv.value)
+    obj.setdefault("metadata", {})["resourceVersion"] = str(revision if revision is not None else kv.mod_revision)
+    return freeze(obj)
+
+
+@dataclass(slots=True)
+class CacheEvent:
+    """One change as the cache keeps it: the new object and the one it replaced."""
+
+    type: str                    # ADDED, MODIFIED, DELETED
+    key: str
+    object: dict
+    prev: dict | None
+    revision: int
+
+
+class CacheWatcher:
+    """One client's watch: a filter, a queue of due events, a handler run on the loop."""
+
+    def __init__(self, cacher: "Cacher", prefix: str, matcher: Matcher | None, handler: Handler,
+                 *, delay: float, bookmarks: bool) -> None:
+        self.cacher = cacher
+        self.prefix = prefix
+        self.matcher = matcher
+        self.handler = handler
+        self.delay = delay
+        self.bookmarks = bookmarks
+        self.stopped = False
+        self._pending: deque[tuple[float, dict]] = deque()
+        self._timer: Timer | None = None
+        self._next_bookmark = cacher.loop.now + BOOKMARK_FREQUENCY
+
+    def stop(self) -> None:
+        """End the watch; nothing is delivered after this returns."""
+        if self.stopped:
+            return
+        self.stopped = True
+        self._pending.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+        self.cacher._remove(self)
+
+    def _matches(self, obj: dict | None) -> bool:
+        return obj is not None and (self.matcher is None or self.matcher(obj))
+
+    def offer(self, event: CacheEvent) -> None:
+        """Queue ``event`` as this watcher sees it through its selectors."""
+        if not event.key.startswith(self.prefix):
+            return
+        if self.matcher is None:
+            self._queue(event.type, event.object)
+            return
+        now_matches = event.type != "DELETED" and self._matches(event.object)
+        was_matching = event.type != "ADDED" and self._matches(event.prev)
+        if event.type == "DELETED":
+            if was_matching:
+                self._queue("DELETED", event.object)
+        elif now_matches and was_matching:
+            self._queue("MODIFIED", event.object)
+        elif now_matches:
+            self._queue("ADDED", event.object)
+        elif was_matching:
+            gone = thaw(event.prev)
+            gone["metadata"]["resourceVersion"] = str(event.revision)
+            self._queue("DELETED", freeze(gone))
+
+    def _queue(self, type_: str, obj: dict) -> None:
+        if self.stopped:
+            return
+        loop = self.cacher.loop
+        self._pending.append((loop.now + self.delay, {"type": type_, "object": obj}))
+        if self._timer is None:
+            self._timer = loop.call_later(self.delay, self._flush, label=f"watch {self.cacher.kind.plural}")
+
+    def _flush(self) -> None:
+        self._timer = None
+        loop = self.cacher.loop
+        pending = self._pending
+        while pending and pending[0][0] <= loop.now and not self.stopped:
+            _, event = pending.popleft()
+            self.handler(event)
+        if pending and not self.stopped:
+            self._timer = loop.call_at(pending[0][0], self._flush, label=f"watch {self.cacher.kind.plural}")
+
+    def error(self, status: dict) -> None:
+        """Deliver a final ERROR event (e.g. 410 Expired) and end the watch."""
+        self._queue("ERROR", freeze(status))
+        self.cacher._remove(self)
+
+    def maybe_bookmark(self, revision: int) -> None:
+        if self.bookmarks and not self.stopped and self.cacher.loop.now >= self._next_bookmark:
+            self._next_bookmark = self.cacher.loop.now + BOOKMARK_FREQUENCY
+            kind = self.cacher.kind
+            self._queue("BOOKMARK", freeze({"kind": kind.kind, "apiVersion": kind.api_version,
+                                            "metadata": {"resourceVersion": str(revision)}}))
+
+
+class Cacher:
+    """The watch cache of one kind: current objects, a window of events, and the watchers."""
+
+    def __init__(self, kind: Kind, store: Store, loop: Loop, *, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.kind = kind
+        self.store = store
+        self.loop = loop
+        self.objects: SortedDict = SortedDict()
+        self.events: deque[CacheEvent] = deque()
+        self.capacity = capacity
+        self.watchers: list[CacheWatcher] = []
+        self._bookmark_timer: Timer | None = None
+        prefix = kind.prefix
+        snapshot = store.range(prefix, prefix_end(prefix))
+        for kv in snapshot.kvs:
+            self.objects[kv.key] = decode(kv)
+        self.revision = snapshot.revision
+        self.oldest_revision = snapshot.revision
+        """A watch can start from any resourceVersion >= this: every later event is in the window."""
+        self._watch = store.watch(prefix, prefix_end(prefix), start_revision=snapshot.revision + 1,
+                                  prev_kv=True, callback=self._on_events)
+
+    # -- following the store ----------------------------------------------------
+    def _on_events(self, events: list[Event]) -> None:
+        for event in events:
+            key = event.kv.key
+            revision = event.kv.mod_revision
+            if event.type == "PUT":
+                obj = decode(event.kv)
+                prev = self.objects.get(key)
+                self.objects[key] = obj
+                kind = "ADDED" if event.kv.create_revision == revision else "MODIFIED"
+                cache_event = CacheEvent(kind, key, obj, prev, revision)
+            else:
+                prev = self.objects.pop(key, None)
+                if prev is None and event.prev_kv is not None:
+                    prev = decode(event.prev_kv)
+                if prev is None:
+                    continue
+                gone = thaw(prev)
+                gone["metadata"]["resourceVersion"] = str(revision)
+                cache_event = CacheEvent("DELETED", key, freeze(gone), prev, revision)
+            self._record(cache_event)
+            self.revision = revision
+            for watcher in tuple(self.watchers):
+                watcher.offer(cache_event)
+
+    def _record(self, event: CacheEvent) -> None:
+        self.events.append(event)
+        if len(self.events) > self.capacity:
+            evicted = self.events.popleft()
+            self.oldest_revision = evicted.revision
+
+    def resync_revision(self) -> None:
+        """Catch up the cache revision with the store (writes to other kinds move it too)."""
+        self.revision = max(self.revision, self.store.revision)
+
+    # -- reading ----------------------------------------------------------------
+    def get(self, key: str) -> dict | None:
+        return self.objects.get(key)
+
+    def list(self, prefix: str, matcher: Matcher | None = None) -> list[dict]:
+        """Current objects under ``prefix`` in key order, filtered by ``matcher``."""
+        keys = self.objects.irange(prefix, prefix_end(prefix), inclusive=(True, False))
+        if matcher is None:
+            return [self.objects[key] for key in keys]
+        result = []
+        for key in keys:
+            obj = self.objects[key]
+            if matcher(obj):
+                result.append(obj)
+        return result
+
+    def count(self, prefix: str) -> int:
+        return sum(1 for _ in self.objects.irange(prefix, prefix_end(prefix), inclusive=(True, False)))
+
+    # -- watching ---------------------------------------------------------------
+    def watch(self, prefix: str, matcher: Matcher | None, handler: Handler, *, resource_version: str | None,
+              delay: float, bookmarks: bool) -> CacheWatcher:
+        """Start a watch. ``resource_version`` None or "0": current state as ADDED, then changes.
+
+        A number: every change after that revision. Too old: one ERROR (410) event.
+        """
+        self.resync_revision()
+        watcher = CacheWatcher(self, prefix, matcher, handler, delay=delay, bookmarks=bookmarks)
+        if resource_version in (None, "", "0"):
+            for obj in self.list(prefix, matcher):
+                watcher._queue("ADDED", obj)
+        else:
+            since = int(resource_version)
+            if since < self.oldest_revision:
+                watcher.error(too_old_resource_version(since, self.oldest_revision + 1).status)
+                return watcher
+            for event in self.events:
+                if event.revision > since:
+                    watcher.offer(event)
+        self.watchers.append(watcher)
+        if bookmarks:
+            self._ensure_bookmarks()
+        return watcher
+
+    def _remove(self, watcher: CacheWatcher) -> None:
+        if watcher in self.watchers:
+            self.watchers.remove(watcher)
+
+    def _ensure_bookmarks(self) -> None:
+        if self._bookmark_timer is None:
+            self._bookmark_timer = self.loop.call_later(BOOKMARK_FREQUENCY, self._bookmarks,
+                                                        label=f"bookmarks {self.kind.plural}")
+
+    def _bookmarks(self) -> None:
+        self._bookmark_timer = None
+        self.resync_revision()
+        wanting = [watcher for watcher in self.watchers if watcher.bookmarks]
+        for watcher in wanting:
+            watcher.maybe_bookmark(self.revision)
+        if wanting:
+            self._ensure_bookmarks()
+
+    def compacted(self, revision: int) -> None:
+        """Forget events at or below ``revision`` (the store compacted them)."""
+        while self.events and self.events[0].revision <= revision:
+            self.oldest_revision = self.events.popleft().revision
+        self.oldest_revision = max(self.oldest_revision, revision)
+
+    def stop(self) -> None:
+        self._watch.cancel()
+        for watcher in tuple(self.watchers):
+            watcher.stop()
+        if self._bookmark_timer is not None:
+            self._bookmark_timer.cancel()
+

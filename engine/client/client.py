@@ -1,0 +1,129 @@
+"""The client (client-go's clientset): how every component speaks to the API server.
+
+A component never holds the store or another component: it holds a
+``Client`` with its own credentials (a bearer token), and every call goes
+through the API server's full pipeline: authentication, RBAC, admission,
+validation, storage. Kinds are named as kubectl names them (``"pods"``,
+``"Pod"``, ``"deploy"``).
+
+Objects returned by ``get``, ``list``, ``create``, ``update`` and ``patch`` are
+the caller's own plain dicts. Watch events carry frozen, shared objects (see
+``engine.api.frozen``), delivered on the simulation loop after the API
+server's watch delay. Calls must be made on the loop's thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from engine.api.kinds import Kind
+from engine.apiserver.server import APIServer, Request
+from engine.apiserver.watchcache import CacheWatcher
+from engine.sim.loop import Loop
+
+MERGE_PATCH = "application/merge-patch+json"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+
+
+class Client:
+    """A clientset for one identity (the bearer ``token``)."""
+
+    def __init__(self, server: APIServer, token: str | None, *, name: str = "") -> None:
+        self.server = server
+        self.token = token
+        self.name = name
+
+    @property
+    def loop(self) -> Loop:
+        return self.server.loop
+
+    def kind(self, resource: str) -> Kind:
+        """The registry entry for a kind name, plural or short name."""
+        return self.server.registry.lookup(resource)
+
+    def _call(self, verb: str, resource: str, **fields: Any) -> Any:
+        return self.server.handle(Request(verb, resource, token=self.token, **fields))
+
+    def _resource_of(self, obj: dict) -> str:
+        return self.server.registry.for_object(obj).plural
+
+    # -- reads ----------------------------------------------------------------
+    def get(self, resource: str, name: str, namespace: str | None = None, *, subresource: str | None = None) -> dict:
+        return self._call("get", resource, namespace=namespace, name=name, subresource=subresource)
+
+    def list(self, resource: str, namespace: str | None = None, *, label_selector: str | None = None,
+             field_selector: str | None = None, limit: int = 0, continue_: str | None = None,
+             shared: bool = False) -> dict:
+        """A List object (``items``, ``metadata.resourceVersion``, ``metadata.continue``)."""
+        params: dict[str, Any] = {}
+        if label_selector:
+            params["labelSelector"] = label_selector
+        if field_selector:
+            params["fieldSelector"] = field_selector
+        if limit:
+            params["limit"] = limit
+        if continue_:
+            params["continue"] = continue_
+        return self._call("list", resource, namespace=namespace, params=params, shared=shared)
+
+    def watch(self, resource: str, handler: Callable[[dict], None], namespace: str | None = None, *,
+              label_selector: str | None = None, field_selector: str | None = None,
+              resource_version: str | None = None, allow_bookmarks: bool = True,
+              delay: float | None = None, name: str | None = None) -> CacheWatcher:
+        """Watch a kind; ``handler({"type": ..., "object": ...})`` runs for each event. ``.stop()`` ends it."""
+        params: dict[str, Any] = {"allowWatchBookmarks": allow_bookmarks}
+        if label_selector:
+            params["labelSelector"] = label_selector
+        if field_selector:
+            params["fieldSelector"] = field_selector
+        if resource_version is not None:
+            params["resourceVersion"] = resource_version
+        if delay is not None:
+            params["delay"] = delay
+        return self.server.watch(Request("watch", resource, namespace=namespace, name=name, params=params,
+                                         token=self.token), handler)
+
+    # -- writes ---------------------------------------------------------------
+    def create(self, obj: dict, namespace: str | None = None, *, dry_run: bool = False) -> dict:
+        namespace = namespace or (obj.get("metadata") or {}).get("namespace")
+        params = {"dryRun": "All"} if dry_run else {}
+        return self._call("create", self._resource_of(obj), namespace=namespace, body=obj, params=params)
+
+    def update(self, obj: dict, *, subresource: str | None = None) -> dict:
+        metadata = obj.get("metadata") or {}
+        return self._call("update", self._resource_of(obj), namespace=metadata.get("namespace"),
+                          name=metadata.get("name"), subresource=subresource, body=obj)
+
+    def update_status(self, obj: dict) -> dict:
+        """PUT the status subresource: only ``status`` changes, and generation stays."""
+        return self.update(obj, subresource="status")
+
+    def patch(self, resource: str, name: str, patch: Any, namespace: str | None = None, *,
+              patch_type: str = MERGE_PATCH, subresource: str | None = None) -> dict:
+        return self._call("patch", resource, namespace=namespace, name=name, body=patch, patch_type=patch_type,
+                          subresource=subresource)
+
+    def delete(self, resource: str, name: str, namespace: str | None = None, *,
+               propagation_policy: str | None = None, grace_period_seconds: int | None = None,
+               preconditions: dict | None = None) -> dict:
+        body: dict[str, Any] = {}
+        if propagation_policy:
+            body["propagationPolicy"] = propagation_policy
+        if grace_period_seconds is not None:
+            body["gracePeriodSeconds"] = grace_period_seconds
+        if preconditions:
+            body["preconditions"] = preconditions
+        return self._call("delete", resource, namespace=namespace, name=name, body=body)
+
+    def bind(self, namespace: str, pod_name: str, node_name: str) -> dict:
+        """POST a Binding (pods/<name>/binding): how the scheduler assigns a pod to a node."""
+        binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": pod_name, "namespace": namespace},
+                   "target": {"apiVersion": "v1", "kind": "Node", "name": node_name}}
+        return self._call("create", "pods", namespace=namespace, name=pod_name, subresource="binding", body=binding)
+
+    def scale(self, resource: str, name: str, namespace: str | None, replicas: int) -> dict:
+        """Set ``spec.replicas`` through the scale subresource (what ``kubectl scale`` does)."""
+        scale = self.get(resource, name, namespace, subresource="scale")
+        scale["spec"]["replicas"] = replicas
+        return self._call("update", resource, namespace=namespace, name=name, subresource="scale", body=scale)

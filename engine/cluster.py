@@ -1,0 +1,193 @@
+"""``engine.Cluster``: the one door notebooks, labs, tests and demos use.
+
+A ``Cluster`` is a whole Kubernetes cluster in one process, on one virtual
+clock: an etcd store, a kube-apiserver in front of it, and every registered
+component (``engine.components.COMPONENTS``) started as kubeadm would start
+it, control plane first, then one set of node components per node. The
+cluster is booted and its nodes Ready when the constructor returns.
+
+    c = Cluster(nodes=3, seed=0)
+    c.apply(manifest)                     # like kubectl apply
+    c.get("deploy", "web")                # a plain dict
+    c.list("pods", selector="app=web")    # plain dicts
+    c.delete("pod", "web-abc12")
+    c.run(seconds=30)                     # advance virtual time
+    c.now                                 # virtual seconds since boot
+
+Everything the cluster does goes through its API server, so failures raise
+``engine.ApiError`` subclasses carrying the real ``Status``. The same seed
+and the same calls give the same history, event for event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterable
+
+from engine.api import errors
+from engine.api.kinds import REGISTRY
+from engine.apiserver.authn import Authenticator, UserInfo
+from engine.apiserver.bootstrap_policy import bootstrap_policy
+from engine.apiserver.server import APIServer
+from engine.client.client import Client
+from engine.components import COMPONENTS, ComponentContext, ComponentSpec
+from engine.kubectl.apply import apply_one, load_manifests
+from engine.sim.loop import Loop
+from engine.store.memory import MemoryStore
+from engine import flags
+
+ADMIN_USER = "kubernetes-admin"
+CONTROL_PLANE_NODE = "control-plane"
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+BOOT_SECONDS = 1.0
+"""Virtual time the constructor runs so that every node has registered and reported Ready."""
+
+CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+class Cluster:
+    """A booted cluster: control plane plus ``nodes`` workers, on one seeded virtual clock."""
+
+    def __init__(self, nodes: int = 3, seed: int = 0, *, components: Iterable[ComponentSpec] | None = None,
+                 node_cpu: str = "4", node_memory: str = "8Gi", node_pods: int = flags.max_pods,
+                 watch_delay: float = flags.watch_delay, keep_history: bool = True) -> None:
+        self.seed = seed
+        self.loop = Loop(seed, keep_history=keep_history)
+        self.store = MemoryStore(self.loop)
+        self.authenticator = Authenticator(now=lambda: self.loop.now)
+        self._tokens: dict[tuple[str, tuple[str, ...]], str] = {}
+        self.apiserver = APIServer(self.store, self.loop, authenticator=self.authenticator,
+                                   watch_delay=watch_delay)
+        self.admin = self.client(ADMIN_USER, ("system:masters",))
+        self._bootstrap()
+        self.specs = list(COMPONENTS if components is None else components)
+        self.node_names = [CONTROL_PLANE_NODE] + [f"node-{index}" for index in range(1, nodes + 1)]
+        self._node_options = {"cpu": node_cpu, "memory": node_memory, "pods": node_pods}
+        self.components: dict[tuple[str, str | None], Any] = {}
+        for spec in self.specs:
+            if spec.role == "control-plane":
+                self._start(spec, None)
+        for node in self.node_names:
+            self._start_node(node)
+        self.run(BOOT_SECONDS)
+
+    # -- identities -----------------------------------------------------------
+    def token_for(self, user: str, groups: Iterable[str] = ()) -> str:
+        """A bearer token for ``user`` in ``groups`` (kept, so the same user gets the same token)."""
+        key = (user, tuple(groups))
+        token = self._tokens.get(key)
+        if token is None:
+            digest = hashlib.sha256(f"{self.seed}:{user}:{','.join(key[1])}".encode()).hexdigest()
+            token = f"{digest[:6]}.{digest[6:22]}"
+            self.authenticator.tokens.add(token, UserInfo(user, key[1]))
+            self._tokens[key] = token
+        return token
+
+    def client(self, user: str = ADMIN_USER, groups: Iterable[str] = ("system:masters",)) -> Client:
+        """A client that authenticates as ``user``: RBAC decides what it may do."""
+        return Client(self.apiserver, self.token_for(user, groups), name=user)
+
+    # -- boot -----------------------------------------------------------------
+    def _bootstrap(self) -> None:
+        """What kube-apiserver's post-start hooks and kubeadm create before any component runs."""
+        for namespace in SYSTEM_NAMESPACES:
+            self.admin.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        for obj in bootstrap_policy():
+            self.admin.create(obj)
+        self.admin.create({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kubernetes", "namespace": "default",
+                         "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"clusterIP": self.apiserver.cluster_ips.first,
+                     "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
+        })
+
+    def _start(self, spec: ComponentSpec, node: str | None) -> None:
+        user = spec.user.format(node=node or "")
+        options = dict(self._node_options) if node else {}
+        if node is not None:
+            index = self.node_names.index(node)
+            options["address"] = f"172.18.0.{index + 2}"
+            if node == CONTROL_PLANE_NODE:
+                options["labels"] = {"node-role.kubernetes.io/control-plane": "",
+                                     "node.kubernetes.io/exclude-from-external-load-balancers": ""}
+                options["taints"] = [CONTROL_PLANE_TAINT]
+        context = ComponentContext(name=spec.name, client=Client(self.apiserver, self.token_for(user, spec.groups),
+                                                                 name=user),
+                                   loop=self.loop, node_name=node, options=options)
+        component = spec.load()(context)
+        self.components[(spec.name, node)] = component
+        component.start()
+
+    def _start_node(self, node: str) -> None:
+        for spec in self.specs:
+            if spec.role == "node":
+                self._start(spec, node)
+
+    # -- the door -------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        """Virtual seconds since the cluster was created."""
+        return self.loop.now
+
+    def run(self, seconds: float = 0.0) -> None:
+        """Advance virtual time by ``seconds``, letting every component act on the way."""
+        self.loop.run_for(seconds)
+
+    def step(self) -> bool:
+        """Fire exactly one scheduled event; False when nothing is scheduled."""
+        return self.loop.step()
+
+    def apply(self, manifest: Any, namespace: str | None = None) -> dict | list[dict]:
+        """Create or update objects like ``kubectl apply``: YAML text, a dict, a list, or a file path.
+
+        Returns the stored object, or a list of them when the manifest held several.
+        """
+        objects = load_manifests(manifest)
+        results = [apply_one(self.admin, obj, namespace)[0] for obj in objects]
+        return results[0] if len(results) == 1 else results
+
+    def get(self, kind: str, name: str, namespace: str | None = "default") -> dict:
+        """One object as a plain dict; ``kind`` as kubectl accepts it (``deploy``, ``Pod``, ``nodes``)."""
+        resolved = REGISTRY.lookup(kind)
+        return self.admin.get(resolved.plural, name, namespace if resolved.namespaced else None)
+
+    def list(self, kind: str, namespace: str | None = "default", *, selector: str | None = None,
+             field_selector: str | None = None, all_namespaces: bool = False) -> list[dict]:
+        """Objects of a kind (in ``namespace``, or everywhere with ``all_namespaces=True``)."""
+        resolved = REGISTRY.lookup(kind)
+        scope = None if all_namespaces or not resolved.namespaced else namespace
+        return self.admin.list(resolved.plural, scope, label_selector=selector,
+                               field_selector=field_selector)["items"]
+
+    def delete(self, kind: str, name: str, namespace: str | None = "default", *,
+               propagation_policy: str | None = None, grace_period_seconds: int | None = None) -> dict:
+        """Delete like ``kubectl delete`` (graceful for pods; finalizers respected)."""
+        resolved = REGISTRY.lookup(kind)
+        return self.admin.delete(resolved.plural, name, namespace if resolved.namespaced else None,
+                                 propagation_policy=propagation_policy, grace_period_seconds=grace_period_seconds)
+
+    # -- faults ---------------------------------------------------------------
+    def fail_node(self, name: str) -> None:
+        """Power a node off: its kubelet and other node components stop (no heartbeats)."""
+        self._require_node(name)
+        for (component_name, node), component in self.components.items():
+            if node == name:
+                component.stop()
+
+    def restore_node(self, name: str) -> None:
+        """Power a failed node back on: its node components start again and re-register."""
+        self._require_node(name)
+        for spec in self.specs:
+            if spec.role == "node":
+                self.components[(spec.name, name)].stop()
+                self._start(spec, name)
+
+    def _require_node(self, name: str) -> None:
+        if name not in self.node_names:
+            raise errors.not_found("nodes", name)
+
+    def stop(self) -> None:
+        """Stop every component (the cluster keeps its state)."""
+        for component in self.components.values():
+            component.stop()

@@ -1,0 +1,40 @@
+"""Kubernetes time constants and limits, under their flag names, with the real defaults.
+
+Every component reads its timing from here, so a learner can find in one
+place why a node turns NotReady after 40 seconds or a pod is evicted five
+minutes later. Each value is the upstream default of the flag or field
+named; the comment says which component owns it.
+"""
+
+# kube-apiserver
+event_ttl = 3600.0                     # --event-ttl: Events expire from etcd after an hour
+service_cluster_ip_range = "10.96.0.0/12"   # --service-cluster-ip-range (kubeadm's default)
+service_node_port_range = (30000, 32767)    # --service-node-port-range
+default_not_ready_toleration_seconds = 300  # --default-not-ready-toleration-seconds
+default_unreachable_toleration_seconds = 300  # --default-unreachable-toleration-seconds
+watch_delay = 0.005                    # not a flag: how late (virtual s) a watcher sees an event
+
+# kubelet
+node_status_update_frequency = 10.0    # --node-status-update-frequency
+node_status_report_frequency = 300.0   # nodeStatusReportFrequency: post status at least this often
+node_lease_duration_seconds = 40       # nodeLeaseDurationSeconds
+node_lease_renew_interval_fraction = 0.25  # the lease is renewed every 40 s * 0.25 = 10 s
+max_pods = 110                         # --max-pods
+
+# kube-controller-manager
+node_monitor_period = 5.0              # --node-monitor-period
+node_monitor_grace_period = 40.0       # --node-monitor-grace-period
+node_startup_grace_period = 60.0       # --node-startup-grace-period
+concurrent_syncs = 5                   # --concurrent-*-syncs (replicaset, deployment, ...)
+
+# leader election (component-base/config: LeaderElectionConfiguration)
+leader_elect_lease_duration = 15.0     # --leader-elect-lease-duration
+leader_elect_renew_deadline = 10.0     # --leader-elect-renew-deadline
+leader_elect_retry_period = 2.0        # --leader-elect-retry-period
+
+# client-go
+workqueue_base_delay = 0.005           # DefaultControllerRateLimiter: per-item exponential from 5 ms
+workqueue_max_delay = 1000.0           # ... up to 1000 s
+workqueue_qps = 10.0                   # ... and an overall token bucket of 10 qps
+workqueue_burst = 100                  # ... with a burst of 100
+informer_resync_period = 0.0           # 0 disables periodic resync (the factory default per informer)

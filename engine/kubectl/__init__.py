@@ -1,0 +1,1 @@
+"""kubectl: the command-line client, its output formats, and ``apply``."""
