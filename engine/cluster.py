@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 from engine.api import errors
 from engine.api.kinds import REGISTRY
-from engine.apiserver.authn import Authenticator, UserInfo
+from engine.apiserver.authn import Authenticator, ServiceAccountTokens, TokenAuthenticator, UserInfo
 from engine.apiserver.bootstrap_policy import bootstrap_policy
 from engine.apiserver.server import APIServer
 from engine.client.client import Client
@@ -54,7 +54,8 @@ class Cluster:
         self.seed = seed
         self.loop = Loop(seed, keep_history=keep_history)
         self.store = MemoryStore(self.loop)
-        self.authenticator = Authenticator(now=lambda: self.loop.now)
+        self.authenticator = Authenticator(TokenAuthenticator(), ServiceAccountTokens(
+            f"cluster-{seed}", self._service_account_uid, lambda: self.loop.now))
         self._tokens: dict[tuple[str, tuple[str, ...]], str] = {}
         self.apiserver = APIServer(self.store, self.loop, authenticator=self.authenticator,
                                    watch_delay=watch_delay)
@@ -79,9 +80,13 @@ class Cluster:
         if token is None:
             digest = hashlib.sha256(f"{self.seed}:{user}:{','.join(key[1])}".encode()).hexdigest()
             token = f"{digest[:6]}.{digest[6:22]}"
-            self.authenticator.tokens.add(token, UserInfo(user, key[1]))
+            self.authenticator.static.add(token, UserInfo(user, key[1]))
             self._tokens[key] = token
         return token
+
+    def _service_account_uid(self, namespace: str, name: str) -> str | None:
+        account = self.apiserver.cached("serviceaccounts", namespace, name)
+        return account["metadata"]["uid"] if account else None
 
     def client(self, user: str = ADMIN_USER, groups: Iterable[str] = ("system:masters",)) -> Client:
         """A client that authenticates as ``user``: RBAC decides what it may do."""
