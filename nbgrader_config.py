@@ -1,0 +1,41 @@
+"""nbgrader's configuration for this course; every nbgrader command reads it when run from the repo root.
+
+`solutions/` holds the instructor versions (solutions and hidden tests) and
+`labs/` the student versions that `nbgrader generate_assignment` makes from
+them. Grades go to `gradebook.db` at the root, which git ignores.
+
+Python code that builds an `NbGraderAPI` must hand it this configuration
+itself (DESIGN.md, Known pitfalls):
+
+    app = NbGrader(); app.load_config_file(); NbGraderAPI(config=app.config)
+"""
+
+import os
+
+c = get_config()  # noqa: F821 -- injected by traitlets when it loads this file
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.root = ROOT
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "labs"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "gradebook.db")
+
+# A lab boots a whole simulated cluster; nbgrader's default of 30 s per cell
+# suits nothing heavy. Budgets say a whole notebook runs in under 30 s, so
+# 120 s per cell only stops a submission that is truly stuck.
+c.ExecutePreprocessor.timeout = 120
+
+# Put back a test cell the student deleted, so it is graded (and scores 0)
+# instead of keeping an old score or silently vanishing.
+c.OverwriteCells.add_missing_cells = True
+
+# nbgrader's own defaults, written out so a lab author can see what the
+# student version of a solution cell becomes.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"  # sic: nbgrader's spelling
+c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
+c.ClearSolutions.enforce_metadata = True
+c.ClearOutput.enabled = True
+c.ClearOutput.remove_metadata_fields = ["collapsed", "scrolled"]
