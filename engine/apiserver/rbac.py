@@ -1,0 +1,306 @@
+"""The RBAC authorizer: may this user do this verb on this resource? The second stage of the pipeline.
+
+Interface:
+
+- ``Attributes``: what is being asked (user, verb, namespace, API group,
+  resource, subresource, name; or a non-resource path such as ``/healthz``).
+- ``RBACAuthorizer(rules_source).authorize(attrs) -> Decision``.
+- ``forbidden_message(attrs)`` and ``forbidden_error(attrs)``: the 403 exactly as
+  the real server words it.
+- ``aggregate_cluster_role(role, all_cluster_roles)``: the rules the
+  clusterrole-aggregation controller would store in an aggregated ClusterRole.
+
+The evaluation is the real one (plugin/pkg/auth/authorizer/rbac/rbac.go and
+pkg/registry/rbac/validation/rule.go): visit every ClusterRoleBinding, then every
+RoleBinding of the request's namespace; for each binding with a subject that
+matches the user, fetch the rules of its roleRef and allow as soon as one rule
+matches. A RoleBinding may name a ClusterRole: its rules then apply in the
+binding's namespace only, because only that namespace's RoleBindings are
+visited. Nothing matches: deny (the real authorizer says "no opinion", and with
+no other authorizer that is a 403). RBAC never denies explicitly; rules only add.
+
+``rules_source`` supplies plain RBAC objects: ``list_cluster_role_bindings()``,
+``list_role_bindings(namespace)``, ``get_cluster_role(name)`` and
+``get_role(namespace, name)`` (None when missing). The authorizer keeps no state
+of its own, so a new binding counts from the next request on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from engine.api import errors
+from engine.apiserver.authn import SERVICE_ACCOUNT_PREFIX, UserInfo
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """authorizer.Attributes: one request as the authorizer sees it."""
+
+    user: UserInfo
+    verb: str
+    namespace: str = ""
+    api_group: str = ""
+    resource: str = ""
+    subresource: str = ""
+    name: str = ""
+    path: str = ""
+    resource_request: bool = True
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+
+class RulesSource(Protocol):
+    def list_cluster_role_bindings(self) -> list[dict]: ...
+    def list_role_bindings(self, namespace: str) -> list[dict]: ...
+    def get_cluster_role(self, name: str) -> dict | None: ...
+    def get_role(self, namespace: str, name: str) -> dict | None: ...
+
+
+# A visitor gets (source description, rule) for each rule, or (None, error text); False stops the walk.
+Visitor = Callable[[str | None, dict | None, str | None], bool]
+
+
+class RBACAuthorizer:
+    """Role-based access control over the RBAC objects that ``rules_source`` supplies."""
+
+    def __init__(self, rules_source: RulesSource) -> None:
+        self.rules_source = rules_source
+
+    def authorize(self, attrs: Attributes) -> Decision:
+        """Allowed by the first rule that matches, with the real reason text; denied otherwise."""
+        found: list[str] = []
+        problems: list[str] = []
+
+        def visit(source: str | None, rule: dict | None, error: str | None) -> bool:
+            if rule is not None and rule_allows(attrs, rule):
+                found.append(f"RBAC: allowed by {source}")
+                return False
+            if error is not None:
+                problems.append(error)
+            return True
+
+        self.visit_rules_for(attrs.user, attrs.namespace, visit)
+        if found:
+            return Decision(True, found[0])
+        return Decision(False, f"RBAC: {_aggregate(problems)}" if problems else "")
+
+    def rules_for(self, user: UserInfo, namespace: str) -> list[dict]:
+        """Every rule that applies to ``user`` in ``namespace`` (what ``kubectl auth can-i --list`` reads)."""
+        rules: list[dict] = []
+
+        def collect(source: str | None, rule: dict | None, error: str | None) -> bool:
+            if rule is not None:
+                rules.append(rule)
+            return True
+
+        self.visit_rules_for(user, namespace, collect)
+        return rules
+
+    def visit_rules_for(self, user: UserInfo, namespace: str, visitor: Visitor) -> None:
+        """DefaultRuleResolver.VisitRulesFor: ClusterRoleBindings first, then the namespace's RoleBindings."""
+        for binding in self.rules_source.list_cluster_role_bindings():
+            subject = _applies_to(user, binding.get("subjects") or [], "")
+            if subject is None:
+                continue
+            rules, error = self._role_ref_rules(binding.get("roleRef") or {}, "")
+            if error is not None:
+                if not visitor(None, None, error):
+                    return
+                continue
+            source = (f'ClusterRoleBinding "{binding["metadata"]["name"]}" of {binding["roleRef"]["kind"]} '
+                      f'"{binding["roleRef"]["name"]}" to {_describe_subject(subject, "")}')
+            for rule in rules:
+                if not visitor(source, rule, None):
+                    return
+        if not namespace:
+            return
+        for binding in self.rules_source.list_role_bindings(namespace):
+            subject = _applies_to(user, binding.get("subjects") or [], namespace)
+            if subject is None:
+                continue
+            rules, error = self._role_ref_rules(binding.get("roleRef") or {}, namespace)
+            if error is not None:
+                if not visitor(None, None, error):
+                    return
+                continue
+            metadata = binding["metadata"]
+            source = (f'RoleBinding "{metadata["name"]}/{metadata.get("namespace", namespace)}" of '
+                      f'{binding["roleRef"]["kind"]} "{binding["roleRef"]["name"]}" to '
+                      f'{_describe_subject(subject, metadata.get("namespace", namespace))}')
+            for rule in rules:
+                if not visitor(source, rule, None):
+                    return
+
+    def _role_ref_rules(self, role_ref: dict, namespace: str) -> tuple[list[dict], str | None]:
+        """GetRoleReferenceRules: the roleRef's rules, or the lister's not-found text."""
+        kind, name = role_ref.get("kind"), role_ref.get("name", "")
+        if kind == "Role":
+            role = self.rules_source.get_role(namespace, name) if namespace else None
+            if role is None:
+                return [], f'role.{RBAC_GROUP} "{name}" not found'
+            return list(role.get("rules") or []), None
+        if kind == "ClusterRole":
+            role = self.rules_source.get_cluster_role(name)
+            if role is None:
+                return [], f'clusterrole.{RBAC_GROUP} "{name}" not found'
+            return list(role.get("rules") or []), None
+        return [], f'unsupported role reference kind: "{kind}"'
+
+
+def _applies_to(user: UserInfo, subjects: list[dict], namespace: str) -> dict | None:
+    """The first subject of a binding that names this user, if any."""
+    for subject in subjects:
+        if _applies_to_user(user, subject, namespace):
+            return subject
+    return None
+
+
+def _applies_to_user(user: UserInfo, subject: dict, namespace: str) -> bool:
+    kind, name = subject.get("kind"), subject.get("name", "")
+    if kind == "User":
+        return user.name == name
+    if kind == "Group":
+        return name in user.groups
+    if kind == "ServiceAccount":
+        # A ServiceAccount subject without a namespace means the binding's own namespace.
+        account_namespace = subject.get("namespace") or namespace
+        if not account_namespace:
+            return False
+        return user.name == f"{SERVICE_ACCOUNT_PREFIX}{account_namespace}:{name}"
+    return False
+
+
+def _describe_subject(subject: dict, binding_namespace: str) -> str:
+    if subject.get("kind") == "ServiceAccount":
+        return f'ServiceAccount "{subject["name"]}/{subject.get("namespace") or binding_namespace}"'
+    return f'{subject.get("kind")} "{subject.get("name", "")}"'
+
+
+def _aggregate(messages: list[str]) -> str:
+    return messages[0] if len(messages) == 1 else "[" + ", ".join(messages) + "]"
+
+
+# -- matching one rule (evaluation_helpers.go) -------------------------------
+
+def rule_allows(attrs: Attributes, rule: dict) -> bool:
+    """RuleAllows: does this PolicyRule cover the request?"""
+    if attrs.resource_request:
+        combined = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+        return (verb_matches(rule, attrs.verb) and api_group_matches(rule, attrs.api_group)
+                and resource_matches(rule, combined, attrs.subresource)
+                and resource_name_matches(rule, attrs.name))
+    return verb_matches(rule, attrs.verb) and non_resource_url_matches(rule, attrs.path)
+
+
+def verb_matches(rule: dict, verb: str) -> bool:
+    return any(allowed in ("*", verb) for allowed in rule.get("verbs") or ())
+
+
+def api_group_matches(rule: dict, group: str) -> bool:
+    return any(allowed in ("*", group) for allowed in rule.get("apiGroups") or ())
+
+
+def resource_matches(rule: dict, combined: str, subresource: str) -> bool:
+    """``*``, an exact ``pods`` or ``pods/log``, or ``*/scale`` for any resource's scale.
+
+    Note what does not match: ``pods`` does not cover ``pods/log``, and the real
+    helper has no ``pods/*`` form (a rule naming ``pods/*`` matches nothing
+    unless a request's subresource is literally ``*``).
+    """
+    for allowed in rule.get("resources") or ():
+        if allowed in ("*", combined):
+            return True
+        if subresource and allowed == f"*/{subresource}":
+            return True
+    return False
+
+
+def resource_name_matches(rule: dict, name: str) -> bool:
+    """A rule with resourceNames covers only requests for those names.
+
+    list, watch, create and deletecollection carry no name, so such a rule never
+    allows them (the RBAC docs say so: resourceNames cannot restrict them).
+    """
+    names = rule.get("resourceNames") or ()
+    return not names or name in names
+
+
+def non_resource_url_matches(rule: dict, path: str) -> bool:
+    for allowed in rule.get("nonResourceURLs") or ():
+        if allowed in ("*", path):
+            return True
+        if allowed.endswith("*") and path.startswith(allowed.rstrip("*")):
+            return True
+    return False
+
+
+# -- the 403 (apiserver/pkg/endpoints/handlers/responsewriters/errors.go) ---------
+
+def forbidden_message(attrs: Attributes) -> str:
+    """``User "alice" cannot list resource "pods" in API group "" in the namespace "default"``."""
+    if not attrs.resource_request:
+        return f'User "{attrs.user.name}" cannot {attrs.verb} path "{attrs.path}"'
+    resource = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+    where = f'in the namespace "{attrs.namespace}"' if attrs.namespace else "at the cluster scope"
+    return (f'User "{attrs.user.name}" cannot {attrs.verb} resource "{resource}" in API group '
+            f'"{attrs.api_group}" {where}')
+
+
+def forbidden_error(attrs: Attributes, reason: str = "") -> errors.Forbidden:
+    """The 403 the real server sends: ``pods is forbidden: User ...`` (``: <reason>`` appended if any)."""
+    message = forbidden_message(attrs)
+    if reason:
+        message = f"{message}: {reason}"
+    if not attrs.resource_request:
+        return errors.Forbidden(f"forbidden: {message}")
+    return errors.forbidden(attrs.resource, attrs.name, message, attrs.api_group)
+
+
+# -- aggregated ClusterRoles (pkg/controller/clusterroleaggregation) ---------------
+
+LabelMatcher = Callable[[dict, dict], bool]
+
+
+def selector_matches(selector: dict, labels: dict) -> bool:
+    """A metav1.LabelSelector against a label map: matchLabels and matchExpressions, ANDed."""
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions") or ():
+        key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def aggregate_cluster_role(role: dict, all_cluster_roles: list[dict],
+                           label_matcher: LabelMatcher = selector_matches) -> list[dict]:
+    """The rules the aggregation controller stores in ``role``: for each selector, the rules
+    of every other matching ClusterRole in name order, without duplicates."""
+    selectors = (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or []
+    name = role["metadata"]["name"]
+    rules: list[dict] = []
+    for selector in selectors:
+        matching = [other for other in all_cluster_roles
+                    if label_matcher(selector, other["metadata"].get("labels") or {})]
+        for other in sorted(matching, key=lambda r: r["metadata"]["name"]):
+            if other["metadata"]["name"] == name:
+                continue
+            for rule in other.get("rules") or ():
+                if rule not in rules:
+                    rules.append(rule)
+    return rules
