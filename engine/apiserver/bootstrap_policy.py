@@ -1,10 +1,10 @@
 """The default ClusterRoles and ClusterRoleBindings kube-apiserver creates when it starts.
 
-Interface: ``cluster_roles()``, ``cluster_role_bindings()`` and
-``bootstrap_objects()`` return fresh plain dicts in the real RBAC shapes, every
-one labelled ``kubernetes.io/bootstrapping: rbac-defaults`` and annotated
-``rbac.authorization.kubernetes.io/autoupdate: "true"``, as the real server's
-RBAC post-start hook writes them. Callers may change what they get.
+Interface: ``cluster_roles()``, ``cluster_role_bindings()`` and ``bootstrap_policy()``
+(both, roles first) return fresh plain dicts in the real RBAC shapes, every one
+labelled ``kubernetes.io/bootstrapping: rbac-defaults`` and annotated
+``rbac.authorization.kubernetes.io/autoupdate: "true"``, as the real server's RBAC
+post-start hook writes them. Callers may change what they get.
 
 Copied from plugin/pkg/auth/authorizer/rbac/bootstrappolicy (policy.go and
 controller_policy.go) for the parts this course runs, with the default feature
@@ -442,6 +442,9 @@ def cluster_role_bindings() -> list[dict]:
     return bindings
 
 
-def bootstrap_objects() -> list[dict]:
+def bootstrap_policy() -> list[dict]:
     """The ClusterRoles, then the ClusterRoleBindings, in the order the post-start hook creates them."""
     return cluster_roles() + cluster_role_bindings()
+
+
+bootstrap_objects = bootstrap_policy

@@ -73,7 +73,7 @@ ADMIN = UserInfo("kubernetes-admin", ("system:masters", "system:authenticated"))
 
 POD_READER = {"verbs": ["get", "list", "watch"], "apiGroups": [""], "resources": ["pods"]}
 
-OBJECTS = bootstrap_policy.bootstrap_objects() + [
+OBJECTS = bootstrap_policy.bootstrap_policy() + [
     role("pod-reader", "dev", {"verbs": ["list"], "apiGroups": [""], "resources": ["pods"]}),
     role_binding("alice-reads-pods", "dev", "Role", "pod-reader", user("alice")),
     role_binding("alice-views-staging", "staging", "ClusterRole", "view", user("alice")),
@@ -204,15 +204,16 @@ def test_authorize(authorizer: RBACAuthorizer, request_attrs: Attributes, expect
                  "default", "apps", "web", False, id="the HPA may update scale but not the deployment"),
     pytest.param("system:kube-controller-manager", "update", "leases", "kube-system", "coordination.k8s.io",
                  "kube-scheduler", False, id="the controller manager may update only its own leader lease"),
-    pytest.param("system:kube-scheduler", "create", "pods", "default", "", "", False,
-                 id="bindings only, the scheduler never creates pods"),
+    pytest.param("system:kube-scheduler", "create", "pods/binding", "default", "", "web", True,
+                 id="the scheduler binds pods through the binding subresource"),
 ])
 def test_bootstrap_component_roles(who: str, verb: str, resource: str, namespace: str, group: str, name: str,
                                    expected: bool) -> None:
     groups = ("system:serviceaccounts",) if who.startswith("system:serviceaccount:") else ()
+    resource, _, subresource = resource.partition("/")
     request_attrs = Attributes(UserInfo(who, (*groups, "system:authenticated")), verb, namespace, group, resource,
-                               "", name)
-    assert RBACAuthorizer(FakeRules(bootstrap_policy.bootstrap_objects())).authorize(request_attrs).allowed \
+                               subresource, name)
+    assert RBACAuthorizer(FakeRules(bootstrap_policy.bootstrap_policy())).authorize(request_attrs).allowed \
         is expected
 
 
@@ -224,7 +225,7 @@ def test_bootstrap_component_roles(who: str, verb: str, resource: str, namespace
 def test_kubelets_get_system_node_through_the_system_nodes_group(verb: str, subresource: str,
                                                                  expected: bool) -> None:
     kubelet = UserInfo("system:node:node-1", ("system:nodes", "system:authenticated"))
-    decision = RBACAuthorizer(FakeRules(bootstrap_policy.bootstrap_objects())).authorize(
+    decision = RBACAuthorizer(FakeRules(bootstrap_policy.bootstrap_policy())).authorize(
         Attributes(kubelet, verb, "", "", "nodes", subresource, "node-1"))
     assert decision.allowed is expected
 
@@ -332,7 +333,7 @@ def by_name(objects: list[dict]) -> dict[str, dict]:
 
 
 def test_every_bootstrap_object_carries_the_bootstrapping_label_and_autoupdate() -> None:
-    for obj in bootstrap_policy.bootstrap_objects():
+    for obj in bootstrap_policy.bootstrap_policy():
         assert obj["metadata"]["labels"]["kubernetes.io/bootstrapping"] == "rbac-defaults"
         assert obj["metadata"]["annotations"] == {"rbac.authorization.kubernetes.io/autoupdate": "true"}
 
