@@ -45,10 +45,14 @@ $(VENV_PYTHON):
 		{ echo "setup: $(PYTHON) is $$($(PYTHON) --version 2>&1); the course needs Python 3.11 or newer (make PYTHON=python3.12 ...)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
+# The grep drops one warning per package that this machine's pip configuration
+# prints for a missing local index folder; pipefail keeps pip's exit status.
 python-deps: $(VENV_PYTHON)
-	@if ! cmp -s pyproject.toml $(INSTALLED); then \
+	@set -o pipefail; \
+	if ! cmp -s pyproject.toml $(INSTALLED); then \
 		echo "setup: installing the engine and its dependencies into $(VENV) (pip install -e '.[dev]')"; \
-		$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]' && \
+		$(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 \
+			| { grep -v 'is ignored: it is neither a file nor a directory' || true; } && \
 		cp pyproject.toml $(INSTALLED); \
 	fi
 
