@@ -1,10 +1,10 @@
 # The course's front door.
 #
-#   make lab     set up, then open JupyterLab on the course (127.0.0.1 only)
-#   make test    set up, then run the whole pytest suite
-#   make bench   set up, then run the benchmarks in benchmarks/
-#   make setup   the virtualenv in .venv plus the Debian packages; idempotent
-#   make clean   remove caches and build leftovers (keeps .venv and grades)
+#   make lab        set up, then open JupyterLab on the course (127.0.0.1 only)
+#   make test       set up, then run the whole pytest suite
+#   make bench      set up, then run the benchmarks in benchmarks/
+#   make setup      the virtualenv in .venv plus the Debian packages; idempotent
+#   make clean      remove caches and build leftovers (keeps .venv and grades)
 #   make distclean  clean, and remove .venv too
 #
 # `setup` is cheap on a second run: the Debian script only looks commands up,
