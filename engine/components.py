@@ -68,6 +68,8 @@ class ComponentSpec:
 
 
 COMPONENTS: list[ComponentSpec] = [
+    ComponentSpec("kube-controller-manager", "control-plane", "engine.controllers.manager:ControllerManager",
+                  user="system:kube-controller-manager"),
     ComponentSpec("kubelet", "node", "engine.kubelet.node_status:NodeStatusAgent",
                   user="system:node:{node}", groups=("system:nodes",)),
 ]

@@ -32,7 +32,7 @@ from engine.api.defaults import apply_defaults
 from engine.api.frozen import thaw
 from engine.api.kinds import REGISTRY, Kind, KindRegistry
 from engine.api.meta import new_uid, random_suffix, timestamp
-from engine.api.selectors import field_selector_matcher, label_selector_matcher
+from engine.api import selectors
 from engine.api.validation import validate
 from engine.apiserver import strategy
 from engine.apiserver.admission import AdmissionChain, Attributes, default_chain
@@ -197,7 +197,7 @@ class APIServer:
                                 resource_request=True)
         decision = self.authorizer.authorize(attrs)
         if not decision.allowed:
-            raise forbidden_error(attrs)
+            raise forbidden_error(attrs, decision.reason)
 
     def _audit(self, request: Request, user: UserInfo | None, kind: Kind | None, code: int) -> None:
         self.audit.record(time=self.loop.now, user=user.name if user else "",
@@ -211,8 +211,8 @@ class APIServer:
         labels = params.get("labelSelector") or ""
         fields = params.get("fieldSelector") or ""
         try:
-            label_match = label_selector_matcher(labels) if labels else None
-            field_match = field_selector_matcher(fields, kind.kind) if fields else None
+            label_match = _label_matcher(labels) if labels else None
+            field_match = _field_matcher(fields, kind) if fields else None
         except ValueError as error:
             raise errors.bad_request(str(error)) from None
         if label_match and field_match:
@@ -445,6 +445,10 @@ class APIServer:
 
     # update ------------------------------------------------------------------
     def _update(self, kind: Kind, request: Request, user: UserInfo) -> dict:
+        if request.subresource == "scale":
+            if not isinstance(request.body, dict):
+                raise errors.bad_request("the body of the request must be a Scale object")
+            return self._write_update(kind, request, user, thaw(request.body))
         obj = self._decode(kind, request)
         return self._write_update(kind, request, user, obj)
 
@@ -518,10 +522,9 @@ class APIServer:
             raise errors.NotFound("the server could not find the requested resource")
         metadata = obj["metadata"]
         selector = (obj.get("spec") or {}).get("selector") or {}
-        from engine.api.selectors import selector_to_string
         status = {"replicas": (obj.get("status") or {}).get("replicas", 0)}
         if selector:
-            status["selector"] = selector_to_string(selector)
+            status["selector"] = selectors.format_label_selector(selector)
         return {"kind": "Scale", "apiVersion": "autoscaling/v1",
                 "metadata": {key: metadata[key] for key in ("name", "namespace", "uid", "resourceVersion",
                                                              "creationTimestamp") if key in metadata},
@@ -651,6 +654,16 @@ class APIServer:
         self.store.compact(revision)
         for cacher in self.cachers.values():
             cacher.compacted(revision)
+
+
+def _label_matcher(text: str) -> Callable[[dict], bool]:
+    selector = selectors.parse(text)
+    return lambda obj: selector.matches(obj["metadata"].get("labels") or {})
+
+
+def _field_matcher(text: str, kind: Kind) -> Callable[[dict], bool]:
+    selector = selectors.convert_field_selector(kind.kind, text)
+    return lambda obj: selector.matches(selectors.selectable_fields(obj, kind.namespaced))
 
 
 def _only_named(name: str, matcher: Callable[[dict], bool] | None) -> Callable[[dict], bool]:

@@ -1,7 +1,9 @@
 """NamespaceLifecycle admission: no new objects in a missing or terminating namespace.
 
 Also protects the namespaces the system needs (``default``, ``kube-system``,
-``kube-public``) from deletion, with the real API server's messages.
+``kube-public``) from deletion, with the real API server's messages. It is
+first in the chain and says no before any other plugin looks at the object,
+which is why ``kubectl run x -n ghost`` answers ``namespaces "ghost" not found``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 class NamespaceLifecycle(Plugin):
     name = "NamespaceLifecycle"
 
-    def validate(self, attrs: Attributes, context: AdmissionContext) -> None:
+    def admit(self, attrs: Attributes, context: AdmissionContext) -> None:
+        """Runs first in the chain, so a missing namespace is reported before anything else."""
         kind = attrs.kind
         if kind.kind == "Namespace":
             if attrs.operation == "DELETE" and attrs.name in IMMORTAL_NAMESPACES:
