@@ -29,20 +29,20 @@ import itertools
 import random
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 
-@dataclass(order=True)
+@dataclass(eq=False, slots=True)
 class Timer:
-    """One scheduled callback. Ordered by (when, seq) so the heap is deterministic."""
+    """One scheduled callback. The heap orders timers by (when, seq), so the order is deterministic."""
 
     when: float
     seq: int
-    callback: Callable[..., Any] = field(compare=False)
-    args: tuple = field(compare=False, default=())
-    label: str = field(compare=False, default="")
-    cancelled: bool = field(compare=False, default=False)
+    callback: Callable[..., Any]
+    args: tuple = ()
+    label: str = ""
+    cancelled: bool = False
 
     def cancel(self) -> None:
         """Stop this timer from firing; cancelling twice or after firing is harmless."""
@@ -64,7 +64,7 @@ class Loop:
         self.now: float = 0.0
         self.random = random.Random(seed)
         self.seed = seed
-        self._heap: list[Timer] = []
+        self._heap: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
         self._incoming: deque[tuple[Callable[..., Any], tuple]] = deque()
         self._incoming_lock = threading.Lock()
@@ -76,7 +76,7 @@ class Loop:
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any, label: str = "") -> Timer:
         """Schedule ``callback(*args)`` at virtual time ``when`` (never in the past)."""
         timer = Timer(max(when, self.now), next(self._seq), callback, args, label)
-        heapq.heappush(self._heap, timer)
+        heapq.heappush(self._heap, (timer.when, timer.seq, timer))
         return timer
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any, label: str = "") -> Timer:
@@ -106,16 +106,16 @@ class Loop:
         """Virtual time of the next live timer, or None when nothing is scheduled."""
         self._drain_incoming()
         heap = self._heap
-        while heap and heap[0].cancelled:
+        while heap and heap[0][2].cancelled:
             heapq.heappop(heap)
-        return heap[0].when if heap else None
+        return heap[0][0] if heap else None
 
     def step(self) -> bool:
         """Fire the single next timer, advancing the clock to it. False if idle."""
         when = self.next_time()
         if when is None:
             return False
-        timer = heapq.heappop(self._heap)
+        timer = heapq.heappop(self._heap)[2]
         self.now = timer.when
         self._fire(timer)
         return True
@@ -133,7 +133,7 @@ class Loop:
             self._drain_incoming()
             if not heap:
                 break
-            timer = heap[0]
+            timer = heap[0][2]
             if timer.cancelled:
                 heapq.heappop(heap)
                 continue
@@ -157,4 +157,4 @@ class Loop:
 
     def pending(self) -> int:
         """How many live timers are waiting."""
-        return sum(1 for timer in self._heap if not timer.cancelled) + len(self._incoming)
+        return sum(1 for _, _, timer in self._heap if not timer.cancelled) + len(self._incoming)
