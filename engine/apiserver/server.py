@@ -590,11 +590,12 @@ class APIServer:
         elif policy == "Orphan" and "orphan" not in finalizers:
             finalizers.append("orphan")
         grace = self._grace_period(kind, obj, options.get("gracePeriodSeconds"))
-        if kind.kind == "Namespace" and (obj.get("spec") or {}).get("finalizers"):
-            obj.setdefault("status", {})["phase"] = "Terminating"
-            grace = 0
+        # A namespace with spec.finalizers turns Terminating; the namespace controller empties it.
+        namespace_finalizing = kind.kind == "Namespace" and bool((obj.get("spec") or {}).get("finalizers"))
+        if namespace_finalizing:
             if metadata.get("deletionTimestamp"):
                 return thaw(current)
+            obj.setdefault("status", {})["phase"] = "Terminating"
         elif not finalizers and not grace:
             self._release(kind, obj)
             return storage.remove(obj, revision)
@@ -607,9 +608,6 @@ class APIServer:
         obj["metadata"]["deletionGracePeriodSeconds"] = grace
         if "generation" in obj["metadata"]:
             obj["metadata"]["generation"] += 1
-        if not finalizers and not grace:
-            self._release(kind, obj)
-            return storage.remove(obj, revision)
         return storage.update(obj, revision)
 
     @staticmethod

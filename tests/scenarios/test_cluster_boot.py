@@ -87,7 +87,7 @@ def test_apply_creates_then_configures_and_removes_dropped_fields():
     assert [obj["kind"] for obj in created] == ["ConfigMap", "Deployment"]
     deployment = cluster.get("deploy", "nginx-deployment")
     assert deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == "25%"
-    changed = MANIFEST.replace("replicas: 3", "replicas: 5").replace("      size: large\n", "")
+    changed = MANIFEST.replace("replicas: 3", "replicas: 5").replace("  size: large\n", "")
     cluster.apply(changed)
     assert cluster.get("deployment", "nginx-deployment")["spec"]["replicas"] == 5
     assert cluster.get("cm", "settings")["data"] == {"color": "blue"}
