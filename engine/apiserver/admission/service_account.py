@@ -42,6 +42,7 @@ class ServiceAccount(Plugin):
         spec = pod.setdefault("spec", {})
         account_name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
         spec["serviceAccountName"] = account_name
+        spec["serviceAccount"] = account_name  # the deprecated alias, kept equal as v1 conversion does
         account = context.cached("serviceaccounts", attrs.namespace, account_name)
         if account is None:
             raise errors.forbidden("pods", attrs.name,
