@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -50,6 +51,19 @@ from engine.store.types import CompactedError, Store, prefix_end
 PRIVILEGED_GROUP = "system:masters"
 GENERATE_NAME_ATTEMPTS = 8
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+
+
+@dataclass(frozen=True, slots=True)
+class WatchDelivery:
+    """One watch event handed to one watcher: when, to whom, what."""
+
+    time: float
+    user: str
+    resource: str
+    type: str
+    namespace: str | None
+    name: str | None
+    revision: int
 
 
 @dataclass
@@ -83,6 +97,8 @@ class APIServer:
         self.admission = admission if admission is not None else default_chain()
         self.watch_delay = watch_delay
         self.audit = AuditLog(audit_capacity)
+        self.deliveries: deque[WatchDelivery] = deque(maxlen=audit_capacity)
+        """Watch events as delivered to each watcher, newest last (for request traces)."""
         self.cachers: dict[Kind, Cacher] = {}
         self.storages: dict[Kind, ResourceStorage] = {}
         for kind in registry:
@@ -169,12 +185,22 @@ class APIServer:
             resource_version = params.get("resourceVersion")
             return cacher.watch(prefix, matcher, handler, resource_version=resource_version,
                                 delay=float(params.get("delay", self.watch_delay)),
-                                bookmarks=bool(params.get("allowWatchBookmarks")))
+                                bookmarks=bool(params.get("allowWatchBookmarks")),
+                                observer=self._delivery_recorder(user.name, kind))
         except errors.ApiError as error:
             code = error.code
             raise
         finally:
             self._audit(request, user, kind, code)
+
+    def _delivery_recorder(self, user: str, kind: Kind) -> Callable[[dict], None]:
+        """Remember each watch event handed to ``user``: with the audit log, it traces a request's effects."""
+        def record(event: dict) -> None:
+            metadata = event["object"].get("metadata") or {}
+            self.deliveries.append(WatchDelivery(self.loop.now, user, kind.plural, event["type"],
+                                                 metadata.get("namespace"), metadata.get("name"),
+                                                 int(metadata.get("resourceVersion") or 0)))
+        return record
 
     def _resolve(self, request: Request) -> Kind:
         if request.group is not None:

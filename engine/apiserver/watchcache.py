@@ -65,11 +65,12 @@ class CacheWatcher:
     """One client's watch: a filter, a queue of due events, a handler run on the loop."""
 
     def __init__(self, cacher: "Cacher", prefix: str, matcher: Matcher | None, handler: Handler,
-                 *, delay: float, bookmarks: bool) -> None:
+                 *, delay: float, bookmarks: bool, observer: Handler | None = None) -> None:
         self.cacher = cacher
         self.prefix = prefix
         self.matcher = matcher
         self.handler = handler
+        self.observer = observer
         self.delay = delay
         self.bookmarks = bookmarks
         self.stopped = False
@@ -125,6 +126,8 @@ class CacheWatcher:
         pending = self._pending
         while pending and pending[0][0] <= loop.now and not self.stopped:
             _, event = pending.popleft()
+            if self.observer is not None:
+                self.observer(event)
             self.handler(event)
         if pending and not self.stopped:
             self._timer = loop.call_at(pending[0][0], self._flush, label=f"watch {self.cacher.kind.plural}")
@@ -220,13 +223,13 @@ class Cacher:
 
     # -- watching ---------------------------------------------------------------
     def watch(self, prefix: str, matcher: Matcher | None, handler: Handler, *, resource_version: str | None,
-              delay: float, bookmarks: bool) -> CacheWatcher:
+              delay: float, bookmarks: bool, observer: Handler | None = None) -> CacheWatcher:
         """Start a watch. ``resource_version`` None or "0": current state as ADDED, then changes.
 
         A number: every change after that revision. Too old: one ERROR (410) event.
         """
         self.resync_revision()
-        watcher = CacheWatcher(self, prefix, matcher, handler, delay=delay, bookmarks=bookmarks)
+        watcher = CacheWatcher(self, prefix, matcher, handler, delay=delay, bookmarks=bookmarks, observer=observer)
         if resource_version in (None, "", "0"):
             for obj in self.list(prefix, matcher):
                 watcher._queue("ADDED", obj)

@@ -424,3 +424,13 @@ def test_events_expire_with_their_etcd_lease(cluster, admin):
     cluster.run(3700)
     with pytest.raises(engine.NotFound):
         admin.get("events", "e1", "default")
+
+
+def test_watch_deliveries_are_recorded_per_watcher_for_request_traces(cluster, admin):
+    watcher = cluster.client("system:kube-scheduler", ())
+    watcher.watch("pods", lambda event: None, resource_version=str(cluster.store.revision))
+    admin.create(POD)
+    cluster.run(1)
+    mine = [d for d in cluster.apiserver.deliveries if d.user == "system:kube-scheduler" and d.resource == "pods"]
+    assert [(d.type, d.namespace, d.name) for d in mine] == [("ADDED", "default", "web")]
+    assert mine[0].revision == int(admin.get("pods", "web", "default")["metadata"]["resourceVersion"])
