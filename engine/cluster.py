@@ -13,6 +13,7 @@ cluster is booted and its nodes Ready when the constructor returns.
     c.delete("pod", "web-abc12")
     c.run(seconds=30)                     # advance virtual time
     c.now                                 # virtual seconds since boot
+    c.kubectl("get pods -o wide")         # what the real kubectl would print
 
 Everything the cluster does goes through its API server, so failures raise
 ``engine.ApiError`` subclasses carrying the real ``Status``. The same seed
@@ -171,6 +172,11 @@ class Cluster:
         resolved = REGISTRY.lookup(kind)
         return self.admin.delete(resolved.plural, name, namespace if resolved.namespaced else None,
                                  propagation_policy=propagation_policy, grace_period_seconds=grace_period_seconds)
+
+    def kubectl(self, command: str) -> str:
+        """Run a kubectl command line against this cluster; returns what the real kubectl would print."""
+        from engine.kubectl.cli import run
+        return run(self, command)
 
     # -- faults ---------------------------------------------------------------
     def fail_node(self, name: str) -> None:
