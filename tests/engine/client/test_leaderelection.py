@@ -203,3 +203,20 @@ def test_invalid_timings_are_refused(admin, options, message):
 def test_an_empty_identity_is_refused(admin):
     with pytest.raises(ValueError, match="identity"):
         LeaseLock(admin, NAMESPACE, NAME, "")
+
+
+def test_the_same_seed_gives_the_same_election_history_to_the_event():
+    from engine.cluster import Cluster
+
+    def history(seed: int) -> list:
+        cluster = Cluster(nodes=0, seed=seed, components=[])
+        electors = [LeaderElector(LeaseLock(cluster.admin, NAMESPACE, NAME, identity)) for identity in "abc"]
+        for elector in electors:
+            elector.run()
+        cluster.run(20)
+        electors[0].cancel()
+        cluster.run(40)
+        return [(round(when, 9), label) for when, _, label in cluster.loop.history]
+
+    assert history(7) == history(7)
+    assert history(7) != history(8)                                   # the jitter really is drawn from the seed
