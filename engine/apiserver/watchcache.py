@@ -124,13 +124,16 @@ class CacheWatcher:
         self._timer = None
         loop = self.cacher.loop
         pending = self._pending
-        while pending and pending[0][0] <= loop.now and not self.stopped:
-            _, event = pending.popleft()
-            if self.observer is not None:
-                self.observer(event)
-            self.handler(event)
-        if pending and not self.stopped:
-            self._timer = loop.call_at(pending[0][0], self._flush, label=f"watch {self.cacher.kind.plural}")
+        try:
+            while pending and pending[0][0] <= loop.now and not self.stopped:
+                _, event = pending.popleft()
+                if self.observer is not None:
+                    self.observer(event)
+                self.handler(event)
+        finally:
+            # A handler that raises must not strand the events queued behind it.
+            if pending and not self.stopped and self._timer is None:
+                self._timer = loop.call_at(pending[0][0], self._flush, label=f"watch {self.cacher.kind.plural}")
 
     def error(self, status: dict) -> None:
         """Deliver a final ERROR event (e.g. 410 Expired) and end the watch."""
