@@ -1,20 +1,27 @@
-"""kube-controller-manager: one process running many controllers, one of them active at a time.
+"""kube-controller-manager: one process running many controllers, only while it is the leader.
 
-The manager starts its controllers with one shared informer factory, as the
-real binary does, so all controllers share one watch per kind. Which
-controllers exist is the ``CONTROLLERS`` table (``--controllers``); later work
-adds its controllers there.
+The manager builds its controllers with one shared informer factory, as the
+real binary does, so all controllers share one watch per kind. Several
+managers may run for availability; each stands for election on the Lease
+``kube-system/kube-controller-manager`` and only the leader starts its
+controllers. A manager that loses the lease stops them (the real binary
+exits and is restarted). Which controllers exist is the ``CONTROLLERS``
+table (``--controllers``); later work adds its controllers there.
 """
 
 from __future__ import annotations
 
 import importlib
 
+from engine.api.meta import new_uid
+from engine.client.leaderelection import LeaderElector, LeaseLock
 from engine.components import ComponentContext
 
 CONTROLLERS: list[str] = [
     "engine.controllers.serviceaccount:ServiceAccountsController",
 ]
+LEASE_NAMESPACE = "kube-system"
+LEASE_NAME = "kube-controller-manager"
 
 
 class ControllerManager:
@@ -27,13 +34,32 @@ class ControllerManager:
             module_name, _, class_name = target.partition(":")
             controller_class = getattr(importlib.import_module(module_name), class_name)
             self.controllers.append(controller_class(context))
+        # client-go's identity for a controller manager: its host name and a fresh uuid.
+        identity = f"{context.node_name or 'control-plane'}_{new_uid(context.loop.random)}"
+        self.elector = LeaderElector(LeaseLock(context.client, LEASE_NAMESPACE, LEASE_NAME, identity),
+                                     on_started_leading=self._start_controllers,
+                                     on_stopped_leading=self._stop_controllers, name=LEASE_NAME)
+        self.leading = False
 
     def start(self) -> None:
+        self.elector.run()
+
+    def stop(self) -> None:
+        self.elector.cancel()
+        self._stop_controllers()
+
+    def _start_controllers(self) -> None:
+        if self.leading:
+            return
+        self.leading = True
         for controller in self.controllers:
             controller.start()
         self.context.informers.start()
 
-    def stop(self) -> None:
+    def _stop_controllers(self) -> None:
+        if not self.leading:
+            return
+        self.leading = False
         for controller in self.controllers:
             controller.stop()
         self.context.informers.stop()
