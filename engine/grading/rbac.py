@@ -1,0 +1,304 @@
+"""RBAC scenarios for the API server lab: a learner's decision function inside a running API server.
+
+Interface:
+
+- ``LearnerAuthorizer(learner_authorize, rules_source)``: the API server's
+  authorizer interface (``authorize(attrs) -> Decision``) around a learner's
+  ``authorize(attrs, roles, cluster_roles, role_bindings, cluster_role_bindings) -> bool``.
+  It hands the learner every RBAC object the API server's caches hold, asks
+  the engine's own ``RBACAuthorizer`` too, and records both answers
+  (``decisions``). The learner's answer is the one the server acts on.
+- ``plug_authorizer(cluster, learner_authorize)`` / ``unplug_authorizer(cluster)``:
+  swap it into a running ``Cluster``'s API server and back. Members of
+  ``system:masters`` never reach any authorizer (the server lets them through
+  first, as the real one does), so the cluster's admin keeps working.
+- ``random_policy(seed)``: Roles, ClusterRoles and their bindings for users
+  ``alice`` / ``bob`` / group ``dev`` / a ServiceAccount, in namespaces ``team-a``
+  and ``team-b``; ``random_requests(seed, n)``: ``Request`` specs to send.
+- ``reference_authorize(attrs, roles, cluster_roles, role_bindings, cluster_role_bindings)``:
+  the engine's decision on plain lists, for pure-function comparisons.
+- ``send(client, request)``: perform one request as a real client call; returns
+  ``"allowed"`` or ``"forbidden"`` (any other API error means the authorizer let it through).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from engine.api import errors
+from engine.apiserver.authn import UserInfo
+from engine.apiserver.rbac import RBAC_GROUP, Attributes, Decision, RBACAuthorizer
+
+LearnerAuthorize = Callable[[Attributes, list, list, list, list], Any]
+
+NAMESPACES = ("team-a", "team-b")
+USERS = {
+    "alice": ("dev",),
+    "bob": (),
+    "system:serviceaccount:team-a:robot": ("system:serviceaccounts", "system:serviceaccounts:team-a"),
+}
+RESOURCES = (("", "configmaps"), ("", "secrets"), ("apps", "deployments"))
+OBJECT_NAMES = ("alpha", "beta")
+
+
+class ListRules:
+    """A ``RulesSource`` over plain lists of RBAC objects (what the learner's function receives)."""
+
+    def __init__(self, roles: list[dict], cluster_roles: list[dict], role_bindings: list[dict],
+                 cluster_role_bindings: list[dict]) -> None:
+        self.roles, self.cluster_roles = roles, cluster_roles
+        self.role_bindings, self.cluster_role_bindings = role_bindings, cluster_role_bindings
+
+    def list_cluster_role_bindings(self) -> list[dict]:
+        return self.cluster_role_bindings
+
+    def list_role_bindings(self, namespace: str) -> list[dict]:
+        return [b for b in self.role_bindings if b["metadata"].get("namespace") == namespace]
+
+    def get_cluster_role(self, name: str) -> dict | None:
+        return next((r for r in self.cluster_roles if r["metadata"]["name"] == name), None)
+
+    def get_role(self, namespace: str, name: str) -> dict | None:
+        return next((r for r in self.roles if r["metadata"]["name"] == name
+                     and r["metadata"].get("namespace") == namespace), None)
+
+
+def reference_authorize(attrs: Attributes, roles: list[dict], cluster_roles: list[dict], role_bindings: list[dict],
+                        cluster_role_bindings: list[dict]) -> bool:
+    """The engine's RBAC decision for ``attrs`` given exactly these objects."""
+    return RBACAuthorizer(ListRules(roles, cluster_roles, role_bindings, cluster_role_bindings)).authorize(attrs).allowed
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One authorization the API server asked for while the learner's code was plugged in."""
+
+    attrs: Attributes
+    learner: Any                 # what the learner's function returned (or the exception it raised)
+    reference: Decision          # the engine's own RBAC answer, with its reason
+
+
+class LearnerAuthorizer:
+    """An authorizer that asks the learner's function; the API server cannot tell it from RBAC."""
+
+    def __init__(self, learner_authorize: LearnerAuthorize, rules_source: Any) -> None:
+        self.learner_authorize = learner_authorize
+        self.rules_source = rules_source
+        self.reference = RBACAuthorizer(rules_source)
+        self.decisions: list[Recorded] = []
+
+    def objects(self) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+        """Roles (every namespace), ClusterRoles, RoleBindings (every namespace), ClusterRoleBindings."""
+        server = self.rules_source.server
+        return (list(server.cached_list("roles")), list(server.cached_list("clusterroles")),
+                list(server.cached_list("rolebindings")), list(server.cached_list("clusterrolebindings")))
+
+    def authorize(self, attrs: Attributes) -> Decision:
+        reference = self.reference.authorize(attrs)
+        try:
+            answer = self.learner_authorize(attrs, *self.objects())
+        except Exception as error:
+            self.decisions.append(Recorded(attrs, error, reference))
+            raise
+        self.decisions.append(Recorded(attrs, answer, reference))
+        if not isinstance(answer, bool):
+            raise TypeError(f"authorize must return True or False, not {answer!r}")
+        return Decision(answer, "allowed by the learner's authorize" if answer else "")
+
+
+def plug_authorizer(cluster: Any, learner_authorize: LearnerAuthorize) -> LearnerAuthorizer:
+    """Make ``cluster``'s API server decide every request (but system:masters') with ``learner_authorize``."""
+    server = cluster.apiserver
+    original = getattr(server, "_grading_original_authorizer", None) or server.authorizer
+    server._grading_original_authorizer = original
+    adapter = LearnerAuthorizer(learner_authorize, original.rules_source)
+    server.authorizer = adapter
+    return adapter
+
+
+def unplug_authorizer(cluster: Any) -> None:
+    """Give the API server its own RBAC authorizer back."""
+    server = cluster.apiserver
+    original = getattr(server, "_grading_original_authorizer", None)
+    if original is not None:
+        server.authorizer = original
+
+
+# -- generated policies and requests ------------------------------------------------
+
+def _rule(rng: random.Random) -> dict:
+    group, resource = rng.choice(RESOURCES)
+    rule: dict[str, Any] = {
+        "apiGroups": [rng.choice([group, group, "*"])],
+        "resources": [rng.choice([resource, resource, resource, "*", f"{resource}/status"])],
+        "verbs": rng.choice([["get"], ["list"], ["get", "list"], ["create", "delete"], ["update", "patch"], ["*"],
+                             ["get", "list", "watch"]]),
+    }
+    if rule["apiGroups"] == ["apps"] and rng.random() < 0.3:
+        rule["resources"] = [rng.choice(["deployments/scale", "*/scale"])]
+    if rng.random() < 0.25:
+        rule["resourceNames"] = [rng.choice(OBJECT_NAMES)]
+    return rule
+
+
+def _subject(rng: random.Random, namespace: str | None) -> dict:
+    roll = rng.random()
+    if roll < 0.4:
+        return {"kind": "User", "apiGroup": RBAC_GROUP, "name": rng.choice(["alice", "bob"])}
+    if roll < 0.7:
+        return {"kind": "Group", "apiGroup": RBAC_GROUP, "name": rng.choice(["dev", "system:serviceaccounts"])}
+    subject = {"kind": "ServiceAccount", "name": "robot"}
+    if namespace is None or rng.random() < 0.5:
+        subject["namespace"] = rng.choice(NAMESPACES)
+    return subject
+
+
+def random_policy(seed: int, *, roles: int = 4, cluster_roles: int = 3, role_bindings: int = 5,
+                  cluster_role_bindings: int = 1) -> dict[str, list[dict]]:
+    """Generated RBAC objects, keyed ``roles``, ``clusterroles``, ``rolebindings``, ``clusterrolebindings``.
+
+    Names are ``<seed>``-free and deterministic; some bindings point at roles that do not
+    exist, and RoleBindings name ClusterRoles too, as real clusters do.
+    """
+    rng = random.Random(seed)
+    made: dict[str, list[dict]] = {"roles": [], "clusterroles": [], "rolebindings": [], "clusterrolebindings": []}
+    for index in range(roles):
+        namespace = rng.choice(NAMESPACES)
+        made["roles"].append({"apiVersion": f"{RBAC_GROUP}/v1", "kind": "Role",
+                              "metadata": {"name": f"role-{index}", "namespace": namespace},
+                              "rules": [_rule(rng) for _ in range(rng.randint(1, 3))]})
+    for index in range(cluster_roles):
+        made["clusterroles"].append({"apiVersion": f"{RBAC_GROUP}/v1", "kind": "ClusterRole",
+                                     "metadata": {"name": f"lab-clusterrole-{index}"},
+                                     "rules": [_rule(rng) for _ in range(rng.randint(1, 2))]})
+    for index in range(role_bindings):
+        namespace = rng.choice(NAMESPACES)
+        if rng.random() < 0.6:
+            ref = {"apiGroup": RBAC_GROUP, "kind": "Role", "name": f"role-{rng.randrange(roles + 1)}"}
+        else:
+            ref = {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": f"lab-clusterrole-{rng.randrange(cluster_roles)}"}
+        made["rolebindings"].append({"apiVersion": f"{RBAC_GROUP}/v1", "kind": "RoleBinding",
+                                     "metadata": {"name": f"binding-{index}", "namespace": namespace},
+                                     "subjects": [_subject(rng, namespace) for _ in range(rng.randint(1, 2))],
+                                     "roleRef": ref})
+    for index in range(cluster_role_bindings):
+        ref = {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": f"lab-clusterrole-{rng.randrange(cluster_roles)}"}
+        made["clusterrolebindings"].append({"apiVersion": f"{RBAC_GROUP}/v1", "kind": "ClusterRoleBinding",
+                                            "metadata": {"name": f"lab-binding-{index}"},
+                                            "subjects": [_subject(rng, None)], "roleRef": ref})
+    return made
+
+
+@dataclass(frozen=True)
+class Request:
+    """One API request a test sends as ``user``."""
+
+    user: str
+    verb: str
+    api_group: str
+    resource: str
+    namespace: str
+    name: str = ""
+    subresource: str = ""
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return USERS.get(self.user, ())
+
+    def attributes(self) -> Attributes:
+        """What the API server's authorizer sees for this request (authenticated users get system:authenticated)."""
+        return Attributes(user=UserInfo(self.user, (*self.groups, "system:authenticated")), verb=self.verb,
+                          namespace=self.namespace, api_group=self.api_group, resource=self.resource,
+                          subresource=self.subresource, name=self.name)
+
+    def __str__(self) -> str:
+        what = f"{self.resource}/{self.subresource}" if self.subresource else self.resource
+        named = f' "{self.name}"' if self.name else ""
+        group = f" (API group {self.api_group!r})" if self.api_group else ""
+        return f"{self.user} {self.verb} {what}{named}{group} in namespace {self.namespace}"
+
+
+def random_requests(seed: int, n: int) -> list[Request]:
+    """``n`` requests for the generated policy's users, verbs, resources and namespaces."""
+    rng = random.Random(seed)
+    requests = []
+    for _ in range(n):
+        group, resource = rng.choice(RESOURCES)
+        verb = rng.choice(["get", "get", "list", "create", "update", "patch", "delete"])
+        name = "" if verb in ("list", "create") else rng.choice(OBJECT_NAMES)
+        subresource = ""
+        if resource == "deployments" and verb in ("get", "update") and rng.random() < 0.4:
+            subresource = "scale"
+        requests.append(Request(rng.choice(list(USERS)), verb, group, resource, rng.choice(NAMESPACES), name,
+                                subresource))
+    return requests
+
+
+def _body(request: Request, name: str) -> dict:
+    if request.resource == "deployments":
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": request.namespace},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                         "template": {"metadata": {"labels": {"app": name}},
+                                      "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}}
+    kind = {"configmaps": "ConfigMap", "secrets": "Secret"}[request.resource]
+    return {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": request.namespace},
+            "data": {}}
+
+
+def seed_objects(cluster: Any) -> None:
+    """The namespaces and objects the generated requests name, created by the cluster's admin."""
+    for namespace in NAMESPACES:
+        cluster.admin.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        for group, resource in RESOURCES:
+            for name in OBJECT_NAMES:
+                probe = Request("admin", "create", group, resource, namespace)
+                cluster.admin.create(_body(probe, name))
+
+
+def apply_policy(cluster: Any, policy: dict[str, list[dict]]) -> None:
+    """Create every object of a ``random_policy`` as the cluster's admin."""
+    for kind in ("roles", "clusterroles", "rolebindings", "clusterrolebindings"):
+        for obj in policy[kind]:
+            cluster.admin.create(obj)
+
+
+def send(cluster: Any, request: Request, counter: list[int] | None = None) -> str:
+    """Send ``request`` as its user through the real API server: ``"allowed"`` or ``"forbidden"``."""
+    client = cluster.client(request.user, request.groups)
+    admin = cluster.admin
+    try:
+        if request.subresource == "scale":
+            if request.verb == "get":
+                client.get(request.resource, request.name, request.namespace, subresource="scale")
+            else:
+                scale = admin.get(request.resource, request.name, request.namespace, subresource="scale")
+                # Client.scale would GET the scale first (a second request to authorize): PUT it alone.
+                client._call("update", request.resource, namespace=request.namespace, name=request.name,
+                             subresource="scale", body=scale)
+        elif request.verb == "get":
+            client.get(request.resource, request.name, request.namespace)
+        elif request.verb == "list":
+            client.list(request.resource, request.namespace)
+        elif request.verb == "create":
+            number = counter[0] if counter else 0
+            if counter:
+                counter[0] += 1
+            client.create(_body(request, f"made-{number}"))
+        elif request.verb == "update":
+            current = admin.get(request.resource, request.name, request.namespace)
+            client.update(current)
+        elif request.verb == "patch":
+            client.patch(request.resource, request.name, {"metadata": {"labels": {"touched": "yes"}}},
+                         request.namespace)
+        elif request.verb == "delete":
+            client.delete(request.resource, request.name, request.namespace)
+            admin.create(_body(request, request.name))     # put it back for the next requests
+        else:
+            raise ValueError(f"no client call for verb {request.verb!r}")
+    except errors.Forbidden:
+        return "forbidden"
+    except errors.ApiError:
+        return "allowed"                 # past the authorizer; failed later in the pipeline
+    return "allowed"

@@ -1,0 +1,64 @@
+"""Label selector cases for the API server lab: generated selectors and label sets, and the engine's answer.
+
+Interface:
+
+- ``random_selector(rng, operators=...)``: a valid selector string in kubectl's
+  syntax (``app=web,tier!=db``, ``env in (prod, staging)``, ``!canary``), with
+  the spacing people type.
+- ``random_labels(rng)``: a label map over the same few keys, so that matches
+  and misses both happen often.
+- ``selector_cases(seed, n, operators=...)``: ``(selector, labels)`` pairs.
+- ``reference_matches(selector, labels)``: ``engine.api.selectors.parse(selector).matches(labels)``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Sequence
+
+from engine.api.selectors import parse
+
+LABEL_KEYS = ("app", "tier", "env", "app.kubernetes.io/name")
+LABEL_VALUES = ("web", "db", "prod", "staging", "dev", "")
+ALL_OPERATORS = ("=", "==", "!=", "in", "notin", "exists", "!")
+
+
+def _value(rng: random.Random) -> str:
+    return rng.choice(LABEL_VALUES[:-1])
+
+
+def random_requirement(rng: random.Random, key: str, operators: Sequence[str] = ALL_OPERATORS) -> str:
+    operator = rng.choice(list(operators))
+    if operator in ("=", "==", "!="):
+        space = rng.choice(["", "", " "])
+        return f"{key}{space}{operator}{space}{_value(rng)}"
+    if operator in ("in", "notin"):
+        values = sorted({_value(rng) for _ in range(rng.randint(1, 3))})
+        joiner = rng.choice([",", ", "])
+        return f"{key} {operator} ({joiner.join(values)})"
+    if operator == "exists":
+        return key
+    return f"!{key}"
+
+
+def random_selector(rng: random.Random, operators: Sequence[str] = ALL_OPERATORS) -> str:
+    keys = rng.sample(LABEL_KEYS, rng.randint(1, 3))
+    return ",".join(random_requirement(rng, key, operators) for key in keys)
+
+
+def random_labels(rng: random.Random) -> dict[str, str]:
+    return {key: _value(rng) for key in LABEL_KEYS if rng.random() < 0.6}
+
+
+def selector_cases(seed: int, n: int, operators: Sequence[str] = ALL_OPERATORS) -> list[tuple[str, dict[str, str]]]:
+    """``n`` (selector, labels) pairs; the empty selector (selects everything) comes first."""
+    rng = random.Random(seed)
+    cases: list[tuple[str, dict[str, str]]] = [("", random_labels(rng))]
+    while len(cases) < n:
+        cases.append((random_selector(rng, operators), random_labels(rng)))
+    return cases
+
+
+def reference_matches(selector: str, labels: dict[str, str]) -> bool:
+    """The engine's answer (``labels.Parse(selector).Matches(labels)``)."""
+    return parse(selector).matches(labels)
