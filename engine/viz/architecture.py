@@ -1,0 +1,422 @@
+"""The architecture diagram: the whole cluster as the course draws it, as a ``graphviz.Digraph``.
+
+``architecture()`` draws the lecture picture: a control-plane box (etcd,
+kube-apiserver, kube-scheduler, kube-controller-manager, and the
+cloud-controller-manager with its node, route, service and volume
+controllers), one box per node (kubelet, kube-proxy, the container runtime:
+containerd over runc), the add-ons beside them (networking, DNS, dashboard,
+resource monitoring, cluster logging), and arrows for who talks to whom.
+The arrows carry the course's one rule: every component talks to
+kube-apiserver, and only kube-apiserver talks to etcd.
+
+``architecture(cluster)`` draws that cluster instead: its real nodes (from
+the Node objects, with their Ready condition), and for each component
+whether it actually runs there: a component in ``cluster.components``, or
+an add-on pod in ``kube-system``. What is not installed is drawn greyed and
+dashed, labelled "not running"; a component that was started and then
+stopped (a failed node's kubelet) is drawn dashed in red, "stopped".
+
+``highlight`` lights components by name (``"etcd"``, ``"kubelet"``,
+``"CoreDNS"``...): filled, with bold arrows to and from them.
+
+Promises: the same cluster state gives the same DOT source, byte for byte;
+the diagram never changes the cluster (it reads the watch cache, which
+writes no audit entries); beyond ``MAX_NODES`` nodes the rest collapse into
+one "… and N more nodes" box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+import graphviz
+
+from engine.viz._objects import node_ready, node_roles, sort_nodes
+
+if TYPE_CHECKING:
+    from engine.cluster import Cluster
+
+MAX_NODES = 6
+"""Node boxes drawn in full; the others are summarised in one box."""
+NODES_PER_ROW = 3
+
+APISERVER = "kube-apiserver"
+ETCD = "etcd"
+USER = "kubectl"
+CLOUD = "cloud provider API"
+ANCHOR = "under-control-plane"
+
+HIGHLIGHT_FILL = "#ffd54f"
+HIGHLIGHT_EDGE = "#e65100"
+RUNNING_COLOR = "#37474f"
+ABSENT_COLOR = "#9e9e9e"
+STOPPED_COLOR = "#c62828"
+READY_COLOR = {"Ready": "#2e7d32", "NotReady": "#c62828", "Unknown": "#757575"}
+READY_FILL = {"Ready": "#f1f8e9", "NotReady": "#ffebee", "Unknown": "#f5f5f5"}
+
+CONTROL_PLANE = (
+    (ETCD, "consistent key-value store\nof all cluster data"),
+    (APISERVER, "front door: authn, authz,\nadmission, validation, watch"),
+    ("kube-scheduler", "picks a node for each pod"),
+    ("kube-controller-manager", "controllers: make actual state\nmatch desired state"),
+)
+CLOUD_CONTROLLERS = ("node controller", "route controller", "service controller", "volume controller")
+NODE_COMPONENTS = (
+    ("kubelet", "runs the node's pods,\nprobes, reports status"),
+    ("kube-proxy", "Service rules\n(iptables / ipvs)"),
+)
+RUNTIME_COMPONENTS = ("container-runtime", "containerd", "runtime", "cri")
+"""Component names under which a node's container runtime may be registered."""
+ADDON_NAMESPACES = ("kube-system", "kubernetes-dashboard", "kube-flannel", "calico-system", "logging", "monitoring")
+
+
+@dataclass(frozen=True)
+class Addon:
+    key: str
+    title: str
+    examples: str
+    patterns: tuple[str, ...]
+
+
+ADDONS = (
+    Addon("networking", "Networking (CNI)", "flannel · calico · canal · weave",
+          ("flannel", "calico", "canal", "weave", "cilium", "cni")),
+    Addon("dns", "DNS", "CoreDNS / kube-dns", ("coredns", "kube-dns")),
+    Addon("dashboard", "Dashboard", "web UI", ("dashboard",)),
+    Addon("monitoring", "Resource monitoring", "cAdvisor · metrics-server",
+          ("metrics-server", "cadvisor", "prometheus", "heapster")),
+    Addon("logging", "Cluster logging", "EFK / ELK", ("fluentd", "fluent-bit", "elasticsearch", "kibana",
+                                                      "logstash", "filebeat", "logging")),
+)
+
+
+@dataclass
+class _Box:
+    """One drawn component: where it is, what it is called, and whether it runs."""
+
+    id: str
+    title: str
+    detail: str = ""
+    state: str = "generic"            # generic | running | stopped | absent
+    shape: str = "box"
+    names: set[str] = field(default_factory=set)
+
+
+def _component_state(component: Any) -> str:
+    return "running" if getattr(component, "running", True) else "stopped"
+
+
+def _names(*names: str) -> set[str]:
+    return {name.lower() for name in names}
+
+
+class _Survey:
+    """What a live cluster runs, read once: components, Nodes, add-on pods."""
+
+    def __init__(self, cluster: "Cluster | None") -> None:
+        self.cluster = cluster
+        self.components: dict[tuple[str, str | None], Any] = dict(getattr(cluster, "components", {}) or {})
+        if cluster is None:
+            self.nodes: list[dict] = []
+            self.pods: list[dict] = []
+            return
+        self.nodes = sort_nodes(cluster.apiserver.cached_list("nodes"))
+        self.pods = [pod for namespace in ADDON_NAMESPACES
+                     for pod in cluster.apiserver.cached_list("pods", namespace)]
+
+    def control_plane_state(self, name: str) -> str:
+        if self.cluster is None:
+            return "generic"
+        if name in (ETCD, APISERVER):
+            return "running"
+        component = self.components.get((name, None))
+        if component is not None:
+            return _component_state(component)
+        return self._pod_state(lambda pod: _is_pod_of(pod, name), "absent")
+
+    def node_state(self, names: Iterable[str], node: str) -> str:
+        if self.cluster is None:
+            return "generic"
+        for name in names:
+            component = self.components.get((name, node))
+            if component is not None:
+                return _component_state(component)
+        names = tuple(names)
+        return self._pod_state(lambda pod: (pod.get("spec") or {}).get("nodeName") == node
+                               and any(_is_pod_of(pod, name) for name in names), "absent")
+
+    def addon(self, addon: Addon) -> tuple[str, str]:
+        """The add-on's state and what was found of it (``coredns: 2/2 pods Running``)."""
+        if self.cluster is None:
+            return "generic", addon.examples
+        for (name, _node), component in sorted(self.components.items(), key=lambda item: (item[0][0],
+                                                                                           item[0][1] or "")):
+            if any(pattern in name.lower() for pattern in addon.patterns):
+                return _component_state(component), name
+        found: dict[str, list[dict]] = {}
+        for pod in self.pods:
+            match = _addon_match(pod, addon)
+            if match:
+                found.setdefault(match, []).append(pod)
+        if not found:
+            return "absent", addon.examples
+        running = sum(1 for pods in found.values() for pod in pods if (pod.get("status") or {}).get("phase")
+                      == "Running")
+        total = sum(len(pods) for pods in found.values())
+        detail = f"{', '.join(sorted(found))}: {running}/{total} pods Running"
+        return ("running" if running else "stopped"), detail
+
+    def _pod_state(self, predicate: Any, default: str) -> str:
+        pods = [pod for pod in self.pods if predicate(pod)]
+        if not pods:
+            return default
+        if any((pod.get("status") or {}).get("phase") == "Running" for pod in pods):
+            return "running"
+        return "stopped"
+
+
+def _pod_labels(pod: dict) -> dict[str, str]:
+    return (pod.get("metadata") or {}).get("labels") or {}
+
+
+def _is_pod_of(pod: dict, component: str) -> bool:
+    """A kube-system pod of ``component``: a kubeadm static pod or a DaemonSet pod named after it."""
+    labels = _pod_labels(pod)
+    name = pod["metadata"]["name"]
+    return (labels.get("component") == component or labels.get("k8s-app") == component
+            or name == component or name.startswith(component + "-"))
+
+
+def _addon_match(pod: dict, addon: Addon) -> str | None:
+    labels = _pod_labels(pod)
+    candidates = [labels.get("k8s-app", ""), labels.get("app", ""), labels.get("app.kubernetes.io/name", ""),
+                  pod["metadata"]["name"]]
+    for candidate in candidates:
+        lowered = candidate.lower()
+        for pattern in addon.patterns:
+            if pattern in lowered:
+                # kube-proxy is a node component, not the networking add-on
+                if lowered.startswith("kube-proxy"):
+                    return None
+                return candidate if candidate is not pod["metadata"]["name"] else pattern
+    return None
+
+
+def _label(box: _Box) -> str:
+    lines = [box.title]
+    if box.detail:
+        lines.append(box.detail)
+    if box.state == "absent":
+        lines.append("(not running)")
+    elif box.state == "stopped":
+        lines.append("(stopped)")
+    return "\\n".join(line.replace("\n", "\\n") for line in lines)
+
+
+def _draw(graph: graphviz.Digraph, box: _Box, lit: bool) -> None:
+    attrs = {"shape": box.shape, "label": _label(box)}
+    styles = ["rounded"] if box.shape == "box" else []
+    if box.state == "absent":
+        styles.append("dashed")
+        attrs.update(color=ABSENT_COLOR, fontcolor=ABSENT_COLOR)
+    elif box.state == "stopped":
+        styles.append("dashed")
+        attrs.update(color=STOPPED_COLOR, fontcolor=STOPPED_COLOR)
+    else:
+        attrs.update(color=RUNNING_COLOR)
+    if lit:
+        styles += ["filled", "bold"]
+        attrs.update(fillcolor=HIGHLIGHT_FILL, penwidth="2.5")
+    if styles:
+        attrs["style"] = ",".join(styles)
+    graph.node(box.id, **attrs)
+
+
+def _wanted(highlight: str | Iterable[str] | None) -> set[str]:
+    if highlight is None:
+        return set()
+    if isinstance(highlight, str):
+        return {highlight.lower()}
+    return {name.lower() for name in highlight}
+
+
+class _Edges:
+    """Edges collected first, so that highlighted ends can be known before drawing."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str, dict[str, str]]] = []
+
+    def add(self, tail: str, head: str, **attrs: str) -> None:
+        self.items.append((tail, head, attrs))
+
+    def draw(self, graph: graphviz.Digraph, lit: set[str]) -> None:
+        for tail, head, attrs in self.items:
+            attrs = {key: value.replace("\n", "\\n") for key, value in attrs.items()}
+            if attrs.get("style") != "invis" and (tail in lit or head in lit):
+                attrs.update(color=HIGHLIGHT_EDGE, penwidth="2.5")
+                attrs["style"] = ",".join(filter(None, [attrs.get("style", ""), "bold"]))
+            graph.edge(tail, head, **attrs)
+
+
+def architecture(cluster: "Cluster | None" = None,
+                 highlight: str | Iterable[str] | None = None) -> graphviz.Digraph:
+    """The cluster architecture; with ``cluster``, that cluster's nodes and what runs on them."""
+    survey = _Survey(cluster)
+    wanted = _wanted(highlight)
+    lit: set[str] = set()
+    edges = _Edges()
+    first_row: list[str] = []          # left to right under the control plane: nodes, then add-ons
+
+    def place(where: graphviz.Digraph, box: _Box) -> None:
+        on = bool(wanted & ({box.id.lower()} | box.names))
+        if on:
+            lit.add(box.id)
+        _draw(where, box, on)
+
+    graph = graphviz.Digraph("architecture")
+    graph.attr(rankdir="TB", compound="true", newrank="true", fontname="Helvetica", nodesep="0.25",
+               ranksep="0.6", labelloc="t")
+    graph.attr("node", fontname="Helvetica", fontsize="11")
+    graph.attr("edge", fontname="Helvetica", fontsize="9", color="#78909c", arrowsize="0.7")
+    if cluster is None:
+        graph.attr(label="Kubernetes cluster architecture")
+    else:
+        graph.attr(label=f"Cluster (seed {cluster.seed}) at t = {cluster.now:.1f} s, "
+                         f"etcd revision {cluster.store.revision}")
+
+    user = _Box(USER, "kubectl / user", "kubectl apply, get, ...", shape="box",
+                names=_names(USER, "user", "kubectl", "client"))
+    place(graph, user)
+
+    # -- control plane ----------------------------------------------------------------------------
+    with graph.subgraph(name="cluster_control_plane") as plane:
+        plane.attr(label="Control plane", style="rounded,filled", fillcolor="#e3f2fd", color="#1565c0",
+                   fontcolor="#0d47a1", fontsize="14")
+        for name, detail in CONTROL_PLANE:
+            box = _Box(name, name, detail, survey.control_plane_state(name),
+                       shape="cylinder" if name == ETCD else "box", names=_names(name))
+            place(plane, box)
+        extra_control = sorted(name for (name, node) in survey.components
+                               if node is None and name not in {n for n, _ in CONTROL_PLANE}
+                               and name != "cloud-controller-manager"
+                               and not any(any(p in name.lower() for p in a.patterns) for a in ADDONS))
+        for name in extra_control:
+            box = _Box(name, name, "", _component_state(survey.components[(name, None)]), names=_names(name))
+            place(plane, box)
+            edges.add(box.id, APISERVER)
+        ccm_state = survey.control_plane_state("cloud-controller-manager")
+        with plane.subgraph(name="cluster_cloud_controller_manager") as ccm:
+            ccm.attr(label="cloud-controller-manager", style="rounded,dashed" if ccm_state == "absent"
+                     else "rounded", color=ABSENT_COLOR if ccm_state == "absent" else "#1565c0",
+                     fillcolor="#e3f2fd")
+            process = _Box("cloud-controller-manager", "cloud-controller-manager", "cloud-specific control loops",
+                           ccm_state, names=_names("cloud-controller-manager", "ccm"))
+            place(ccm, process)
+            for index, controller in enumerate(CLOUD_CONTROLLERS):
+                box = _Box(f"cloud-controller-manager/{controller}", controller, "", ccm_state,
+                           names=_names(controller, controller.replace(" ", "-")))
+                place(ccm, box)
+                above = process.id if index < 2 else f"cloud-controller-manager/{CLOUD_CONTROLLERS[index - 2]}"
+                edges.add(above, box.id, style="invis")
+        place(graph, _Box(CLOUD, CLOUD, "instances, routes,\nload balancers, disks", "generic",
+                          shape="box3d", names=_names(CLOUD, "cloud")))
+        edges.add(process.id, CLOUD, label="cloud API", style="dashed")
+
+    # an invisible point level with etcd: what sits under the control plane hangs from it, so that
+    # the only edge touching etcd stays kube-apiserver's
+    graph.node(ANCHOR, shape="point", style="invis", width="0")
+    with graph.subgraph(name="level_with_etcd") as level:
+        level.attr(rank="same")
+        level.node(ETCD)
+        level.node(ANCHOR)
+    edges.add(USER, APISERVER, label="REST (HTTPS)")
+    edges.add(APISERVER, ETCD, label="gRPC: the only\nclient of etcd", dir="both", color="#1565c0")
+    for name, _detail in CONTROL_PLANE[2:]:
+        edges.add(name, APISERVER, label="watch / write")
+    edges.add("cloud-controller-manager", APISERVER)
+
+    # -- nodes ------------------------------------------------------------------------------------
+    if cluster is None:
+        node_rows = [(name, None) for name in ("node-1", "node-2")]
+        hidden: list[dict] = []
+    else:
+        shown = survey.nodes if len(survey.nodes) <= MAX_NODES else survey.nodes[:MAX_NODES]
+        hidden = survey.nodes[len(shown):]
+        node_rows = [(node["metadata"]["name"], node) for node in shown]
+    known_node_names = {name for name, _ in NODE_COMPONENTS} | set(RUNTIME_COMPONENTS)
+    for index, (node_name, node) in enumerate(node_rows):
+        # rows of NODES_PER_ROW node columns under etcd: invisible edges only rank them
+        above = ANCHOR if index < NODES_PER_ROW else f"{node_rows[index - NODES_PER_ROW][0]}/runc"
+        edges.add(above, f"{node_name}/kube-proxy", style="invis")
+        if index < NODES_PER_ROW:
+            first_row.append(f"{node_name}/kube-proxy")
+        ready = node_ready(node) if node is not None else None
+        roles = ", ".join(node_roles(node)) if node is not None else "worker node"
+        title = f"{node_name} ({roles})" if roles else node_name
+        with graph.subgraph(name=f"cluster_node_{node_name}") as box:
+            if ready is None:
+                box.attr(label=title, style="rounded,filled", fillcolor="#f1f8e9", color="#558b2f")
+            else:
+                box.attr(label=f"{title} · {ready}", style="rounded,filled,bold" if ready != "Ready"
+                         else "rounded,filled", fillcolor=READY_FILL[ready], color=READY_COLOR[ready],
+                         fontcolor=READY_COLOR[ready])
+            for name, detail in NODE_COMPONENTS:
+                component = _Box(f"{node_name}/{name}", name, detail, survey.node_state((name,), node_name),
+                                 names=_names(name))
+                place(box, component)
+                edges.add(component.id, APISERVER, constraint="false")
+            edges.add(f"{node_name}/kube-proxy", f"{node_name}/kubelet", style="invis")
+            extras = sorted(name for (name, where) in survey.components
+                            if where == node_name and name not in known_node_names)
+            for name in extras:
+                component = _Box(f"{node_name}/{name}", name, "",
+                                 _component_state(survey.components[(name, node_name)]), names=_names(name))
+                place(box, component)
+                edges.add(component.id, APISERVER, constraint="false")
+                edges.add(f"{node_name}/kubelet", component.id, style="invis")
+            runtime_state = survey.node_state(RUNTIME_COMPONENTS, node_name)
+            with box.subgraph(name=f"cluster_runtime_{node_name}") as runtime:
+                runtime.attr(label="container runtime", style="rounded,dashed" if runtime_state == "absent"
+                             else "rounded", color="#6d4c41", fillcolor="white")
+                for name, detail in (("containerd", "images, containers (CRI)"),
+                                     ("runc", "namespaces + cgroups (OCI)")):
+                    component = _Box(f"{node_name}/{name}", name, detail, runtime_state,
+                                     names=_names(name, "container runtime", "container-runtime", "runtime",
+                                                  "docker", "cri"))
+                    place(runtime, component)
+            edges.add(f"{node_name}/kubelet", f"{node_name}/containerd", label="CRI")
+            edges.add(f"{node_name}/containerd", f"{node_name}/runc", label="OCI")
+    if hidden:
+        counts: dict[str, int] = {}
+        for node in hidden:
+            state = node_ready(node)
+            counts[state] = counts.get(state, 0) + 1
+        summary = ", ".join(f"{counts[state]} {state}" for state in ("Ready", "NotReady", "Unknown")
+                            if state in counts)
+        more = _Box("more-nodes", f"… and {len(hidden)} more nodes", f"({summary})\nkubelet · kube-proxy · "
+                    "containerd each", "generic", shape="folder", names=_names("more-nodes"))
+        place(graph, more)
+        edges.add(more.id, APISERVER, constraint="false")
+        edges.add(f"{node_rows[-1][0]}/runc", more.id, style="invis")
+
+    # -- add-ons ----------------------------------------------------------------------------------
+    with graph.subgraph(name="cluster_addons") as addons:
+        addons.attr(label="Add-ons (pods in kube-system)", style="rounded,filled", fillcolor="#f3e5f5",
+                    color="#6a1b9a", fontcolor="#4a148c")
+        for index, addon in enumerate(ADDONS):
+            state, detail = survey.addon(addon)
+            box = _Box(f"addon/{addon.key}", addon.title, detail, state,
+                       names=_names(addon.key, addon.title, *addon.patterns)
+                       | ({"cadvisor"} if addon.key == "monitoring" else set()))
+            place(addons, box)
+            edges.add(box.id, APISERVER, constraint="false")
+            edges.add(ANCHOR if index == 0 else f"addon/{ADDONS[index - 1].key}", box.id, style="invis")
+    first_row.append(f"addon/{ADDONS[0].key}")
+    with graph.subgraph(name="row_under_control_plane") as row:
+        row.attr(rank="same")
+        for left, right in zip(first_row, first_row[1:]):
+            row.edge(left, right, style="invis")
+
+    edges.draw(graph, lit)
+    return graph
