@@ -1,0 +1,206 @@
+"""The cluster view: every node as a box with its pods inside, as an ipywidgets widget.
+
+``render_cluster_html(nodes, pods)`` is the whole view as a pure function of
+plain API objects: one box per Node (control-plane nodes first, then by
+name) with its Ready badge and two bars, the sum of its pods' requests
+against its allocatable CPU and memory (what the scheduler counts), and its
+pods as chips coloured by state: Pending amber, Running green, Succeeded
+grey, Failed red, Terminating purple. Pods without ``spec.nodeName`` sit in
+a "Pending (unscheduled)" box; pods bound to a node that has no Node object
+get a box of their own, marked "no Node object".
+
+``ClusterView(cluster)`` shows that HTML and re-renders it on ``refresh()``.
+It reads the API server's watch cache, the state a ``kubectl get`` would
+see, without writing an audit entry: the view must not appear in the
+request traces it sits next to. It never changes the cluster.
+
+The HTML is deterministic (same objects, same text), escapes every name,
+and its elements carry ``data-node`` / ``data-pod`` attributes and
+``kv-phase-<state>`` classes so that tests and notebooks can find things.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any, Iterable
+
+import ipywidgets as widgets
+
+from engine.api.quantity import Quantity, parse_quantity
+from engine.api.resources import pod_requests
+from engine.viz._objects import node_ready, node_roles, pod_state, sort_nodes
+
+if TYPE_CHECKING:
+    from engine.cluster import Cluster
+
+UNSCHEDULED = "Pending (unscheduled)"
+PHASE_COLORS = {
+    "Pending": "#ffb300",       # amber
+    "Running": "#43a047",       # green
+    "Succeeded": "#9e9e9e",     # grey
+    "Failed": "#e53935",        # red
+    "Terminating": "#8e24aa",   # purple
+    "Unknown": "#546e7a",
+}
+READY_COLORS = {"Ready": "#2e7d32", "NotReady": "#c62828", "Unknown": "#757575"}
+
+STYLE = """<style>
+.kv-cluster{font-family:Helvetica,Arial,sans-serif;font-size:12px;display:flex;flex-wrap:wrap;gap:8px}
+.kv-node{border:2px solid #90a4ae;border-radius:8px;padding:6px;width:230px;background:#fafafa}
+.kv-node.kv-notready{border-color:#c62828;background:#ffebee}
+.kv-node.kv-unscheduled{border-style:dashed;border-color:#ffb300;background:#fff8e1}
+.kv-node-head{display:flex;justify-content:space-between;font-weight:bold;margin-bottom:4px}
+.kv-badge{color:white;border-radius:4px;padding:0 5px;font-size:11px;font-weight:normal}
+.kv-roles{color:#607d8b;font-size:11px}
+.kv-bar{display:flex;align-items:center;gap:4px;font-size:10px;color:#455a64}
+.kv-bar-track{flex:1;height:7px;background:#e0e0e0;border-radius:3px;overflow:hidden}
+.kv-bar-fill{height:7px;background:#1e88e5}
+.kv-bar-fill.kv-over{background:#e53935}
+.kv-pods{display:flex;flex-wrap:wrap;gap:3px;margin-top:4px}
+.kv-pod{color:white;border-radius:4px;padding:1px 4px;font-size:10px;white-space:nowrap;max-width:210px;
+overflow:hidden;text-overflow:ellipsis}
+""" + "".join(f".kv-phase-{phase.lower()}{{background:{color}}}\n" for phase, color in PHASE_COLORS.items()) + \
+    "</style>"
+
+
+def _requests(pod: dict) -> dict[str, Quantity]:
+    try:
+        return pod_requests(pod)
+    except (ValueError, TypeError):
+        return {}
+
+
+def _counts(pod: dict) -> bool:
+    """Whether the pod holds its requests on the node: terminal pods do not (as the scheduler counts)."""
+    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+
+
+def _bar(label: str, used: Quantity, total: Quantity | None, text: str) -> str:
+    if total is None or total.is_zero():
+        percent = 0.0
+    else:
+        percent = float(used.fraction / total.fraction) * 100
+    over = " kv-over" if percent > 100 else ""
+    width = min(percent, 100.0)
+    return (f'<div class="kv-bar" data-resource="{label}" data-percent="{percent:.0f}">'
+            f'<span style="width:3em">{label}</span><div class="kv-bar-track">'
+            f'<div class="kv-bar-fill{over}" style="width:{width:.1f}%"></div></div>'
+            f'<span>{html.escape(text)}</span></div>')
+
+
+def _cpu_text(used: Quantity, total: Quantity | None) -> str:
+    def cores(q: Quantity | None) -> str:
+        if q is None:
+            return "?"
+        milli = q.milli_value()
+        return f"{milli // 1000}" if milli % 1000 == 0 else f"{milli}m"
+    return f"{cores(used)}/{cores(total)}"
+
+
+def _memory_text(used: Quantity, total: Quantity | None) -> str:
+    def mebibytes(q: Quantity | None) -> str:
+        if q is None:
+            return "?"
+        value = q.value() / (1024 * 1024)
+        return f"{value / 1024:.1f}Gi" if value >= 1024 else f"{value:.0f}Mi"
+    return f"{mebibytes(used)}/{mebibytes(total)}"
+
+
+def _pod_chip(pod: dict) -> str:
+    metadata = pod.get("metadata") or {}
+    state = pod_state(pod)
+    name = metadata.get("name", "")
+    namespace = metadata.get("namespace", "")
+    shown = name if namespace in ("default", "") else f"{namespace}/{name}"
+    title = f"{namespace}/{name}: {state}"
+    return (f'<span class="kv-pod kv-phase-{state.lower()}" data-pod="{html.escape(namespace)}/'
+            f'{html.escape(name)}" data-state="{state}" title="{html.escape(title)}">{html.escape(shown)}</span>')
+
+
+def _node_box(name: str, node: dict | None, pods: list[dict]) -> str:
+    chips = "".join(_pod_chip(pod) for pod in pods)
+    if node is None:
+        return (f'<div class="kv-node kv-notready" data-node="{html.escape(name)}">'
+                f'<div class="kv-node-head"><span>{html.escape(name)}</span>'
+                f'<span class="kv-badge" style="background:#757575">no Node object</span></div>'
+                f'<div class="kv-pods">{chips}</div></div>')
+    ready = node_ready(node)
+    allocatable = (node.get("status") or {}).get("allocatable") or {}
+    cpu_total = parse_quantity(allocatable["cpu"]) if "cpu" in allocatable else None
+    memory_total = parse_quantity(allocatable["memory"]) if "memory" in allocatable else None
+    cpu_used, memory_used = Quantity(0), Quantity(0)
+    for pod in pods:
+        if _counts(pod):
+            requests = _requests(pod)
+            if "cpu" in requests:
+                cpu_used = cpu_used + requests["cpu"]
+            if "memory" in requests:
+                memory_used = memory_used + requests["memory"]
+    roles = ", ".join(node_roles(node))
+    unschedulable = " · cordoned" if (node.get("spec") or {}).get("unschedulable") else ""
+    classes = "kv-node" + ("" if ready == "Ready" else " kv-notready")
+    return (f'<div class="{classes}" data-node="{html.escape(name)}" data-ready="{ready}">'
+            f'<div class="kv-node-head"><span>{html.escape(name)}</span>'
+            f'<span class="kv-badge" style="background:{READY_COLORS[ready]}">{ready}</span></div>'
+            f'<div class="kv-roles">{html.escape(roles or "worker")}{unschedulable} · {len(pods)} pods</div>'
+            + _bar("cpu", cpu_used, cpu_total, _cpu_text(cpu_used, cpu_total))
+            + _bar("mem", memory_used, memory_total, _memory_text(memory_used, memory_total))
+            + f'<div class="kv-pods">{chips}</div></div>')
+
+
+def _pod_key(pod: dict) -> tuple[str, str]:
+    metadata = pod.get("metadata") or {}
+    return metadata.get("namespace", ""), metadata.get("name", "")
+
+
+def render_cluster_html(nodes: Iterable[dict], pods: Iterable[dict]) -> str:
+    """The cluster view as HTML: node boxes with their pods, and the unscheduled pods."""
+    ordered = sort_nodes(nodes)
+    by_node: dict[str, list[dict]] = {node["metadata"]["name"]: [] for node in ordered}
+    orphans: dict[str, list[dict]] = {}
+    unscheduled: list[dict] = []
+    for pod in sorted(pods, key=_pod_key):
+        node_name = (pod.get("spec") or {}).get("nodeName")
+        if not node_name:
+            unscheduled.append(pod)
+        elif node_name in by_node:
+            by_node[node_name].append(pod)
+        else:
+            orphans.setdefault(node_name, []).append(pod)
+    parts = [STYLE, '<div class="kv-cluster">']
+    parts += [_node_box(node["metadata"]["name"], node, by_node[node["metadata"]["name"]]) for node in ordered]
+    parts += [_node_box(name, None, orphans[name]) for name in sorted(orphans)]
+    if unscheduled:
+        chips = "".join(_pod_chip(pod) for pod in unscheduled)
+        parts.append(f'<div class="kv-node kv-unscheduled" data-node="">'
+                     f'<div class="kv-node-head"><span>{UNSCHEDULED}</span>'
+                     f'<span class="kv-badge" style="background:{PHASE_COLORS["Pending"]}">'
+                     f'{len(unscheduled)}</span></div><div class="kv-pods">{chips}</div></div>')
+    if not ordered and not unscheduled and not orphans:
+        parts.append("<i>no nodes and no pods</i>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _summary(cluster: "Cluster", nodes: list[dict], pods: list[dict]) -> str:
+    ready = sum(1 for node in nodes if node_ready(node) == "Ready")
+    return (f'<b>t = {cluster.now:.1f} s</b> · etcd revision {cluster.store.revision} · '
+            f'{ready}/{len(nodes)} nodes Ready · {len(pods)} pods')
+
+
+class ClusterView(widgets.VBox):
+    """Nodes and their pods, live: call ``refresh()`` (Controls does, on every tick)."""
+
+    def __init__(self, cluster: "Cluster", **kwargs: Any) -> None:
+        self.cluster = cluster
+        self.header = widgets.HTML()
+        self.body = widgets.HTML()
+        super().__init__(children=[self.header, self.body], **kwargs)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read Nodes and Pods from the API server's watch cache and redraw."""
+        nodes = list(self.cluster.apiserver.cached_list("nodes"))
+        pods = list(self.cluster.apiserver.cached_list("pods"))
+        self.header.value = _summary(self.cluster, nodes, pods)
+        self.body.value = render_cluster_html(nodes, pods)
