@@ -66,7 +66,8 @@ _VOLUME_SOURCES = (
 
 def apply_defaults(obj: dict) -> None:
     """Fill in the defaults the API server applies to an object of this kind, in place."""
-    defaulter = _DEFAULTERS.get(obj.get("kind", ""))
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    defaulter = _DEFAULTERS.get(kind) if isinstance(kind, str) else None
     if defaulter is not None:
         defaulter(obj)
 
@@ -253,10 +254,9 @@ def _default_pod(pod: dict) -> None:
     for key in ("containers", "initContainers"):
         for container in _dicts(spec, key):
             resources = _dict(container, "resources")
-            limits = resources.get("limits")
-            if isinstance(limits, dict):
-                requests = resources.get("requests")
-                if not isinstance(requests, dict):
+            limits, requests = resources.get("limits"), resources.get("requests")
+            if isinstance(limits, dict) and (requests is None or isinstance(requests, dict)):
+                if requests is None:
                     requests = resources["requests"] = {}
                 for name, value in limits.items():
                     if name not in requests and _parses(value):  # a bad limit is validation's to report
@@ -425,7 +425,7 @@ def _default_service(obj: dict) -> None:
     if spec.get("sessionAffinity") == "ClientIP":
         config = spec.get("sessionAffinityConfig")
         client_ip = config.get("clientIP") if isinstance(config, dict) else None
-        if not isinstance(client_ip, dict) or client_ip.get("timeoutSeconds") is None:
+        if config is None or client_ip is None or (isinstance(client_ip, dict) and client_ip.get("timeoutSeconds") is None):
             spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": DEFAULT_CLIENT_IP_AFFINITY_SECONDS}}
     _set_if_missing(spec, "type", "ClusterIP")
     for port in _dicts(spec, "ports"):
@@ -495,10 +495,12 @@ def _default_pv(obj: dict) -> None:
 
 def _default_secret(obj: dict) -> None:
     _set_if_missing(obj, "type", "Opaque")
-    string_data = obj.pop("stringData", None)
-    if isinstance(string_data, dict) and string_data:
-        data = obj.get("data")
-        if not isinstance(data, dict):
+    string_data, data = obj.get("stringData"), obj.get("data")
+    if isinstance(string_data, dict) and (data is None or isinstance(data, dict)):
+        del obj["stringData"]
+        if not string_data:
+            return
+        if data is None:
             data = obj["data"] = {}
         for key, value in string_data.items():
             data[key] = base64.b64encode(str(value).encode()).decode()
@@ -510,17 +512,17 @@ def _default_limit_range(obj: dict) -> None:
             _canonical_quantities(item.get(key))
         if item.get("type") != "Container":
             continue
-        default = item.get("default")
-        if not isinstance(default, dict):
-            default = item["default"] = {}
-        default_request = item.get("defaultRequest")
-        if not isinstance(default_request, dict):
-            default_request = item["defaultRequest"] = {}
-        for name, value in (item.get("max") or {}).items():
+        lists = {key: item.get(key) if item.get(key) is not None else {} for key in
+                 ("max", "min", "default", "defaultRequest")}
+        if not all(isinstance(value, dict) for value in lists.values()):
+            continue  # a list of the wrong type is validation's to report
+        default = item["default"] = lists["default"]
+        default_request = item["defaultRequest"] = lists["defaultRequest"]
+        for name, value in lists["max"].items():
             default.setdefault(name, value)
         for name, value in default.items():
             default_request.setdefault(name, value)
-        for name, value in (item.get("min") or {}).items():
+        for name, value in lists["min"].items():
             default_request.setdefault(name, value)
 
 

@@ -322,6 +322,9 @@ def from_label_selector(selector: Mapping[str, Any] | None) -> LabelSelector:
         if op is None:
             raise SelectorError(f"{go_quote(str(expr.get('operator', '')))} is not a valid pod selector operator")
         values = expr.get("values")
+        if not isinstance(expr.get("key", ""), str) or not (
+                values is None or (isinstance(values, list) and all(isinstance(v, str) for v in values))):
+            raise SelectorError(f"a matchExpressions entry has a string key and a list of string values, not {expr!r}")
         # Go copies the values with append([]string(nil), ...): no values at all is nil.
         requirements.append(new_requirement(expr.get("key", ""), op, list(values) if values else None))
     return EVERYTHING.add(*requirements)

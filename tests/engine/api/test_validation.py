@@ -1056,3 +1056,47 @@ def test_int_or_percent_errors(value, message):
     with pytest.raises(ValueError) as excinfo:
         int_or_percent(value, 10, True)
     assert str(excinfo.value) == message
+
+
+TYPE_CASES = [
+    ("replicas written as a string", deployment(replicas="3"),
+     [cause("FieldValueTypeInvalid", 'Invalid value: "3": spec.replicas in body must be of type integer: "string"',
+            "spec.replicas")]),
+    ("a label value written as a number", {**pod(), "metadata": {"name": "web", "labels": {"version": 2}}},
+     [cause("FieldValueTypeInvalid", 'Invalid value: 2: metadata.labels[version] in body must be of type string: '
+            '"integer"', "metadata.labels[version]")]),
+    ("a container written as a string", pod(containers=["nginx"]),
+     [cause("FieldValueTypeInvalid", 'Invalid value: "nginx": spec.containers[0] in body must be of type object: '
+            '"string"', "spec.containers[0]")]),
+    ("a port written as a word", pod(containers=[container(ports=[{"containerPort": "eighty"}])]),
+     [cause("FieldValueTypeInvalid", 'Invalid value: "eighty": spec.containers[0].ports[0].containerPort in body '
+            'must be of type integer: "string"', "spec.containers[0].ports[0].containerPort")]),
+]
+
+
+@pytest.mark.parametrize("manifest, expected", [c[1:] for c in TYPE_CASES], ids=[c[0] for c in TYPE_CASES])
+def test_a_value_of_the_wrong_json_type_is_reported_once(manifest, expected):
+    assert causes(manifest) == expected
+
+
+def test_malformed_manifests_never_crash_defaulting_or_validation():
+    import random
+    rng = random.Random(7)
+    junk = [None, 1, -5, "x", "", [], {}, [1], {"a": 1}, True, 1.5, "10%", [{}], [None], {"x": None}]
+
+    def mutate(value, depth=0):
+        if isinstance(value, (dict, list)) and value:
+            keys = list(value) if isinstance(value, dict) else list(range(len(value)))
+            k = rng.choice(keys)
+            if rng.random() < 0.4 or depth > 7:
+                value[k] = copy.deepcopy(rng.choice(junk))
+            else:
+                mutate(value[k], depth + 1)
+
+    for _ in range(2000):
+        manifest = copy.deepcopy(rng.choice(DOC_MANIFESTS))
+        for _ in range(rng.randint(1, 3)):
+            mutate(manifest)
+        apply_defaults(manifest)
+        assert isinstance(validate(manifest), list)
+        assert isinstance(validate(manifest, admit(rng.choice(DOC_MANIFESTS))), list)
