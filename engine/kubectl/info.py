@@ -1,0 +1,227 @@
+"""kubectl's read-only helpers: logs, top, version, api-resources, cluster-info, auth can-i, explain.
+
+Interface: one function per command, ``command(invocation) -> str``.
+
+- ``logs``: reads ``pods/log`` through the API server. When no component
+  serves logs, or the container has no logs yet, it answers with the message
+  the kubelet would give for the container's state (``container "nginx" in
+  pod "web" is waiting to start: ContainerCreating``), computed from the pod's
+  status.
+- ``top``: ``error: Metrics API not available`` until a metrics API is registered.
+- ``auth can-i``: asks the API server's RBAC authorizer, for the admin or ``--as`` someone.
+"""
+
+from __future__ import annotations
+
+from engine.api import errors
+from engine.api.kinds import REGISTRY
+from engine.apiserver.authn import UserInfo
+from engine.apiserver.rbac import Attributes
+from engine.apiserver.server import Request
+from engine.kubectl.cli import Invocation, KubectlError, resolve_kind
+from engine.kubectl.tabwriter import format_tabbed
+
+CLIENT_VERSION = "v1.31.0"
+KUSTOMIZE_VERSION = "v5.4.2"
+SERVER_VERSION = "v1.31.0"
+CONTROL_PLANE_URL = "https://127.0.0.1:6443"
+
+
+# -- logs ---------------------------------------------------------------------
+
+def _container_status(pod: dict, name: str) -> dict | None:
+    status = pod.get("status") or {}
+    for entry in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        if entry.get("name") == name:
+            return entry
+    return None
+
+
+def log_state_error(pod: dict, container: str, previous: bool) -> str | None:
+    """The kubelet's ``validateContainerLogStatus`` message, or None when logs can be read."""
+    pod_name = pod["metadata"]["name"]
+    entry = _container_status(pod, container)
+    if entry is None:
+        return f'container "{container}" in pod "{pod_name}" is waiting to start: ContainerCreating'
+    state = entry.get("state") or {}
+    last = (entry.get("lastState") or {}).get("terminated")
+    if previous:
+        if not last or not last.get("containerID"):
+            return f'previous terminated container "{container}" in pod "{pod_name}" not found'
+        return None
+    if state.get("running") is not None:
+        return None
+    if state.get("terminated") is not None:
+        if state["terminated"].get("containerID") or (last and last.get("containerID")):
+            return None
+        return f'container "{container}" in pod "{pod_name}" is terminated'
+    if last is not None:
+        return None if last.get("containerID") else f'container "{container}" in pod "{pod_name}" is terminated'
+    waiting = state.get("waiting")
+    if waiting is not None:
+        reason = waiting.get("reason", "")
+        if reason == "ErrImagePull":
+            return f'container "{container}" in pod "{pod_name}" is waiting to start: image can\'t be pulled'
+        if reason == "ImagePullBackOff":
+            return (f'container "{container}" in pod "{pod_name}" is waiting to start: trying and failing to '
+                    f'pull image')
+        return f'container "{container}" in pod "{pod_name}" is waiting to start: {reason}'
+    return f'container "{container}" in pod "{pod_name}" is waiting to start - no logs yet'
+
+
+def logs(invocation: Invocation) -> str:
+    """``kubectl logs POD [-c CONTAINER] [--previous] [--tail=N]``."""
+    if not invocation.args:
+        raise KubectlError("expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a "
+                           "required argument for the logs command")
+    target = invocation.args[0]
+    if "/" in target:
+        type_name, _, target = target.partition("/")
+        if resolve_kind(type_name).kind != "Pod":
+            raise KubectlError("logs are only implemented here for pods")
+    namespace = invocation.namespace
+    pod = invocation.client.get("pods", target, namespace)
+    spec = pod.get("spec") or {}
+    names = [c.get("name") for c in spec.get("containers") or []]
+    all_names = [c.get("name") for c in spec.get("initContainers") or []] + names
+    prefix = ""
+    container = invocation.flags.get("container")
+    if not container:
+        annotated = ((pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container"))
+        container = annotated if annotated in names else names[0] if names else ""
+        if len(names) > 1 and not annotated:
+            prefix = f'Defaulted container "{container}" out of: {", ".join(names)}\n'
+    if container not in all_names:
+        raise errors.bad_request(f"container {container} is not valid for pod {target}")
+    if not spec.get("nodeName"):
+        return prefix
+    params = {"container": container}
+    if invocation.flag_bool("previous"):
+        params["previous"] = True
+    tail = invocation.flag_int("tail")
+    if tail is not None and tail >= 0:
+        params["tailLines"] = tail
+    if invocation.flag_bool("timestamps"):
+        params["timestamps"] = True
+    server = invocation.client.server
+    if ("pods", "log") in server.connect_handlers:
+        text = server.handle(Request("get", "pods", namespace=namespace, name=target, subresource="log",
+                                     params=params, token=invocation.client.token))
+        return prefix + (text if isinstance(text, str) else "".join(text))
+    problem = log_state_error(pod, container, invocation.flag_bool("previous"))
+    if problem is not None:
+        raise errors.bad_request(problem)
+    return prefix
+
+
+# -- top ----------------------------------------------------------------------
+
+def top(invocation: Invocation) -> str:
+    """``kubectl top nodes|pods``: needs the metrics API (metrics-server)."""
+    if REGISTRY.find("nodes.metrics.k8s.io") is None and REGISTRY.find("NodeMetrics") is None:
+        raise KubectlError("Metrics API not available")
+    raise KubectlError("Metrics API not available")
+
+
+# -- version, api-resources, cluster-info -------------------------------------
+
+def version(invocation: Invocation) -> str:
+    """``kubectl version``."""
+    if invocation.flag_bool("client"):
+        return f"Client Version: {CLIENT_VERSION}\nKustomize Version: {KUSTOMIZE_VERSION}"
+    return (f"Client Version: {CLIENT_VERSION}\nKustomize Version: {KUSTOMIZE_VERSION}\n"
+            f"Server Version: {SERVER_VERSION}")
+
+
+def api_resources(invocation: Invocation) -> str:
+    """``kubectl api-resources``: the registry as discovery lists it, sorted by API group."""
+    kinds = sorted(REGISTRY, key=lambda kind: (kind.group, kind.plural))
+    namespaced = invocation.flags.get("namespaced")
+    if namespaced is not None:
+        wanted = invocation.flag_bool("namespaced")
+        kinds = [kind for kind in kinds if kind.namespaced == wanted]
+    if invocation.flags.get("output") == "name":
+        return "\n".join(kind.group_resource for kind in kinds)
+    lines = ["NAME\tSHORTNAMES\tAPIVERSION\tNAMESPACED\tKIND\n"]
+    for kind in kinds:
+        lines.append(f"{kind.plural}\t{','.join(kind.short_names)}\t{kind.api_version}\t"
+                     f"{'true' if kind.namespaced else 'false'}\t{kind.kind}\n")
+    return format_tabbed("".join(lines))
+
+
+def cluster_info(invocation: Invocation) -> str:
+    """``kubectl cluster-info``: the control plane, and each ``kubernetes.io/cluster-service`` Service."""
+    lines = [f"Kubernetes control plane is running at {CONTROL_PLANE_URL}"]
+    services = invocation.client.list("services", "kube-system",
+                                      label_selector="kubernetes.io/cluster-service=true")["items"]
+    for service in services:
+        labels = service["metadata"].get("labels") or {}
+        name = labels.get("kubernetes.io/name") or service["metadata"]["name"]
+        ports = (service.get("spec") or {}).get("ports") or []
+        port = ports[0].get("name") or str(ports[0].get("port")) if ports else ""
+        link = f"{CONTROL_PLANE_URL}/api/v1/namespaces/kube-system/services/{service['metadata']['name']}"
+        link += f":{port}/proxy" if port else "/proxy"
+        lines.append(f"{name} is running at {link}")
+    lines.append("")
+    lines.append("To further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.")
+    return "\n".join(lines)
+
+
+# -- auth can-i ---------------------------------------------------------------
+
+def _impersonated(invocation: Invocation) -> UserInfo | None:
+    user = invocation.flags.get("as")
+    if not user:
+        return None
+    groups: list[str] = []
+    extra = invocation.flags.get("as-group")
+    if extra:
+        groups.append(extra)
+    if user.startswith("system:serviceaccount:"):
+        namespace = user.split(":")[2]
+        groups += ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
+    groups.append("system:authenticated")
+    return UserInfo(user, tuple(groups))
+
+
+def auth_can_i(invocation: Invocation) -> str:
+    """``kubectl auth can-i VERB RESOURCE[/SUBRESOURCE] [NAME] [--as USER]``: yes or no."""
+    if len(invocation.args) < 2:
+        raise KubectlError("you must specify two arguments: verb resource or verb resource/resourceName.")
+    verb, resource = invocation.args[0], invocation.args[1]
+    name = invocation.args[2] if len(invocation.args) > 2 else ""
+    subresource = ""
+    if "/" in resource:
+        resource, _, rest = resource.partition("/")
+        if REGISTRY.find(resource) is not None and rest in REGISTRY.lookup(resource).subresources:
+            subresource = rest
+        else:
+            name = rest
+    group = ""
+    plural = resource
+    kind = REGISTRY.find(resource)
+    prefix = ""
+    if kind is not None:
+        group, plural = kind.group, kind.plural
+        namespace = "" if not kind.namespaced or invocation.all_namespaces else invocation.namespace
+    else:
+        prefix = f"Warning: the server doesn't have a resource type '{resource}'\n\n"
+        namespace = "" if invocation.all_namespaces else invocation.namespace
+    user = _impersonated(invocation)
+    if user is None:
+        return prefix + "yes"
+    attrs = Attributes(user=user, verb=verb, namespace=namespace, api_group=group, resource=plural,
+                       subresource=subresource, name=name)
+    if "system:masters" in user.groups:
+        return prefix + "yes"
+    decision = invocation.cluster.apiserver.authorizer.authorize(attrs)
+    return prefix + ("yes" if decision.allowed else "no")
+
+
+def explain(invocation: Invocation) -> str:
+    """``kubectl explain KIND[.field]``: see ``engine.kubectl.explain``."""
+    from engine.kubectl.explain import explain_text
+    if not invocation.args:
+        raise KubectlError("You must specify the type of resource to explain. Use \"kubectl api-resources\" for "
+                           "a complete list of supported resources.")
+    return explain_text(invocation.args[0])
