@@ -1,0 +1,103 @@
+"""Request traces: a pod's create, its etcd write, the watch events it caused and the requests they led to."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.viz.trace import request_trace, trace_table
+
+
+@pytest.fixture
+def scheduled(cluster, pods):
+    """A pod created by the admin and bound by a watcher acting as kube-scheduler."""
+    scheduler = cluster.client("system:kube-scheduler", ())
+
+    def bind(event: dict) -> None:
+        pod = event["object"]
+        if event["type"] == "ADDED" and not pod["spec"].get("nodeName"):
+            scheduler.bind(pod["metadata"]["namespace"], pod["metadata"]["name"], "node-1")
+
+    watch = scheduler.watch("pods", bind)
+    cluster.admin.create(pods.make("web"))
+    cluster.run(5)
+    watch.stop()
+    return cluster
+
+
+def test_a_pod_create_is_traced_to_the_apiserver_etcd_and_the_watching_scheduler(scheduled):
+    steps = trace_table(scheduled, kind="pod", name="web")
+    assert [(step["source"], step["target"], step["kind"]) for step in steps] == [
+        ("kubectl (kubernetes-admin)", "kube-apiserver", "request"),
+        ("kube-apiserver", "etcd", "etcd"),
+        ("kube-apiserver", "kube-scheduler", "watch"),
+        ("kube-scheduler", "kube-apiserver", "request"),
+        ("kube-apiserver", "etcd", "etcd"),
+        ("kube-apiserver", "kube-scheduler", "watch"),
+    ]
+    create, write, added, binding, bound, modified = steps
+    assert create["message"] == "create pods web (201)"
+    assert write["message"] == f"txn put /registry/pods/default/web (revision {create['revision']})"
+    assert added["message"] == f"watch ADDED pods/web (rev {create['revision']})"
+    assert binding["message"] == "create pods/binding web (201)"
+    assert modified["message"].startswith("watch MODIFIED") and modified["revision"] == bound["revision"]
+
+
+def test_steps_are_in_time_order_and_a_delivery_comes_before_the_request_it_caused(scheduled):
+    steps = trace_table(scheduled, kind="pods", name="web")
+    assert [step["time"] for step in steps] == sorted(step["time"] for step in steps)
+    assert steps[2]["time"] == steps[3]["time"]        # the bind happened inside the ADDED handler
+
+
+def test_a_trace_by_audit_id_finds_the_nameless_create(scheduled):
+    by_name = trace_table(scheduled, kind="pod", name="web")
+    by_id = trace_table(scheduled, by_name[0]["audit_id"])
+    assert by_id == by_name
+
+
+def test_a_trace_can_start_at_a_later_request(scheduled):
+    binding = trace_table(scheduled, kind="pod", name="web")[3]
+    steps = trace_table(scheduled, binding["audit_id"])
+    assert steps[0]["message"] == "create pods/binding web (201)"
+    assert all(step["revision"] is None or step["revision"] >= binding["revision"] for step in steps)
+
+
+def test_the_window_limits_how_far_the_trace_follows(cluster, pods):
+    cluster.admin.create(pods.make("web"))
+    cluster.run(40)
+    pod = cluster.admin.get("pods", "web", "default")
+    pod["metadata"]["labels"]["tier"] = "front"
+    cluster.admin.update(pod)
+    assert [step["kind"] for step in trace_table(cluster, kind="pod", name="web", window=30)] == ["request", "etcd"]
+    assert len(trace_table(cluster, kind="pod", name="web", window=60)) == 4
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"kind": "pod", "name": "never-created"}, "no successful create of pods 'never-created'"),
+    ({"audit_id": 10**9}, "no audit entry"),
+    ({}, "say which request to trace"),
+], ids=["a pod that was never created cannot be traced",
+        "an audit id the log does not hold is refused with what it holds",
+        "a trace needs an audit id or a kind and a name"])
+def test_a_request_that_cannot_be_found_is_explained(cluster, arguments, message):
+    with pytest.raises((LookupError, ValueError), match=message):
+        trace_table(cluster, **arguments)
+
+
+def test_the_sequence_diagram_renders_with_dot_and_names_every_participant(scheduled):
+    graph = request_trace(scheduled, kind="pod", name="web")
+    source = graph.source
+    for participant in ("kubectl (kubernetes-admin)", "kube-apiserver", "etcd", "kube-scheduler"):
+        assert f"<B>{participant}</B>" in source
+    assert "create pods/binding web (201)" in source
+    assert "watch ADDED pods/web" in source
+    assert b"<svg" in graph.pipe(format="svg")
+
+
+def test_kubelet_identities_are_named_after_their_node(cluster, pods):
+    cluster.admin.create(pods.make("web", node="node-2"))
+    kubelet = cluster.client("system:node:node-2", ("system:nodes",))
+    pod = kubelet.get("pods", "web", "default")
+    pod["status"] = {"phase": "Running"}
+    kubelet.update_status(pod)
+    steps = trace_table(cluster, kind="pod", name="web")
+    assert ("kubelet (node-2)", "update pods/status web (200)") in [(s["source"], s["message"]) for s in steps]
