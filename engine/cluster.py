@@ -22,8 +22,11 @@ and the same calls give the same history, event for event.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from typing import Any, Iterable
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from engine.api import errors
 from engine.api.kinds import REGISTRY
@@ -37,6 +40,20 @@ from engine.sim.loop import Loop
 from engine.store.memory import MemoryStore
 from engine import flags
 
+if TYPE_CHECKING:
+    from engine.apiserver.http.serve import ServeHandle
+    from engine.sim.realtime import RealtimeDriver
+
+T = TypeVar("T")
+
+
+def _on_loop(method: Callable[..., T]) -> Callable[..., T]:
+    """Door methods run on the loop thread when a real-time driver runs the cluster (see ``_call``)."""
+    @functools.wraps(method)
+    def door(self: "Cluster", *args: Any, **kwargs: Any) -> T:
+        return self._call(functools.partial(method, self, *args, **kwargs))
+    return door
+
 ADMIN_USER = "kubernetes-admin"
 CONTROL_PLANE_NODE = "control-plane"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -48,6 +65,9 @@ CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect":
 
 class Cluster:
     """A booted cluster: control plane plus ``nodes`` workers, on one seeded virtual clock."""
+
+    _driver: "RealtimeDriver | None" = None
+    """The real-time driver while the cluster is served (``serve``); None when the caller drives time."""
 
     def __init__(self, nodes: int = 3, seed: int = 0, *, components: Iterable[ComponentSpec] | None = None,
                  node_cpu: str = "4", node_memory: str = "8Gi", node_pods: int = flags.max_pods,
@@ -74,6 +94,7 @@ class Cluster:
         self.run(BOOT_SECONDS)
 
     # -- identities -----------------------------------------------------------
+    @_on_loop
     def token_for(self, user: str, groups: Iterable[str] = ()) -> str:
         """A bearer token for ``user`` in ``groups`` (kept, so the same user gets the same token)."""
         key = (user, tuple(groups))
@@ -137,13 +158,22 @@ class Cluster:
         return self.loop.now
 
     def run(self, seconds: float = 0.0) -> None:
-        """Advance virtual time by ``seconds``, letting every component act on the way."""
+        """Advance virtual time by ``seconds``, letting every component act on the way.
+
+        While the cluster is served, the driver advances time with the wall clock: this waits instead.
+        """
+        driver = self._driver
+        if driver is not None and driver.running and not self._on_loop_thread():
+            time.sleep(seconds / driver.speed)
+            return
         self.loop.run_for(seconds)
 
+    @_on_loop
     def step(self) -> bool:
         """Fire exactly one scheduled event; False when nothing is scheduled."""
         return self.loop.step()
 
+    @_on_loop
     def apply(self, manifest: Any, namespace: str | None = None) -> dict | list[dict]:
         """Create or update objects like ``kubectl apply``: YAML text, a dict, a list, or a file path.
 
@@ -153,11 +183,13 @@ class Cluster:
         results = [apply_one(self.admin, obj, namespace)[0] for obj in objects]
         return results[0] if len(results) == 1 else results
 
+    @_on_loop
     def get(self, kind: str, name: str, namespace: str | None = "default") -> dict:
         """One object as a plain dict; ``kind`` as kubectl accepts it (``deploy``, ``Pod``, ``nodes``)."""
         resolved = REGISTRY.lookup(kind)
         return self.admin.get(resolved.plural, name, namespace if resolved.namespaced else None)
 
+    @_on_loop
     def list(self, kind: str, namespace: str | None = "default", *, selector: str | None = None,
              field_selector: str | None = None, all_namespaces: bool = False) -> list[dict]:
         """Objects of a kind (in ``namespace``, or everywhere with ``all_namespaces=True``)."""
@@ -166,6 +198,7 @@ class Cluster:
         return self.admin.list(resolved.plural, scope, label_selector=selector,
                                field_selector=field_selector)["items"]
 
+    @_on_loop
     def delete(self, kind: str, name: str, namespace: str | None = "default", *,
                propagation_policy: str | None = None, grace_period_seconds: int | None = None) -> dict:
         """Delete like ``kubectl delete`` (graceful for pods; finalizers respected)."""
@@ -173,12 +206,14 @@ class Cluster:
         return self.admin.delete(resolved.plural, name, namespace if resolved.namespaced else None,
                                  propagation_policy=propagation_policy, grace_period_seconds=grace_period_seconds)
 
+    @_on_loop
     def kubectl(self, command: str) -> str:
         """Run a kubectl command line against this cluster; returns what the real kubectl would print."""
         from engine.kubectl.cli import run
         return run(self, command)
 
     # -- faults ---------------------------------------------------------------
+    @_on_loop
     def fail_node(self, name: str) -> None:
         """Power a node off: its kubelet and other node components stop (no heartbeats)."""
         self._require_node(name)
@@ -186,6 +221,7 @@ class Cluster:
             if node == name:
                 component.stop()
 
+    @_on_loop
     def restore_node(self, name: str) -> None:
         """Power a failed node back on: its node components start again and re-register."""
         self._require_node(name)
@@ -197,6 +233,29 @@ class Cluster:
     def _require_node(self, name: str) -> None:
         if name not in self.node_names:
             raise errors.not_found("nodes", name)
+
+    # -- serving the real clients ------------------------------------------------
+    def serve(self, port: int = 0, *, kubeconfig: str | None = None, tls: bool = False,
+              speed: float = 1.0) -> "ServeHandle":
+        """Serve the Kubernetes HTTP API on 127.0.0.1 for the real ``kubectl`` and client libraries.
+
+        Starts a real-time driver (virtual time follows the wall clock times ``speed``) and writes a
+        kubeconfig for the admin (``handle.kubeconfig_path``). Use as a context manager or call
+        ``handle.stop()``. While served, this door's methods run on the loop thread through the driver.
+        """
+        from engine.apiserver.http.serve import serve
+        return serve(self, port, kubeconfig_path=kubeconfig, tls=tls, speed=speed)
+
+    def _on_loop_thread(self) -> bool:
+        driver = self._driver
+        return driver is None or threading.current_thread() is getattr(driver, "_thread", None)
+
+    def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the loop thread: through the driver while one runs, else directly."""
+        driver = self._driver
+        if driver is None or not driver.running or self._on_loop_thread():
+            return fn(*args)
+        return driver.call(fn, *args)
 
     def stop(self) -> None:
         """Stop every component (the cluster keeps its state)."""

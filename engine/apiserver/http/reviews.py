@@ -1,0 +1,60 @@
+"""Reviews: the API server answering questions about the caller instead of storing objects.
+
+``kubectl auth can-i`` POSTs a ``SelfSubjectAccessReview`` and ``kubectl auth
+whoami`` a ``SelfSubjectReview``. Neither is stored: the server authenticates
+the caller, asks its authorizer (RBAC) the question in the review's spec, and
+sends the review back with a ``status``. Members of ``system:masters`` are
+allowed everything, as the real privileged-group authorizer does before RBAC.
+Both functions run on the loop thread (they read the RBAC caches).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.api import errors
+from engine.apiserver.rbac import Attributes
+from engine.apiserver.server import PRIVILEGED_GROUP, APIServer
+
+
+def self_subject_access_review(server: APIServer, token: str | None, body: Any) -> dict[str, Any]:
+    """Answer ``create selfsubjectaccessreviews``: may I do this?"""
+    user = server.authenticator.authenticate(token)
+    if not isinstance(body, dict) or not isinstance(body.get("spec"), dict):
+        raise errors.bad_request("the body of the request must be a SelfSubjectAccessReview")
+    spec = body["spec"]
+    resource = spec.get("resourceAttributes")
+    non_resource = spec.get("nonResourceAttributes")
+    if resource:
+        attrs = Attributes(user=user, verb=resource.get("verb", ""), namespace=resource.get("namespace", ""),
+                           api_group=resource.get("group", ""), resource=resource.get("resource", ""),
+                           subresource=resource.get("subresource", ""), name=resource.get("name", ""))
+    elif non_resource:
+        attrs = Attributes(user=user, verb=non_resource.get("verb", ""), path=non_resource.get("path", ""),
+                           resource_request=False)
+    else:
+        raise errors.invalid("SelfSubjectAccessReview", "", [{
+            "reason": "FieldValueRequired", "field": "spec.resourceAttributes",
+            "message": "Required value: exactly one of nonResourceAttributes or resourceAttributes must be "
+                       "specified"}], "authorization.k8s.io")
+    if PRIVILEGED_GROUP in user.groups:
+        status: dict[str, Any] = {"allowed": True}
+    else:
+        decision = server.authorizer.authorize(attrs)
+        status = {"allowed": decision.allowed}
+        if decision.reason:
+            status["reason"] = decision.reason
+    return {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}
+
+
+def self_subject_review(server: APIServer, token: str | None) -> dict[str, Any]:
+    """Answer ``create selfsubjectreviews``: who am I?"""
+    user = server.authenticator.authenticate(token)
+    info: dict[str, Any] = {"username": user.name, "groups": list(user.groups)}
+    if user.uid:
+        info["uid"] = user.uid
+    if user.extra:
+        info["extra"] = {key: list(value) for key, value in user.extra.items()}
+    return {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"creationTimestamp": None}, "status": {"userInfo": info}}

@@ -1,0 +1,484 @@
+"""The HTTP front of kube-apiserver: the Kubernetes REST API over HTTP/1.1 on loopback.
+
+This is what lets the real ``kubectl`` and the official ``kubernetes`` Python
+client talk to an engine cluster. ``HTTPFront`` is a ``ThreadingHTTPServer``
+from the standard library (no web framework) listening on 127.0.0.1; each
+connection has its own thread, but no thread ever touches engine state: every
+request is handed to the simulation loop through the real-time driver
+(``driver.call(server.handle, request)``), so the engine core stays
+single-threaded and the order of requests is the order the loop ran them in.
+
+Per request, in order:
+
+1. a body larger than 3 MiB is refused with 413 before it is read;
+2. the path and query become a ``Request`` (``routes``), or a non-resource
+   document: ``/version``, discovery (``discovery``), OpenAPI (``openapi``),
+   ``/healthz``; non-resource paths are authenticated and authorized too
+   (``system:discovery`` and ``system:public-info-viewer`` grant them);
+3. the body is decoded by Content-Type (JSON or YAML; the four PATCH types),
+   400 for malformed JSON, 415 for a type the verb does not take;
+4. the API server handles it on the loop; the answer is JSON, or a Table when
+   the Accept header asks for one (``table``), or text for ``pods/log``;
+5. a failure is the ``Status`` of the ``ApiError``, with its code.
+
+Watches (``?watch=true``) stream one ``{"type", "object"}`` JSON line per event
+in chunked encoding. The watch handler runs on the loop and puts encoded
+events on a thread-safe queue; the connection's thread drains it, and ends the
+stream after an ``ERROR`` event (410 Expired), at ``timeoutSeconds`` (wall
+seconds), or when the client goes away, stopping the watcher on the loop.
+
+Server-side apply (``application/apply-patch+yaml``) is simplified on purpose:
+it creates the object when missing and otherwise strategic-merges the applied
+manifest into it; there are no managed fields and no conflicts between field
+managers. Nothing here writes to stdout or stderr: the standard library's
+request log and error printing go to ``logging``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import secrets
+import socket
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import yaml
+
+from engine.api import errors
+from engine.apiserver.http import discovery, openapi, reviews, routes, table
+from engine.apiserver.rbac import Attributes, forbidden_error
+from engine.apiserver.server import PRIVILEGED_GROUP, APIServer, Request
+from engine.sim.realtime import RealtimeDriver
+
+logger = logging.getLogger(__name__)
+
+MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
+"""kube-apiserver's limit on a request body (``--max-request-bytes``-like, 3 MiB for resources)."""
+DEFAULT_WATCH_TIMEOUT = 1800.0
+"""Wall seconds a watch lasts without ``timeoutSeconds`` (the real server's ``--min-request-timeout``)."""
+QUEUE_POLL = 0.5
+JSON = "application/json"
+APPLY_PATCH = "application/apply-patch+yaml"
+PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
+               "application/strategic-merge-patch+json", APPLY_PATCH)
+BODY_TYPES = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf", "application/cbor")
+HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
+
+
+class _Response(Exception):
+    """A finished non-JSON answer raised out of the dispatch (used for 413 and similar)."""
+
+
+class HTTPFront:
+    """The HTTP server of one API server; every request runs on the loop through ``driver``."""
+
+    def __init__(self, apiserver: APIServer, driver: RealtimeDriver, *, host: str = "127.0.0.1", port: int = 0,
+                 ssl_context: ssl.SSLContext | None = None,
+                 client_cert_user: Callable[[dict], tuple[str, tuple[str, ...]] | None] | None = None,
+                 insecure_token: str | None = None) -> None:
+        self.apiserver = apiserver
+        self.driver = driver
+        self.registry = apiserver.registry
+        self.scheme = "https" if ssl_context else "http"
+        self.client_cert_user = client_cert_user
+        self.certificate_tokens: dict[tuple[str, tuple[str, ...]], str] = {}
+        self.insecure_token = insecure_token if ssl_context is None else None
+        """Plain HTTP only: the identity of requests without credentials (the old insecure port)."""
+        self.httpd = _Server((host, port), _Handler)
+        self.httpd.front = self
+        if ssl_context is not None:
+            self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
+        self.host, self.port = self.httpd.server_address[:2]
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        """Serve in a background thread (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                            name=f"engine-http-{self.port}", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop accepting, end the open watch streams, and close the socket."""
+        self._stopping.set()
+        if self._thread is not None:
+            self.httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.httpd.server_close()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` on the loop thread and return its result (or raise its error)."""
+        return self.driver.call(fn, *args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    front: HTTPFront
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.debug("error while serving %s", client_address, exc_info=True)
+
+
+def _media_type(header: str | None) -> str:
+    return (header or "").split(";")[0].strip().lower()
+
+
+def _status(error: errors.ApiError) -> dict[str, Any]:
+    return error.status
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    server_version = "engine-apiserver"
+
+    # -- plumbing ---------------------------------------------------------------
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the standard library's name
+        logger.debug("%s - %s", self.address_string(), format % args)
+
+    @property
+    def front(self) -> HTTPFront:
+        return self.server.front
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_PATCH(self) -> None:
+        self._serve("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def do_HEAD(self) -> None:
+        self._serve("HEAD")
+
+    def do_OPTIONS(self) -> None:
+        self._serve("OPTIONS")
+
+    def _send(self, code: int, body: bytes, content_type: str = JSON, *, close: bool = False) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-cache, private")
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(self, code: int, obj: Any, content_type: str = JSON, *, close: bool = False) -> None:
+        self._send(code, json.dumps(obj, separators=(",", ":")).encode() + b"\n", content_type, close=close)
+
+    def _send_error(self, error: errors.ApiError, *, close: bool = False) -> None:
+        self._send_json(error.code, _status(error), close=close)
+
+    @property
+    def _token(self) -> str | None:
+        parts = (self.headers.get("Authorization") or "").strip().split(" ", 2)
+        return parts[1] if len(parts) >= 2 and parts[0].lower() == "bearer" else None
+
+    def _identity(self) -> Any:
+        """The request's credentials: its bearer token, or a client certificate's identity (TLS)."""
+        token = self._token
+        if token is None and self.front.client_cert_user is not None:
+            getpeercert = getattr(self.connection, "getpeercert", None)
+            cert = getpeercert() if getpeercert else None
+            if cert:
+                identity = self.front.client_cert_user(cert)
+                if identity is not None:
+                    user, groups = identity
+                    return self.front.call(_token_for_certificate, self.front, user, groups)
+        if token is None and self.front.insecure_token is not None:
+            return self.front.insecure_token
+        return token
+
+    # -- dispatch ---------------------------------------------------------------
+    def _serve(self, method: str) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._send_error(errors.bad_request("invalid Content-Length"), close=True)
+            return
+        if length > MAX_REQUEST_BODY_BYTES:
+            self._send_error(errors.ApiError(f"Request entity too large: limit is {MAX_REQUEST_BODY_BYTES}",
+                                             reason="RequestEntityTooLarge", code=413), close=True)
+            return
+        raw = self.rfile.read(length) if length else b""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raw = self._read_chunked()
+            if raw is None:
+                return
+        split = urlsplit(self.path)
+        try:
+            token = self._identity()
+            self._dispatch(method, split.path, split.query, raw, token)
+        except errors.ApiError as error:
+            self._send_error(error)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout):
+            self.close_connection = True
+        except Exception as error:  # the server keeps serving; the client reads a 500 Status
+            logger.exception("internal error serving %s %s", method, self.path)
+            self._send_error(errors.ApiError(f"Internal error occurred: {error}"))
+
+    def _read_chunked(self) -> bytes | None:
+        body = bytearray()
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                self.rfile.readline()
+                return bytes(body)
+            body += self.rfile.read(size)
+            self.rfile.readline()
+            if len(body) > MAX_REQUEST_BODY_BYTES:
+                self._send_error(errors.ApiError(f"Request entity too large: limit is {MAX_REQUEST_BODY_BYTES}",
+                                                 reason="RequestEntityTooLarge", code=413), close=True)
+                return None
+
+    def _dispatch(self, method: str, path: str, query: str, raw: bytes, token: str | None) -> None:
+        if method == "POST" and path.rstrip("/") in ("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                                                     "/apis/authentication.k8s.io/v1/selfsubjectreviews"):
+            body = self._decode(raw, ("application/json", "application/yaml"))
+            answer = reviews.self_subject_access_review if "access" in path else None
+            if answer is not None:
+                result = self.front.call(answer, self.front.apiserver, token, body)
+            else:
+                result = self.front.call(reviews.self_subject_review, self.front.apiserver, token)
+            self._send_json(201, result)
+            return
+        route = routes.parse(method, path, query, self.front.registry)
+        if not route.resource_request:
+            self._non_resource(route, token)
+            return
+        if route.verb == "watch":
+            self._watch(route, token)
+            return
+        request = self._request(route, raw, token)
+        want_table = table.wants_table(self.headers.get("Accept") or "") and route.verb in ("get", "list") \
+            and not route.subresource
+        code, result = self.front.call(_execute, self.front.apiserver, request, want_table,
+                                       route.params.get("includeObject"))
+        if isinstance(result, (str, bytes)):
+            self._send(code, result.encode() if isinstance(result, str) else result, "text/plain")
+        else:
+            self._send_json(code, result)
+
+    # -- bodies -----------------------------------------------------------------
+    def _decode(self, raw: bytes, accepted: tuple[str, ...]) -> Any:
+        if not raw:
+            return None
+        media = _media_type(self.headers.get("Content-Type")) or "application/json"
+        if media not in accepted:
+            raise errors.ApiError("the body of the request was in an unknown format - accepted media types "
+                                  "include: " + ", ".join(accepted), reason="UnsupportedMediaType", code=415)
+        text = raw.decode("utf-8", errors="replace")
+        if media in ("application/yaml", APPLY_PATCH):
+            try:
+                return yaml.safe_load(text)
+            except yaml.YAMLError as error:
+                raise errors.bad_request(f"error converting YAML to JSON: {error}") from None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise errors.bad_request(f"couldn't get version/kind; json parse error: {error.msg} at offset "
+                                     f"{error.pos}") from None
+
+    def _request(self, route: routes.Route, raw: bytes, token: str | None) -> Request:
+        body: Any = None
+        patch_type: str | None = None
+        if route.verb == "patch":
+            patch_type = _media_type(self.headers.get("Content-Type"))
+            if patch_type not in PATCH_TYPES:
+                raise errors.ApiError("the body of the request was in an unknown format - accepted media types "
+                                      "include: " + ", ".join(PATCH_TYPES), reason="UnsupportedMediaType", code=415)
+            body = self._decode(raw, PATCH_TYPES)
+            if body is None:
+                raise errors.bad_request("the body of the request was empty")
+        elif route.verb in ("create", "update"):
+            body = self._decode(raw, BODY_TYPES[:2] if raw else BODY_TYPES)
+            if body is None:
+                raise errors.bad_request("the body of the request was empty")
+        elif route.verb in ("delete", "deletecollection") and raw:
+            body = self._decode(raw, BODY_TYPES[:2])
+        kind = route.kind
+        assert kind is not None
+        return Request(route.verb, kind.plural, route.namespace, route.name, route.subresource, body,
+                       dict(route.params), token, kind.group, patch_type)
+
+    # -- non-resource documents -------------------------------------------------------
+    def _non_resource(self, route: routes.Route, token: str | None) -> None:
+        self.front.call(_authorize_path, self.front.apiserver, token, route.path)
+        path, registry = route.path, self.front.registry
+        accept = self.headers.get("Accept") or ""
+        parts = [part for part in path.split("/") if part]
+        if path in HEALTH_PATHS:
+            self._send(200, b"ok", "text/plain; charset=utf-8")
+        elif path == "/version":
+            self._send_json(200, discovery.VERSION_INFO)
+        elif parts and parts[0] in ("api", "apis") and len(parts) == 1:
+            aggregated = discovery.wants_aggregated(accept)
+            if aggregated:
+                self._send_json(200, discovery.aggregated(registry, parts[0] == "api", aggregated), aggregated)
+            elif parts[0] == "api":
+                self._send_json(200, discovery.api_versions(f"{self.front.host}:{self.front.port}"))
+            else:
+                self._send_json(200, discovery.api_group_list(registry))
+        elif parts[:1] == ["api"] and len(parts) == 2:
+            self._send_document(discovery.api_resource_list(registry, "", parts[1]))
+        elif parts[:1] == ["apis"] and len(parts) == 2:
+            self._send_document(discovery.api_group(registry, parts[1]))
+        elif parts[:1] == ["apis"] and len(parts) == 3:
+            self._send_document(discovery.api_resource_list(registry, parts[1], parts[2]))
+        elif parts == ["openapi", "v2"]:
+            if "json" not in accept and "*/*" not in accept and accept:
+                raise errors.ApiError("only application/json is served", reason="NotAcceptable", code=406)
+            self._send_json(200, openapi.v2_document(registry))
+        elif parts == ["openapi", "v3"]:
+            self._send_json(200, openapi.v3_index(registry))
+        elif parts[:2] == ["openapi", "v3"]:
+            self._send_document(openapi.v3_document(registry, "/".join(parts[2:])))
+        else:
+            raise errors.NotFound(routes.NOT_FOUND)
+
+    def _send_document(self, document: dict | None) -> None:
+        if document is None:
+            raise errors.NotFound(routes.NOT_FOUND)
+        self._send_json(200, document)
+
+    # -- watch --------------------------------------------------------------------
+    def _watch(self, route: routes.Route, token: str | None) -> None:
+        request = self._request(route, b"", token)
+        as_table = table.wants_table(self.headers.get("Accept") or "")
+        events: queue.Queue[tuple[bytes, bool]] = queue.Queue()
+        kind = route.kind
+        assert kind is not None
+        include_object = route.params.get("includeObject")
+        apiserver = self.front.apiserver
+
+        def on_event(event: dict) -> None:  # runs on the loop thread
+            obj = event["object"]
+            if as_table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+                obj = table.table(kind, [obj], apiserver.loop.now, include_object=include_object,
+                                  metadata={"resourceVersion": obj["metadata"].get("resourceVersion", "")})
+            line = json.dumps({"type": event["type"], "object": obj}, separators=(",", ":")).encode() + b"\n"
+            events.put((line, event["type"] == "ERROR"))
+
+        watcher = self.front.call(apiserver.watch, request, on_event)
+        timeout = route.params.get("timeoutSeconds")
+        deadline = time.monotonic() + (float(timeout) if timeout else DEFAULT_WATCH_TIMEOUT)
+        self.send_response(200)
+        self.send_header("Content-Type", JSON)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            while not self.front.stopping:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    line, final = events.get(timeout=min(QUEUE_POLL, remaining))
+                except queue.Empty:
+                    continue
+                self._chunk(line)
+                if final:
+                    break
+            self._chunk(b"")
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            pass
+        finally:
+            try:
+                self.front.call(watcher.stop)
+            except Exception:  # the loop may already be stopped with the cluster
+                logger.debug("could not stop a watcher", exc_info=True)
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+
+# -- work done on the loop thread ----------------------------------------------------
+
+def _execute(apiserver: APIServer, request: Request, want_table: bool, include_object: str | None) -> tuple[int, Any]:
+    """Serve one resource request on the loop: the status code and the answer."""
+    if request.verb == "patch" and request.patch_type == APPLY_PATCH:
+        return _server_side_apply(apiserver, request)
+    result = apiserver.handle(request)
+    code = 201 if request.verb == "create" else 200
+    if request.verb == "delete" and isinstance(result, dict) and (result.get("metadata") or {}).get(
+            "deletionTimestamp"):
+        code = 202
+    if want_table and isinstance(result, dict):
+        kind = apiserver.registry.by_resource(request.group or "", request.resource)
+        assert kind is not None
+        now = apiserver.loop.now
+        if request.verb == "list":
+            return code, table.list_table(kind, result, now, include_object)
+        return code, table.table(kind, [result], now, include_object=include_object,
+                                 metadata={"resourceVersion": result["metadata"].get("resourceVersion", "")})
+    return code, result
+
+
+def _server_side_apply(apiserver: APIServer, request: Request) -> tuple[int, Any]:
+    """``application/apply-patch+yaml``, simplified: create when missing, else strategic-merge the manifest."""
+    body = request.body
+    if not isinstance(body, dict):
+        raise errors.bad_request("the body of the request must be an object")
+    get = Request("get", request.resource, request.namespace, request.name, None, None, {}, request.token,
+                  request.group)
+    try:
+        apiserver.handle(get)
+    except errors.NotFound:
+        create = Request("create", request.resource, request.namespace, None, None, body, dict(request.params),
+                         request.token, request.group)
+        return 201, apiserver.handle(create)
+    patch = Request("patch", request.resource, request.namespace, request.name, request.subresource, body,
+                    dict(request.params), request.token, request.group, "application/strategic-merge-patch+json")
+    return 200, apiserver.handle(patch)
+
+
+def _authorize_path(apiserver: APIServer, token: str | None, path: str) -> None:
+    """Authenticate a non-resource request and let RBAC decide on its path (``get``)."""
+    user = apiserver.authenticator.authenticate(token)
+    if PRIVILEGED_GROUP in user.groups:
+        return
+    attrs = Attributes(user=user, verb="get", path=path, resource_request=False)
+    decision = apiserver.authorizer.authorize(attrs)
+    if not decision.allowed:
+        raise forbidden_error(attrs, decision.reason)
+
+
+def _token_for_certificate(front: HTTPFront, user: str, groups: tuple[str, ...]) -> str:
+    """A verified client certificate's identity, as a secret token only this front knows."""
+    from engine.apiserver.authn import UserInfo
+    token = front.certificate_tokens.get((user, groups))
+    if token is None:
+        token = secrets.token_hex(24)
+        front.apiserver.authenticator.static.add(token, UserInfo(user, groups))
+        front.certificate_tokens[(user, groups)] = token
+    return token
