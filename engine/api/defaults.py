@@ -20,11 +20,10 @@ Promises:
   host ports under ``hostNetwork``) apply to Pods, not to pod templates, as in
   Kubernetes; so a Deployment's template gets the PodSpec defaults only.
 
-Also here, because they belong to the same create path: ``generate_job_selector``
-(the Job strategy's generated selector and labels), ``add_default_tolerations``
-(the DefaultTolerationSeconds admission plugin) and ``default_pod_priority``
-(the Priority admission plugin). ``apply_defaults`` calls none of them: the API
-server's admission chain does.
+Also here, because it belongs to the same create path: ``generate_job_selector``
+(the Job strategy's generated selector and labels), which the API server's Job
+strategy calls on create. Defaults that need other objects (default tolerations,
+priority from a PriorityClass) are admission plugins, in ``engine.apiserver.admission``.
 
 Never here: cluster IP and node port allocation, service account tokens, or
 anything else that needs cluster state (that is the API server's REST layer).
@@ -38,8 +37,8 @@ from typing import Any, Callable, Mapping
 
 from engine.api.quantity import parse_quantity
 
-__all__ = ["apply_defaults", "add_default_tolerations", "default_pod_priority", "default_pod_spec",
-           "default_pod_template", "generate_job_selector", "image_pull_policy"]
+__all__ = ["apply_defaults", "default_pod_spec", "default_pod_template", "generate_job_selector",
+           "image_pull_policy"]
 
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
 DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30
@@ -632,67 +631,3 @@ _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "NetworkPolicy": _default_network_policy,
     "StorageClass": _default_storage_class,
 }
-
-
-# -- admission plugins that default (called by the API server, not by apply_defaults) --
-
-TAINT_NODE_NOT_READY = "node.kubernetes.io/not-ready"
-TAINT_NODE_UNREACHABLE = "node.kubernetes.io/unreachable"
-
-
-def add_default_tolerations(pod: dict, not_ready_seconds: int = 300, unreachable_seconds: int = 300) -> None:
-    """The DefaultTolerationSeconds admission plugin: tolerate NotReady/Unreachable nodes for 5 minutes.
-
-    These tolerations are why a pod is evicted from a failed node only after
-    ``tolerationSeconds``; the defaults are the plugin's
-    ``--default-not-ready-toleration-seconds`` and ``--default-unreachable-toleration-seconds``.
-    """
-    spec = _dict(pod, "spec")
-    tolerations = spec.get("tolerations")
-    if not isinstance(tolerations, list):
-        tolerations = []
-    tolerates = {TAINT_NODE_NOT_READY: False, TAINT_NODE_UNREACHABLE: False}
-    for toleration in tolerations:
-        if not isinstance(toleration, dict):
-            continue
-        for key in tolerates:
-            if toleration.get("key", "") in (key, "") and toleration.get("effect", "") in ("NoExecute", ""):
-                tolerates[key] = True
-    added = [{"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": seconds}
-             for key, seconds in ((TAINT_NODE_NOT_READY, not_ready_seconds), (TAINT_NODE_UNREACHABLE, unreachable_seconds))
-             if not tolerates[key]]
-    if added:
-        spec["tolerations"] = tolerations + added
-
-
-SYSTEM_PRIORITY_CLASSES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
-
-
-def default_pod_priority(pod: dict, priority_classes: Mapping[str, Mapping[str, Any]] | None = None) -> None:
-    """The Priority admission plugin: resolve ``priorityClassName`` into ``priority``.
-
-    ``priority_classes`` maps class names to PriorityClass objects (``value``,
-    ``globalDefault``, ``preemptionPolicy``); the two system classes always
-    exist. With no class named and no global default, priority is 0. Raises
-    ``LookupError("no PriorityClass with name <name> was found")`` (a 403 in the
-    API server) for an unknown class.
-    """
-    spec = _dict(pod, "spec")
-    classes = {name: {"value": value} for name, value in SYSTEM_PRIORITY_CLASSES.items()}
-    classes.update({name: dict(pc) for name, pc in (priority_classes or {}).items()})
-    name = spec.get("priorityClassName") or ""
-    if not name:
-        defaults = sorted((pc.get("value", 0), n) for n, pc in classes.items() if pc.get("globalDefault"))
-        if defaults:  # the lowest-valued global default wins
-            name = defaults[0][1]
-            spec["priorityClassName"] = name
-    if name:
-        if name not in classes:
-            raise LookupError(f"no PriorityClass with name {name} was found")
-        priority = int(classes[name].get("value", 0))
-        policy = classes[name].get("preemptionPolicy") or "PreemptLowerPriority"
-    else:
-        priority, policy = 0, "PreemptLowerPriority"
-    spec["priority"] = priority
-    if spec.get("preemptionPolicy") is None:
-        spec["preemptionPolicy"] = policy

@@ -6,6 +6,10 @@ What the real API server does to an object besides storing it:
   subresource (a client cannot create a Deployment that claims ready
   replicas); a Pod starts ``Pending`` with its QoS class; a Namespace starts
   ``Active``; ``metadata.generation`` starts at 1;
+- on create of a Job: the selector and labels that tie its pods to it
+  (``batch.kubernetes.io/controller-uid``) are generated;
+- on update of a Service: the ClusterIP and node ports already allocated
+  are kept when the update leaves them out;
 - on update of the main resource: ``status`` is kept as stored (only the
   status subresource changes it), and ``generation`` goes up by one only
   when the spec changed: that is how controllers tell a new desired state
@@ -15,6 +19,7 @@ What the real API server does to an object besides storing it:
 
 from __future__ import annotations
 
+from engine.api.defaults import generate_job_selector
 from engine.api.frozen import thaw
 from engine.api.kinds import Kind
 from engine.api.qos import qos_class
@@ -41,6 +46,8 @@ def prepare_for_create(kind: Kind, obj: dict) -> None:
         obj["status"] = {"phase": "Active"}
     elif kind.kind in ("PersistentVolume", "PersistentVolumeClaim"):
         obj["status"] = {"phase": "Pending"}
+    elif kind.kind == "Job":
+        generate_job_selector(obj, obj["metadata"]["uid"])
 
 
 def prepare_for_update(kind: Kind, new: dict, old: dict) -> None:
@@ -50,6 +57,8 @@ def prepare_for_update(kind: Kind, new: dict, old: dict) -> None:
             new["status"] = thaw(old["status"])
         else:
             new.pop("status", None)
+    if kind.kind == "Service":
+        _keep_allocations(new, old)
     generation = old["metadata"].get("generation")
     if generation is not None:
         changed = _spec_of(kind, new) != _spec_of(kind, old)
@@ -63,3 +72,18 @@ def prepare_for_status_update(kind: Kind, new: dict, old: dict) -> dict:
     merged["metadata"]["resourceVersion"] = new["metadata"].get("resourceVersion",
                                                                 old["metadata"].get("resourceVersion"))
     return merged
+
+
+def _keep_allocations(new: dict, old: dict) -> None:
+    """An update that leaves out the ClusterIP or a node port keeps the allocated one."""
+    new_spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
+    for field in ("clusterIP", "clusterIPs", "ipFamilies"):
+        if not new_spec.get(field) and old_spec.get(field):
+            new_spec[field] = thaw(old_spec[field])
+    old_ports = {(port.get("port"), port.get("protocol", "TCP")): port.get("nodePort")
+                 for port in old_spec.get("ports") or []}
+    if new_spec.get("type") in ("NodePort", "LoadBalancer"):
+        for port in new_spec.get("ports") or []:
+            kept = old_ports.get((port.get("port"), port.get("protocol", "TCP")))
+            if not port.get("nodePort") and kept:
+                port["nodePort"] = kept

@@ -84,8 +84,9 @@ def default_chain() -> AdmissionChain:
     from engine.apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
     from engine.apiserver.admission.limit_ranger import LimitRanger
     from engine.apiserver.admission.namespace_lifecycle import NamespaceLifecycle
+    from engine.apiserver.admission.priority import Priority
     from engine.apiserver.admission.resource_quota import ResourceQuota
     from engine.apiserver.admission.service_account import ServiceAccount
 
     return AdmissionChain([NamespaceLifecycle(), LimitRanger(), ServiceAccount(),
-                           DefaultTolerationSeconds(), ResourceQuota()])
+                           DefaultTolerationSeconds(), Priority(), ResourceQuota()])

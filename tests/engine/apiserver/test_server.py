@@ -434,3 +434,24 @@ def test_watch_deliveries_are_recorded_per_watcher_for_request_traces(cluster, a
     mine = [d for d in cluster.apiserver.deliveries if d.user == "system:kube-scheduler" and d.resource == "pods"]
     assert [(d.type, d.namespace, d.name) for d in mine] == [("ADDED", "default", "web")]
     assert mine[0].revision == int(admin.get("pods", "web", "default")["metadata"]["resourceVersion"])
+
+
+def test_a_job_gets_a_generated_selector_on_the_controller_uid(admin):
+    job = admin.create({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "pi"},
+                        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [
+                            {"name": "pi", "image": "perl:5.34.0",
+                             "command": ["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"]}]}}}})
+    uid = job["metadata"]["uid"]
+    assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    assert labels["batch.kubernetes.io/job-name"] == "pi" and labels["controller-uid"] == uid
+
+
+def test_a_service_update_without_its_cluster_ip_keeps_it(admin):
+    created = admin.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                            "spec": {"type": "NodePort", "ports": [{"port": 80}]}})
+    replacement = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+                   "spec": {"type": "NodePort", "ports": [{"port": 80}], "selector": {"app": "web"}}}
+    updated = admin.update(replacement)
+    assert updated["spec"]["clusterIP"] == created["spec"]["clusterIP"]
+    assert updated["spec"]["ports"][0]["nodePort"] == created["spec"]["ports"][0]["nodePort"]
