@@ -128,16 +128,28 @@ def _same(learner: Outcome, reference: Outcome, equal: Callable[[Any, Any], bool
         return False
 
 
+def _diagnosis(diagnose: Callable[[tuple, Outcome, Outcome], str | None] | None, case: tuple,
+               reference: Outcome, learner: Outcome) -> str | None:
+    if diagnose is None:
+        return None
+    try:
+        return diagnose(case, reference, learner)
+    except Exception:                     # a diagnosis is a bonus; never let it hide the mismatch
+        return None
+
+
 def compare(learner_fn: Callable[..., Any], reference_fn: Callable[..., Any], cases: Iterable[Sequence[Any]], *,
             describe: Callable[..., str] | None = None, render: Callable[[Any], str] = repr,
             equal: Callable[[Any, Any], bool] = lambda a, b: a == b,
             normalize: Callable[[Any], Any] | None = None, what: str = "your function",
-            hint: str | None = None, see: str | None = None, shown: int = 3) -> int:
+            hint: str | None = None, see: str | None = None, shown: int = 3,
+            diagnose: Callable[[tuple, Outcome, Outcome], str | None] | None = None) -> int:
     """Check ``learner_fn(*case)`` against ``reference_fn(*case)`` for every case; returns how many passed.
 
     When the reference raises, the learner must raise the same exception type. On any
     difference, one ``GradingFailure`` lists the first ``shown`` differing cases, each as
-    ``describe(*case)``, the expected outcome and the learner's, then the hint.
+    ``describe(*case)``, the expected outcome and the learner's, what ``diagnose(case,
+    expected, got)`` says the mistake is (when it recognises one), then the hint.
     """
     cases = [tuple(case) for case in cases]
     mismatches: list[tuple[tuple, Outcome, Outcome]] = []
@@ -155,6 +167,9 @@ def compare(learner_fn: Callable[..., Any], reference_fn: Callable[..., Any], ca
         lines.append(f"{number}. {label(*case)}")
         lines.append(f"   expected: {reference.render(render)}")
         lines.append(f"   got:      {learner.render(render)}")
+        why = _diagnosis(diagnose, case, reference, learner)
+        if why:
+            lines.append(f"   why:      {why}")
     if hint:
         lines.append(f"Hint: {hint}")
     if see:

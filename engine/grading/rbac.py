@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 from engine.api import errors
 from engine.apiserver.authn import UserInfo
+from engine.grading.feedback import Outcome, check, compare, describe_exception, fail
 from engine.apiserver.rbac import RBAC_GROUP, Attributes, Decision, RBACAuthorizer
 
 LearnerAuthorize = Callable[[Attributes, list, list, list, list], Any]
@@ -302,3 +303,180 @@ def send(cluster: Any, request: Request, counter: list[int] | None = None) -> st
     except errors.ApiError:
         return "allowed"                 # past the authorizer; failed later in the pipeline
     return "allowed"
+
+
+# -- the lab's checks ---------------------------------------------------------------
+
+SEE_RBAC = ("course/03_apiserver.ipynb, section \"Authorization: RBAC\"; engine module engine.apiserver.rbac "
+            "(rule_allows, visit_rules_for, _applies_to_user)")
+
+
+def _describe_rule_case(rule: dict, attrs: Attributes) -> str:
+    return f"rule {rule} against: {_describe_attrs(attrs)}"
+
+
+def _describe_attrs(attrs: Attributes) -> str:
+    what = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+    named = f' "{attrs.name}"' if attrs.name else ""
+    return (f"{attrs.user.name} (groups {list(attrs.user.groups)}) {attrs.verb} {what}{named} in API group "
+            f"{attrs.api_group!r}, namespace {attrs.namespace!r}")
+
+
+def diagnose_rule(case: tuple, expected: Outcome, got: Outcome) -> str | None:
+    rule, attrs = case
+    if got.error is not None or expected.error is not None:
+        return None
+    if not isinstance(got.value, bool):
+        return "return True or False"
+    if expected.value is False and got.value is True:
+        if rule.get("resourceNames") and not attrs.name:
+            return (f"{attrs.verb} names no object, and a rule with resourceNames allows only requests for those "
+                    f"names: it can never allow list, watch, create or deletecollection")
+        if rule.get("resourceNames") and attrs.name not in rule["resourceNames"]:
+            return f"the rule only covers the objects named {rule['resourceNames']}, not {attrs.name!r}"
+        if attrs.subresource and any(r == attrs.resource for r in rule.get("resources") or ()):
+            return (f"a rule for {attrs.resource!r} does not cover its subresource {attrs.subresource!r}: it needs "
+                    f"{attrs.resource}/{attrs.subresource}, */{attrs.subresource} or *")
+        if not any(g in ("*", attrs.api_group) for g in rule.get("apiGroups") or ()):
+            return f"the rule's apiGroups {rule.get('apiGroups')} do not include the request's group {attrs.api_group!r}"
+        if not attrs.subresource and any(r.startswith(f"{attrs.resource}/") for r in rule.get("resources") or ()):
+            return f"a rule for a subresource ({rule['resources']}) does not cover the resource {attrs.resource!r} itself"
+    if expected.value is True and got.value is False:
+        if attrs.subresource and f"*/{attrs.subresource}" in (rule.get("resources") or ()):
+            return f"*/{attrs.subresource} matches the {attrs.subresource} subresource of any resource"
+        if "*" in (rule.get("verbs") or ()) or "*" in (rule.get("apiGroups") or ()) or "*" in (rule.get("resources") or ()):
+            return "'*' in verbs, apiGroups or resources matches anything"
+    return None
+
+
+def check_rules(rule_matches: Callable[[dict, Attributes], Any], seed: int, n: int = 300) -> int:
+    """Compare ``rule_matches(rule, attrs)`` with the engine's ``rule_allows`` on generated rules and requests."""
+    from engine.apiserver.rbac import rule_allows
+
+    rng = random.Random(seed)
+    requests = random_requests(seed, n)
+    cases = [(_rule(rng), request.attributes()) for request in requests]
+    return compare(rule_matches, lambda rule, attrs: rule_allows(attrs, rule), cases, describe=_describe_rule_case,
+                   what="rule_matches", diagnose=diagnose_rule, see=SEE_RBAC)
+
+
+def _describe_subject_case(subject: dict, user: UserInfo, namespace: str) -> str:
+    return f"subject {subject} of a binding in namespace {namespace!r}, user {user.name!r} in groups {list(user.groups)}"
+
+
+def diagnose_subject(case: tuple, expected: Outcome, got: Outcome) -> str | None:
+    subject, user, namespace = case
+    if subject.get("kind") == "ServiceAccount":
+        return ("a ServiceAccount subject names the user system:serviceaccount:<namespace>:<name>; "
+                "without a namespace of its own it means the binding's namespace")
+    if subject.get("kind") == "Group":
+        return "a Group subject matches a user who has that group among user.groups"
+    if subject.get("kind") == "User":
+        return "a User subject matches the user whose name is exactly the subject's name"
+    return None
+
+
+def check_subjects(subject_matches: Callable[[dict, UserInfo, str], Any], seed: int, n: int = 200) -> int:
+    """Compare ``subject_matches(subject, user, binding_namespace)`` with the engine's ``_applies_to_user``."""
+    from engine.apiserver.rbac import _applies_to_user
+
+    rng = random.Random(seed)
+    cases = []
+    for _ in range(n):
+        name = rng.choice(list(USERS) + ["system:serviceaccount:team-b:robot"])
+        groups = USERS.get(name, ("system:serviceaccounts", "system:serviceaccounts:team-b"))
+        user = UserInfo(name, (*groups, "system:authenticated"))
+        cases.append((_subject(rng, rng.choice([None, *NAMESPACES])), user, rng.choice([*NAMESPACES, ""])))
+    return compare(subject_matches, lambda subject, user, namespace: _applies_to_user(user, subject, namespace),
+                   cases, describe=_describe_subject_case, what="subject_matches", diagnose=diagnose_subject,
+                   see=SEE_RBAC)
+
+
+def _policy_lists(policy: dict[str, list[dict]]) -> tuple[list, list, list, list]:
+    return policy["roles"], policy["clusterroles"], policy["rolebindings"], policy["clusterrolebindings"]
+
+
+def _describe_policy_case(attrs: Attributes, roles: list, cluster_roles: list, role_bindings: list,
+                          cluster_role_bindings: list) -> str:
+    bindings = [f"{b['kind']} {b['metadata'].get('namespace', '') + '/' if b['metadata'].get('namespace') else ''}"
+                f"{b['metadata']['name']} -> {b['roleRef']['kind']} {b['roleRef']['name']} for "
+                f"{[s.get('kind') + ' ' + s.get('name', '') for s in b.get('subjects') or []]}"
+                for b in [*cluster_role_bindings, *role_bindings]]
+    return f"{_describe_attrs(attrs)}\n   bindings: " + "; ".join(bindings)
+
+
+def diagnose_authorize(case: tuple, expected: Outcome, got: Outcome) -> str | None:
+    attrs, roles, cluster_roles, role_bindings, cluster_role_bindings = case
+    if got.error is not None or expected.error is not None:
+        return None
+    if not isinstance(got.value, bool):
+        return "return True or False"
+    if expected.value is False and got.value is True:
+        elsewhere = [b for b in role_bindings if b["metadata"].get("namespace") != attrs.namespace]
+        moved = [{**b, "metadata": {**b["metadata"], "namespace": attrs.namespace}} for b in elsewhere]
+        here = [b for b in role_bindings if b["metadata"].get("namespace") == attrs.namespace]
+        if reference_authorize(attrs, roles, cluster_roles, here + moved, cluster_role_bindings):
+            names = ", ".join(f"{b['metadata']['namespace']}/{b['metadata']['name']}" for b in elsewhere)
+            return (f"a RoleBinding grants only in its own namespace; the request is in {attrs.namespace!r}, but "
+                    f"a binding from another namespace allowed it (candidates: {names})")
+        return "no binding of this user has a rule that covers the request: RBAC denies by default"
+    if expected.value is True and got.value is False:
+        reason = RBACAuthorizer(ListRules(roles, cluster_roles, role_bindings, cluster_role_bindings)).authorize(attrs)
+        return (f"{reason.reason.removeprefix('RBAC: ')}; a RoleBinding may point at a ClusterRole, "
+                f"whose rules then apply in the binding's namespace")
+    return None
+
+
+def check_authorize(authorize: LearnerAuthorize, seed: int, policies: int = 8, requests: int = 40) -> int:
+    """Compare ``authorize`` with the engine's RBAC on generated policies and requests (a pure function check)."""
+    cases = []
+    for number in range(policies):
+        policy = random_policy(seed * 1000 + number)
+        for request in random_requests(seed * 1000 + number, requests):
+            cases.append((request.attributes(), *_policy_lists(policy)))
+    return compare(authorize, reference_authorize, cases, describe=_describe_policy_case, what="authorize",
+                   diagnose=diagnose_authorize, see=SEE_RBAC)
+
+
+def check_in_api_server(authorize: LearnerAuthorize, seed: int, requests: int = 50) -> int:
+    """Plug ``authorize`` into a running cluster's API server, send real requests as RBAC-limited users,
+    and check every decision (and the server's answer) against the engine's own RBAC. Returns requests sent."""
+    from engine.cluster import Cluster
+
+    cluster = Cluster(nodes=0, seed=seed)
+    seed_objects(cluster)
+    apply_policy(cluster, random_policy(seed))
+    adapter = plug_authorizer(cluster, authorize)
+    counter = [0]
+    wrong: list[str] = []
+    for request in random_requests(seed, requests):
+        before = len(adapter.decisions)
+        try:
+            answer = send(cluster, request, counter)
+        except Exception as error:
+            fail(f"the API server called your authorize for: {request}; it raised {describe_exception(error)}",
+                 see=SEE_RBAC)
+        recorded = adapter.decisions[before:]
+        check(len(recorded) == 1, f"the API server did not consult the plugged authorizer for: {request}",
+              see="engine module engine.grading.rbac (plug_authorizer)")
+        reference = recorded[0].reference
+        check((answer == "allowed") == recorded[0].learner,
+              f"the server's answer to {request} does not follow your authorize",
+              expected="allowed" if recorded[0].learner else "forbidden", got=answer)
+        if recorded[0].learner != reference.allowed:
+            if reference.allowed:
+                line = (f"{request}: engine allows it ({reference.reason.removeprefix('RBAC: ')}), "
+                        f"your authorize forbade it")
+            else:
+                line = f"{request}: engine forbids it, your authorize allowed it"
+                why = diagnose_authorize((recorded[0].attrs, *adapter.objects()), Outcome(False), Outcome(True))
+                if why:
+                    line += f"\n   why: {why}"
+            wrong.append(line)
+    if wrong:
+        fail(f"inside a running API server, your authorize decided {len(wrong)} of {requests} requests "
+             f"differently from the engine's RBAC; the first {min(3, len(wrong))}:\n"
+             + "\n".join(f"{n}. {line}" for n, line in enumerate(wrong[:3], start=1)),
+             hint="the RBAC objects are the cluster's own (including the bootstrap ClusterRoles and bindings)",
+             see=SEE_RBAC)
+    return requests

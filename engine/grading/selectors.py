@@ -14,9 +14,10 @@ Interface:
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from engine.api.selectors import parse
+from engine.grading.feedback import Outcome, compare
 
 LABEL_KEYS = ("app", "tier", "env", "app.kubernetes.io/name")
 LABEL_VALUES = ("web", "db", "prod", "staging", "dev", "")
@@ -62,3 +63,40 @@ def selector_cases(seed: int, n: int, operators: Sequence[str] = ALL_OPERATORS) 
 def reference_matches(selector: str, labels: dict[str, str]) -> bool:
     """The engine's answer (``labels.Parse(selector).Matches(labels)``)."""
     return parse(selector).matches(labels)
+
+
+SEE_SELECTORS = ("course/03_apiserver.ipynb, section \"Label selectors\"; engine module engine.api.selectors "
+                 "(Requirement.matches)")
+
+
+def diagnose_selector(case: tuple, expected: Outcome, got: Outcome) -> str | None:
+    """Name the requirement the learner got wrong, with the rule it breaks."""
+    selector, labels = case
+    if got.error is not None:
+        return "every selector here is valid kubectl syntax: split on commas outside parentheses, then strip spaces"
+    if not isinstance(got.value, bool):
+        return "return True or False"
+    for requirement in parse(selector).requirements:
+        alone = str(requirement)
+        key = requirement.key
+        present = key in labels
+        if requirement.operator in ("!=", "notin") and not present and expected.value is True:
+            return (f"{alone!r}: the object has no {key!r} label, and 'not equal' / notin also select objects "
+                    f"without the label (it is not set, so it is not that value)")
+        if requirement.operator == "!" and expected.value != got.value:
+            return f"{alone!r} selects objects that do not have the label {key!r} at all"
+        if requirement.operator == "exists" and expected.value != got.value:
+            return f"{alone!r} (a bare key) selects objects that have the label {key!r}, whatever its value"
+        if requirement.operator in ("in", "=", "==") and not present and got.value is True and expected.value is False:
+            return f"{alone!r} requires the label {key!r} to be there: an object without it does not match"
+    if selector == "":
+        return "the empty selector selects everything"
+    return None
+
+
+def check_selectors(selector_matches: Callable[[str, dict], Any], seed: int, n: int = 300,
+                    operators: Sequence[str] = ALL_OPERATORS) -> int:
+    """Compare ``selector_matches`` with ``labels.Parse(selector).Matches(labels)`` on generated cases."""
+    return compare(selector_matches, reference_matches, selector_cases(seed, n, operators),
+                   describe=lambda selector, labels: f"selector_matches({selector!r}, {labels})",
+                   what="selector_matches", diagnose=diagnose_selector, see=SEE_SELECTORS)

@@ -15,6 +15,9 @@ Interface:
   that ``competitor()`` writes just before the learner's first write: the window
   in which a read-then-write update loses another writer's change.
 - ``render_events(events)``: ``[PUT a=v1 @3, DELETE b @4]``.
+- ``check_watch(watch_events, seed, ...)``, ``check_cas(cas_update, seed, ...)`` and
+  ``check_cas_race(cas_update, seed, ...)``: the lab's scenario checks, raising a
+  ``GradingFailure`` that names the mistake when they recognise it.
 
 Everything is deterministic: the same seed gives the same operations, stores and cases.
 """
@@ -25,9 +28,15 @@ import random
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from engine.grading.feedback import Outcome, check, compare, describe_exception, fail
 from engine.sim.loop import Loop
 from engine.store.memory import MemoryStore
-from engine.store.types import CompactedError, Event, PutOp, Store, prefix_end
+from engine.store.types import CompactedError, Compare, Event, PutOp, Store, prefix_end
+
+SEE_WATCH = ("course/02_etcd.ipynb, section \"Watch and compaction\"; engine module engine.store.memory "
+             "(MemoryStore.watch and _replay)")
+SEE_CAS = ("course/02_etcd.ipynb, section \"Transactions and optimistic concurrency\"; engine modules "
+           "engine.store.types (Compare, PutOp) and engine.store.memory (MemoryStore.txn)")
 
 KEYS = ("a", "b", "c", "dir/x", "dir/y", "dir/z", "other/q")
 PREFIXES = ("", "dir/", "other/", "a")
@@ -175,6 +184,148 @@ def watch_cases(seed: int, scenarios: int = 20, operations: int = 30, *, compact
     return WatchCases(cases, reference)
 
 
+def diagnose_watch(case: tuple, expected: Outcome, got: Outcome) -> str | None:
+    """Name the usual mistakes of a watch: the off-by-one start, compaction ignored or misplaced, the prefix."""
+    history, start, compact, prefix = case
+    if expected.error is not None:
+        return (f"start_revision {start} is below the compaction point {compact}: those revisions are gone, so "
+                f"the watch must raise CompactedError (the API server turns it into 410 Gone and the client relists)")
+    if got.error is not None:
+        if isinstance(got.error, CompactedError):
+            return (f"revision {compact} itself survives compaction: only start_revision < compact_revision "
+                    f"is too old")
+        return None
+    value = got.value
+    if not isinstance(value, list) or not all(isinstance(event, Event) for event in value):
+        return "return a list of the history's Event objects (not keys, values or revisions)"
+    if start <= 0:
+        return "start_revision 0 means 'from now on': a watch from 0 replays no history"
+    inside = [event for event in history if event.kv.key.startswith(prefix)]
+    if value == [event for event in inside if event.kv.mod_revision > start]:
+        return (f"you left out revision {start} itself: a watch from revision r delivers r, r+1, ... "
+                f"(etcd's start_revision is inclusive)")
+    if any(event.kv.mod_revision < start for event in value):
+        return f"you delivered events older than start_revision {start}"
+    if any(not event.kv.key.startswith(prefix) for event in value):
+        return f"you delivered events of keys outside the prefix {prefix!r}"
+    if sorted(value, key=lambda e: e.kv.mod_revision) == expected.value and value != expected.value:
+        return "the events are out of order: deliver them in revision order, as the history holds them"
+    return None
+
+
+def check_watch(watch_events: Callable[..., Any], seed: int, scenarios: int = 15, *, compactions: bool = True,
+                prefixes: Sequence[str] = PREFIXES, only_compacted: bool = False) -> int:
+    """Compare ``watch_events`` with the store's own watch on generated histories; returns the cases passed."""
+    made = watch_cases(seed, scenarios, compactions=compactions, prefixes=prefixes)
+    cases = made.cases
+    if only_compacted:
+        cases = [case for case in cases if case[2] > 0]
+    return compare(watch_events, made.reference, cases, describe=made.describe, render=render_events,
+                   what="watch_events", diagnose=diagnose_watch, see=SEE_WATCH,
+                   hint="the reference is MemoryStore.watch(prefix, prefix_end(prefix), start_revision=...)")
+
+
+def reference_cas(store: Store, key: str, expected_mod_revision: int, new_value: bytes) -> bool:
+    """Compare-and-swap as etcd clients write it: one txn guarded by the key's mod revision."""
+    return store.txn([Compare(key, "MOD", "=", expected_mod_revision)], [PutOp(key, new_value)], []).succeeded
+
+
+def _cas_run(cas_update: Callable[..., Any], seed: int, key: str, choice: str) -> tuple[Any, bytes | None, int]:
+    store = new_store(seed)
+    apply_operations(store, random_operations(seed, 25, compactions=False))
+    kvs = store.range(key).kvs
+    current = kvs[0].mod_revision if kvs else 0
+    expected = {"current": current, "stale": max(0, current - 1) if current else store.revision,
+                "missing": 0, "version": kvs[0].version if kvs else 1}[choice]
+    result = cas_update(store, key, expected, b"new")
+    after = store.range(key).kvs
+    return result, (after[0].value if after else None), store.revision
+
+
+def _describe_cas(seed: int, key: str, choice: str) -> str:
+    store = new_store(seed)
+    apply_operations(store, random_operations(seed, 25, compactions=False))
+    kvs = store.range(key).kvs
+    now = (f"{key!r} exists with mod_revision {kvs[0].mod_revision}, version {kvs[0].version}" if kvs
+           else f"{key!r} does not exist")
+    expected = {"current": "its current mod revision", "stale": "an older revision", "missing": "0",
+                "version": "its version number"}[choice]
+    return f"store at revision {store.revision}, {now}; cas_update(store, {key!r}, <{expected}>, b'new')"
+
+
+def _render_cas(value: Any) -> str:
+    if isinstance(value, tuple) and len(value) == 3:
+        result, stored, revision = value
+        return f"returned {result!r}; the key then holds {stored!r}; store revision {revision}"
+    return repr(value)
+
+
+def diagnose_cas(case: tuple, expected: Outcome, got: Outcome) -> str | None:
+    seed, key, choice = case
+    if got.error is not None or not isinstance(got.value, tuple):
+        return None
+    result, stored, revision = got.value
+    if not isinstance(result, bool):
+        return "cas_update must return True or False: TxnResponse.succeeded says whether the compare held"
+    if choice == "version":
+        return ("a key's version counts its own writes (1, 2, 3...); its mod_revision is the store revision "
+                "of its last write: compare target \"MOD\", not \"VERSION\"")
+    if choice == "missing":
+        return "a missing key has mod_revision 0: Compare(key, \"MOD\", \"=\", 0) holds only when it does not exist"
+    if expected.value[0] is False and result is False and stored != expected.value[1]:
+        return "a failed compare must change nothing: put the new value in the success branch only"
+    if expected.value[0] is False:
+        return "the key changed since expected_mod_revision: the swap must not happen"
+    if result is False:
+        return "expected_mod_revision is the key's current mod_revision: the compare holds, the swap must happen"
+    return None
+
+
+def check_cas(cas_update: Callable[..., Any], seed: int, scenarios: int = 12) -> int:
+    """Compare ``cas_update`` with a one-txn reference: result, stored value and revision, over generated stores."""
+    rng = random.Random(seed)
+    cases = [(rng.randrange(1 << 20), rng.choice(KEYS), choice)
+             for _ in range(scenarios) for choice in ("current", "stale", "missing", "version")]
+    return compare(lambda *case: _cas_run(cas_update, *case), lambda *case: _cas_run(reference_cas, *case), cases,
+                   describe=_describe_cas, render=_render_cas, what="cas_update", diagnose=diagnose_cas,
+                   see=SEE_CAS, hint="store.txn([Compare(key, \"MOD\", \"=\", expected)], [PutOp(key, value)], [])")
+
+
+def check_cas_race(cas_update: Callable[..., Any], seed: int, scenarios: int = 10) -> None:
+    """Two writers read the same mod revision; another writer's CAS lands just before ours writes.
+
+    Exactly one may win: the other writer's (which came first), and the key keeps its value.
+    """
+    rng = random.Random(seed)
+    for _ in range(scenarios):
+        store = new_store(seed)
+        apply_operations(store, random_operations(rng.randrange(1 << 20), 20, compactions=False))
+        key = rng.choice(KEYS)
+        kvs = store.range(key).kvs
+        seen = kvs[0].mod_revision if kvs else 0
+        other: list[bool] = []
+        racing = RacingStore(store, lambda: other.append(reference_cas(store, key, seen, b"theirs")))
+        try:
+            ours = cas_update(racing, key, seen, b"ours")
+        except Exception as error:
+            fail(f"cas_update raised {describe_exception(error)}", see=SEE_CAS)
+        situation = (f"both writers saw {key!r} at mod_revision {seen}; the other writer's compare-and-swap "
+                     f"landed between your read and your write")
+        check(racing.raced, f"cas_update(store, {key!r}, {seen}, b'ours') never wrote to the store",
+              hint="a compare-and-swap that may succeed must write (store.txn with a PutOp)", see=SEE_CAS)
+        stored = store.range(key).kvs
+        value = stored[0].value if stored else None
+        winners = [name for name, won in (("the other writer", other[0]), ("yours", ours)) if won is True]
+        check(winners == ["the other writer"] and value == b"theirs",
+              f"{situation}: exactly one writer may win, and it is the other one (it wrote first)",
+              expected="the other writer wins; yours returns False; the key holds b'theirs'",
+              got=f"winners: {', '.join(winners) or 'none'}; the key holds {value!r}",
+              hint=("a read followed by a put is not atomic: between them another writer can change the key, and "
+                    "the put overwrites that change (a lost update). Let etcd compare and write in one txn: "
+                    "Compare(key, \"MOD\", \"=\", expected_mod_revision)"),
+              see=SEE_CAS)
+
+
 class RacingStore:
     """A store whose first write by the learner's code is preceded by ``competitor()``'s write.
 
@@ -209,5 +360,5 @@ class RacingStore:
         return getattr(self._store, name)
 
 
-__all__ = ["CompactedError", "KEYS", "Operation", "RacingStore", "WatchCases", "apply_operations", "kept_history",
+__all__ = ["CompactedError", "KEYS", "check_cas", "check_cas_race", "check_watch", "reference_cas", "Operation", "RacingStore", "WatchCases", "apply_operations", "kept_history",
            "new_store", "random_operations", "reference_watch", "render_events", "watch_cases"]
