@@ -66,7 +66,7 @@ def run() -> list[tuple[str, float, str]]:
         (f"ClusterView.refresh, {NODES} nodes / {PODS} pods", _median_ms(view.refresh), "ms"),
         ("render_cluster_html alone", _median_ms(lambda: render_cluster_html(nodes, pods)), "ms"),
         ("architecture(cluster) DOT source", _median_ms(lambda: architecture(cluster).source), "ms"),
-        ("state_at(nodes, pods) at a past revision", _median_ms(
+        ("state_at(nodes, pods) at a past revision, no cache", _median_ms(
             lambda: state_at(cluster, middle, kinds=("nodes", "pods"))), "ms"),
         ("TimeTravel slider move (read + render)", _median_ms(slide), "ms"),
     ]

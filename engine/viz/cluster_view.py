@@ -22,11 +22,12 @@ and its elements carry ``data-node`` / ``data-pod`` attributes and
 from __future__ import annotations
 
 import html
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterable
 
 import ipywidgets as widgets
 
-from engine.api.quantity import Quantity, parse_quantity
+from engine.api.quantity import BINARY_SI, Quantity, parse_quantity
 from engine.api.resources import pod_requests
 from engine.viz._objects import node_ready, node_roles, pod_state, sort_nodes
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from engine.cluster import Cluster
 
 UNSCHEDULED = "Pending (unscheduled)"
+CACHE_LIMIT = 100_000
 PHASE_COLORS = {
     "Pending": "#ffb300",       # amber
     "Running": "#43a047",       # green
@@ -117,7 +119,23 @@ def _pod_chip(pod: dict) -> str:
             f'{html.escape(name)}" data-state="{state}" title="{html.escape(title)}">{html.escape(shown)}</span>')
 
 
-def _node_box(name: str, node: dict | None, pods: list[dict]) -> str:
+def _pod_usage(pod: dict, cache: dict | None) -> tuple[int, int]:
+    """(cpu millicores, memory bytes) the pod requests; cached by uid and resourceVersion when asked."""
+    metadata = pod.get("metadata") or {}
+    key = (metadata.get("uid"), metadata.get("resourceVersion"))
+    if cache is not None and key[0] and key in cache:
+        return cache[key]
+    requests = _requests(pod)
+    usage = (requests["cpu"].milli_value() if "cpu" in requests else 0,
+             requests["memory"].value() if "memory" in requests else 0)
+    if cache is not None and key[0]:
+        if len(cache) > CACHE_LIMIT:
+            cache.clear()
+        cache[key] = usage
+    return usage
+
+
+def _node_box(name: str, node: dict | None, pods: list[dict], cache: dict | None = None) -> str:
     chips = "".join(_pod_chip(pod) for pod in pods)
     if node is None:
         return (f'<div class="kv-node kv-notready" data-node="{html.escape(name)}">'
@@ -128,14 +146,13 @@ def _node_box(name: str, node: dict | None, pods: list[dict]) -> str:
     allocatable = (node.get("status") or {}).get("allocatable") or {}
     cpu_total = parse_quantity(allocatable["cpu"]) if "cpu" in allocatable else None
     memory_total = parse_quantity(allocatable["memory"]) if "memory" in allocatable else None
-    cpu_used, memory_used = Quantity(0), Quantity(0)
+    cpu_milli, memory_total_bytes = 0, 0
     for pod in pods:
         if _counts(pod):
-            requests = _requests(pod)
-            if "cpu" in requests:
-                cpu_used = cpu_used + requests["cpu"]
-            if "memory" in requests:
-                memory_used = memory_used + requests["memory"]
+            cpu, memory = _pod_usage(pod, cache)
+            cpu_milli += cpu
+            memory_total_bytes += memory
+    cpu_used, memory_used = Quantity(Fraction(cpu_milli, 1000)), Quantity(memory_total_bytes, BINARY_SI)
     roles = ", ".join(node_roles(node))
     unschedulable = " · cordoned" if (node.get("spec") or {}).get("unschedulable") else ""
     classes = "kv-node" + ("" if ready == "Ready" else " kv-notready")
@@ -153,8 +170,11 @@ def _pod_key(pod: dict) -> tuple[str, str]:
     return metadata.get("namespace", ""), metadata.get("name", "")
 
 
-def render_cluster_html(nodes: Iterable[dict], pods: Iterable[dict]) -> str:
-    """The cluster view as HTML: node boxes with their pods, and the unscheduled pods."""
+def render_cluster_html(nodes: Iterable[dict], pods: Iterable[dict], *, cache: dict | None = None) -> str:
+    """The cluster view as HTML: node boxes with their pods, and the unscheduled pods.
+
+    ``cache`` (any dict the caller keeps) remembers each pod version's requests between renders.
+    """
     ordered = sort_nodes(nodes)
     by_node: dict[str, list[dict]] = {node["metadata"]["name"]: [] for node in ordered}
     orphans: dict[str, list[dict]] = {}
@@ -168,7 +188,8 @@ def render_cluster_html(nodes: Iterable[dict], pods: Iterable[dict]) -> str:
         else:
             orphans.setdefault(node_name, []).append(pod)
     parts = [STYLE, '<div class="kv-cluster">']
-    parts += [_node_box(node["metadata"]["name"], node, by_node[node["metadata"]["name"]]) for node in ordered]
+    parts += [_node_box(node["metadata"]["name"], node, by_node[node["metadata"]["name"]], cache)
+              for node in ordered]
     parts += [_node_box(name, None, orphans[name]) for name in sorted(orphans)]
     if unscheduled:
         chips = "".join(_pod_chip(pod) for pod in unscheduled)
@@ -195,6 +216,7 @@ class ClusterView(widgets.VBox):
         self.cluster = cluster
         self.header = widgets.HTML()
         self.body = widgets.HTML()
+        self._requests: dict = {}
         super().__init__(children=[self.header, self.body], **kwargs)
         self.refresh()
 
@@ -203,4 +225,4 @@ class ClusterView(widgets.VBox):
         nodes = list(self.cluster.apiserver.cached_list("nodes"))
         pods = list(self.cluster.apiserver.cached_list("pods"))
         self.header.value = _summary(self.cluster, nodes, pods)
-        self.body.value = render_cluster_html(nodes, pods)
+        self.body.value = render_cluster_html(nodes, pods, cache=self._requests)

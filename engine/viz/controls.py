@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REGISTRY_PREFIX = "/registry/"
+CACHE_LIMIT = 100_000
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 
 
@@ -56,13 +57,16 @@ def kind_of_key(cluster: "Cluster", key: str) -> Kind | None:
     return None
 
 
-def state_at(cluster: "Cluster", revision: int, *, kinds: Iterable[str] | None = None) -> dict[str, list[dict]]:
+def state_at(cluster: "Cluster", revision: int, *, kinds: Iterable[str] | None = None,
+             cache: dict | None = None) -> dict[str, list[dict]]:
     """Every object as stored at ``revision``, by kind plural (``{"pods": [...], "nodes": [...]}``).
 
     ``kinds`` limits the read to those kinds (any name kubectl accepts); each
     requested kind has a list, empty when it had no objects. Objects are
     frozen, with ``metadata.resourceVersion`` the revision of their last change
     at that time. Raises ``ValueError`` for a compacted or future revision.
+    ``cache`` (a dict the caller keeps) holds decoded versions by (key, revision)
+    across calls: a version never changes, so a slider re-decodes only what differs.
     """
     registry = cluster.apiserver.registry
     store = cluster.store
@@ -82,11 +86,22 @@ def state_at(cluster: "Cluster", revision: int, *, kinds: Iterable[str] | None =
     except CompactedError as error:
         raise ValueError(f"revision {revision} has been compacted: the oldest readable revision is "
                          f"{store.compact_revision + 1}") from error
-    for response in responses:
+    for index, response in enumerate(responses):
+        only = wanted[index] if kinds is not None else None
         for kv in response.kvs:
-            kind = next((kind for prefix, kind in prefixes if kv.key.startswith(prefix)), None)
-            if kind is not None and kind.plural in state:
+            kind = only or next((kind for prefix, kind in prefixes if kv.key.startswith(prefix)), None)
+            if kind is None or kind.plural not in state:
+                continue
+            if cache is None:
                 state[kind.plural].append(decode(kv))
+                continue
+            version = (kv.key, kv.mod_revision)
+            obj = cache.get(version)
+            if obj is None:
+                if len(cache) > CACHE_LIMIT:
+                    cache.clear()
+                obj = cache[version] = decode(kv)
+            state[kind.plural].append(obj)
     return state
 
 
@@ -114,6 +129,8 @@ class TimeTravel(widgets.VBox):
                                         layout=widgets.Layout(width="95%"))
         self.info = widgets.HTML()
         self.body = widgets.HTML()
+        self._versions: dict = {}
+        self._requests: dict = {}
         super().__init__(children=[self.slider, self.info, self.body], **kwargs)
         self.slider.observe(self._on_slide, names="value")
         self.show(self.slider.value)
@@ -124,14 +141,14 @@ class TimeTravel(widgets.VBox):
     def show(self, revision: int) -> None:
         """Redraw the view from the state at ``revision``."""
         try:
-            state = state_at(self.cluster, revision, kinds=("nodes", "pods"))
+            state = state_at(self.cluster, revision, kinds=("nodes", "pods"), cache=self._versions)
         except ValueError as error:
             self.info.value = f"<i>{html.escape(str(error))}</i>"
             return
         live = " (now)" if revision == self.cluster.store.revision else ""
         self.info.value = (f"<b>revision {revision}{live}</b> · "
                            f"{html.escape(revision_writer(self.cluster, revision))}")
-        self.body.value = render_cluster_html(state["nodes"], state["pods"])
+        self.body.value = render_cluster_html(state["nodes"], state["pods"], cache=self._requests)
 
     def refresh(self) -> None:
         """Follow the store: extend the slider to the newest revision (and stay there when following)."""

@@ -127,3 +127,13 @@ def test_the_view_writes_no_audit_entries(cluster):
     before = cluster.apiserver.audit.total
     ClusterView(cluster).refresh()
     assert cluster.apiserver.audit.total == before
+
+
+def test_a_requests_cache_gives_the_same_html():
+    nodes = [node("node-1")]
+    pods = [dict(pod("a", "node-1"), metadata={"name": "a", "namespace": "default", "uid": "u1",
+                                                "resourceVersion": "5"})]
+    cache: dict = {}
+    assert render_cluster_html(nodes, pods, cache=cache) == render_cluster_html(nodes, pods, cache=cache) \
+        == render_cluster_html(nodes, pods)
+    assert cache == {("u1", "5"): (500, 1024 ** 3)}

@@ -136,3 +136,13 @@ def test_the_time_travel_slider_redraws_the_past(cluster, pods):
 def test_revision_writer_names_the_request_that_wrote_a_revision(cluster, pods):
     cluster.admin.create(pods.make("web", node="node-1"))
     assert "kubernetes-admin create pods default" in revision_writer(cluster, cluster.store.revision)
+
+
+def test_a_cache_of_decoded_versions_changes_nothing_but_speed(cluster, pods):
+    cluster.admin.create(pods.make("web", node="node-1"))
+    cache: dict = {}
+    first = state_at(cluster, cluster.store.revision, kinds=("pods", "nodes"), cache=cache)
+    again = state_at(cluster, cluster.store.revision, kinds=("pods", "nodes"), cache=cache)
+    plain = state_at(cluster, cluster.store.revision, kinds=("pods", "nodes"))
+    assert first == again == plain
+    assert again["pods"][0] is first["pods"][0]
