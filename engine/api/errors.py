@@ -150,14 +150,19 @@ STALE_OBJECT = ("the object has been modified; please apply your changes to the 
 
 
 def invalid(kind: str, name: str, causes: list[dict[str, str]], group: str = "") -> Invalid:
-    """422 Invalid. ``causes`` are ``{"reason", "message", "field"}`` dicts, as in a real Status."""
+    """422 Invalid. ``causes`` are ``{"reason", "message", "field"}`` dicts, as in a real Status.
+
+    The message lists each distinct ``field: message`` once, as Go's ``ErrorList.ToAggregate``
+    drops repeated error strings; ``details.causes`` keeps every cause, repeats included.
+    """
     qualified_kind = f"{kind}.{group}" if group else kind
-    if not causes:
+    texts = list(dict.fromkeys(_cause_text(c) for c in causes))
+    if not texts:
         text = f'{qualified_kind} "{name}" is invalid'
-    elif len(causes) == 1:
-        text = f'{qualified_kind} "{name}" is invalid: {_cause_text(causes[0])}'
+    elif len(texts) == 1:
+        text = f'{qualified_kind} "{name}" is invalid: {texts[0]}'
     else:
-        text = f'{qualified_kind} "{name}" is invalid: [' + ", ".join(_cause_text(c) for c in causes) + "]"
+        text = f'{qualified_kind} "{name}" is invalid: [' + ", ".join(texts) + "]"
     details = _details(name, kind, group)
     details["causes"] = causes
     return Invalid(text, details=details)
