@@ -92,6 +92,7 @@ class Cluster:
         for node in self.node_names:
             self._start_node(node)
         self.run(BOOT_SECONDS)
+        from engine.kubectl import magic; magic.register(self)  # the %kubectl magic defaults to the latest cluster (weakref)
 
     # -- identities -----------------------------------------------------------
     @_on_loop
