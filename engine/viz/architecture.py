@@ -256,7 +256,12 @@ class _Edges:
             if attrs.get("style") != "invis" and (tail in lit or head in lit):
                 attrs.update(color=HIGHLIGHT_EDGE, penwidth="2.5")
                 attrs["style"] = ",".join(filter(None, [attrs.get("style", ""), "bold"]))
-            graph.edge(tail, head, **attrs)
+            if attrs.pop("upward", None):
+                # drawn head -> tail with the arrow reversed: dot then ranks the tail *below* the head,
+                # so that what sits under the control plane points up at it
+                graph.edge(head, tail, dir="back", **attrs)
+            else:
+                graph.edge(tail, head, **attrs)
 
 
 def architecture(cluster: "Cluster | None" = None,
@@ -305,6 +310,14 @@ def architecture(cluster: "Cluster | None" = None,
             box = _Box(name, name, "", _component_state(survey.components[(name, None)]), names=_names(name))
             place(plane, box)
             edges.add(box.id, APISERVER)
+        # etcd beside kube-apiserver, and an invisible point level with both: what sits under the control
+        # plane hangs from it, so that the only edge touching etcd stays kube-apiserver's
+        plane.node(ANCHOR, shape="point", style="invis", width="0")
+        with plane.subgraph(name="level_with_etcd") as level:
+            level.attr(rank="same")
+            level.node(ETCD)
+            level.node(APISERVER)
+            level.node(ANCHOR)
         ccm_state = survey.control_plane_state("cloud-controller-manager")
         with plane.subgraph(name="cluster_cloud_controller_manager") as ccm:
             ccm.attr(label="cloud-controller-manager", style="rounded,dashed" if ccm_state == "absent"
@@ -323,13 +336,6 @@ def architecture(cluster: "Cluster | None" = None,
                           shape="box3d", names=_names(CLOUD, "cloud")))
         edges.add(process.id, CLOUD, label="cloud API", style="dashed")
 
-    # an invisible point level with etcd: what sits under the control plane hangs from it, so that
-    # the only edge touching etcd stays kube-apiserver's
-    graph.node(ANCHOR, shape="point", style="invis", width="0")
-    with graph.subgraph(name="level_with_etcd") as level:
-        level.attr(rank="same")
-        level.node(ETCD)
-        level.node(ANCHOR)
     edges.add(USER, APISERVER, label="REST (HTTPS)")
     edges.add(APISERVER, ETCD, label="gRPC: the only\nclient of etcd", dir="both", color="#1565c0")
     for name, _detail in CONTROL_PLANE[2:]:
@@ -365,7 +371,7 @@ def architecture(cluster: "Cluster | None" = None,
                 component = _Box(f"{node_name}/{name}", name, detail, survey.node_state((name,), node_name),
                                  names=_names(name))
                 place(box, component)
-                edges.add(component.id, APISERVER, constraint="false")
+                edges.add(component.id, APISERVER, upward="true")
             edges.add(f"{node_name}/kube-proxy", f"{node_name}/kubelet", style="invis")
             extras = sorted(name for (name, where) in survey.components
                             if where == node_name and name not in known_node_names)
@@ -373,7 +379,7 @@ def architecture(cluster: "Cluster | None" = None,
                 component = _Box(f"{node_name}/{name}", name, "",
                                  _component_state(survey.components[(name, node_name)]), names=_names(name))
                 place(box, component)
-                edges.add(component.id, APISERVER, constraint="false")
+                edges.add(component.id, APISERVER, upward="true")
                 edges.add(f"{node_name}/kubelet", component.id, style="invis")
             runtime_state = survey.node_state(RUNTIME_COMPONENTS, node_name)
             with box.subgraph(name=f"cluster_runtime_{node_name}") as runtime:
@@ -397,7 +403,7 @@ def architecture(cluster: "Cluster | None" = None,
         more = _Box("more-nodes", f"… and {len(hidden)} more nodes", f"({summary})\nkubelet · kube-proxy · "
                     "containerd each", "generic", shape="folder", names=_names("more-nodes"))
         place(graph, more)
-        edges.add(more.id, APISERVER, constraint="false")
+        edges.add(more.id, APISERVER, upward="true")
         edges.add(f"{node_rows[-1][0]}/runc", more.id, style="invis")
 
     # -- add-ons ----------------------------------------------------------------------------------
@@ -410,7 +416,7 @@ def architecture(cluster: "Cluster | None" = None,
                        names=_names(addon.key, addon.title, *addon.patterns)
                        | ({"cadvisor"} if addon.key == "monitoring" else set()))
             place(addons, box)
-            edges.add(box.id, APISERVER, constraint="false")
+            edges.add(box.id, APISERVER, upward="true")
             edges.add(ANCHOR if index == 0 else f"addon/{ADDONS[index - 1].key}", box.id, style="invis")
     first_row.append(f"addon/{ADDONS[0].key}")
     with graph.subgraph(name="row_under_control_plane") as row:

@@ -17,12 +17,19 @@ def _unquote(text: str) -> str:
 
 
 def edges_of(source: str) -> list[tuple[str, str, str]]:
-    """(tail, head, attributes) of every edge statement in a DOT source."""
+    """(tail, head, attributes) of every edge in a DOT source, as the arrow points.
+
+    An edge written ``a -> b [dir=back]`` is drawn as an arrow from b to a (the
+    diagrams write upward arrows so, to rank their tails below their heads).
+    """
     found = []
     for line in source.splitlines():
         match = _EDGE.match(line)
         if match:
-            found.append((_unquote(match["tail"]), _unquote(match["head"]), match["attrs"] or ""))
+            tail, head, attrs = _unquote(match["tail"]), _unquote(match["head"]), match["attrs"] or ""
+            if "dir=back" in attrs:
+                tail, head = head, tail
+            found.append((tail, head, attrs))
     return found
 
 
