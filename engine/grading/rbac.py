@@ -307,8 +307,8 @@ def send(cluster: Any, request: Request, counter: list[int] | None = None) -> st
 
 # -- the lab's checks ---------------------------------------------------------------
 
-SEE_RBAC = ("course/03_apiserver.ipynb, section \"Authorization: RBAC\"; engine module engine.apiserver.rbac "
-            "(rule_allows, visit_rules_for, _applies_to_user)")
+SEE_RBAC = ("course/03_apiserver.ipynb, section \"2. Authorization: may this user do this?\"; "
+            "engine module engine.apiserver.rbac (rule_allows, visit_rules_for, _applies_to_user)")
 
 
 def _describe_rule_case(rule: dict, attrs: Attributes) -> str:

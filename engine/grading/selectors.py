@@ -65,8 +65,8 @@ def reference_matches(selector: str, labels: dict[str, str]) -> bool:
     return parse(selector).matches(labels)
 
 
-SEE_SELECTORS = ("course/03_apiserver.ipynb, section \"Label selectors\"; engine module engine.api.selectors "
-                 "(Requirement.matches)")
+SEE_SELECTORS = ("the Kubernetes docs page \"Labels and Selectors\" (set-based requirements); "
+                 "engine module engine.api.selectors (Requirement.matches)")
 
 
 def diagnose_selector(case: tuple, expected: Outcome, got: Outcome) -> str | None:

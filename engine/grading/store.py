@@ -33,10 +33,10 @@ from engine.sim.loop import Loop
 from engine.store.memory import MemoryStore
 from engine.store.types import CompactedError, Compare, Event, PutOp, Store, prefix_end
 
-SEE_WATCH = ("course/02_etcd.ipynb, section \"Watch and compaction\"; engine module engine.store.memory "
-             "(MemoryStore.watch and _replay)")
-SEE_CAS = ("course/02_etcd.ipynb, section \"Transactions and optimistic concurrency\"; engine modules "
-           "engine.store.types (Compare, PutOp) and engine.store.memory (MemoryStore.txn)")
+SEE_WATCH = ("course/02_etcd.ipynb, sections \"Watch: following changes from a revision\" and "
+             "\"Compaction, and the 410 it causes\"; engine module engine.store.memory (MemoryStore.watch, _replay)")
+SEE_CAS = ("course/03_apiserver.ipynb, section \"5. Storage: resourceVersion and conflicts\"; "
+           "engine modules engine.store.types (Compare, PutOp) and engine.store.memory (MemoryStore.txn)")
 
 KEYS = ("a", "b", "c", "dir/x", "dir/y", "dir/z", "other/q")
 PREFIXES = ("", "dir/", "other/", "a")

@@ -70,11 +70,12 @@ def write_sources(root: Path = ROOT) -> None:
 
 
 def course_copy(destination: Path, root: Path = ROOT) -> Path:
-    """The parts of the course directory nbgrader needs (config, solutions, labs) under ``destination``."""
+    """The parts of the course directory nbgrader needs (its config and ``solutions/``) under ``destination``.
+
+    ``nbgrader_config.py`` roots the course where the file is, so the copy has its own gradebook.
+    """
     shutil.copy2(root / "nbgrader_config.py", destination / "nbgrader_config.py")
     shutil.copytree(root / "solutions", destination / "solutions")
-    if (root / "labs").exists():
-        shutil.copytree(root / "labs", destination / "labs")
     return destination
 
 

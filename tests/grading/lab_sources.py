@@ -34,8 +34,8 @@ def _tests(grade_id: str, points: float, text: str) -> Cell:
 # ---------------------------------------------------------------------------------------------------------------
 
 def lab02_etcd() -> list[Cell]:
-    see_watch = 'course/02_etcd.ipynb, section "Watch and compaction"'
-    see_cas = 'course/02_etcd.ipynb, section "Transactions and optimistic concurrency"'
+    see_watch = 'course/02_etcd.ipynb, section "Watch: following changes from a revision"'
+    see_cas = 'course/03_apiserver.ipynb, section "5. Storage: resourceVersion and conflicts"'
     return [
         _md("intro", """
 # Lab 2: etcd, the cluster's memory
@@ -237,8 +237,8 @@ election lease renewal stays correct without locks. Next: the API server, in `la
 # ---------------------------------------------------------------------------------------------------------------
 
 def lab03_apiserver() -> list[Cell]:
-    see_rbac = 'course/03_apiserver.ipynb, section "Authorization: RBAC"'
-    see_sel = 'course/03_apiserver.ipynb, section "Label selectors"'
+    see_rbac = 'course/03_apiserver.ipynb, section "2. Authorization: may this user do this?"'
+    see_sel = 'engine/api/selectors.py (Requirement.matches)'
     return [
         _md("intro", """
 # Lab 3: kube-apiserver, who may do what, and to which objects
