@@ -46,6 +46,7 @@ ETCD = "etcd"
 USER = "kubectl"
 CLOUD = "cloud provider API"
 ANCHOR = "under-control-plane"
+MORE_NODES = "more-nodes"
 
 HIGHLIGHT_FILL = "#ffd54f"
 HIGHLIGHT_EDGE = "#e65100"
@@ -135,14 +136,13 @@ class _Survey:
             return _component_state(component)
         return self._pod_state(lambda pod: _is_pod_of(pod, name), "absent")
 
-    def node_state(self, names: Iterable[str], node: str) -> str:
+    def node_state(self, names: tuple[str, ...], node: str) -> str:
         if self.cluster is None:
             return "generic"
         for name in names:
             component = self.components.get((name, node))
             if component is not None:
                 return _component_state(component)
-        names = tuple(names)
         return self._pod_state(lambda pod: (pod.get("spec") or {}).get("nodeName") == node
                                and any(_is_pod_of(pod, name) for name in names), "absent")
 
@@ -151,8 +151,8 @@ class _Survey:
         if self.cluster is None:
             return "generic", addon.examples
         for (name, _node), component in sorted(self.components.items(), key=lambda item: (item[0][0],
-                                                                                           item[0][1] or "")):
-            if any(pattern in name.lower() for pattern in addon.patterns):
+                                                                                          item[0][1] or "")):
+            if _addon_of(name) is addon:
                 return _component_state(component), name
         found: dict[str, list[dict]] = {}
         for pod in self.pods:
@@ -188,18 +188,24 @@ def _is_pod_of(pod: dict, component: str) -> bool:
             or name == component or name.startswith(component + "-"))
 
 
+def _addon_of(name: str) -> Addon | None:
+    """The add-on a component or pod name belongs to (kube-proxy is a node component, never an add-on)."""
+    lowered = name.lower()
+    if lowered.startswith("kube-proxy"):
+        return None
+    return next((addon for addon in ADDONS if any(pattern in lowered for pattern in addon.patterns)), None)
+
+
 def _addon_match(pod: dict, addon: Addon) -> str | None:
+    """What names ``pod`` as part of ``addon``: its app label (``kube-dns``), else the pattern in its name."""
     labels = _pod_labels(pod)
-    candidates = [labels.get("k8s-app", ""), labels.get("app", ""), labels.get("app.kubernetes.io/name", ""),
-                  pod["metadata"]["name"]]
-    for candidate in candidates:
-        lowered = candidate.lower()
-        for pattern in addon.patterns:
-            if pattern in lowered:
-                # kube-proxy is a node component, not the networking add-on
-                if lowered.startswith("kube-proxy"):
-                    return None
-                return candidate if candidate is not pod["metadata"]["name"] else pattern
+    for label in ("k8s-app", "app", "app.kubernetes.io/name"):
+        value = labels.get(label, "")
+        if value and _addon_of(value) is addon:
+            return value
+    name = pod["metadata"]["name"]
+    if _addon_of(name) is addon:
+        return next(pattern for pattern in addon.patterns if pattern in name.lower())
     return None
 
 
@@ -264,165 +270,178 @@ class _Edges:
                 graph.edge(tail, head, **attrs)
 
 
-def architecture(cluster: "Cluster | None" = None,
-                 highlight: str | Iterable[str] | None = None) -> graphviz.Digraph:
-    """The cluster architecture; with ``cluster``, that cluster's nodes and what runs on them."""
-    survey = _Survey(cluster)
-    wanted = _wanted(highlight)
-    lit: set[str] = set()
-    edges = _Edges()
-    first_row: list[str] = []          # left to right under the control plane: nodes, then add-ons
+class _Diagram:
+    """Builds the graph region by region; edges are drawn last, once the lit components are known."""
 
-    def place(where: graphviz.Digraph, box: _Box) -> None:
-        on = bool(wanted & ({box.id.lower()} | box.names))
-        if on:
-            lit.add(box.id)
-        _draw(where, box, on)
+    def __init__(self, cluster: "Cluster | None", highlight: str | Iterable[str] | None) -> None:
+        self.cluster = cluster
+        self.survey = _Survey(cluster)
+        self.wanted = _wanted(highlight)
+        self.lit: set[str] = set()
+        self.edges = _Edges()
+        self.first_row: list[str] = []      # left to right under the control plane: nodes, then add-ons
+        self.graph = graphviz.Digraph("architecture")
+        self.graph.attr(rankdir="TB", newrank="true", fontname="Helvetica", nodesep="0.25", ranksep="0.6",
+                        labelloc="t")
+        self.graph.attr("node", fontname="Helvetica", fontsize="11")
+        self.graph.attr("edge", fontname="Helvetica", fontsize="9", color="#78909c", arrowsize="0.7")
+        if cluster is None:
+            self.graph.attr(label="Kubernetes cluster architecture")
+        else:
+            self.graph.attr(label=f"Cluster (seed {cluster.seed}) at t = {cluster.now:.1f} s, "
+                                  f"etcd revision {cluster.store.revision}")
 
-    graph = graphviz.Digraph("architecture")
-    graph.attr(rankdir="TB", compound="true", newrank="true", fontname="Helvetica", nodesep="0.25",
-               ranksep="0.6", labelloc="t")
-    graph.attr("node", fontname="Helvetica", fontsize="11")
-    graph.attr("edge", fontname="Helvetica", fontsize="9", color="#78909c", arrowsize="0.7")
-    if cluster is None:
-        graph.attr(label="Kubernetes cluster architecture")
-    else:
-        graph.attr(label=f"Cluster (seed {cluster.seed}) at t = {cluster.now:.1f} s, "
-                         f"etcd revision {cluster.store.revision}")
+    def place(self, where: graphviz.Digraph, box: _Box) -> None:
+        lit = bool(self.wanted & ({box.id.lower()} | box.names))
+        if lit:
+            self.lit.add(box.id)
+        _draw(where, box, lit)
 
-    user = _Box(USER, "kubectl / user", "kubectl apply, get, ...", shape="box",
-                names=_names(USER, "user", "kubectl", "client"))
-    place(graph, user)
+    def build(self) -> graphviz.Digraph:
+        self.place(self.graph, _Box(USER, "kubectl / user", "kubectl apply, get, ...",
+                                    names=_names(USER, "user", "kubectl", "client")))
+        self.edges.add(USER, APISERVER, label="REST (HTTPS)")
+        self.control_plane()
+        rows = self.node_rows()
+        for index, (name, node) in enumerate(rows):
+            # rows of NODES_PER_ROW node columns under the control plane: invisible edges only rank them
+            above = ANCHOR if index < NODES_PER_ROW else f"{rows[index - NODES_PER_ROW][0]}/runc"
+            self.edges.add(above, f"{name}/kube-proxy", style="invis")
+            if index < NODES_PER_ROW:
+                self.first_row.append(f"{name}/kube-proxy")
+            self.node(name, node)
+        hidden = self.survey.nodes[len(rows):]
+        if hidden:
+            self.more_nodes(hidden, f"{rows[-1][0]}/runc")
+        self.addons()
+        with self.graph.subgraph(name="row_under_control_plane") as row:
+            row.attr(rank="same")
+            for left, right in zip(self.first_row, self.first_row[1:]):
+                row.edge(left, right, style="invis")
+        self.edges.draw(self.graph, self.lit)
+        return self.graph
 
-    # -- control plane ----------------------------------------------------------------------------
-    with graph.subgraph(name="cluster_control_plane") as plane:
-        plane.attr(label="Control plane", style="rounded,filled", fillcolor="#e3f2fd", color="#1565c0",
-                   fontcolor="#0d47a1", fontsize="14")
-        for name, detail in CONTROL_PLANE:
-            box = _Box(name, name, detail, survey.control_plane_state(name),
-                       shape="cylinder" if name == ETCD else "box", names=_names(name))
-            place(plane, box)
-        extra_control = sorted(name for (name, node) in survey.components
-                               if node is None and name not in {n for n, _ in CONTROL_PLANE}
-                               and name != "cloud-controller-manager"
-                               and not any(any(p in name.lower() for p in a.patterns) for a in ADDONS))
-        for name in extra_control:
-            box = _Box(name, name, "", _component_state(survey.components[(name, None)]), names=_names(name))
-            place(plane, box)
-            edges.add(box.id, APISERVER)
-        # etcd beside kube-apiserver, and an invisible point level with both: what sits under the control
-        # plane hangs from it, so that the only edge touching etcd stays kube-apiserver's
-        plane.node(ANCHOR, shape="point", style="invis", width="0")
-        with plane.subgraph(name="level_with_etcd") as level:
-            level.attr(rank="same")
-            level.node(ETCD)
-            level.node(APISERVER)
-            level.node(ANCHOR)
-        ccm_state = survey.control_plane_state("cloud-controller-manager")
+    def control_plane(self) -> None:
+        survey = self.survey
+        with self.graph.subgraph(name="cluster_control_plane") as plane:
+            plane.attr(label="Control plane", style="rounded,filled", fillcolor="#e3f2fd", color="#1565c0",
+                       fontcolor="#0d47a1", fontsize="14")
+            for name, detail in CONTROL_PLANE:
+                self.place(plane, _Box(name, name, detail, survey.control_plane_state(name),
+                                       shape="cylinder" if name == ETCD else "box", names=_names(name)))
+                if name not in (ETCD, APISERVER):
+                    self.edges.add(name, APISERVER, label="watch / write")
+            known = {name for name, _detail in CONTROL_PLANE} | {"cloud-controller-manager"}
+            for name in sorted(name for (name, node) in survey.components
+                               if node is None and name not in known and _addon_of(name) is None):
+                self.place(plane, _Box(name, name, "", _component_state(survey.components[(name, None)]),
+                                       names=_names(name)))
+                self.edges.add(name, APISERVER)
+            # etcd beside kube-apiserver, and an invisible point level with both that what sits under
+            # the control plane hangs from: the only edge touching etcd stays kube-apiserver's
+            plane.node(ANCHOR, shape="point", style="invis", width="0")
+            with plane.subgraph(name="level_with_etcd") as level:
+                level.attr(rank="same")
+                for name in (ETCD, APISERVER, ANCHOR):
+                    level.node(name)
+            self.edges.add(APISERVER, ETCD, label="gRPC: the only\nclient of etcd", dir="both", color="#1565c0")
+            self.cloud_controller_manager(plane)
+
+    def cloud_controller_manager(self, plane: graphviz.Digraph) -> None:
+        state = self.survey.control_plane_state("cloud-controller-manager")
         with plane.subgraph(name="cluster_cloud_controller_manager") as ccm:
-            ccm.attr(label="cloud-controller-manager", style="rounded,dashed" if ccm_state == "absent"
-                     else "rounded", color=ABSENT_COLOR if ccm_state == "absent" else "#1565c0",
-                     fillcolor="#e3f2fd")
-            process = _Box("cloud-controller-manager", "cloud-controller-manager", "cloud-specific control loops",
-                           ccm_state, names=_names("cloud-controller-manager", "ccm"))
-            place(ccm, process)
+            ccm.attr(label="cloud-controller-manager", style="rounded,dashed" if state == "absent" else "rounded",
+                     color=ABSENT_COLOR if state == "absent" else "#1565c0")
+            process = "cloud-controller-manager"
+            self.place(ccm, _Box(process, process, "cloud-specific control loops", state,
+                                 names=_names(process, "ccm")))
             for index, controller in enumerate(CLOUD_CONTROLLERS):
-                box = _Box(f"cloud-controller-manager/{controller}", controller, "", ccm_state,
-                           names=_names(controller, controller.replace(" ", "-")))
-                place(ccm, box)
-                above = process.id if index < 2 else f"cloud-controller-manager/{CLOUD_CONTROLLERS[index - 2]}"
-                edges.add(above, box.id, style="invis")
-        place(graph, _Box(CLOUD, CLOUD, "instances, routes,\nload balancers, disks", "generic",
-                          shape="box3d", names=_names(CLOUD, "cloud")))
-        edges.add(process.id, CLOUD, label="cloud API", style="dashed")
+                box_id = f"{process}/{controller}"
+                self.place(ccm, _Box(box_id, controller, "", state,
+                                     names=_names(controller, controller.replace(" ", "-"))))
+                above = process if index < 2 else f"{process}/{CLOUD_CONTROLLERS[index - 2]}"
+                self.edges.add(above, box_id, style="invis")      # two by two under the process
+        self.place(self.graph, _Box(CLOUD, CLOUD, "instances, routes,\nload balancers, disks", shape="box3d",
+                                    names=_names(CLOUD, "cloud")))
+        self.edges.add(process, APISERVER)
+        self.edges.add(process, CLOUD, label="cloud API", style="dashed")
 
-    edges.add(USER, APISERVER, label="REST (HTTPS)")
-    edges.add(APISERVER, ETCD, label="gRPC: the only\nclient of etcd", dir="both", color="#1565c0")
-    for name, _detail in CONTROL_PLANE[2:]:
-        edges.add(name, APISERVER, label="watch / write")
-    edges.add("cloud-controller-manager", APISERVER)
+    def node_rows(self) -> list[tuple[str, dict | None]]:
+        """The nodes drawn in full: two generic workers for the lecture picture, else the first MAX_NODES."""
+        if self.cluster is None:
+            return [("node-1", None), ("node-2", None)]
+        return [(node["metadata"]["name"], node) for node in self.survey.nodes[:MAX_NODES]]
 
-    # -- nodes ------------------------------------------------------------------------------------
-    if cluster is None:
-        node_rows = [(name, None) for name in ("node-1", "node-2")]
-        hidden: list[dict] = []
-    else:
-        shown = survey.nodes if len(survey.nodes) <= MAX_NODES else survey.nodes[:MAX_NODES]
-        hidden = survey.nodes[len(shown):]
-        node_rows = [(node["metadata"]["name"], node) for node in shown]
-    known_node_names = {name for name, _ in NODE_COMPONENTS} | set(RUNTIME_COMPONENTS)
-    for index, (node_name, node) in enumerate(node_rows):
-        # rows of NODES_PER_ROW node columns under etcd: invisible edges only rank them
-        above = ANCHOR if index < NODES_PER_ROW else f"{node_rows[index - NODES_PER_ROW][0]}/runc"
-        edges.add(above, f"{node_name}/kube-proxy", style="invis")
-        if index < NODES_PER_ROW:
-            first_row.append(f"{node_name}/kube-proxy")
-        ready = node_ready(node) if node is not None else None
-        roles = ", ".join(node_roles(node)) if node is not None else "worker node"
-        title = f"{node_name} ({roles})" if roles else node_name
-        with graph.subgraph(name=f"cluster_node_{node_name}") as box:
-            if ready is None:
-                box.attr(label=title, style="rounded,filled", fillcolor="#f1f8e9", color="#558b2f")
+    def node(self, name: str, node: dict | None) -> None:
+        survey = self.survey
+        with self.graph.subgraph(name=f"cluster_node_{name}") as box:
+            if node is None:
+                box.attr(label=f"{name} (worker node)", style="rounded,filled", fillcolor="#f1f8e9",
+                         color="#558b2f")
             else:
-                box.attr(label=f"{title} · {ready}", style="rounded,filled,bold" if ready != "Ready"
-                         else "rounded,filled", fillcolor=READY_FILL[ready], color=READY_COLOR[ready],
+                ready = node_ready(node)
+                roles = ", ".join(node_roles(node))
+                title = f"{name} ({roles})" if roles else name
+                box.attr(label=f"{title} · {ready}", style="rounded,filled" if ready == "Ready"
+                         else "rounded,filled,bold", fillcolor=READY_FILL[ready], color=READY_COLOR[ready],
                          fontcolor=READY_COLOR[ready])
-            for name, detail in NODE_COMPONENTS:
-                component = _Box(f"{node_name}/{name}", name, detail, survey.node_state((name,), node_name),
-                                 names=_names(name))
-                place(box, component)
-                edges.add(component.id, APISERVER, upward="true")
-            edges.add(f"{node_name}/kube-proxy", f"{node_name}/kubelet", style="invis")
-            extras = sorted(name for (name, where) in survey.components
-                            if where == node_name and name not in known_node_names)
-            for name in extras:
-                component = _Box(f"{node_name}/{name}", name, "",
-                                 _component_state(survey.components[(name, node_name)]), names=_names(name))
-                place(box, component)
-                edges.add(component.id, APISERVER, upward="true")
-                edges.add(f"{node_name}/kubelet", component.id, style="invis")
-            runtime_state = survey.node_state(RUNTIME_COMPONENTS, node_name)
-            with box.subgraph(name=f"cluster_runtime_{node_name}") as runtime:
-                runtime.attr(label="container runtime", style="rounded,dashed" if runtime_state == "absent"
-                             else "rounded", color="#6d4c41", fillcolor="white")
-                for name, detail in (("containerd", "images, containers (CRI)"),
-                                     ("runc", "namespaces + cgroups (OCI)")):
-                    component = _Box(f"{node_name}/{name}", name, detail, runtime_state,
-                                     names=_names(name, "container runtime", "container-runtime", "runtime",
-                                                  "docker", "cri"))
-                    place(runtime, component)
-            edges.add(f"{node_name}/kubelet", f"{node_name}/containerd", label="CRI")
-            edges.add(f"{node_name}/containerd", f"{node_name}/runc", label="OCI")
-    if hidden:
+            for component, detail in NODE_COMPONENTS:
+                box_id = f"{name}/{component}"
+                self.place(box, _Box(box_id, component, detail, survey.node_state((component,), name),
+                                     names=_names(component)))
+                self.edges.add(box_id, APISERVER, upward="true")
+            self.edges.add(f"{name}/kube-proxy", f"{name}/kubelet", style="invis")
+            known = {component for component, _detail in NODE_COMPONENTS} | set(RUNTIME_COMPONENTS)
+            for component in sorted(component for (component, where) in survey.components
+                                    if where == name and component not in known):
+                box_id = f"{name}/{component}"
+                self.place(box, _Box(box_id, component, "",
+                                     _component_state(survey.components[(component, name)]),
+                                     names=_names(component)))
+                self.edges.add(box_id, APISERVER, upward="true")
+                self.edges.add(f"{name}/kubelet", box_id, style="invis")
+            state = survey.node_state(RUNTIME_COMPONENTS, name)
+            with box.subgraph(name=f"cluster_runtime_{name}") as runtime:
+                runtime.attr(label="container runtime", style="rounded,dashed" if state == "absent"
+                             else "rounded", color="#6d4c41")
+                for component, detail in (("containerd", "images, containers (CRI)"),
+                                          ("runc", "namespaces + cgroups (OCI)")):
+                    self.place(runtime, _Box(f"{name}/{component}", component, detail, state,
+                                             names=_names(component, "container runtime", "container-runtime",
+                                                          "runtime", "docker", "cri")))
+            self.edges.add(f"{name}/kubelet", f"{name}/containerd", label="CRI")
+            self.edges.add(f"{name}/containerd", f"{name}/runc", label="OCI")
+
+    def more_nodes(self, hidden: list[dict], above: str) -> None:
         counts: dict[str, int] = {}
         for node in hidden:
-            state = node_ready(node)
-            counts[state] = counts.get(state, 0) + 1
+            counts[node_ready(node)] = counts.get(node_ready(node), 0) + 1
         summary = ", ".join(f"{counts[state]} {state}" for state in ("Ready", "NotReady", "Unknown")
                             if state in counts)
-        more = _Box("more-nodes", f"… and {len(hidden)} more nodes", f"({summary})\nkubelet · kube-proxy · "
-                    "containerd each", "generic", shape="folder", names=_names("more-nodes"))
-        place(graph, more)
-        edges.add(more.id, APISERVER, upward="true")
-        edges.add(f"{node_rows[-1][0]}/runc", more.id, style="invis")
+        self.place(self.graph, _Box(MORE_NODES, f"… and {len(hidden)} more nodes",
+                                    f"({summary})\nkubelet · kube-proxy · containerd each", shape="folder",
+                                    names=_names(MORE_NODES)))
+        self.edges.add(MORE_NODES, APISERVER, upward="true")
+        self.edges.add(above, MORE_NODES, style="invis")
 
-    # -- add-ons ----------------------------------------------------------------------------------
-    with graph.subgraph(name="cluster_addons") as addons:
-        addons.attr(label="Add-ons (pods in kube-system)", style="rounded,filled", fillcolor="#f3e5f5",
-                    color="#6a1b9a", fontcolor="#4a148c")
-        for index, addon in enumerate(ADDONS):
-            state, detail = survey.addon(addon)
-            box = _Box(f"addon/{addon.key}", addon.title, detail, state,
-                       names=_names(addon.key, addon.title, *addon.patterns)
-                       | ({"cadvisor"} if addon.key == "monitoring" else set()))
-            place(addons, box)
-            edges.add(box.id, APISERVER, upward="true")
-            edges.add(ANCHOR if index == 0 else f"addon/{ADDONS[index - 1].key}", box.id, style="invis")
-    first_row.append(f"addon/{ADDONS[0].key}")
-    with graph.subgraph(name="row_under_control_plane") as row:
-        row.attr(rank="same")
-        for left, right in zip(first_row, first_row[1:]):
-            row.edge(left, right, style="invis")
+    def addons(self) -> None:
+        with self.graph.subgraph(name="cluster_addons") as addons:
+            addons.attr(label="Add-ons (pods in kube-system)", style="rounded,filled", fillcolor="#f3e5f5",
+                        color="#6a1b9a", fontcolor="#4a148c")
+            for index, addon in enumerate(ADDONS):
+                state, detail = self.survey.addon(addon)
+                box_id = f"addon/{addon.key}"
+                self.place(addons, _Box(box_id, addon.title, detail, state,
+                                        names=_names(addon.key, addon.title, *addon.patterns)))
+                self.edges.add(box_id, APISERVER, upward="true")
+                self.edges.add(ANCHOR if index == 0 else f"addon/{ADDONS[index - 1].key}", box_id, style="invis")
+        self.first_row.append(f"addon/{ADDONS[0].key}")
 
-    edges.draw(graph, lit)
-    return graph
+
+def architecture(cluster: "Cluster | None" = None,
+                 highlight: str | Iterable[str] | None = None) -> graphviz.Digraph:
+    """The cluster architecture; with ``cluster``, that cluster's nodes and what runs on them.
+
+    ``highlight``: a component name or names to light (``"etcd"``, ``"kubelet"``, ``"CoreDNS"``).
+    """
+    return _Diagram(cluster, highlight).build()

@@ -92,7 +92,7 @@ def test_a_failed_node_shows_not_ready_and_its_kubelet_stopped(cluster, helpers)
     node = cluster.admin.get("nodes", "node-2")
     for condition in node["status"]["conditions"]:
         if condition["type"] == "Ready":
-            condition.update(status="Unknown" if False else "False", reason="KubeletNotReady")
+            condition.update(status="False", reason="KubeletNotReady")
     cluster.admin.update_status(node)
     source = architecture(cluster).source
     assert "node-2 · NotReady" in source
@@ -102,9 +102,6 @@ def test_a_failed_node_shows_not_ready_and_its_kubelet_stopped(cluster, helpers)
 
 
 def test_an_add_on_pod_in_kube_system_marks_the_add_on_running(cluster, helpers, pods):
-    cluster.admin.create({"apiVersion": "v1", "kind": "ServiceAccount",
-                          "metadata": {"name": "default", "namespace": "kube-system"}}) \
-        if not cluster.apiserver.cached("serviceaccounts", "kube-system", "default") else None
     cluster.admin.create(pods.make("coredns-5d78c9869d-abcde", node="node-1", namespace="kube-system",
                                    labels={"k8s-app": "kube-dns"}))
     pods.set_phase(cluster, "coredns-5d78c9869d-abcde", "Running", namespace="kube-system")
@@ -125,3 +122,39 @@ def test_the_same_cluster_state_gives_the_same_dot_source():
     first, second = engine.Cluster(nodes=2, seed=3), engine.Cluster(nodes=2, seed=3)
     assert architecture(first, "etcd").source == architecture(second, "etcd").source
     assert architecture(first).source == architecture(first).source
+
+
+class _Running:
+    """Stands in for a component a later part of the engine will start."""
+
+    running = True
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def test_the_diagram_grows_with_the_components_the_cluster_runs(cluster, helpers):
+    cluster.components[("kube-scheduler", None)] = _Running()
+    cluster.components[("kube-proxy", "node-1")] = _Running()
+    cluster.components[("containerd", "node-1")] = _Running()
+    cluster.components[("node-problem-detector", "node-1")] = _Running()
+    cluster.components[("cloud-controller-manager", None)] = _Running()
+    source = architecture(cluster).source
+    for component in ("kube-scheduler", "node-1/kube-proxy", "node-1/containerd", "node-1/runc",
+                      "cloud-controller-manager", "cloud-controller-manager/route controller",
+                      "node-1/node-problem-detector"):
+        assert "not running" not in helpers.node_attrs(source, component), component
+    assert "not running" in helpers.node_attrs(source, "node-2/kube-proxy")
+    assert ("node-1/node-problem-detector", "kube-apiserver") in [
+        (tail, head) for tail, head, _ in helpers.visible_edges(source)]
+
+
+def test_a_daemonset_pod_of_kube_proxy_runs_it_on_its_node_and_is_no_networking_add_on(cluster, helpers, pods):
+    cluster.admin.create(pods.make("kube-proxy-x7k2p", node="node-3", namespace="kube-system",
+                                   labels={"k8s-app": "kube-proxy"}))
+    pods.set_phase(cluster, "kube-proxy-x7k2p", "Running", namespace="kube-system")
+    source = architecture(cluster).source
+    assert "not running" not in helpers.node_attrs(source, "node-3/kube-proxy")
+    assert "not running" in helpers.node_attrs(source, "node-1/kube-proxy")
+    assert "not running" in helpers.node_attrs(source, "addon/networking")
