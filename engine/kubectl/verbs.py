@@ -294,7 +294,8 @@ def delete(invocation: Invocation) -> str:
             invocation.client.delete(kind.plural, name, namespace, propagation_policy=policy,
                                      grace_period_seconds=grace)
         except errors.ApiError as error:
-            lines.append(format_api_error(error))
+            lines.append(_when(error, "deleting", _source(invocation)) if invocation.filenames()
+                         else format_api_error(error))
             continue
         label = resource_prefix(kind)
         lines.append(f'{label}/{name}' if invocation.flags.get("output") == "name" else

@@ -1,0 +1,212 @@
+"""The verbs that change the cluster print kubectl's one-line messages, and make the change."""
+
+from __future__ import annotations
+
+import base64
+import pathlib
+
+import pytest
+
+import engine
+from engine.kubectl.cli import parse
+from engine.kubectl.verbs import container_name
+
+MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+    targetPort: 80
+"""
+
+
+@pytest.fixture
+def manifest(tmp_path: pathlib.Path) -> str:
+    path = tmp_path / "web.yaml"
+    path.write_text(MANIFEST)
+    return str(path)
+
+
+def test_apply_creates_then_leaves_unchanged_then_configures(cluster: engine.Cluster, manifest: str) -> None:
+    assert cluster.kubectl(f"apply -f {manifest}") == "deployment.apps/web created\nservice/web created\n"
+    assert cluster.kubectl(f"apply -f {manifest}") == "deployment.apps/web unchanged\nservice/web unchanged\n"
+    pathlib.Path(manifest).write_text(MANIFEST.replace("replicas: 2", "replicas: 4"))
+    assert cluster.kubectl(f"kubectl apply -f {manifest}") == "deployment.apps/web configured\nservice/web unchanged\n"
+    assert cluster.get("deploy", "web")["spec"]["replicas"] == 4
+
+
+def test_apply_reads_standard_input_for_dash(cluster: engine.Cluster) -> None:
+    from engine.kubectl.cli import run
+    assert run(cluster, "apply -f -", stdin=MANIFEST) == "deployment.apps/web created\nservice/web created\n"
+    assert run(cluster, "apply -f -") == "error: no objects passed to read from standard input\n"
+
+
+def test_create_from_a_file_reports_what_already_exists(cluster: engine.Cluster, manifest: str) -> None:
+    assert cluster.kubectl(f"create -f {manifest}") == "deployment.apps/web created\nservice/web created\n"
+    assert cluster.kubectl(f"create -f {manifest}") == (
+        f'Error from server (AlreadyExists): error when creating "{manifest}": deployments.apps "web" already exists\n'
+        f'Error from server (AlreadyExists): error when creating "{manifest}": services "web" already exists\n')
+
+
+def test_a_missing_file_is_a_client_error(cluster: engine.Cluster) -> None:
+    assert cluster.kubectl("apply -f /no/such.yaml") == 'error: the path "/no/such.yaml" does not exist\n'
+
+
+@pytest.mark.parametrize("image, expected", [
+    pytest.param("nginx", "nginx", id="a bare image name is the container name"),
+    pytest.param("registry.k8s.io/nginx:1.25", "nginx", id="the registry path and tag are dropped"),
+    pytest.param("ghcr.io/acme/api_server:v2@sha256:abc", "api-server", id="digests go and underscores become dashes"),
+])
+def test_create_deployment_names_the_container_after_the_image(image: str, expected: str) -> None:
+    assert container_name(image) == expected
+
+
+def test_create_deployment_builds_the_generated_object(cluster: engine.Cluster) -> None:
+    assert cluster.kubectl("create deployment web --image=registry.k8s.io/nginx:1.25 --replicas=2 --port=80") == \
+        "deployment.apps/web created\n"
+    deployment = cluster.get("deploy", "web")
+    assert deployment["metadata"]["labels"] == {"app": "web"}
+    assert deployment["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    assert deployment["spec"]["replicas"] == 2
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert (container["name"], container["image"], container["ports"]) == (
+        "nginx", "registry.k8s.io/nginx:1.25", [{"containerPort": 80, "protocol": "TCP"}])
+
+
+@pytest.mark.parametrize("command, expected", [
+    pytest.param("create namespace dev", "namespace/dev created\n", id="create namespace"),
+    pytest.param("create configmap cfg --from-literal=a=1 --from-literal=b=2", "configmap/cfg created\n",
+                 id="create configmap from literals"),
+    pytest.param("create secret generic pw --from-literal=password=s3cret", "secret/pw created\n",
+                 id="create a generic secret"),
+    pytest.param("create serviceaccount robot", "serviceaccount/robot created\n", id="create a service account"),
+    pytest.param("create service clusterip db --tcp=5432:5432", "service/db created\n", id="create a service"),
+    pytest.param("run box --image=busybox --restart=Never -- sleep 3600", "pod/box created\n",
+                 id="run creates one pod"),
+    pytest.param("create deployment x", 'error: required flag(s) "image" not set\n',
+                 id="create deployment needs an image"),
+    pytest.param("create deployment dup --image=nginx", "deployment.apps/dup created\n",
+                 id="a deployment with a new name"),
+])
+def test_generators(cluster: engine.Cluster, command: str, expected: str) -> None:
+    assert cluster.kubectl(command) == expected
+
+
+def test_generated_objects_have_kubectls_shape(cluster: engine.Cluster) -> None:
+    cluster.kubectl("create configmap cfg --from-literal=a=1 --from-literal=b=2")
+    cluster.kubectl("create secret generic pw --from-literal=password=s3cret")
+    cluster.kubectl("run box --image=busybox --restart=Never -- sleep 3600")
+    assert cluster.get("cm", "cfg")["data"] == {"a": "1", "b": "2"}
+    assert base64.b64decode(cluster.get("secret", "pw")["data"]["password"]) == b"s3cret"
+    pod = cluster.get("pod", "box")
+    assert pod["metadata"]["labels"] == {"run": "box"}
+    assert pod["spec"]["restartPolicy"] == "Never"
+    assert pod["spec"]["containers"][0]["name"] == "box"
+    assert pod["spec"]["containers"][0]["args"] == ["sleep", "3600"]
+
+
+def test_scale_label_annotate_patch(cluster: engine.Cluster, manifest: str) -> None:
+    cluster.kubectl(f"apply -f {manifest}")
+    steps = [
+        ("scale deploy web --replicas=5", "deployment.apps/web scaled\n"),
+        ("scale deployment/web --replicas=-1",
+         "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n"),
+        ("scale deploy nope --replicas=1", 'Error from server (NotFound): deployments.apps "nope" not found\n'),
+        ("label deploy web tier=front", "deployment.apps/web labeled\n"),
+        ("label deploy web tier=back", "error: 'tier' already has a value (front), and --overwrite is false\n"),
+        ("label deploy web tier=back --overwrite", "deployment.apps/web labeled\n"),
+        ("label deploy web tier=back --overwrite", "deployment.apps/web not labeled\n"),
+        ("label deploy web tier-", "deployment.apps/web labeled\n"),
+        ("annotate deploy web note=hello", "deployment.apps/web annotated\n"),
+        ("""patch deploy web -p '{"spec":{"replicas":2}}'""", "deployment.apps/web patched\n"),
+        ("""patch deploy web -p '{"spec":{"replicas":2}}'""", "deployment.apps/web patched (no change)\n"),
+        ("""patch deploy/web --type=json -p '[{"op":"replace","path":"/spec/replicas","value":3}]'""",
+         "deployment.apps/web patched\n"),
+        ("patch deploy web --type merge -p 'metadata: {labels: {team: a}}'", "deployment.apps/web patched\n"),
+    ]
+    for command, expected in steps:
+        assert cluster.kubectl(command) == expected, command
+    deployment = cluster.get("deploy", "web")
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["metadata"]["labels"] == {"team": "a"}
+    assert deployment["metadata"]["annotations"]["note"] == "hello"
+
+
+def test_cordon_and_uncordon(cluster: engine.Cluster) -> None:
+    assert cluster.kubectl("cordon node-1") == "node/node-1 cordoned\n"
+    assert cluster.kubectl("cordon node-1") == "node/node-1 already cordoned\n"
+    assert "node-1          Ready,SchedulingDisabled   <none>" in cluster.kubectl("get nodes")
+    assert cluster.kubectl("uncordon node-1") == "node/node-1 uncordoned\n"
+    assert not cluster.get("node", "node-1", None)["spec"].get("unschedulable")
+
+
+def test_delete_messages(cluster: engine.Cluster, manifest: str) -> None:
+    cluster.kubectl(f"apply -f {manifest}")
+    cluster.kubectl("create configmap cfg --from-literal=a=1")
+    cluster.kubectl("run box --image=busybox")
+    steps = [
+        ("delete svc web", 'service "web" deleted\n'),
+        ("delete -f " + manifest, 'deployment.apps "web" deleted\n'
+                                  f'Error from server (NotFound): error when deleting "{manifest}": '
+                                  'services "web" not found\n'),
+        ("delete cm -l app=nothing", "No resources found\n"),
+        ("delete cm cfg nope", 'configmap "cfg" deleted\nError from server (NotFound): configmaps "nope" not found\n'),
+        ("delete pods", "error: resource(s) were provided, but no name was specified\n"),
+        ("delete pod/box --grace-period=0 --force",
+         "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. "
+         'The resource may continue to run on the cluster indefinitely.\npod "box" force deleted\n'),
+        ("delete deploy web --cascade=sideways",
+         'error: invalid cascade value (sideways). Must be "background", "foreground", or "orphan".\n'),
+    ]
+    for command, expected in steps:
+        assert cluster.kubectl(command) == expected, command
+
+
+def test_delete_by_selector_deletes_each_match(cluster: engine.Cluster) -> None:
+    for name in ("a", "b"):
+        cluster.admin.create({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": name, "namespace": "default", "labels": {"tier": "x"}}})
+    assert cluster.kubectl("delete cm -l tier=x") == 'configmap "a" deleted\nconfigmap "b" deleted\n'
+
+
+def test_delete_with_cascade_orphan_sends_the_policy(cluster: engine.Cluster) -> None:
+    cluster.kubectl("create deployment web --image=nginx")
+    cluster.kubectl("delete deploy web --cascade=orphan")
+    assert cluster.get("deploy", "web")["metadata"]["finalizers"] == ["orphan"]
+
+
+@pytest.mark.parametrize("words, verb, args, flags", [
+    pytest.param(["get", "pods", "-n", "kube-system"], "get", ["pods"], {"namespace": "kube-system"},
+                 id="a short flag takes the next word"),
+    pytest.param(["get", "pods", "--namespace=x", "-A"], "get", ["pods"], {"namespace": "x", "all-namespaces": True},
+                 id="long flags with equals and boolean flags"),
+    pytest.param(["rollout", "status", "deploy/web"], "rollout status", ["deploy/web"], {},
+                 id="rollout subcommands are part of the verb"),
+    pytest.param(["apply", "-f", "a.yaml", "-f", "b.yaml"], "apply", [], {"filename": ["a.yaml", "b.yaml"]},
+                 id="repeated -f flags accumulate"),
+    pytest.param(["logs", "web", "-p"], "logs", ["web"], {"previous": True}, id="-p means previous for logs"),
+    pytest.param(["run", "x", "--image=busybox", "--", "sleep", "-1"], "run", ["x", "sleep", "-1"],
+                 {"image": "busybox"}, id="words after a double dash are positional"),
+])
+def test_parse(words: list[str], verb: str, args: list[str], flags: dict) -> None:
+    assert parse(words) == (verb, args, flags)
