@@ -184,7 +184,7 @@ def history_command(invocation: Invocation) -> str:
         for rs in owned_replicasets(deployment, replicasets):
             if _revision(rs) == wanted:
                 from engine.kubectl.describe import pod_template_text
-                return f"{header} with revision #{wanted}\n{pod_template_text(rs['spec']['template'])}\n"
+                return f"{header} with revision #{wanted}\n{pod_template_text(rs['spec']['template'])}\n\n"
         raise KubectlError(f"unable to find the specified revision")
     return f"{header}\n{history(deployment, replicasets)}\n"
 
@@ -243,7 +243,8 @@ def undo(invocation: Invocation) -> str:
     annotations.update({key: value for key, value in (target["metadata"].get("annotations") or {}).items()
                         if key not in ANNOTATIONS_TO_SKIP})
     patch = [{"op": "replace", "path": "/spec/template", "value": template},
-             {"op": "replace", "path": "/metadata/annotations", "value": annotations}]
+             {"op": "replace" if deployment["metadata"].get("annotations") is not None else "add",
+              "path": "/metadata/annotations", "value": annotations}]
     invocation.client.patch(plural, name, patch, namespace, patch_type=JSON_PATCH)
     return f"{label} rolled back"
 
