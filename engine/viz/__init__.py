@@ -10,6 +10,7 @@ changes it, and never writes to stderr.
     architecture(c, highlight="kubelet")    # this cluster, the kubelets lit
     dashboard(c)                            # cluster view, controls, time travel, events, inspector
     request_trace(c, kind="pod", name="web")
+    owner_graph(c, "default")               # Deployment -> ReplicaSet -> Pods, by ownerReferences
 
 ``dashboard(cluster)`` composes ``Controls`` over a ``Tab`` of the
 ``ClusterView``, ``TimeTravel``, ``EventLog`` and ``Inspector``; each tick of
@@ -27,13 +28,14 @@ from engine.viz.cluster_view import ClusterView, render_cluster_html
 from engine.viz.controls import Controls, TimeTravel, state_at
 from engine.viz.events import EventLog
 from engine.viz.inspector import Inspector, object_diff
+from engine.viz.owners import owner_graph
 from engine.viz.trace import request_trace, trace_table
 
 if TYPE_CHECKING:
     from engine.cluster import Cluster
 
 __all__ = ["architecture", "ClusterView", "render_cluster_html", "Controls", "TimeTravel", "state_at",
-           "EventLog", "Inspector", "object_diff", "request_trace", "trace_table", "dashboard"]
+           "EventLog", "Inspector", "object_diff", "request_trace", "trace_table", "owner_graph", "dashboard"]
 
 TAB_TITLES = ("Cluster", "Time travel", "Events", "Inspector")
 

@@ -8,7 +8,7 @@ import pytest
 import engine.viz as viz
 
 EXPORTS = ["architecture", "ClusterView", "render_cluster_html", "Controls", "TimeTravel", "state_at",
-           "EventLog", "Inspector", "object_diff", "request_trace", "trace_table", "dashboard"]
+           "EventLog", "Inspector", "object_diff", "request_trace", "trace_table", "owner_graph", "dashboard"]
 
 
 @pytest.mark.parametrize("name", EXPORTS)
