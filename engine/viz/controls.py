@@ -6,7 +6,7 @@ cluster for ``speed`` virtual seconds (one *tick*) and refreshes every view;
 loop (a task, so the notebook stays responsive) until *pause*. ``tick()``
 is the same step as a method, for tests and scripts: it never needs a
 running event loop. A tick that raises pauses playing and shows the error
-in the status line; nothing is written to stderr.
+in the status line (so does a failing *step* click); nothing is written to stderr.
 
 ``state_at(cluster, revision)`` is the cluster *as it was* at an etcd
 revision: every object under ``/registry/`` read from the MVCC store at
@@ -185,7 +185,7 @@ class Controls(widgets.VBox):
         self.status = widgets.HTML()
         self.play_button.on_click(lambda _button: self.play())
         self.pause_button.on_click(lambda _button: self.pause())
-        self.step_button.on_click(lambda _button: self.tick())
+        self.step_button.on_click(lambda _button: self._tick_or_report())
         row = widgets.HBox([self.play_button, self.pause_button, self.step_button, self.speed])
         super().__init__(children=[row, self.status], **kwargs)
         self._show()
@@ -227,13 +227,19 @@ class Controls(widgets.VBox):
         self._task = None
         self._show()
 
+    def _tick_or_report(self) -> bool:
+        """``tick()`` for buttons and the play task: a failure pauses and is shown, never raised."""
+        try:
+            self.tick()
+        except Exception as error:     # a view or the cluster failed: stop, say why, keep the kernel quiet
+            log.debug("tick failed", exc_info=True)
+            self.pause()
+            self._show(f" · stopped: {html.escape(type(error).__name__)}: {html.escape(str(error))}")
+            return False
+        return True
+
     async def _play(self) -> None:
         while self.playing:
-            try:
-                self.tick()
-            except Exception as error:     # a view or the cluster failed: stop, say why, keep the kernel
-                log.debug("tick failed", exc_info=True)
-                self.pause()
-                self._show(f" · stopped: {html.escape(type(error).__name__)}: {html.escape(str(error))}")
+            if not self._tick_or_report():
                 return
             await asyncio.sleep(self.interval)

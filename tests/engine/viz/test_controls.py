@@ -146,3 +146,13 @@ def test_a_cache_of_decoded_versions_changes_nothing_but_speed(cluster, pods):
     plain = state_at(cluster, cluster.store.revision, kinds=("pods", "nodes"))
     assert first == again == plain
     assert again["pods"][0] is first["pods"][0]
+
+
+def test_a_failing_step_click_is_reported_in_the_status_line_not_raised(cluster):
+    class Broken:
+        def refresh(self) -> None:
+            raise RuntimeError("view exploded")
+
+    controls = Controls(cluster, views=[Broken()])
+    controls.step_button.click()
+    assert "view exploded" in controls.status.value
