@@ -142,6 +142,8 @@ _TYPES: dict[str, tuple[str, _F]] = {
         "matchLabels": ("object", "matchLabels is a map of {key,value} pairs."),
     }),
 }
+_REQUIRED = {"DeploymentSpec": ["selector", "template"], "ReplicaSetSpec": ["selector"], "JobSpec": ["template"],
+             "PodSpec": ["containers"]}
 _SPEC_TYPES = {"Deployment": "DeploymentSpec", "ReplicaSet": "ReplicaSetSpec", "Job": "JobSpec",
                "Service": "ServiceSpec", "Pod": "PodSpec"}
 _TYPE_PACKAGE = {"DeploymentSpec": "apps", "DeploymentStrategy": "apps", "ReplicaSetSpec": "apps",
@@ -209,8 +211,11 @@ def _property(type_: str, description: str, kind: Kind, refs: set[str]) -> dict[
 
 def _named_type(name: str, kind: Kind, refs: set[str]) -> dict[str, Any]:
     description, fields = _TYPES[name]
-    return {"description": description, "type": "object",
-            "properties": {field: _property(t, d, kind, refs) for field, (t, d) in sorted(fields.items())}}
+    schema: dict[str, Any] = {"description": description, "type": "object",
+                              "properties": {field: _property(t, d, kind, refs) for field, (t, d) in sorted(fields.items())}}
+    if name in _REQUIRED:
+        schema["required"] = _REQUIRED[name]
+    return schema
 
 
 def _kind_schema(kind: Kind, refs: set[str]) -> dict[str, Any]:
