@@ -4,10 +4,11 @@ Interface:
 
 - ``run_describe(invocation)``: ``describe KIND [NAME...]`` / ``KIND/NAME`` / ``-l``.
 - ``describe_object(kind, obj, client, now) -> str``: one object's text; pods,
-  nodes, deployments, replicasets, services, namespaces, configmaps, secrets and
-  serviceaccounts have their own describers, every other kind gets the generic
+  nodes, deployments, replicasets, services, namespaces, configmaps, secrets,
+  serviceaccounts and RBAC roles and bindings have their own describers, every other kind gets the generic
   one (Name, Namespace, Labels, Annotations, then every other field with
-  "smart" labels such as ``API Version``).
+  "smart" labels such as ``API Version``). Roles and bindings print their
+  PolicyRule and Subjects tables.
 - ``pod_template_text(template)``: the ``Pod Template:`` block (used by rollout history).
 
 Each describer writes lines the way the Go code does (``Label:\\tvalue`` at
@@ -841,6 +842,81 @@ def describe_serviceaccount(account: dict, client: "Client", now: float) -> str:
     return w.text()
 
 
+def _go_list(values: list[str] | None) -> str:
+    return "[" + " ".join(values or []) + "]"
+
+
+def _breakdown(rules: list[dict]) -> list[dict]:
+    """``BreakdownRule`` then ``CompactRules``: one row per group/resource, verbs merged."""
+    rows: dict[tuple, dict] = {}
+    order: list[tuple] = []
+    for rule in rules:
+        verbs = list(rule.get("verbs") or [])
+        for group in rule.get("apiGroups") or []:
+            for resource in rule.get("resources") or []:
+                names = rule.get("resourceNames") or [None]
+                for name in names:
+                    key = (group, resource, name)
+                    if key not in rows:
+                        rows[key] = {"apiGroups": [group], "resources": [resource],
+                                     "resourceNames": [name] if name else [], "verbs": []}
+                        order.append(key)
+                    rows[key]["verbs"] += [verb for verb in verbs if verb not in rows[key]["verbs"]]
+        for url in rule.get("nonResourceURLs") or []:
+            key = ("", "", url)
+            if key not in rows:
+                rows[key] = {"nonResourceURLs": [url], "verbs": []}
+                order.append(key)
+            rows[key]["verbs"] += [verb for verb in verbs if verb not in rows[key]["verbs"]]
+    return sorted((rows[key] for key in order), key=lambda r: (r.get("apiGroups", []), r.get("resources", []),
+                                                               r.get("resourceNames", []),
+                                                               r.get("nonResourceURLs", [])))
+
+
+def _resource_group(rule: dict) -> str:
+    """``CombineResourceGroup``: ``pods``, ``deployments.apps``, ``pods/log``."""
+    resources = rule.get("resources") or []
+    if not resources:
+        return ""
+    resource, _, sub = resources[0].partition("/")
+    groups = rule.get("apiGroups") or []
+    combined = resource + (f".{groups[0]}" if groups and groups[0] else "")
+    return combined + (f"/{sub}" if sub else "")
+
+
+def describe_role(role: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = role["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, "PolicyRule:\n")
+    w.write(1, "Resources\tNon-Resource URLs\tResource Names\tVerbs\n")
+    w.write(1, "---------\t-----------------\t--------------\t-----\n")
+    for rule in _breakdown(role.get("rules") or []):
+        w.write(1, f"{_resource_group(rule)}\t{_go_list(rule.get('nonResourceURLs'))}\t"
+                   f"{_go_list(rule.get('resourceNames'))}\t{_go_list(rule.get('verbs'))}\n")
+    return w.text()
+
+
+def describe_binding(binding: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = binding["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    ref = binding.get("roleRef") or {}
+    w.write(0, "Role:\n")
+    w.write(1, f"Kind:\t{ref.get('kind', '')}\n")
+    w.write(1, f"Name:\t{ref.get('name', '')}\n")
+    w.write(0, "Subjects:\n")
+    w.write(1, "Kind\tName\tNamespace\n")
+    w.write(1, "----\t----\t---------\n")
+    for subject in binding.get("subjects") or []:
+        w.write(1, f"{subject.get('kind', '')}\t{subject.get('name', '')}\t{subject.get('namespace', '')}\n")
+    return w.text()
+
+
 _ACRONYMS = {"API", "URL", "UID", "OSB", "GUID"}
 
 
@@ -901,6 +977,8 @@ DESCRIBERS: dict[str, Describer] = {
     "Pod": describe_pod, "Node": describe_node, "Deployment": describe_deployment,
     "ReplicaSet": describe_replicaset, "Service": describe_service, "Namespace": describe_namespace,
     "ConfigMap": describe_configmap, "Secret": describe_secret, "ServiceAccount": describe_serviceaccount,
+    "Role": describe_role, "ClusterRole": describe_role, "RoleBinding": describe_binding,
+    "ClusterRoleBinding": describe_binding,
 }
 
 
