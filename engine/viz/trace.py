@@ -12,6 +12,11 @@ for ``window`` virtual seconds, from two records the API server keeps:
   about that object handed to a component (``ADDED``, ``MODIFIED``,
   ``DELETED``), with its revision, which is what made the components act.
 
+With ``follow_owned=True`` the trace also follows each object created in
+the window whose ownerReferences lead back to the traced one, so that a
+Deployment's create shows its ReplicaSet's create, that ReplicaSet's Pods,
+and what happened to each.
+
 Steps come in time order; at the same virtual instant a write comes before
 the watch events it caused, and those before the requests their handlers
 made. Participants are the requester, kube-apiserver, etcd, then each
@@ -28,6 +33,7 @@ raises ``LookupError`` saying what the log holds.
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +51,8 @@ APISERVER = "kube-apiserver"
 ETCD = "etcd"
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 STEP_COLORS = {"request": "#e3f2fd", "etcd": "#fff3e0", "watch": "#e8f5e9"}
+NEVER_OWNED = ("events", "leases")
+"""Creates not worth reading back when following owned objects."""
 LIMIT = 300
 """Steps kept in one trace; a longer chain is cut at the end and says so."""
 
@@ -72,6 +80,11 @@ class _Subject:
     @property
     def key(self) -> str:
         return self.kind.key(self.namespace, self.name)
+
+    @property
+    def ident(self) -> tuple[str, str | None, str]:
+        """(plural, namespace, name), as audit entries and watch deliveries name an object."""
+        return self.kind.plural, self.namespace, self.name
 
 
 def _created(cluster: "Cluster", key: str, revision: int) -> bool:
@@ -127,11 +140,6 @@ def _root(cluster: "Cluster", audit_id: int | None, kind: str | None, name: str 
                       "pass the audit_id of another request to trace it")
 
 
-def _touches(entry: AuditEvent, subject: _Subject) -> bool:
-    return (entry.resource == subject.kind.plural and entry.name == subject.name
-            and (entry.namespace or None) == subject.namespace)
-
-
 def _etcd_message(cluster: "Cluster", entry: AuditEvent, subject: _Subject) -> str:
     operation = "put"
     if entry.verb in ("delete", "deletecollection"):
@@ -145,15 +153,51 @@ def _etcd_message(cluster: "Cluster", entry: AuditEvent, subject: _Subject) -> s
 
 def trace_table(cluster: "Cluster", audit_id: int | None = None, *, kind: str | None = None,
                 name: str | None = None, namespace: str | None = "default", window: float = 30.0,
-                limit: int = LIMIT) -> list[dict[str, Any]]:
-    """The steps of one request's trace as plain dicts (time, source, target, kind, message, ...)."""
-    return [asdict(step) for step in _steps(cluster, audit_id, kind, name, namespace, window, limit)]
+                follow_owned: bool = False, limit: int = LIMIT) -> list[dict[str, Any]]:
+    """The steps of one request's trace as plain dicts (time, source, target, kind, message, ...).
+
+    ``follow_owned`` also follows the objects created in the window whose ownerReferences lead
+    back to the traced object: a Deployment's ReplicaSet, that ReplicaSet's Pods, and so on.
+    """
+    return [asdict(step) for step in _steps(cluster, audit_id, kind, name, namespace, window, limit,
+                                            follow_owned)]
+
+
+def _object_at(cluster: "Cluster", key: str, revision: int) -> dict | None:
+    try:
+        found = cluster.store.range(key, revision=revision).kvs
+    except CompactedError:
+        return None
+    return json.loads(found[0].value) if found else None
+
+
+def _owned_creation(cluster: "Cluster", entry: AuditEvent, uids: set[str]) -> _Subject | None:
+    """The object ``entry`` created, if one of its owners is in ``uids`` (whose set it then joins)."""
+    kind = cluster.apiserver.registry.find(entry.resource)
+    if kind is None or kind.plural in NEVER_OWNED:
+        return None
+    scope = entry.namespace if kind.namespaced else None
+    name = entry.name or _created_name(cluster, kind, scope, entry.revision)
+    if name is None:
+        return None
+    obj = _object_at(cluster, kind.key(scope, name), entry.revision)
+    owners = {reference.get("uid") for reference in ((obj or {}).get("metadata") or {}).get("ownerReferences") or []}
+    if not owners & uids:
+        return None
+    uids.add(obj["metadata"].get("uid", ""))
+    return _Subject(kind, scope, name)
 
 
 def _steps(cluster: "Cluster", audit_id: int | None, kind: str | None, name: str | None,
-           namespace: str | None, window: float, limit: int) -> list[Step]:
+           namespace: str | None, window: float, limit: int, follow_owned: bool = False) -> list[Step]:
     root, subject = _root(cluster, audit_id, kind, name, namespace)
     end = root.time + window
+    subjects = {subject.ident: subject}
+    uids: set[str] = set()
+    if follow_owned:
+        found = _object_at(cluster, subject.key, root.revision)
+        if found and found.get("metadata", {}).get("uid"):
+            uids.add(found["metadata"]["uid"])
     keyed: list[tuple[tuple, Step]] = []
     previous_revision: int | None = None
     for entry in cluster.apiserver.audit.entries:
@@ -162,30 +206,40 @@ def _steps(cluster: "Cluster", audit_id: int | None, kind: str | None, name: str
             continue
         if entry.time > end:
             break
-        is_root = entry.audit_id == root.audit_id
         wrote = (entry.verb in WRITE_VERBS and entry.code < 300
                  and (previous_revision is None or entry.revision > previous_revision))
         previous_revision = entry.revision
-        if not is_root and not (_touches(entry, subject) and entry.verb in WRITE_VERBS):
+        if entry.audit_id == root.audit_id:
+            target: _Subject | None = subject
+        elif entry.verb not in WRITE_VERBS:
             continue
+        else:
+            target = subjects.get((entry.resource, entry.namespace or None, entry.name or ""))
+            if target is None and follow_owned and wrote and entry.verb == "create" and not entry.subresource:
+                target = _owned_creation(cluster, entry, uids)
+                if target is not None:
+                    subjects[target.ident] = target
+            if target is None:
+                continue
         who = participant(entry.user, cluster)
         resource = entry.resource + (f"/{entry.subresource}" if entry.subresource else "")
         order = entry.revision if wrote else entry.revision + 0.5
         keyed.append(((entry.time, order, 0, entry.audit_id), Step(
-            entry.time, who, APISERVER, "request", f"{entry.verb} {resource} {subject.name} ({entry.code})",
+            entry.time, who, APISERVER, "request", f"{entry.verb} {resource} {target.name} ({entry.code})",
             entry.revision if wrote else None, entry.audit_id, entry.user)))
         if wrote:
             keyed.append(((entry.time, order, 1, entry.audit_id), Step(
-                entry.time, APISERVER, ETCD, "etcd", _etcd_message(cluster, entry, subject), entry.revision,
+                entry.time, APISERVER, ETCD, "etcd", _etcd_message(cluster, entry, target), entry.revision,
                 entry.audit_id, entry.user)))
     for index, delivery in enumerate(cluster.apiserver.deliveries):
-        if (delivery.resource != subject.kind.plural or delivery.name != subject.name
-                or (delivery.namespace or None) != subject.namespace or not root.time <= delivery.time <= end
-                or delivery.revision < root.revision):
+        if not root.time <= delivery.time <= end or delivery.revision < root.revision:
+            continue
+        target = subjects.get((delivery.resource, delivery.namespace or None, delivery.name or ""))
+        if target is None:
             continue
         keyed.append(((delivery.time, delivery.revision, 2, index), Step(
             delivery.time, APISERVER, participant(delivery.user, cluster), "watch",
-            f"watch {delivery.type} {subject.kind.plural}/{subject.name} (rev {delivery.revision})",
+            f"watch {delivery.type} {target.kind.plural}/{target.name} (rev {delivery.revision})",
             delivery.revision, None, delivery.user)))
     keyed.sort(key=lambda item: item[0])
     return [replace(step, time=round(step.time, 6)) for _key, step in keyed[:limit]]
@@ -207,9 +261,9 @@ def _cell(text: str, **attrs: str) -> str:
 
 def request_trace(cluster: "Cluster", audit_id: int | None = None, *, kind: str | None = None,
                   name: str | None = None, namespace: str | None = "default", window: float = 30.0,
-                  limit: int = LIMIT) -> graphviz.Digraph:
+                  follow_owned: bool = False, limit: int = LIMIT) -> graphviz.Digraph:
     """One request's trace as a sequence diagram (a table: participants across, steps down)."""
-    steps = _steps(cluster, audit_id, kind, name, namespace, window, limit)
+    steps = _steps(cluster, audit_id, kind, name, namespace, window, limit, follow_owned)
     root = steps[0]
     columns = _participants(steps)
     title = (f"Request trace: audit #{root.audit_id}, {html.escape(root.message)} by "

@@ -101,3 +101,46 @@ def test_kubelet_identities_are_named_after_their_node(cluster, pods):
     kubelet.update_status(pod)
     steps = trace_table(cluster, kind="pod", name="web")
     assert ("kubelet (node-2)", "update pods/status web (200)") in [(s["source"], s["message"]) for s in steps]
+
+
+def test_following_owned_objects_traces_a_deployment_down_to_its_pods(cluster, pods):
+    controller = cluster.client("replication-controllers", ("system:masters",))
+
+    def reference(owner: dict) -> list[dict]:
+        return [{"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
+                 "uid": owner["metadata"]["uid"], "controller": True}]
+
+    def on_deployment(event: dict) -> None:
+        if event["type"] == "ADDED":
+            owner = event["object"]
+            controller.create({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                               "metadata": {"name": "web-5d9", "namespace": "default",
+                                            "ownerReferences": reference(owner)},
+                               "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                                        "template": owner["spec"]["template"]}})
+
+    def on_replicaset(event: dict) -> None:
+        if event["type"] == "ADDED":
+            pod = pods.make("web-5d9-x", labels={"app": "web"})
+            pod["metadata"]["ownerReferences"] = reference(event["object"])
+            controller.create(pod)
+
+    controller.watch("deployments", on_deployment)
+    controller.watch("replicasets", on_replicaset)
+    cluster.admin.create({"apiVersion": "apps/v1", "kind": "Deployment",
+                          "metadata": {"name": "web", "namespace": "default"},
+                          "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                                   "template": {"metadata": {"labels": {"app": "web"}},
+                                                "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}})
+    cluster.admin.create(pods.make("unrelated"))
+    cluster.run(2)
+    steps = trace_table(cluster, kind="deploy", name="web", follow_owned=True)
+    followed = [step["message"] for step in steps]
+    assert followed[0] == "create deployments web (201)"
+    assert "create replicasets web-5d9 (201)" in followed
+    assert "create pods web-5d9-x (201)" in followed
+    replicaset_write = steps[followed.index("create replicasets web-5d9 (201)") + 1]
+    assert f"watch ADDED replicasets/web-5d9 (rev {replicaset_write['revision']})" in followed
+    assert not any("unrelated" in message for message in followed)
+    alone = [step["message"] for step in trace_table(cluster, kind="deploy", name="web")]
+    assert not any("web-5d9" in message for message in alone)
