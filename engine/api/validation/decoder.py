@@ -246,5 +246,6 @@ def _typed(value: Any, schema: Any, path: str, errs: Errors) -> tuple[bool, Any]
 
 
 def type_checked(obj: Mapping[str, Any], kind: str, errs: Errors) -> dict:
+    """A copy of ``obj`` without its fields of the wrong JSON type, each reported to ``errs``."""
     schema = {"apiVersion": _S, "kind": _S, "metadata": _OBJECT_META, **_KIND_SCHEMAS.get(kind, {})}
     return _typed(obj, schema, "", errs)[1]
