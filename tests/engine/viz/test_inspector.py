@@ -87,3 +87,16 @@ def test_the_inspector_reads_without_audit_entries(scaled):
     inspector.select("deployments", "web", "default")
     inspector.refresh()
     assert cluster.apiserver.audit.total == total
+
+
+def test_choosing_another_kind_refills_the_namespace_and_name_choices(scaled):
+    cluster, _before, _after = scaled
+    inspector = Inspector(cluster)
+    inspector.kind.value = "nodes"
+    assert inspector.namespace.disabled
+    assert "node-1" in inspector.name.options
+    inspector.kind.value = "serviceaccounts"
+    assert not inspector.namespace.disabled and inspector.namespace.value == "default"
+    inspector.namespace.value = "kube-system"
+    assert list(inspector.name.options) == ["default"]
+    assert "namespace: kube-system" in inspector.output.value
