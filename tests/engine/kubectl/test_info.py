@@ -1,0 +1,141 @@
+"""logs, top, version, api-resources, cluster-info, auth can-i and explain."""
+
+from __future__ import annotations
+
+import pytest
+
+import engine
+from conftest import add_pod, running_status
+from engine.kubectl.info import log_state_error
+
+
+def waiting_status(reason: str) -> dict:
+    return {"phase": "Pending", "containerStatuses": [
+        {"name": "app", "ready": False, "restartCount": 0, "image": "nginx", "imageID": "",
+         "state": {"waiting": {"reason": reason}}}]}
+
+
+@pytest.mark.parametrize("status, previous, message", [
+    pytest.param(None, False, 'container "app" in pod "web" is waiting to start: ContainerCreating',
+                 id="no container status yet reads as ContainerCreating"),
+    pytest.param(waiting_status("ContainerCreating"), False,
+                 'container "app" in pod "web" is waiting to start: ContainerCreating',
+                 id="a waiting container names its reason"),
+    pytest.param(waiting_status("ErrImagePull"), False,
+                 'container "app" in pod "web" is waiting to start: image can\'t be pulled',
+                 id="a failed pull says the image cannot be pulled"),
+    pytest.param(waiting_status("ImagePullBackOff"), False,
+                 'container "app" in pod "web" is waiting to start: trying and failing to pull image',
+                 id="a pull in back-off says it keeps failing"),
+    pytest.param(running_status("10.244.1.2"), False, None, id="a running container has logs"),
+    pytest.param(running_status("10.244.1.2"), True, 'previous terminated container "app" in pod "web" not found',
+                 id="previous logs need an earlier terminated container"),
+    pytest.param(running_status("10.244.1.2", restarts=1, finished="2025-01-01T00:00:01Z"), True, None,
+                 id="previous logs exist after a restart"),
+])
+def test_log_state_error(status: dict | None, previous: bool, message: str | None) -> None:
+    pod = {"metadata": {"name": "web"}, "status": status or {}}
+    assert log_state_error(pod, "app", previous) == message
+
+
+def test_logs_without_a_log_server_explain_the_container_state(cluster: engine.Cluster) -> None:
+    add_pod(cluster, "web", node="node-1", status=waiting_status("ContainerCreating"))
+    assert cluster.kubectl("logs web") == (
+        'Error from server (BadRequest): container "app" in pod "web" is waiting to start: ContainerCreating\n')
+    assert cluster.kubectl("logs web -c nope") == (
+        "Error from server (BadRequest): container nope is not valid for pod web\n")
+    assert cluster.kubectl("logs nope") == 'Error from server (NotFound): pods "nope" not found\n'
+
+
+def test_logs_of_an_unscheduled_pod_are_empty(cluster: engine.Cluster) -> None:
+    add_pod(cluster, "web")
+    assert cluster.kubectl("logs web") == ""
+
+
+def test_logs_go_through_the_pods_log_subresource(cluster: engine.Cluster) -> None:
+    seen = []
+
+    def serve(request, pod):  # a kubelet's log endpoint, as the API server proxies to it
+        seen.append(dict(request.params))
+        return f"hello from {pod['metadata']['name']}\n"
+
+    cluster.apiserver.register_connect("pods", "log", serve)
+    add_pod(cluster, "web", node="node-1", status=running_status("10.244.1.2"),
+            containers=[{"name": "app", "image": "nginx"}, {"name": "sidecar", "image": "busybox"}])
+    assert cluster.kubectl("logs web --tail=5") == (
+        'Defaulted container "app" out of: app, sidecar\nhello from web\n')
+    assert cluster.kubectl("logs pod/web -c sidecar -p") == "hello from web\n"
+    assert seen == [{"container": "app", "tailLines": 5}, {"container": "sidecar", "previous": True}]
+
+
+def test_top_needs_the_metrics_api(cluster: engine.Cluster) -> None:
+    assert cluster.kubectl("top nodes") == "error: Metrics API not available\n"
+    assert cluster.kubectl("top pods") == "error: Metrics API not available\n"
+
+
+def test_version_and_cluster_info(cluster: engine.Cluster) -> None:
+    assert cluster.kubectl("version") == "Client Version: v1.31.0\nKustomize Version: v5.4.2\nServer Version: v1.31.0\n"
+    assert cluster.kubectl("cluster-info") == (
+        "Kubernetes control plane is running at https://127.0.0.1:6443\n\n"
+        "To further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n")
+
+
+def test_cluster_info_lists_cluster_services(cluster: engine.Cluster) -> None:
+    cluster.admin.create({"apiVersion": "v1", "kind": "Service",
+                          "metadata": {"name": "kube-dns", "namespace": "kube-system",
+                                       "labels": {"kubernetes.io/cluster-service": "true",
+                                                  "kubernetes.io/name": "CoreDNS"}},
+                          "spec": {"selector": {"k8s-app": "kube-dns"},
+                                   "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}})
+    assert cluster.kubectl("cluster-info").splitlines()[1] == (
+        "CoreDNS is running at https://127.0.0.1:6443/api/v1/namespaces/kube-system/services/kube-dns:dns/proxy")
+
+
+def test_api_resources_table(cluster: engine.Cluster) -> None:
+    lines = cluster.kubectl("api-resources").splitlines()
+    assert lines[0] == "NAME                       SHORTNAMES   APIVERSION                     NAMESPACED   KIND"
+    assert "pods                       po           v1                             true         Pod" in lines
+    assert "deployments                deploy       apps/v1                        true         Deployment" in lines
+    assert cluster.kubectl("api-resources --namespaced=false -o name").splitlines()[:2] == ["namespaces", "nodes"]
+
+
+@pytest.mark.parametrize("command, answer", [
+    pytest.param("auth can-i create deployments", "yes", id="the admin may do anything"),
+    pytest.param("auth can-i list pods --as=jane", "yes", id="a user bound to a role may use it"),
+    pytest.param("auth can-i list pods --as=jane -n kube-system", "no", id="a role binding is namespaced"),
+    pytest.param("auth can-i delete pods --as=jane", "no", id="verbs outside the role are denied"),
+    pytest.param("auth can-i get pods/log --as=jane", "yes", id="a subresource named in the rule"),
+    pytest.param("auth can-i list nodes --as=jane", "no", id="cluster-scoped resources need a cluster role"),
+    pytest.param("auth can-i list pods --as=system:serviceaccount:default:robot", "no",
+                 id="a service account without bindings may not"),
+    pytest.param("auth can-i get nodes --as=kubernetes-admin --as-group=system:masters", "yes",
+                 id="the masters group may do anything"),
+])
+def test_auth_can_i(cluster: engine.Cluster, command: str, answer: str) -> None:
+    cluster.admin.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                          "metadata": {"name": "reader", "namespace": "default"},
+                          "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]}]})
+    cluster.admin.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                          "metadata": {"name": "read", "namespace": "default"},
+                          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+                          "subjects": [{"kind": "User", "name": "jane", "apiGroup": "rbac.authorization.k8s.io"}]})
+    assert cluster.kubectl(command) == answer + "\n"
+
+
+def test_explain_a_kind_and_a_field(cluster: engine.Cluster) -> None:
+    text = cluster.kubectl("explain pods")
+    assert text.startswith("KIND:       Pod\nVERSION:    v1\n\nDESCRIPTION:\n    Pod is a collection of containers")
+    assert "  spec\t<PodSpec>\n    Specification of the desired behavior of the Pod." in text
+    assert cluster.kubectl("explain deploy.spec.replicas") == """\
+KIND:       Deployment
+VERSION:    apps/v1
+
+FIELD: replicas <integer>
+
+DESCRIPTION:
+    Number of desired pods. This is a pointer to distinguish between explicit
+    zero and not specified. Defaults to 1.
+    
+"""
+    assert "  image\t<string>\n" in cluster.kubectl("explain pod.spec.containers")
+    assert cluster.kubectl("explain pod.spec.bogus") == 'error: field "bogus" does not exist\n'
