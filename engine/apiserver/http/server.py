@@ -62,6 +62,8 @@ MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
 """kube-apiserver's limit on a request body (``--max-request-bytes``-like, 3 MiB for resources)."""
 DEFAULT_WATCH_TIMEOUT = 1800.0
 """Wall seconds a watch lasts without ``timeoutSeconds`` (the real server's ``--min-request-timeout``)."""
+DISCARD_LIMIT = 16 * 1024 * 1024
+"""Bytes of a too-large body read and dropped before the 413; beyond that the connection is just closed."""
 QUEUE_POLL = 0.5
 JSON = "application/json"
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -224,6 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(errors.bad_request("invalid Content-Length"), close=True)
             return
         if length > MAX_REQUEST_BODY_BYTES:
+            self._discard(length)
             self._send_error(errors.ApiError(f"Request entity too large: limit is {MAX_REQUEST_BODY_BYTES}",
                                              reason="RequestEntityTooLarge", code=413), close=True)
             return
@@ -243,6 +246,15 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as error:  # the server keeps serving; the client reads a 500 Status
             logger.exception("internal error serving %s %s", method, self.path)
             self._send_error(errors.ApiError(f"Internal error occurred: {error}"))
+
+    def _discard(self, length: int) -> None:
+        """Read (a bounded part of) a refused body, so the client sees the 413 rather than a reset."""
+        remaining = min(length, DISCARD_LIMIT)
+        while remaining > 0:
+            data = self.rfile.read(min(remaining, 65536))
+            if not data:
+                return
+            remaining -= len(data)
 
     def _read_chunked(self) -> bytes | None:
         body = bytearray()
