@@ -7,7 +7,8 @@ Interface: one function per command, ``command(invocation) -> str``.
   the kubelet would give for the container's state (``container "nginx" in
   pod "web" is waiting to start: ContainerCreating``), computed from the pod's
   status.
-- ``top``: ``error: Metrics API not available`` until a metrics API is registered.
+- ``top``: node and pod usage from the ``metrics.k8s.io`` API, with kubectl's
+  columns; ``error: Metrics API not available`` while no such API is registered.
 - ``auth can-i``: asks the API server's RBAC authorizer, for the admin or ``--as`` someone.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from engine.api import errors
 from engine.api.kinds import REGISTRY
+from engine.api.quantity import parse_quantity
 from engine.apiserver.authn import UserInfo
 from engine.apiserver.rbac import Attributes
 from engine.apiserver.server import Request
@@ -116,11 +118,85 @@ def logs(invocation: Invocation) -> str:
 
 # -- top ----------------------------------------------------------------------
 
-def top(invocation: Invocation) -> str:
-    """``kubectl top nodes|pods``: needs the metrics API (metrics-server)."""
-    if REGISTRY.find("nodes.metrics.k8s.io") is None and REGISTRY.find("NodeMetrics") is None:
+METRICS_GROUP = "metrics.k8s.io"
+
+
+def _metrics(invocation: Invocation, resource: str, namespace: str | None) -> list[dict]:
+    """NodeMetrics or PodMetrics from the metrics API (served once metrics-server is registered)."""
+    if REGISTRY.by_resource(METRICS_GROUP, resource) is None:
         raise KubectlError("Metrics API not available")
-    raise KubectlError("Metrics API not available")
+    params = {"labelSelector": invocation.flags["selector"]} if invocation.flags.get("selector") else {}
+    listing = invocation.client.server.handle(Request("list", resource, namespace=namespace, group=METRICS_GROUP,
+                                                      params=params, token=invocation.client.token))
+    return listing["items"]
+
+
+def _cpu(value: object) -> str:
+    return f"{parse_quantity(value).scaled_value(-3)}m"
+
+
+def _memory(value: object) -> str:
+    return f"{parse_quantity(value).value() // (1024 * 1024)}Mi"
+
+
+def top(invocation: Invocation) -> str:
+    """``kubectl top nodes|pods``: usage from the metrics API, as ``kubectl top`` prints it."""
+    words = invocation.verb.split()[1:] + invocation.args
+    if not words or words[0] not in ("node", "nodes", "no", "pod", "pods", "po"):
+        raise KubectlError("you must specify a resource: node or pod")
+    names = words[1:]
+    if words[0].startswith("no"):
+        return _top_nodes(invocation, names)
+    return _top_pods(invocation, names)
+
+
+def _top_nodes(invocation: Invocation, names: list[str]) -> str:
+    metrics = {item["metadata"]["name"]: item for item in _metrics(invocation, "nodes", None)}
+    nodes = invocation.client.list("nodes", label_selector=invocation.flags.get("selector"))["items"]
+    nodes = [node for node in nodes if not names or node["metadata"]["name"] in names]
+    if not metrics:
+        raise KubectlError("metrics not available yet")
+    lines = ["NAME\tCPU(cores)\tCPU(%)\tMEMORY(bytes)\tMEMORY(%)\n"]
+    missing = []
+    for node in sorted(nodes, key=lambda n: n["metadata"]["name"]):
+        name = node["metadata"]["name"]
+        if name not in metrics:
+            missing.append(name)
+            continue
+        usage = metrics[name].get("usage") or {}
+        allocatable = (node.get("status") or {}).get("allocatable") or {}
+        cpu, memory = parse_quantity(usage.get("cpu", 0)), parse_quantity(usage.get("memory", 0))
+        cpu_total = parse_quantity(allocatable.get("cpu", 0)).scaled_value(-3)
+        memory_total = parse_quantity(allocatable.get("memory", 0)).value()
+        cpu_percent = int(cpu.scaled_value(-3) / cpu_total * 100) if cpu_total else 0
+        memory_percent = int(memory.value() / memory_total * 100) if memory_total else 0
+        lines.append(f"{name}\t{_cpu(cpu)}\t{cpu_percent}%\t{_memory(memory)}\t{memory_percent}%\n")
+    for name in missing:
+        lines.append(f"{name}\t<unknown>\t<unknown>\t<unknown>\t<unknown>\n")
+    return format_tabbed("".join(lines))
+
+
+def _top_pods(invocation: Invocation, names: list[str]) -> str:
+    namespace = None if invocation.all_namespaces else invocation.namespace
+    items = [item for item in _metrics(invocation, "pods", namespace)
+             if not names or item["metadata"]["name"] in names]
+    if not items:
+        if names:
+            raise KubectlError(f"metrics not available yet")
+        return f"No resources found in {invocation.namespace} namespace." if namespace else "No resources found"
+    header = ["NAMESPACE"] if invocation.all_namespaces else []
+    header += ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+    lines = ["\t".join(header) + "\n"]
+    for item in sorted(items, key=lambda i: (i["metadata"].get("namespace", ""), i["metadata"]["name"])):
+        cpu, memory = parse_quantity(0), parse_quantity(0)
+        for container in item.get("containers") or []:
+            usage = container.get("usage") or {}
+            cpu = cpu + parse_quantity(usage.get("cpu", 0))
+            memory = memory + parse_quantity(usage.get("memory", 0))
+        row = [item["metadata"].get("namespace", "")] if invocation.all_namespaces else []
+        row += [item["metadata"]["name"], _cpu(cpu), _memory(memory)]
+        lines.append("\t".join(row) + "\n")
+    return format_tabbed("".join(lines))
 
 
 # -- version, api-resources, cluster-info -------------------------------------

@@ -139,3 +139,18 @@ DESCRIPTION:
 """
     assert "  image\t<string>\n" in cluster.kubectl("explain pod.spec.containers")
     assert cluster.kubectl("explain pod.spec.bogus") == 'error: field "bogus" does not exist\n'
+
+
+def test_top_prints_usage_from_the_metrics_api(cluster: engine.Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.kubectl import info
+    node_metrics = [{"metadata": {"name": "node-1"}, "usage": {"cpu": "1500m", "memory": "2Gi"}}]
+    pod_metrics = [{"metadata": {"name": "web", "namespace": "default"},
+                    "containers": [{"name": "a", "usage": {"cpu": "5m", "memory": "10Mi"}},
+                                   {"name": "b", "usage": {"cpu": "1m", "memory": "2048Ki"}}]}]
+    monkeypatch.setattr(info, "_metrics", lambda invocation, resource, namespace:
+                        node_metrics if resource == "nodes" else pod_metrics)
+    lines = cluster.kubectl("top nodes").splitlines()
+    assert lines[0].split() == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    assert lines[1].split() == ["node-1", "1500m", "37%", "2048Mi", "25%"]
+    assert lines[2].split() == ["control-plane", "<unknown>", "<unknown>", "<unknown>", "<unknown>"]
+    assert cluster.kubectl("top pods") == "NAME   CPU(cores)   MEMORY(bytes)\nweb    6m           12Mi\n"
