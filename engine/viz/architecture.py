@@ -17,7 +17,9 @@ dashed, labelled "not running"; a component that was started and then
 stopped (a failed node's kubelet) is drawn dashed in red, "stopped".
 
 ``highlight`` lights components by name (``"etcd"``, ``"kubelet"``,
-``"CoreDNS"``...): filled, with bold arrows to and from them.
+``"CoreDNS"``...): filled, with bold arrows to and from them. ``activity=10``
+labels each arrow into kube-apiserver with the requests its component made
+in the last 10 virtual seconds (from the audit log), and etcd's with the writes.
 
 Promises: the same cluster state gives the same DOT source, byte for byte;
 the diagram never changes the cluster (it reads the watch cache, which
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import graphviz
 
+from engine.viz._activity import request_counts
 from engine.viz._objects import node_ready, node_roles, sort_nodes
 
 if TYPE_CHECKING:
@@ -256,8 +259,12 @@ class _Edges:
     def add(self, tail: str, head: str, **attrs: str) -> None:
         self.items.append((tail, head, attrs))
 
-    def draw(self, graph: graphviz.Digraph, lit: set[str]) -> None:
+    def draw(self, graph: graphviz.Digraph, lit: set[str],
+             activity: dict[tuple[str, str], str] | None = None) -> None:
         for tail, head, attrs in self.items:
+            if activity and attrs.get("style") != "invis" and (tail, head) in activity:
+                attrs = dict(attrs, label="\n".join(filter(None, [attrs.get("label", ""),
+                                                                   activity[(tail, head)]])))
             attrs = {key: value.replace("\n", "\\n") for key, value in attrs.items()}
             if attrs.get("style") != "invis" and (tail in lit or head in lit):
                 attrs.update(color=HIGHLIGHT_EDGE, penwidth="2.5")
@@ -273,8 +280,14 @@ class _Edges:
 class _Diagram:
     """Builds the graph region by region; edges are drawn last, once the lit components are known."""
 
-    def __init__(self, cluster: "Cluster | None", highlight: str | Iterable[str] | None) -> None:
+    def __init__(self, cluster: "Cluster | None", highlight: str | Iterable[str] | None,
+                 activity: float | None = None) -> None:
         self.cluster = cluster
+        self.activity: dict[tuple[str, str], str] = {}
+        if cluster is not None and activity:
+            counts, writes = request_counts(cluster, activity)
+            self.activity = {(box, APISERVER): f"{count} req / {activity:g} s" for box, count in counts.items()}
+            self.activity[(APISERVER, ETCD)] = f"{writes} writes / {activity:g} s"
         self.survey = _Survey(cluster)
         self.wanted = _wanted(highlight)
         self.lit: set[str] = set()
@@ -318,7 +331,7 @@ class _Diagram:
             row.attr(rank="same")
             for left, right in zip(self.first_row, self.first_row[1:]):
                 row.edge(left, right, style="invis")
-        self.edges.draw(self.graph, self.lit)
+        self.edges.draw(self.graph, self.lit, self.activity)
         return self.graph
 
     def control_plane(self) -> None:
@@ -438,10 +451,12 @@ class _Diagram:
         self.first_row.append(f"addon/{ADDONS[0].key}")
 
 
-def architecture(cluster: "Cluster | None" = None,
-                 highlight: str | Iterable[str] | None = None) -> graphviz.Digraph:
+def architecture(cluster: "Cluster | None" = None, highlight: str | Iterable[str] | None = None, *,
+                 activity: float | None = None) -> graphviz.Digraph:
     """The cluster architecture; with ``cluster``, that cluster's nodes and what runs on them.
 
     ``highlight``: a component name or names to light (``"etcd"``, ``"kubelet"``, ``"CoreDNS"``).
+    ``activity``: label each arrow into kube-apiserver with the requests its component made in the
+    last ``activity`` virtual seconds (from the audit log), and the arrow to etcd with the writes.
     """
-    return _Diagram(cluster, highlight).build()
+    return _Diagram(cluster, highlight, activity).build()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import engine
@@ -158,3 +160,23 @@ def test_a_daemonset_pod_of_kube_proxy_runs_it_on_its_node_and_is_no_networking_
     assert "not running" not in helpers.node_attrs(source, "node-3/kube-proxy")
     assert "not running" in helpers.node_attrs(source, "node-1/kube-proxy")
     assert "not running" in helpers.node_attrs(source, "addon/networking")
+
+
+def test_activity_labels_arrows_with_recent_requests_from_the_audit_log(cluster, helpers, pods):
+    cluster.run(10)
+    for index in range(3):
+        cluster.admin.create(pods.make(f"web-{index}", node="node-1"))
+    edges = {(tail, head): attrs for tail, head, attrs in
+             helpers.visible_edges(architecture(cluster, activity=5).source)}
+    assert "3 req / 5 s" in edges[("kubectl", "kube-apiserver")]
+    writes = re.search(r"(\d+) writes / 5 s", edges[("kube-apiserver", "etcd")])
+    assert writes and int(writes[1]) >= 3           # the pods, plus the kubelets' lease renewals
+    assert "req / 5 s" not in edges[("kube-scheduler", "kube-apiserver")]
+    assert "req" not in architecture(cluster).source
+
+
+def test_activity_over_a_longer_window_counts_the_kubelets_heartbeats(cluster, helpers):
+    cluster.run(30)
+    edges = {(tail, head): attrs for tail, head, attrs in
+             helpers.visible_edges(architecture(cluster, activity=30).source)}
+    assert "req / 30 s" in edges[("node-1/kubelet", "kube-apiserver")]
