@@ -1,0 +1,50 @@
+"""``python -m engine serve`` and ``python -m engine demo`` as a user runs them."""
+
+from __future__ import annotations
+
+import pathlib
+import signal
+import subprocess
+import sys
+
+from conftest import KUBECTL, kubectl_env, needs_kubectl
+
+
+def test_demo_runs_to_the_end_and_skips_the_steps_whose_components_are_missing() -> None:
+    result = subprocess.run([sys.executable, "-m", "engine", "demo"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    out = result.stdout
+    assert out.splitlines()[0].startswith("== 1. Boot")
+    assert "$ kubectl get nodes -o wide" in out
+    assert "Error from server (Forbidden): secrets is forbidden: User \"intern\"" in out
+    assert "The second gets a 409: Operation cannot be fulfilled on deployments.apps" in out
+    assert out.rstrip().endswith("End of the demo.")
+
+
+@needs_kubectl
+def test_serve_prints_how_to_connect_serves_kubectl_and_stops_on_sigint(tmp_path: pathlib.Path) -> None:
+    kubeconfig = tmp_path / "engine" / "kubeconfig"
+    process = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--nodes", "1", "--kubeconfig",
+                                str(kubeconfig)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        banner = []
+        for line in process.stdout:
+            banner.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        text = "".join(banner)
+        assert text.startswith("Kubernetes API of a 1-node engine cluster (seed 0) at http://127.0.0.1:")
+        assert f"export KUBECONFIG={kubeconfig.resolve()}; kubectl get nodes" in text
+        nodes = subprocess.run([KUBECTL, "get", "nodes", "-o", "name", "--request-timeout=20s"], capture_output=True,
+                               text=True, timeout=60, env=kubectl_env(kubeconfig, tmp_path))
+        assert nodes.stdout.split() == ["node/control-plane", "node/node-1"]
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert out.strip().endswith("stopped.")
