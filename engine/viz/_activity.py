@@ -10,8 +10,9 @@ component are counted under their own name and simply not drawn.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
+
+from engine.viz._objects import component_of
 
 if TYPE_CHECKING:
     from engine.cluster import Cluster
@@ -21,14 +22,10 @@ WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 
 def box_for_user(cluster: "Cluster", user: str) -> str:
     """The id of the diagram box whose component authenticates as ``user``."""
-    for spec in getattr(cluster, "specs", None) or []:
-        pattern = "^" + re.escape(spec.user).replace(re.escape("{node}"), "(?P<node>.+)") + "$"
-        found = re.match(pattern, user)
-        if found:
-            node = found.groupdict().get("node")
-            return f"{node}/{spec.name}" if node else spec.name
-    if user.startswith("system:node:"):
-        return f"{user[len('system:node:'):]}/kubelet"
+    component = component_of(user, cluster)
+    if component is not None:
+        name, node = component
+        return f"{node}/{name}" if node else name
     if user == getattr(getattr(cluster, "admin", None), "name", "kubernetes-admin"):
         return "kubectl"
     if user.startswith("system:serviceaccount:kube-system:") and user.endswith("-controller"):

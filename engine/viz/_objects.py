@@ -52,21 +52,28 @@ def sort_nodes(nodes: Iterable[dict]) -> list[dict]:
                                            node["metadata"]["name"]))
 
 
+def component_of(user: str, cluster: "Cluster | None" = None) -> tuple[str, str | None] | None:
+    """(component name, node) of the component that authenticates as ``user``, from the cluster's specs."""
+    for spec in getattr(cluster, "specs", None) or []:
+        pattern = "^" + re.escape(spec.user).replace(re.escape("{node}"), "(?P<node>.+)") + "$"
+        found = re.match(pattern, user)
+        if found:
+            return spec.name, found.groupdict().get("node")
+    if user.startswith("system:node:"):
+        return "kubelet", user[len("system:node:"):]
+    return None
+
+
 def participant(user: str, cluster: "Cluster | None" = None) -> str:
     """A readable name for the API user ``user``: the component it is, where that is known.
 
     ``system:node:node-1`` -> ``kubelet (node-1)``, ``system:kube-scheduler`` ->
     ``kube-scheduler``, ``kubernetes-admin`` -> ``kubectl (kubernetes-admin)``.
     """
-    specs: list[Any] = list(getattr(cluster, "specs", None) or [])
-    for spec in specs:
-        pattern = "^" + re.escape(spec.user).replace(re.escape("{node}"), "(?P<node>.+)") + "$"
-        found = re.match(pattern, user)
-        if found:
-            node = found.groupdict().get("node")
-            return f"{spec.name} ({node})" if node else spec.name
-    if user.startswith("system:node:"):
-        return f"kubelet ({user[len('system:node:'):]})"
+    component = component_of(user, cluster)
+    if component is not None:
+        name, node = component
+        return f"{name} ({node})" if node else name
     if user.startswith("system:serviceaccount:"):
         return user.rsplit(":", 1)[-1]
     if user.startswith("system:"):
