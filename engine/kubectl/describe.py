@@ -4,8 +4,9 @@ Interface:
 
 - ``run_describe(invocation)``: ``describe KIND [NAME...]`` / ``KIND/NAME`` / ``-l``.
 - ``describe_object(kind, obj, client, now) -> str``: one object's text; pods,
-  nodes, deployments, replicasets, services, namespaces, configmaps, secrets,
-  serviceaccounts and RBAC roles and bindings have their own describers, every other kind gets the generic
+  nodes, deployments, replicasets, daemonsets, statefulsets, jobs, services,
+  namespaces, configmaps, secrets, serviceaccounts and RBAC roles and
+  bindings have their own describers, every other kind gets the generic
   one (Name, Namespace, Labels, Annotations, then every other field with
   "smart" labels such as ``API Version``). Roles and bindings print their
   PolicyRule and Subjects tables.
@@ -680,13 +681,7 @@ def describe_replicaset(rs: dict, client: "Client", now: float) -> str:
     if controlled:
         w.write(0, f"Controlled By:\t{controlled}\n")
     w.write(0, f"Replicas:\t{int(status.get('replicas') or 0)} current / {int(spec.get('replicas') or 0)} desired\n")
-    counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
-    for pod in _owned(client, rs, "pods"):
-        phase = _get(pod, "status", "phase")
-        if phase in counts:
-            counts[phase] += 1
-    w.write(0, f"Pods Status:\t{counts['Running']} Running / {counts['Pending']} Waiting / "
-               f"{counts['Succeeded']} Succeeded / {counts['Failed']} Failed\n")
+    w.write(0, f"Pods Status:\t{_pods_status(client, rs)}\n")
     describe_pod_template(w, spec.get("template"))
     if status.get("conditions"):
         w.write(0, "Conditions:\n  Type\tStatus\tReason\n")
@@ -694,6 +689,114 @@ def describe_replicaset(rs: dict, client: "Client", now: float) -> str:
         for c in status["conditions"]:
             w.write(1, f"{c.get('type', '')} \t{c.get('status', '')}\t{c.get('reason', '')}\n")
     describe_events(w, find_events(client, rs), now)
+    return w.text()
+
+
+def _pods_status(client: "Client", owner: dict) -> str:
+    """``getPodStatusForController``: the owner's pods by phase."""
+    counts = {"Running": 0, "Pending": 0, "Succeeded": 0, "Failed": 0}
+    for pod in _owned(client, owner, "pods"):
+        phase = _get(pod, "status", "phase")
+        if phase in counts:
+            counts[phase] += 1
+    return (f"{counts['Running']} Running / {counts['Pending']} Waiting / {counts['Succeeded']} Succeeded / "
+            f"{counts['Failed']} Failed")
+
+
+def describe_daemonset(daemon: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata, spec, status = daemon["metadata"], daemon.get("spec") or {}, daemon.get("status") or {}
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Selector:\t{format_label_selector(spec.get('selector'))}\n")
+    w.write(0, f"Node-Selector:\t{format_labels(_get(spec, 'template', 'spec', 'nodeSelector'))}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    for label, key in (("Desired Number of Nodes Scheduled", "desiredNumberScheduled"),
+                       ("Current Number of Nodes Scheduled", "currentNumberScheduled"),
+                       ("Number of Nodes Scheduled with Up-to-date Pods", "updatedNumberScheduled"),
+                       ("Number of Nodes Scheduled with Available Pods", "numberAvailable"),
+                       ("Number of Nodes Misscheduled", "numberMisscheduled")):
+        w.write(0, f"{label}: {int(status.get(key) or 0)}\n")
+    w.write(0, f"Pods Status:\t{_pods_status(client, daemon)}\n")
+    describe_pod_template(w, spec.get("template"))
+    describe_events(w, find_events(client, daemon), now)
+    return w.text()
+
+
+def describe_statefulset(stateful: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata, spec, status = stateful["metadata"], stateful.get("spec") or {}, stateful.get("status") or {}
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    w.write(0, f"CreationTimestamp:\t{rfc1123z(metadata.get('creationTimestamp'))}\n")
+    w.write(0, f"Selector:\t{format_label_selector(spec.get('selector'))}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, f"Replicas:\t{int(spec.get('replicas') or 0)} desired | {int(status.get('replicas') or 0)} total\n")
+    strategy = spec.get("updateStrategy") or {}
+    w.write(0, f"Update Strategy:\t{strategy.get('type', '')}\n")
+    rolling = strategy.get("rollingUpdate") or {}
+    if rolling.get("partition") is not None:
+        w.write(1, f"Partition:\t{rolling['partition']}\n")
+        if rolling.get("maxUnavailable") is not None:
+            w.write(1, f"MaxUnavailable:\t{rolling['maxUnavailable']}\n")
+    w.write(0, f"Pods Status:\t{_pods_status(client, stateful)}\n")
+    describe_pod_template(w, spec.get("template"))
+    claims = spec.get("volumeClaimTemplates") or []
+    if not claims:
+        w.write(0, "Volume Claims:\t<none>\n")
+    else:
+        w.write(0, "Volume Claims:\n")
+        for claim in claims:
+            claim_spec = claim.get("spec") or {}
+            w.write(1, f"Name:\t{_get(claim, 'metadata', 'name') or ''}\n")
+            w.write(1, f"StorageClass:\t{claim_spec.get('storageClassName') or ''}\n")
+            print_labels(w, "Labels", _get(claim, "metadata", "labels"), "  ")
+            w.write(1, "Annotations:\t")
+            annotations = _get(claim, "metadata", "annotations") or {}
+            w.line(",".join(f"{k}={annotations[k]}" for k in sorted(annotations)) or "<none>")
+            w.write(1, f"Capacity:\t{_get(claim_spec, 'resources', 'requests', 'storage') or '<default>'}\n")
+            w.write(1, f"Access Modes:\t{_go_list(claim_spec.get('accessModes'))}\n")
+    describe_events(w, find_events(client, stateful), now)
+    return w.text()
+
+
+def describe_job(job: dict, client: "Client", now: float) -> str:
+    from engine.kubectl.duration import human_duration
+    w = Writer()
+    metadata, spec, status = job["metadata"], job.get("spec") or {}, job.get("status") or {}
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    w.write(0, f"Selector:\t{format_label_selector(spec.get('selector'))}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    controlled = controller_text(job)
+    if controlled:
+        w.write(0, f"Controlled By:\t{controlled}\n")
+    if spec.get("parallelism") is not None:
+        w.write(0, f"Parallelism:\t{spec['parallelism']}\n")
+    w.write(0, f"Completions:\t{spec['completions'] if spec.get('completions') is not None else '<unset>'}\n")
+    if spec.get("completionMode"):
+        w.write(0, f"Completion Mode:\t{spec['completionMode']}\n")
+    if spec.get("suspend"):
+        w.write(0, "Suspend:\ttrue\n")
+    if status.get("startTime"):
+        w.write(0, f"Start Time:\t{rfc1123z(status['startTime'])}\n")
+    if status.get("completionTime"):
+        w.write(0, f"Completed At:\t{rfc1123z(status['completionTime'])}\n")
+    if status.get("startTime") and status.get("completionTime"):
+        elapsed = parse_timestamp(status["completionTime"]) - parse_timestamp(status["startTime"])
+        w.write(0, f"Duration:\t{human_duration(elapsed)}\n")
+    if spec.get("activeDeadlineSeconds") is not None:
+        w.write(0, f"Active Deadline Seconds:\t{spec['activeDeadlineSeconds']}s\n")
+    active, succeeded, failed = (int(status.get(key) or 0) for key in ("active", "succeeded", "failed"))
+    if status.get("ready") is None:
+        w.write(0, f"Pods Statuses:\t{active} Active / {succeeded} Succeeded / {failed} Failed\n")
+    else:
+        w.write(0, f"Pods Statuses:\t{active} Active ({status['ready']} Ready) / {succeeded} Succeeded / "
+                   f"{failed} Failed\n")
+    describe_pod_template(w, spec.get("template"))
+    describe_events(w, find_events(client, job), now)
     return w.text()
 
 
@@ -977,6 +1080,7 @@ DESCRIBERS: dict[str, Describer] = {
     "Pod": describe_pod, "Node": describe_node, "Deployment": describe_deployment,
     "ReplicaSet": describe_replicaset, "Service": describe_service, "Namespace": describe_namespace,
     "ConfigMap": describe_configmap, "Secret": describe_secret, "ServiceAccount": describe_serviceaccount,
+    "DaemonSet": describe_daemonset, "StatefulSet": describe_statefulset, "Job": describe_job,
     "Role": describe_role, "ClusterRole": describe_role, "RoleBinding": describe_binding,
     "ClusterRoleBinding": describe_binding,
 }

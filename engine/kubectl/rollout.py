@@ -45,9 +45,8 @@ def _target(invocation: Invocation) -> tuple[str, str]:
         raise KubectlError("required resource not specified")
     kind = resolve_kind(type_name)
     if kind.kind not in ("Deployment", "DaemonSet", "StatefulSet"):
-        raise KubectlError(f'no {invocation.verb.split()[1]}er has been implemented for '
-                           f'{{"{kind.group}" "{kind.kind}"}}'.replace("undoer", "rollbacker")
-                           .replace("historyer", "history viewer").replace("statuser", "status viewer"))
+        raise KubectlError(f'no {invocation.verb.split()[1]} is implemented for {kind.group_resource}: rollout '
+                           f'works on deployments, daemonsets and statefulsets')
     return kind.plural, name
 
 

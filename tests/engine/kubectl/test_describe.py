@@ -388,3 +388,26 @@ def test_smart_label(field: str, label: str) -> None:
 def test_rfc1123z_of_virtual_time() -> None:
     assert rfc1123z("2025-01-01T00:00:05Z") == "Wed, 01 Jan 2025 00:00:05 +0000"
     assert rfc1123z(None) == "<unset>"
+
+
+def test_describe_daemonset_statefulset_and_job(cluster: engine.Cluster) -> None:
+    template = {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    cluster.apply({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+                   "spec": {"selector": {"matchLabels": {"app": "x"}}, "template": template}})
+    cluster.apply({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+                   "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "x"}},
+                            "template": template}})
+    job_template = {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}
+    cluster.apply({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once"},
+                   "spec": {"template": job_template}})
+    daemon = cluster.kubectl("describe ds agent")
+    assert daemon.startswith("Name:           agent\nSelector:       app=x\nNode-Selector:  <none>\n")
+    assert "Desired Number of Nodes Scheduled: 0\n" in daemon
+    assert "Pods Status:  0 Running / 0 Waiting / 0 Succeeded / 0 Failed\n" in daemon
+    stateful = cluster.kubectl("describe sts db")
+    assert "Replicas:           2 desired | 0 total\nUpdate Strategy:    RollingUpdate\n  Partition:        0\n" \
+        in stateful
+    assert "Volume Claims:     <none>\n" in stateful
+    job = cluster.kubectl("describe job once")
+    assert "Completions:      1\nCompletion Mode:  NonIndexed\nPods Statuses:    0 Active / 0 Succeeded / 0 Failed\n" \
+        in job
