@@ -165,7 +165,9 @@ class Cluster:
         """
         driver = self._driver
         if driver is not None and driver.running and not self._on_loop_thread():
-            time.sleep(seconds / driver.speed)
+            target = self.loop.now + seconds
+            while driver.running and self.loop.now < target:
+                time.sleep(min(0.05, max(0.001, (target - self.loop.now) / driver.speed)))
             return
         self.loop.run_for(seconds)
 

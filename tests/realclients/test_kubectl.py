@@ -324,3 +324,69 @@ def test_over_plain_http_kubectl_sends_no_credentials_and_is_served_as_the_admin
     # client-go's clientcmd only sends credentials to https servers; the HTTP front acts as the old insecure port.
     review = json.loads(kubectl("auth", "whoami", "-o", "json").stdout)
     assert review["status"]["userInfo"]["username"] == "kubernetes-admin"
+
+
+@pytest.fixture(scope="module")
+def imperative(kubectl: Kubectl) -> str:
+    """A Deployment the imperative commands below change, one after the other."""
+    kubectl("create", "deployment", "web-cli", "--image=nginx:1.25", "--replicas=2")
+    return "web-cli"
+
+
+@pytest.mark.parametrize("args, printed, check", [
+    pytest.param(["label", "deploy", "web-cli", "tier=web"], "deployment.apps/web-cli labeled",
+                 lambda d: d["metadata"]["labels"]["tier"] == "web", id="label sets a label"),
+    pytest.param(["annotate", "deploy", "web-cli", "owner=team-a"], "deployment.apps/web-cli annotated",
+                 lambda d: d["metadata"]["annotations"]["owner"] == "team-a", id="annotate sets an annotation"),
+    pytest.param(["patch", "deploy", "web-cli", "-p", '{"spec":{"minReadySeconds":5}}'],
+                 "deployment.apps/web-cli patched", lambda d: d["spec"]["minReadySeconds"] == 5,
+                 id="patch sends a strategic merge patch"),
+    pytest.param(["patch", "deploy", "web-cli", "--type=json",
+                  "-p", '[{"op":"replace","path":"/spec/replicas","value":1}]'], "deployment.apps/web-cli patched",
+                 lambda d: d["spec"]["replicas"] == 1, id="patch --type=json sends a JSON patch"),
+    pytest.param(["set", "image", "deploy/web-cli", "nginx=nginx:1.26"], "deployment.apps/web-cli image updated",
+                 lambda d: d["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.26",
+                 id="set image changes the pod template"),
+    pytest.param(["rollout", "pause", "deploy/web-cli"], "deployment.apps/web-cli paused",
+                 lambda d: d["spec"]["paused"] is True, id="rollout pause sets spec.paused"),
+    pytest.param(["rollout", "resume", "deploy/web-cli"], "deployment.apps/web-cli resumed",
+                 lambda d: not d["spec"].get("paused"), id="rollout resume clears it"),
+    pytest.param(["rollout", "restart", "deploy/web-cli"], "deployment.apps/web-cli restarted",
+                 lambda d: "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"]["annotations"],
+                 id="rollout restart stamps the template"),
+])
+def test_imperative_commands_change_the_object(kubectl: Kubectl, cluster: Cluster, imperative: str, args: list[str],
+                                               printed: str, check) -> None:
+    assert kubectl(*args).stdout.strip() == printed
+    assert check(cluster.get("deploy", imperative))
+
+
+def test_expose_creates_a_service_selecting_the_deployment(kubectl: Kubectl, cluster: Cluster,
+                                                           imperative: str) -> None:
+    assert kubectl("expose", "deployment", imperative, "--port=80").stdout.strip() == "service/web-cli exposed"
+    service = cluster.get("svc", imperative)
+    assert service["spec"]["selector"] == {"app": "web-cli"}
+    assert service["spec"]["clusterIP"].startswith("10.")
+
+
+def test_run_creates_a_pending_pod_while_no_scheduler_exists(kubectl: Kubectl) -> None:
+    assert kubectl("run", "lonely", "--image=busybox").stdout.strip() == "pod/lonely created"
+    row = kubectl("get", "pod", "lonely", "-o", "wide").stdout.splitlines()[1].split()
+    assert row == ["lonely", "0/1", "Pending", "0", row[4], "<none>", "<none>", "<none>", "<none>"]
+
+
+def test_logs_without_a_log_handler_is_not_found(kubectl: Kubectl) -> None:
+    kubectl("run", "quiet", "--image=busybox")
+    result = kubectl("logs", "quiet", check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error from server (NotFound): the server could not find the requested resource")
+
+
+def test_cordon_marks_the_node_unschedulable(kubectl: Kubectl, cluster: Cluster) -> None:
+    assert kubectl("cordon", "node-2").stdout.strip() == "node/node-2 cordoned"
+    try:
+        row = next(line.split() for line in kubectl("get", "nodes").stdout.splitlines() if line.startswith("node-2"))
+        assert row[1] == "Ready,SchedulingDisabled"
+    finally:
+        kubectl("uncordon", "node-2")
+    assert not cluster.get("node", "node-2", namespace=None)["spec"].get("unschedulable")
