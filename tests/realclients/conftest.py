@@ -10,23 +10,15 @@ and a request timeout; it returns the CompletedProcess.
 
 from __future__ import annotations
 
-import os
 import pathlib
-import shutil
 import subprocess
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
 from engine.apiserver.http.serve import ServeHandle
 from engine.cluster import Cluster
-
-KUBECTL = shutil.which("kubectl")
-KUBECTL_TIMEOUT = 60
-
-Kubectl = Callable[..., subprocess.CompletedProcess]
-
-needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="the real kubectl is not installed")
+from kubectl_tool import KUBECTL, KUBECTL_TIMEOUT, Kubectl, kubectl_env
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +41,6 @@ def served_tls(cluster: Cluster, served: ServeHandle) -> Iterator[ServeHandle]:
 @pytest.fixture(scope="module")
 def kubectl_home(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return tmp_path_factory.mktemp("kubectl-home")
-
-
-def kubectl_env(kubeconfig: pathlib.Path | str, home: pathlib.Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("KUBE")}
-    env.update(KUBECONFIG=str(kubeconfig), HOME=str(home))
-    return env
 
 
 @pytest.fixture(scope="module")

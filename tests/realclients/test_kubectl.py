@@ -21,7 +21,7 @@ import yaml
 from engine.apiserver.http.serve import ServeHandle
 from engine.cluster import Cluster
 
-from conftest import KUBECTL, Kubectl, kubectl_env, needs_kubectl
+from kubectl_tool import KUBECTL, Kubectl, kubectl_env, needs_kubectl
 
 pytestmark = needs_kubectl
 

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 
-from conftest import KUBECTL, kubectl_env, needs_kubectl
+from kubectl_tool import KUBECTL, kubectl_env, needs_kubectl
 
 
 def test_demo_runs_to_the_end_and_skips_the_steps_whose_components_are_missing() -> None:
