@@ -143,8 +143,11 @@ def compare(learner_fn: Callable[..., Any], reference_fn: Callable[..., Any], ca
             equal: Callable[[Any, Any], bool] = lambda a, b: a == b,
             normalize: Callable[[Any], Any] | None = None, what: str = "your function",
             hint: str | None = None, see: str | None = None, shown: int = 3,
-            diagnose: Callable[[tuple, Outcome, Outcome], str | None] | None = None) -> int:
-    """Check ``learner_fn(*case)`` against ``reference_fn(*case)`` for every case; returns how many passed.
+            diagnose: Callable[[tuple, Outcome, Outcome], str | None] | None = None) -> None:
+    """Check ``learner_fn(*case)`` against ``reference_fn(*case)`` for every case.
+
+    Returns None on purpose: nbgrader reads a number left as a test cell's last value as partial
+    credit (and refuses one above the cell's points), so no check here returns a count.
 
     When the reference raises, the learner must raise the same exception type. On any
     difference, one ``GradingFailure`` lists the first ``shown`` differing cases, each as
@@ -159,7 +162,7 @@ def compare(learner_fn: Callable[..., Any], reference_fn: Callable[..., Any], ca
         if not _same(learner, reference, equal):
             mismatches.append((case, reference, learner))
     if not mismatches:
-        return len(cases)
+        return None
     label = describe or (lambda *args: ", ".join(show(arg) for arg in args))
     lines = [f"{what} disagrees with the engine on {len(mismatches)} of {len(cases)} cases; "
              f"the first {min(shown, len(mismatches))}:"]

@@ -349,14 +349,14 @@ def diagnose_rule(case: tuple, expected: Outcome, got: Outcome) -> str | None:
     return None
 
 
-def check_rules(rule_matches: Callable[[dict, Attributes], Any], seed: int, n: int = 300) -> int:
+def check_rules(rule_matches: Callable[[dict, Attributes], Any], seed: int, n: int = 300) -> None:
     """Compare ``rule_matches(rule, attrs)`` with the engine's ``rule_allows`` on generated rules and requests."""
     from engine.apiserver.rbac import rule_allows
 
     rng = random.Random(seed)
     requests = random_requests(seed, n)
     cases = [(_rule(rng), request.attributes()) for request in requests]
-    return compare(rule_matches, lambda rule, attrs: rule_allows(attrs, rule), cases, describe=_describe_rule_case,
+    compare(rule_matches, lambda rule, attrs: rule_allows(attrs, rule), cases, describe=_describe_rule_case,
                    what="rule_matches", diagnose=diagnose_rule, see=SEE_RBAC)
 
 
@@ -376,7 +376,7 @@ def diagnose_subject(case: tuple, expected: Outcome, got: Outcome) -> str | None
     return None
 
 
-def check_subjects(subject_matches: Callable[[dict, UserInfo, str], Any], seed: int, n: int = 200) -> int:
+def check_subjects(subject_matches: Callable[[dict, UserInfo, str], Any], seed: int, n: int = 200) -> None:
     """Compare ``subject_matches(subject, user, binding_namespace)`` with the engine's ``_applies_to_user``."""
     from engine.apiserver.rbac import _applies_to_user
 
@@ -387,7 +387,7 @@ def check_subjects(subject_matches: Callable[[dict, UserInfo, str], Any], seed: 
         groups = USERS.get(name, ("system:serviceaccounts", "system:serviceaccounts:team-b"))
         user = UserInfo(name, (*groups, "system:authenticated"))
         cases.append((_subject(rng, rng.choice([None, *NAMESPACES])), user, rng.choice([*NAMESPACES, ""])))
-    return compare(subject_matches, lambda subject, user, namespace: _applies_to_user(user, subject, namespace),
+    compare(subject_matches, lambda subject, user, namespace: _applies_to_user(user, subject, namespace),
                    cases, describe=_describe_subject_case, what="subject_matches", diagnose=diagnose_subject,
                    see=SEE_RBAC)
 
@@ -427,20 +427,20 @@ def diagnose_authorize(case: tuple, expected: Outcome, got: Outcome) -> str | No
     return None
 
 
-def check_authorize(authorize: LearnerAuthorize, seed: int, policies: int = 8, requests: int = 40) -> int:
+def check_authorize(authorize: LearnerAuthorize, seed: int, policies: int = 8, requests: int = 40) -> None:
     """Compare ``authorize`` with the engine's RBAC on generated policies and requests (a pure function check)."""
     cases = []
     for number in range(policies):
         policy = random_policy(seed * 1000 + number)
         for request in random_requests(seed * 1000 + number, requests):
             cases.append((request.attributes(), *_policy_lists(policy)))
-    return compare(authorize, reference_authorize, cases, describe=_describe_policy_case, what="authorize",
+    compare(authorize, reference_authorize, cases, describe=_describe_policy_case, what="authorize",
                    diagnose=diagnose_authorize, see=SEE_RBAC)
 
 
-def check_in_api_server(authorize: LearnerAuthorize, seed: int, requests: int = 50) -> int:
+def check_in_api_server(authorize: LearnerAuthorize, seed: int, requests: int = 50) -> None:
     """Plug ``authorize`` into a running cluster's API server, send real requests as RBAC-limited users,
-    and check every decision (and the server's answer) against the engine's own RBAC. Returns requests sent."""
+    and check every decision (and the server's answer) against the engine's own RBAC."""
     from engine.cluster import Cluster
 
     cluster = Cluster(nodes=0, seed=seed)
@@ -479,4 +479,3 @@ def check_in_api_server(authorize: LearnerAuthorize, seed: int, requests: int = 
              + "\n".join(f"{n}. {line}" for n, line in enumerate(wrong[:3], start=1)),
              hint="the RBAC objects are the cluster's own (including the bootstrap ClusterRoles and bindings)",
              see=SEE_RBAC)
-    return requests

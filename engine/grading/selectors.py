@@ -95,8 +95,8 @@ def diagnose_selector(case: tuple, expected: Outcome, got: Outcome) -> str | Non
 
 
 def check_selectors(selector_matches: Callable[[str, dict], Any], seed: int, n: int = 300,
-                    operators: Sequence[str] = ALL_OPERATORS) -> int:
+                    operators: Sequence[str] = ALL_OPERATORS) -> None:
     """Compare ``selector_matches`` with ``labels.Parse(selector).Matches(labels)`` on generated cases."""
-    return compare(selector_matches, reference_matches, selector_cases(seed, n, operators),
+    compare(selector_matches, reference_matches, selector_cases(seed, n, operators),
                    describe=lambda selector, labels: f"selector_matches({selector!r}, {labels})",
                    what="selector_matches", diagnose=diagnose_selector, see=SEE_SELECTORS)

@@ -214,13 +214,13 @@ def diagnose_watch(case: tuple, expected: Outcome, got: Outcome) -> str | None:
 
 
 def check_watch(watch_events: Callable[..., Any], seed: int, scenarios: int = 15, *, compactions: bool = True,
-                prefixes: Sequence[str] = PREFIXES, only_compacted: bool = False) -> int:
-    """Compare ``watch_events`` with the store's own watch on generated histories; returns the cases passed."""
+                prefixes: Sequence[str] = PREFIXES, only_compacted: bool = False) -> None:
+    """Compare ``watch_events`` with the store's own watch on generated histories; raises on the first mismatches."""
     made = watch_cases(seed, scenarios, compactions=compactions, prefixes=prefixes)
     cases = made.cases
     if only_compacted:
         cases = [case for case in cases if case[2] > 0]
-    return compare(watch_events, made.reference, cases, describe=made.describe, render=render_events,
+    compare(watch_events, made.reference, cases, describe=made.describe, render=render_events,
                    what="watch_events", diagnose=diagnose_watch, see=SEE_WATCH,
                    hint="the reference is MemoryStore.watch(prefix, prefix_end(prefix), start_revision=...)")
 
@@ -281,12 +281,12 @@ def diagnose_cas(case: tuple, expected: Outcome, got: Outcome) -> str | None:
     return None
 
 
-def check_cas(cas_update: Callable[..., Any], seed: int, scenarios: int = 12) -> int:
+def check_cas(cas_update: Callable[..., Any], seed: int, scenarios: int = 12) -> None:
     """Compare ``cas_update`` with a one-txn reference: result, stored value and revision, over generated stores."""
     rng = random.Random(seed)
     cases = [(rng.randrange(1 << 20), rng.choice(KEYS), choice)
              for _ in range(scenarios) for choice in ("current", "stale", "missing", "version")]
-    return compare(lambda *case: _cas_run(cas_update, *case), lambda *case: _cas_run(reference_cas, *case), cases,
+    compare(lambda *case: _cas_run(cas_update, *case), lambda *case: _cas_run(reference_cas, *case), cases,
                    describe=_describe_cas, render=_render_cas, what="cas_update", diagnose=diagnose_cas,
                    see=SEE_CAS, hint="store.txn([Compare(key, \"MOD\", \"=\", expected)], [PutOp(key, value)], [])")
 
