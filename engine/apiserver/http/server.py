@@ -65,6 +65,7 @@ DEFAULT_WATCH_TIMEOUT = 1800.0
 DISCARD_LIMIT = 16 * 1024 * 1024
 """Bytes of a too-large body read and dropped before the 413; beyond that the connection is just closed."""
 QUEUE_POLL = 0.5
+HANDSHAKE_TIMEOUT = 10.0
 JSON = "application/json"
 APPLY_PATCH = "application/apply-patch+yaml"
 PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
@@ -94,11 +95,12 @@ class HTTPFront:
         """Plain HTTP only: the identity of requests without credentials (the old insecure port)."""
         self.httpd = _Server((host, port), _Handler)
         self.httpd.front = self
-        if ssl_context is not None:
-            self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
+        self.httpd.ssl_context = ssl_context
         self.host, self.port = self.httpd.server_address[:2]
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._documents: dict[tuple[str, int], dict | None] = {}
+        self._documents_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -120,6 +122,14 @@ class HTTPFront:
             self._thread = None
         self.httpd.server_close()
 
+    def document(self, path: str, build: Callable[[], dict | None]) -> dict | None:
+        """An OpenAPI document, built once per path while the registry keeps its kinds (they are large)."""
+        key = (path, len(self.registry.kinds))
+        with self._documents_lock:
+            if key not in self._documents:
+                self._documents[key] = build()
+            return self._documents[key]
+
     @property
     def stopping(self) -> bool:
         return self._stopping.is_set()
@@ -133,6 +143,24 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     front: HTTPFront
+    ssl_context: ssl.SSLContext | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """TLS handshakes happen in the connection's own thread, so a silent client never blocks accept()."""
+        if self.ssl_context is not None:
+            request.settimeout(HANDSHAKE_TIMEOUT)
+            try:
+                request = self.ssl_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                logger.debug("TLS handshake with %s failed", client_address, exc_info=True)
+                return
+            request.settimeout(None)
+            try:
+                super().finish_request(request, client_address)
+            finally:
+                self.shutdown_request(request)       # the wrapped socket; the plain one is only a husk now
+            return
+        super().finish_request(request, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.debug("error while serving %s", client_address, exc_info=True)
@@ -367,11 +395,12 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts == ["openapi", "v2"]:
             if "json" not in accept and "*/*" not in accept and accept:
                 raise errors.ApiError("only application/json is served", reason="NotAcceptable", code=406)
-            self._send_json(200, openapi.v2_document(registry))
+            self._send_document(self.front.document(path, lambda: openapi.v2_document(registry)))
         elif parts == ["openapi", "v3"]:
-            self._send_json(200, openapi.v3_index(registry))
+            self._send_document(self.front.document(path, lambda: openapi.v3_index(registry)))
         elif parts[:2] == ["openapi", "v3"]:
-            self._send_document(openapi.v3_document(registry, "/".join(parts[2:])))
+            rest = "/".join(parts[2:])
+            self._send_document(self.front.document(path, lambda: openapi.v3_document(registry, rest)))
         else:
             raise errors.NotFound(routes.NOT_FOUND)
 
