@@ -134,7 +134,7 @@ def parse(words: list[str]) -> tuple[str, list[str], dict[str, Any]]:
                 flags[name] = value
         elif not verb:
             verb = word
-            if verb in ("rollout", "auth", "config", "create", "top") and index < len(words) \
+            if verb in ("rollout", "auth", "config", "create", "top", "set") and index < len(words) \
                     and not words[index].startswith("-"):
                 sub = words[index]
                 if verb != "create" or sub in CREATE_SUBCOMMANDS:
@@ -213,7 +213,7 @@ def run(cluster: "Cluster", command: str, *, stdin: str | None = None) -> str:
 
 def _unknown(verb: str) -> str:
     words = verb.split()
-    if len(words) > 1:
+    if len(words) > 1 and words[0] != "create":
         return f'error: unknown command "{words[1]}" for "kubectl {words[0]}"\n'
     return f'error: unknown command "{words[0]}" for "kubectl"\n'
 
@@ -223,7 +223,7 @@ USAGE = ("kubectl controls the Kubernetes cluster manager.\n\n"
 
 
 def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
-    from engine.kubectl import describe, info, rollout, verbs
+    from engine.kubectl import describe, info, rollout, shortcuts, verbs
     table: dict[str, Callable[[Invocation], str]] = {
         "get": get,
         "describe": describe.run_describe,
@@ -248,6 +248,9 @@ def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
         "api-resources": info.api_resources,
         "cluster-info": info.cluster_info,
         "auth can-i": info.auth_can_i,
+        "set image": shortcuts.set_image,
+        "expose": shortcuts.expose,
+        "taint": shortcuts.taint,
     }
     if verb.startswith("create "):
         return verbs.create

@@ -249,7 +249,23 @@ def _state(w: Writer, title: str, state: dict) -> None:
         w.write(2, f"{title}:\tWaiting\n")
 
 
-def _env(w: Writer, container: dict) -> None:
+def field_path_value(pod: dict, path: str) -> str:
+    """``fieldpath.ExtractFieldPathAsString`` for the downward API paths a pod may reference."""
+    metadata, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
+    for prefix, source in (("metadata.labels['", metadata.get("labels")),
+                           ("metadata.annotations['", metadata.get("annotations"))):
+        if path.startswith(prefix) and path.endswith("']"):
+            return str((source or {}).get(path[len(prefix):-2], ""))
+    values = {"metadata.name": metadata.get("name"), "metadata.namespace": metadata.get("namespace"),
+              "metadata.uid": metadata.get("uid"), "spec.nodeName": spec.get("nodeName"),
+              "spec.serviceAccountName": spec.get("serviceAccountName"), "status.podIP": status.get("podIP"),
+              "status.hostIP": status.get("hostIP"),
+              "status.podIPs": ",".join(ip.get("ip", "") for ip in status.get("podIPs") or []),
+              "status.hostIPs": ",".join(ip.get("ip", "") for ip in status.get("hostIPs") or [])}
+    return str(values.get(path) or "")
+
+
+def _env(w: Writer, container: dict, pod: dict | None = None) -> None:
     if container.get("envFrom"):
         w.write(2, "Environment Variables from:\n")
         for source in container["envFrom"]:
@@ -271,10 +287,16 @@ def _env(w: Writer, container: dict) -> None:
                 w.write(3, f"{variable['name']}:\t{part}\n" if index == 0 else f"\t{part}\n")
         elif source.get("fieldRef") is not None:
             ref = source["fieldRef"]
-            w.write(3, f"{variable['name']}:\t ({ref.get('apiVersion', 'v1')}:{ref.get('fieldPath', '')})\n")
+            value = field_path_value(pod, ref.get("fieldPath", "")) if pod is not None else ""
+            w.write(3, f"{variable['name']}:\t{value} ({ref.get('apiVersion', 'v1')}:{ref.get('fieldPath', '')})\n")
         elif source.get("resourceFieldRef") is not None:
             ref = source["resourceFieldRef"]
-            w.write(3, f"{variable['name']}:\t{ref.get('resource', '')}\n")
+            resource = ref.get("resource", "")
+            kind, _, name = resource.partition(".")
+            value = str(((container.get("resources") or {}).get(kind) or {}).get(name, "0"))
+            if value == "0" and resource in ("limits.cpu", "limits.memory"):
+                value = "node allocatable"
+            w.write(3, f"{variable['name']}:\t{value} ({resource})\n")
         elif source.get("secretKeyRef") is not None:
             ref = source["secretKeyRef"]
             w.write(3, f"{variable['name']}:\t<set to the key '{ref.get('key', '')}' in secret '{ref.get('name', '')}'>"
@@ -286,7 +308,7 @@ def _env(w: Writer, container: dict) -> None:
 
 
 def describe_containers(w: Writer, label: str, containers: list[dict], statuses: list[dict] | None,
-                        space: str = "") -> None:
+                        space: str = "", pod: dict | None = None) -> None:
     """``describeContainers``: one block per container, with its status when there is one."""
     by_name = {status.get("name"): status for status in statuses or []}
     w.write(0, f"{space}{label}:{' <none>' if not containers else ''}\n")
@@ -329,7 +351,7 @@ def describe_containers(w: Writer, label: str, containers: list[dict], statuses:
                            ("Startup", "startupProbe")):
             if container.get(key) is not None:
                 w.write(2, f"{title}:\t{_probe(container[key])}\n")
-        _env(w, container)
+        _env(w, container, pod)
         mounts = sorted(container.get("volumeMounts") or [], key=lambda m: m.get("mountPath", ""))
         w.write(2, "Mounts:" + ("\t<none>" if not mounts else "") + "\n")
         for mount in mounts:
@@ -472,8 +494,9 @@ def describe_pod(pod: dict, client: "Client", now: float) -> str:
     if status.get("nominatedNodeName"):
         w.write(0, f"NominatedNodeName:\t{status['nominatedNodeName']}\n")
     if spec.get("initContainers"):
-        describe_containers(w, "Init Containers", spec["initContainers"], status.get("initContainerStatuses"))
-    describe_containers(w, "Containers", spec.get("containers") or [], status.get("containerStatuses"))
+        describe_containers(w, "Init Containers", spec["initContainers"], status.get("initContainerStatuses"),
+                            pod=pod)
+    describe_containers(w, "Containers", spec.get("containers") or [], status.get("containerStatuses"), pod=pod)
     gates = spec.get("readinessGates") or []
     if gates:
         w.write(0, "Readiness Gates:\n  Type\tStatus\n")

@@ -411,3 +411,16 @@ def test_describe_daemonset_statefulset_and_job(cluster: engine.Cluster) -> None
     job = cluster.kubectl("describe job once")
     assert "Completions:      1\nCompletion Mode:  NonIndexed\nPods Statuses:    0 Active / 0 Succeeded / 0 Failed\n" \
         in job
+
+
+def test_downward_api_variables_show_their_values_in_a_pod(cluster: engine.Cluster) -> None:
+    add_pod(cluster, "web", node="node-1", status=running_status("10.244.1.9"),
+            containers=[{"name": "app", "image": "nginx", "resources": {"requests": {"cpu": "100m"}},
+                         "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                                 {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                                 {"name": "CPU", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}}]}])
+    text = cluster.kubectl("describe pod web")
+    assert ("    Environment:\n"
+            "      POD_NAME:  web (v1:metadata.name)\n"
+            "      POD_IP:    10.244.1.9 (v1:status.podIP)\n"
+            "      CPU:       node allocatable (limits.cpu)\n") in text

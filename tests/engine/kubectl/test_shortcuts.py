@@ -1,0 +1,58 @@
+"""set image, expose and taint: kubectl's messages and the object each one writes."""
+
+from __future__ import annotations
+
+import pytest
+
+import engine
+
+
+@pytest.fixture
+def web(cluster: engine.Cluster) -> engine.Cluster:
+    cluster.kubectl("create deployment web --image=nginx:1.25 --port=80")
+    return cluster
+
+
+def test_set_image_patches_the_named_container(web: engine.Cluster) -> None:
+    assert web.kubectl("set image deployment/web nginx=nginx:1.26") == "deployment.apps/web image updated\n"
+    assert web.get("deploy", "web")["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.26"
+    assert web.kubectl("set image deploy web '*=nginx:1.27'") == "deployment.apps/web image updated\n"
+    assert web.get("deploy", "web")["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+    assert web.kubectl("set image deploy web nope=x") == 'error: unable to find container named "nope"\n'
+
+
+def test_set_image_on_a_pod(cluster: engine.Cluster) -> None:
+    cluster.kubectl("run box --image=busybox:1.36")
+    assert cluster.kubectl("set image pod/box box=busybox:1.37") == "pod/box image updated\n"
+    assert cluster.get("pod", "box")["spec"]["containers"][0]["image"] == "busybox:1.37"
+
+
+def test_expose_builds_a_service_from_the_workload(web: engine.Cluster) -> None:
+    assert web.kubectl("expose deployment web --port=80 --target-port=8080 --type=NodePort") == \
+        "service/web exposed\n"
+    service = web.get("svc", "web")
+    assert service["spec"]["selector"] == {"app": "web"}
+    assert service["metadata"]["labels"] == {"app": "web"}
+    assert service["spec"]["type"] == "NodePort"
+    port = service["spec"]["ports"][0]
+    assert (port["port"], port["targetPort"], port["protocol"]) == (80, 8080, "TCP")
+    assert web.kubectl("expose deploy web --name=web-internal") == "service/web-internal exposed\n"
+    assert web.get("svc", "web-internal")["spec"]["ports"][0]["targetPort"] == 80
+
+
+def test_taint_adds_and_removes(cluster: engine.Cluster) -> None:
+    steps = [
+        ("taint nodes node-1 dedicated=gpu:NoSchedule", "node/node-1 tainted\n"),
+        ("taint nodes node-1 dedicated=gpu:NoSchedule",
+         "error: node node-1 already has dedicated taint(s) with same effect(s) and --overwrite is false\n"),
+        ("taint nodes node-1 dedicated=ml:NoSchedule --overwrite", "node/node-1 tainted\n"),
+    ]
+    for command, expected in steps:
+        assert cluster.kubectl(command) == expected, command
+    assert cluster.get("node", "node-1", None)["spec"]["taints"] == [
+        {"key": "dedicated", "value": "ml", "effect": "NoSchedule"}]
+    assert "Taints:             dedicated=ml:NoSchedule\n" in cluster.kubectl("describe node node-1")
+    assert cluster.kubectl("taint nodes node-1 dedicated:NoSchedule-") == "node/node-1 untainted\n"
+    assert cluster.kubectl("taint nodes node-1 dedicated:NoSchedule-") == \
+        'error: taint "dedicated:NoSchedule" not found\n'
+    assert cluster.kubectl("taint nodes node-1 bad=spec:Sometimes") == "error: unknown taint spec: bad=spec:Sometimes\n"
