@@ -17,33 +17,24 @@ Per request, in order:
    (``system:discovery`` and ``system:public-info-viewer`` grant them);
 3. the body is decoded by Content-Type (JSON or YAML; the four PATCH types),
    400 for malformed JSON, 415 for a type the verb does not take;
-4. the API server handles it on the loop; the answer is JSON, or a Table when
-   the Accept header asks for one (``table``), or text for ``pods/log``;
+4. the API server handles it on the loop (``execute``); the answer is JSON, or
+   a Table when the Accept header asks for one (``table``), or text for
+   ``pods/log``; watches stream instead (``watch``);
 5. a failure is the ``Status`` of the ``ApiError``, with its code.
 
-Watches (``?watch=true``) stream one ``{"type", "object"}`` JSON line per event
-in chunked encoding. The watch handler runs on the loop and puts encoded
-events on a thread-safe queue; the connection's thread drains it, and ends the
-stream after an ``ERROR`` event (410 Expired), at ``timeoutSeconds`` (wall
-seconds), or when the client goes away, stopping the watcher on the loop.
-
-Server-side apply (``application/apply-patch+yaml``) is simplified on purpose:
-it creates the object when missing and otherwise strategic-merges the applied
-manifest into it; there are no managed fields and no conflicts between field
-managers. Nothing here writes to stdout or stderr: the standard library's
-request log and error printing go to ``logging``.
+Over plain HTTP a request without credentials is served as ``insecure_token``'s
+user when one is given (see ``serve``: kubectl sends no credentials over HTTP).
+Nothing here writes to stdout or stderr: the standard library's request log
+and error printing go to ``logging``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import queue
-import secrets
 import socket
 import ssl
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -51,31 +42,24 @@ from urllib.parse import urlsplit
 import yaml
 
 from engine.api import errors
-from engine.apiserver.http import discovery, openapi, reviews, routes, table
-from engine.apiserver.rbac import Attributes, forbidden_error
-from engine.apiserver.server import PRIVILEGED_GROUP, APIServer, Request
+from engine.apiserver.http import discovery, execute, openapi, reviews, routes, table, watch
+from engine.apiserver.server import APIServer, Request
 from engine.sim.realtime import RealtimeDriver
 
 logger = logging.getLogger(__name__)
 
 MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
 """kube-apiserver's limit on a request body (``--max-request-bytes``-like, 3 MiB for resources)."""
-DEFAULT_WATCH_TIMEOUT = 1800.0
-"""Wall seconds a watch lasts without ``timeoutSeconds`` (the real server's ``--min-request-timeout``)."""
 DISCARD_LIMIT = 16 * 1024 * 1024
 """Bytes of a too-large body read and dropped before the 413; beyond that the connection is just closed."""
-QUEUE_POLL = 0.5
 HANDSHAKE_TIMEOUT = 10.0
+"""Wall seconds a TLS client has to finish its handshake."""
 JSON = "application/json"
-APPLY_PATCH = "application/apply-patch+yaml"
+APPLY_PATCH = execute.APPLY_PATCH
 PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json", APPLY_PATCH)
 BODY_TYPES = ("application/json", "application/yaml", "application/vnd.kubernetes.protobuf", "application/cbor")
 HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
-
-
-class _Response(Exception):
-    """A finished non-JSON answer raised out of the dispatch (used for 413 and similar)."""
 
 
 class HTTPFront:
@@ -170,10 +154,6 @@ def _media_type(header: str | None) -> str:
     return (header or "").split(";")[0].strip().lower()
 
 
-def _status(error: errors.ApiError) -> dict[str, Any]:
-    return error.status
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -224,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(code, json.dumps(obj, separators=(",", ":")).encode() + b"\n", content_type, close=close)
 
     def _send_error(self, error: errors.ApiError, *, close: bool = False) -> None:
-        self._send_json(error.code, _status(error), close=close)
+        self._send_json(error.code, error.status, close=close)
 
     @property
     def _token(self) -> str | None:
@@ -241,7 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
                 identity = self.front.client_cert_user(cert)
                 if identity is not None:
                     user, groups = identity
-                    return self.front.call(_token_for_certificate, self.front, user, groups)
+                    return self.front.call(execute.token_for_certificate, self.front.apiserver,
+                                           self.front.certificate_tokens, user, groups)
         if token is None and self.front.insecure_token is not None:
             return self.front.insecure_token
         return token
@@ -319,7 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
         request = self._request(route, raw, token)
         want_table = table.wants_table(self.headers.get("Accept") or "") and route.verb in ("get", "list") \
             and not route.subresource
-        code, result = self.front.call(_execute, self.front.apiserver, request, want_table,
+        code, result = self.front.call(execute.execute, self.front.apiserver, request, want_table,
                                        route.params.get("includeObject"))
         if isinstance(result, (str, bytes)):
             self._send(code, result.encode() if isinstance(result, str) else result, "text/plain")
@@ -370,7 +351,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- non-resource documents -------------------------------------------------------
     def _non_resource(self, route: routes.Route, token: str | None) -> None:
-        self.front.call(_authorize_path, self.front.apiserver, token, route.path)
+        self.front.call(execute.authorize_path, self.front.apiserver, token, route.path)
         path, registry = route.path, self.front.registry
         accept = self.headers.get("Accept") or ""
         parts = [part for part in path.split("/") if part]
@@ -412,114 +393,10 @@ class _Handler(BaseHTTPRequestHandler):
     # -- watch --------------------------------------------------------------------
     def _watch(self, route: routes.Route, token: str | None) -> None:
         request = self._request(route, b"", token)
-        as_table = table.wants_table(self.headers.get("Accept") or "")
-        events: queue.Queue[tuple[bytes, bool]] = queue.Queue()
-        kind = route.kind
-        assert kind is not None
-        include_object = route.params.get("includeObject")
-        apiserver = self.front.apiserver
-
-        def on_event(event: dict) -> None:  # runs on the loop thread
-            obj = event["object"]
-            if as_table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
-                obj = table.table(kind, [obj], apiserver.loop.now, include_object=include_object,
-                                  metadata={"resourceVersion": obj["metadata"].get("resourceVersion", "")})
-            line = json.dumps({"type": event["type"], "object": obj}, separators=(",", ":")).encode() + b"\n"
-            events.put((line, event["type"] == "ERROR"))
-
-        watcher = self.front.call(apiserver.watch, request, on_event)
-        timeout = route.params.get("timeoutSeconds")
-        deadline = time.monotonic() + (float(timeout) if timeout else DEFAULT_WATCH_TIMEOUT)
-        self.send_response(200)
-        self.send_header("Content-Type", JSON)
-        self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Cache-Control", "no-cache, private")
-        self.end_headers()
-        self.close_connection = True
-        try:
-            self.wfile.flush()
-            while not self.front.stopping:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    line, final = events.get(timeout=min(QUEUE_POLL, remaining))
-                except queue.Empty:
-                    continue
-                self._chunk(line)
-                if final:
-                    break
-            self._chunk(b"")
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
-            pass
-        finally:
-            try:
-                self.front.call(watcher.stop)
-            except Exception:  # the loop may already be stopped with the cluster
-                logger.debug("could not stop a watcher", exc_info=True)
+        assert route.kind is not None
+        watch.stream(self, self.front, request, route.kind, as_table=table.wants_table(self.headers.get("Accept") or ""),
+                     include_object=route.params.get("includeObject"), timeout=route.params.get("timeoutSeconds"))
 
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
-
-
-# -- work done on the loop thread ----------------------------------------------------
-
-def _execute(apiserver: APIServer, request: Request, want_table: bool, include_object: str | None) -> tuple[int, Any]:
-    """Serve one resource request on the loop: the status code and the answer."""
-    if request.verb == "patch" and request.patch_type == APPLY_PATCH:
-        return _server_side_apply(apiserver, request)
-    result = apiserver.handle(request)
-    code = 201 if request.verb == "create" else 200
-    if request.verb == "delete" and isinstance(result, dict) and (result.get("metadata") or {}).get(
-            "deletionTimestamp"):
-        code = 202
-    if want_table and isinstance(result, dict):
-        kind = apiserver.registry.by_resource(request.group or "", request.resource)
-        assert kind is not None
-        now = apiserver.loop.now
-        if request.verb == "list":
-            return code, table.list_table(kind, result, now, include_object)
-        return code, table.table(kind, [result], now, include_object=include_object,
-                                 metadata={"resourceVersion": result["metadata"].get("resourceVersion", "")})
-    return code, result
-
-
-def _server_side_apply(apiserver: APIServer, request: Request) -> tuple[int, Any]:
-    """``application/apply-patch+yaml``, simplified: create when missing, else strategic-merge the manifest."""
-    body = request.body
-    if not isinstance(body, dict):
-        raise errors.bad_request("the body of the request must be an object")
-    get = Request("get", request.resource, request.namespace, request.name, None, None, {}, request.token,
-                  request.group)
-    try:
-        apiserver.handle(get)
-    except errors.NotFound:
-        create = Request("create", request.resource, request.namespace, None, None, body, dict(request.params),
-                         request.token, request.group)
-        return 201, apiserver.handle(create)
-    patch = Request("patch", request.resource, request.namespace, request.name, request.subresource, body,
-                    dict(request.params), request.token, request.group, "application/strategic-merge-patch+json")
-    return 200, apiserver.handle(patch)
-
-
-def _authorize_path(apiserver: APIServer, token: str | None, path: str) -> None:
-    """Authenticate a non-resource request and let RBAC decide on its path (``get``)."""
-    user = apiserver.authenticator.authenticate(token)
-    if PRIVILEGED_GROUP in user.groups:
-        return
-    attrs = Attributes(user=user, verb="get", path=path, resource_request=False)
-    decision = apiserver.authorizer.authorize(attrs)
-    if not decision.allowed:
-        raise forbidden_error(attrs, decision.reason)
-
-
-def _token_for_certificate(front: HTTPFront, user: str, groups: tuple[str, ...]) -> str:
-    """A verified client certificate's identity, as a secret token only this front knows."""
-    from engine.apiserver.authn import UserInfo
-    token = front.certificate_tokens.get((user, groups))
-    if token is None:
-        token = secrets.token_hex(24)
-        front.apiserver.authenticator.static.add(token, UserInfo(user, groups))
-        front.certificate_tokens[(user, groups)] = token
-    return token

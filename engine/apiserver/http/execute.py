@@ -1,0 +1,91 @@
+"""The HTTP front's work on the loop thread: serving a decoded request, and what only HTTP needs.
+
+Everything here runs inside ``driver.call``, on the simulation loop, like any
+in-process client's request: it may read and change engine state. The HTTP
+threads only parse and encode around it.
+
+- ``execute``: the API server handles the request; the answer becomes a Table
+  when the client asked for one; the status code is the real one (201 for a
+  create, 202 for a delete that is not finished: graceful or finalizers).
+- ``server_side_apply``: ``application/apply-patch+yaml``, simplified: create
+  the object when it is missing, otherwise strategic-merge the applied
+  manifest into it. No managedFields, no field-manager conflicts.
+- ``authorize_path``: authentication and RBAC for non-resource paths
+  (``/api``, ``/version``, ``/openapi/v3``).
+- ``token_for_certificate``: a verified client certificate's identity, as a
+  secret bearer token only the front knows (the x509 authenticator's result).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from engine.api import errors
+from engine.apiserver.authn import UserInfo
+from engine.apiserver.http import table
+from engine.apiserver.rbac import Attributes, forbidden_error
+from engine.apiserver.server import PRIVILEGED_GROUP, APIServer, Request
+
+APPLY_PATCH = "application/apply-patch+yaml"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+
+
+def execute(apiserver: APIServer, request: Request, want_table: bool, include_object: str | None) -> tuple[int, Any]:
+    """Serve one resource request: the status code and the answer."""
+    if request.verb == "patch" and request.patch_type == APPLY_PATCH:
+        return server_side_apply(apiserver, request)
+    result = apiserver.handle(request)
+    code = 201 if request.verb == "create" else 200
+    if request.verb == "delete" and isinstance(result, dict) and (result.get("metadata") or {}).get(
+            "deletionTimestamp"):
+        code = 202
+    if want_table and isinstance(result, dict):
+        kind = apiserver.registry.by_resource(request.group or "", request.resource)
+        assert kind is not None
+        now = apiserver.loop.now
+        if request.verb == "list":
+            return code, table.list_table(kind, result, now, include_object)
+        return code, table.table(kind, [result], now, include_object=include_object,
+                                 metadata={"resourceVersion": result["metadata"].get("resourceVersion", "")})
+    return code, result
+
+
+def server_side_apply(apiserver: APIServer, request: Request) -> tuple[int, Any]:
+    """Create when missing, else strategic-merge the applied manifest (the simplified server-side apply)."""
+    body = request.body
+    if not isinstance(body, dict):
+        raise errors.bad_request("the body of the request must be an object")
+    get = Request("get", request.resource, request.namespace, request.name, None, None, {}, request.token,
+                  request.group)
+    try:
+        apiserver.handle(get)
+    except errors.NotFound:
+        create = Request("create", request.resource, request.namespace, None, None, body, dict(request.params),
+                         request.token, request.group)
+        return 201, apiserver.handle(create)
+    patch = Request("patch", request.resource, request.namespace, request.name, request.subresource, body,
+                    dict(request.params), request.token, request.group, STRATEGIC_MERGE_PATCH)
+    return 200, apiserver.handle(patch)
+
+
+def authorize_path(apiserver: APIServer, token: str | None, path: str) -> None:
+    """Authenticate a non-resource request and let RBAC decide on its path (verb ``get``)."""
+    user = apiserver.authenticator.authenticate(token)
+    if PRIVILEGED_GROUP in user.groups:
+        return
+    attrs = Attributes(user=user, verb="get", path=path, resource_request=False)
+    decision = apiserver.authorizer.authorize(attrs)
+    if not decision.allowed:
+        raise forbidden_error(attrs, decision.reason)
+
+
+def token_for_certificate(apiserver: APIServer, tokens: dict[tuple[str, tuple[str, ...]], str], user: str,
+                          groups: tuple[str, ...]) -> str:
+    """The secret token standing for a verified certificate's user and groups (made once per identity)."""
+    token = tokens.get((user, groups))
+    if token is None:
+        token = secrets.token_hex(24)
+        apiserver.authenticator.static.add(token, UserInfo(user, groups))
+        tokens[(user, groups)] = token
+    return token
