@@ -175,3 +175,21 @@ def test_a_limited_token_is_forbidden_with_the_rbac_message(served: ServeHandle)
     assert error.value.status == 403
     assert json.loads(error.value.body)["message"] == ('secrets is forbidden: User "nobody" cannot list resource '
                                                        '"secrets" in API group "" in the namespace "default"')
+
+
+def test_over_tls_the_client_verifies_the_cluster_ca_and_authenticates_its_token(served_tls: ServeHandle,
+                                                                                cluster: Cluster) -> None:
+    cluster.apply({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                   "metadata": {"name": "ops-view"},
+                   "subjects": [{"kind": "User", "name": "ops", "apiGroup": "rbac.authorization.k8s.io"}],
+                   "roleRef": {"kind": "ClusterRole", "name": "view", "apiGroup": "rbac.authorization.k8s.io"}})
+    api = config.new_client_from_config(config_file=str(served_tls.kubeconfig_for("ops")))
+    try:
+        assert api.configuration.host.startswith("https://127.0.0.1:")
+        names = [ns.metadata.name for ns in client.CoreV1Api(api).list_namespace().items]
+        assert "kube-system" in names
+        with pytest.raises(ApiException) as error:
+            client.CoreV1Api(api).delete_namespace("default")
+    finally:
+        api.close()
+    assert error.value.status == 403
