@@ -41,7 +41,8 @@ BOOLEAN_FLAGS = {"all-namespaces", "show-labels", "no-headers", "overwrite", "al
                  "show-kind", "recursive", "watch", "stdin", "tty", "quiet", "rm", "help", "ignore-not-found",
                  "list", "local", "follow", "timestamps", "short", "show-managed-fields", "wait",
                  "record", "namespaced", "no-headers", "containers", "sort-by-cpu"}
-REPEATED_FLAGS = {"filename", "from-literal", "from-file", "env", "label-columns"}
+REPEATED_FLAGS = {"filename", "from-literal", "from-file", "env", "label-columns", "verb", "resource",
+                  "resource-name", "user", "group", "serviceaccount"}
 
 
 @dataclass
@@ -112,14 +113,8 @@ def parse(words: list[str]) -> tuple[str, list[str], dict[str, Any]]:
                 name = SHORT_FLAGS.get(short, short.lstrip("-"))
                 rest = word[2:]
                 has_value, value = (True, rest.lstrip("=")) if rest else (False, "")
-                if verb == "logs" and short == "-p":
-                    name = "previous"
-                elif verb == "patch" and short == "-p":
-                    name = "patch"
-                elif short == "-p":
-                    name = "patch"
-                elif short == "-r" and verb.startswith("rollout"):
-                    name = "revision"
+                if short == "-p":
+                    name = "previous" if verb == "logs" else "patch"
             if not has_value:
                 if name in BOOLEAN_FLAGS:
                     value = True

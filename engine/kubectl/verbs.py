@@ -124,7 +124,8 @@ def create(invocation: Invocation) -> str:
     name = invocation.args[0]
     builder = GENERATORS.get(sub)
     if builder is None:
-        raise KubectlError(f'unknown command "{sub}" for "kubectl create"')
+        raise KubectlError(f'"kubectl create {sub}" is not part of this miniature kubectl: write a manifest and '
+                           f'use "kubectl apply -f"')
     return _create_object(invocation, builder(invocation, name))
 
 
@@ -204,7 +205,108 @@ def _service(invocation: Invocation, name: str) -> dict:
             "spec": {"ports": ports, "selector": {"app": name}, "type": service_type}}
 
 
-GENERATORS = {"deployment": _deployment, "namespace": _namespace, "ns": _namespace, "configmap": _configmap,
+def _job_container(invocation: Invocation, name: str) -> dict:
+    image = invocation.flags.get("image")
+    if not image:
+        raise KubectlError("required flag(s) \"image\" not set")
+    container: dict[str, Any] = {"image": image, "name": name, "resources": {}}
+    if invocation.args[1:]:
+        container["command"] = invocation.args[1:]
+    return container
+
+
+def _job(invocation: Invocation, name: str) -> dict:
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+            "spec": {"template": {"metadata": {}, "spec": {"containers": [_job_container(invocation, name)],
+                                                           "restartPolicy": "Never"}}}}
+
+
+def _cronjob(invocation: Invocation, name: str) -> dict:
+    schedule = invocation.flags.get("schedule")
+    if not schedule:
+        raise KubectlError("required flag(s) \"schedule\" not set")
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name},
+            "spec": {"schedule": schedule, "jobTemplate": {
+                "metadata": {"name": name},
+                "spec": {"template": {"metadata": {}, "spec": {"containers": [_job_container(invocation, name)],
+                                                               "restartPolicy": "OnFailure"}}}}}}
+
+
+def _split_values(invocation: Invocation, flag: str) -> list[str]:
+    return [value for item in invocation.flags.get(flag) or [] for value in str(item).split(",") if value]
+
+
+def _rules(invocation: Invocation) -> list[dict]:
+    """``create role``'s rules: one per API group, in group order, each with every verb."""
+    verbs = _split_values(invocation, "verb")
+    resources = _split_values(invocation, "resource")
+    if not verbs:
+        raise KubectlError("at least one verb must be specified")
+    if not resources:
+        raise KubectlError("at least one resource must be specified")
+    by_group: dict[str, list[str]] = {}
+    for resource in resources:
+        base, _, sub = resource.partition("/")
+        kind = resolve_kind(base)
+        plural = kind.plural + (f"/{sub}" if sub else "")
+        if plural not in by_group.setdefault(kind.group, []):
+            by_group[kind.group].append(plural)
+    rules = []
+    for group in sorted(by_group):
+        rule: dict[str, Any] = {"apiGroups": [group], "resources": by_group[group], "verbs": verbs}
+        names = _split_values(invocation, "resource-name")
+        if names:
+            rule["resourceNames"] = names
+        rules.append(rule)
+    return rules
+
+
+def _role(invocation: Invocation, name: str) -> dict:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": name},
+            "rules": _rules(invocation)}
+
+
+def _clusterrole(invocation: Invocation, name: str) -> dict:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name},
+            "rules": _rules(invocation)}
+
+
+def _subjects(invocation: Invocation) -> list[dict]:
+    subjects: list[dict] = []
+    for user in _split_values(invocation, "user"):
+        subjects.append({"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user})
+    for group in _split_values(invocation, "group"):
+        subjects.append({"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group})
+    for account in _split_values(invocation, "serviceaccount"):
+        namespace, sep, account_name = account.partition(":")
+        if not sep:
+            raise KubectlError(f"serviceaccount must be <namespace>:<name>")
+        subjects.append({"kind": "ServiceAccount", "name": account_name, "namespace": namespace})
+    return subjects
+
+
+def _binding(kind_name: str, invocation: Invocation, name: str) -> dict:
+    role, cluster_role = invocation.flags.get("role"), invocation.flags.get("clusterrole")
+    if bool(role) == bool(cluster_role):
+        raise KubectlError("exactly one of clusterrole or role must be specified" if kind_name == "RoleBinding"
+                           else "clusterrole must be specified")
+    reference = {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role" if role else "ClusterRole",
+                 "name": role or cluster_role}
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind_name, "metadata": {"name": name},
+            "roleRef": reference, "subjects": _subjects(invocation)}
+
+
+def _rolebinding(invocation: Invocation, name: str) -> dict:
+    return _binding("RoleBinding", invocation, name)
+
+
+def _clusterrolebinding(invocation: Invocation, name: str) -> dict:
+    return _binding("ClusterRoleBinding", invocation, name)
+
+
+GENERATORS = {"job": _job, "cronjob": _cronjob, "role": _role, "clusterrole": _clusterrole,
+              "rolebinding": _rolebinding, "clusterrolebinding": _clusterrolebinding,
+              "deployment": _deployment, "namespace": _namespace, "ns": _namespace, "configmap": _configmap,
               "cm": _configmap, "secret": _secret, "serviceaccount": _serviceaccount, "sa": _serviceaccount,
               "service": _service, "svc": _service}
 

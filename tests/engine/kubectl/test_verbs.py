@@ -210,3 +210,31 @@ def test_delete_with_cascade_orphan_sends_the_policy(cluster: engine.Cluster) ->
 ])
 def test_parse(words: list[str], verb: str, args: list[str], flags: dict) -> None:
     assert parse(words) == (verb, args, flags)
+
+
+def test_create_role_and_binding_generate_rbac_objects(cluster: engine.Cluster) -> None:
+    assert cluster.kubectl("create role pod-reader --verb=get,list --resource=pods,deployments.apps") == \
+        "role.rbac.authorization.k8s.io/pod-reader created\n"
+    assert cluster.get("role", "pod-reader")["rules"] == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]}]
+    assert cluster.kubectl("create rolebinding read --role=pod-reader --user=jane --serviceaccount=default:robot") \
+        == "rolebinding.rbac.authorization.k8s.io/read created\n"
+    binding = cluster.get("rolebinding", "read")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"}
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "jane"},
+        {"kind": "ServiceAccount", "name": "robot", "namespace": "default"}]
+    assert cluster.kubectl("auth can-i list deployments.apps --as=jane") == "yes\n"
+    assert cluster.kubectl("create rolebinding bad --user=x") == \
+        "error: exactly one of clusterrole or role must be specified\n"
+
+
+def test_create_job_and_cronjob_take_the_command_after_a_double_dash(cluster: engine.Cluster) -> None:
+    assert cluster.kubectl("create job hello --image=busybox -- echo hi") == "job.batch/hello created\n"
+    container = cluster.get("job", "hello")["spec"]["template"]["spec"]["containers"][0]
+    assert (container["name"], container["command"]) == ("hello", ["echo", "hi"])
+    assert cluster.kubectl("create cronjob tick --image=busybox --schedule='*/5 * * * *' -- date") == \
+        "cronjob.batch/tick created\n"
+    assert cluster.get("cj", "tick")["spec"]["schedule"] == "*/5 * * * *"
+    assert cluster.kubectl("create quota q").startswith('error: "kubectl create quota" is not part of')
