@@ -26,8 +26,8 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "gradebook.db")
 # 120 s per cell only stops a submission that is truly stuck.
 c.ExecutePreprocessor.timeout = 120
 
-# Put back a test cell the student deleted, so it is graded (and scores 0)
-# instead of keeping an old score or silently vanishing.
+# Put back a test cell the student deleted, so it is graded (run against the
+# student's code) instead of keeping an old score or silently vanishing.
 c.OverwriteCells.add_missing_cells = True
 
 # nbgrader's own defaults, written out so a lab author can see what the
@@ -39,3 +39,12 @@ c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
 c.ClearSolutions.enforce_metadata = True
 c.ClearOutput.enabled = True
 c.ClearOutput.remove_metadata_fields = ["collapsed", "scrolled"]
+
+# Feedback is the autograded notebook as HTML, and autograde has put the instructor's test cells back,
+# hidden tests included. Clear them from the feedback so that returning it never reveals them; the
+# failure messages (engine.grading) already say what was expected and where to look.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -40,6 +40,8 @@ for command, lab in request["commands"]:
         result = api.generate_assignment(lab, force=True)
     elif command == "autograde":
         result = api.autograde(lab, "*", force=True, create=True)     # every submitted student: one batch
+    elif command == "generate_feedback":
+        result = api.generate_feedback(lab, None, force=True)          # every autograded student
     else:
         raise SystemExit(f"unknown command {command}")
     results.append({"command": command, "lab": lab, "success": result["success"],
@@ -59,7 +61,8 @@ print(json.dumps({"results": results, "scores": scores}))
 
 def run_nbgrader(course: Path, commands: list[tuple[str, str]], *, timeout: int | None = None,
                  scores: list[str] = (), students: list[str] = ()) -> dict:
-    """Run nbgrader ``commands`` (``generate_assignment`` / ``autograde``, lab) in ``course``; JSON back."""
+    """Run nbgrader ``commands`` (``generate_assignment``, ``autograde``, ``generate_feedback``; lab) in
+    ``course``; returns each command's result and, for the labs in ``scores``, each student's cell scores."""
     request = {"commands": commands, "timeout": timeout, "scores": list(scores), "students": list(students)}
     process = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(request)], cwd=course,
                              env=build_labs.nbgrader_env(), capture_output=True, text=True, timeout=600)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -157,8 +158,8 @@ def graded(course: Path) -> dict:
             path = course / "submitted" / student / lab / f"{lab}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(notebook if isinstance(notebook, str) else json.dumps(notebook, indent=1))
-    outcome = run_nbgrader(course, [("autograde", lab) for lab in build_labs.LABS], timeout=CELL_TIMEOUT,
-                           scores=list(build_labs.LABS), students=STUDENTS)
+    commands = [(command, lab) for command in ("autograde", "generate_feedback") for lab in build_labs.LABS]
+    outcome = run_nbgrader(course, commands, timeout=CELL_TIMEOUT, scores=list(build_labs.LABS), students=STUDENTS)
     outcome["course"] = course
     return outcome
 
@@ -223,6 +224,16 @@ def test_an_exception_at_import_fails_what_depends_on_it_and_nothing_else(graded
     scores = graded["scores"]["lab03_apiserver"]["broken_import"]
     assert scores["test_rbac_rules"] == 0 and scores["test_selector_sets"] == FULL["lab03_apiserver"]["test_selector_sets"]
     assert "ModuleNotFoundError" in _feedback(graded, "broken_import", "lab03_apiserver", "rule_matches")
+
+
+@pytest.mark.parametrize("lab, student", [(lab, student) for lab in sorted(WRONG) for student in sorted(WRONG[lab])])
+def test_feedback_names_the_mistake_and_hides_the_hidden_tests(graded: dict, lab: str, student: str) -> None:
+    html = (graded["course"] / "feedback" / student / lab / f"{lab}.html").read_text()
+    words = WRONG[lab][student][3]
+    assert html_unescape(words) in html_unescape(html)
+    for secret in ("BEGIN HIDDEN TESTS", "check_watch", "check_cas", "check_authorize", "check_in_api_server",
+                   "check_selectors", "check_rules"):
+        assert secret not in html
 
 
 @pytest.mark.parametrize("lab", sorted(build_labs.LABS))
