@@ -224,7 +224,7 @@ def test_create_role_and_binding_generate_rbac_objects(cluster: engine.Cluster) 
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"}
     assert binding["subjects"] == [
         {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "jane"},
-        {"kind": "ServiceAccount", "name": "robot", "namespace": "default"}]
+        {"kind": "ServiceAccount", "name": "robot", "namespace": "default", "apiGroup": ""}]
     assert cluster.kubectl("auth can-i list deployments.apps --as=jane") == "yes\n"
     assert cluster.kubectl("create rolebinding bad --user=x") == \
         "error: exactly one of clusterrole or role must be specified\n"
