@@ -2,9 +2,10 @@
 
 ``render_cluster_html(nodes, pods)`` is the whole view as a pure function of
 plain API objects: one box per Node (control-plane nodes first, then by
-name) with its Ready badge and two bars, the sum of its pods' requests
-against its allocatable CPU and memory (what the scheduler counts), and its
-pods as chips coloured by state: Pending amber, Running green, Succeeded
+name) with its Ready badge, a badge for each pressure condition that is True
+(MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable), two bars
+(the sum of its pods' requests against its allocatable CPU and memory: what
+the scheduler counts), and its pods as chips coloured by state: Pending amber, Running green, Succeeded
 grey, Failed red, Terminating purple. Pods without ``spec.nodeName`` sit in
 a "Pending (unscheduled)" box; pods bound to a node that has no Node object
 get a box of their own, marked "no Node object".
@@ -44,6 +45,7 @@ PHASE_COLORS = {
     "Terminating": "#8e24aa",   # purple
     "Unknown": "#546e7a",
 }
+TROUBLE_CONDITIONS = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
 READY_COLORS = {"Ready": "#2e7d32", "NotReady": "#c62828", "Unknown": "#757575"}
 
 STYLE = """<style>
@@ -54,6 +56,7 @@ STYLE = """<style>
 .kv-node-head{display:flex;justify-content:space-between;font-weight:bold;margin-bottom:4px}
 .kv-badge{color:white;border-radius:4px;padding:0 5px;font-size:11px;font-weight:normal}
 .kv-roles{color:#607d8b;font-size:11px}
+.kv-pressure{margin-left:4px}
 .kv-bar{display:flex;align-items:center;gap:4px;font-size:10px;color:#455a64}
 .kv-bar-track{flex:1;height:7px;background:#e0e0e0;border-radius:3px;overflow:hidden}
 .kv-bar-fill{height:7px;background:#1e88e5}
@@ -135,6 +138,12 @@ def _pod_usage(pod: dict, cache: dict | None) -> tuple[int, int]:
     return usage
 
 
+def _pressures(node: dict) -> list[str]:
+    """The node's trouble conditions that are True (MemoryPressure, DiskPressure, ...), as kubectl names them."""
+    return [condition["type"] for condition in (node.get("status") or {}).get("conditions") or []
+            if condition.get("type") in TROUBLE_CONDITIONS and condition.get("status") == "True"]
+
+
 def _node_box(name: str, node: dict | None, pods: list[dict], cache: dict | None = None) -> str:
     chips = "".join(_pod_chip(pod) for pod in pods)
     if node is None:
@@ -155,11 +164,14 @@ def _node_box(name: str, node: dict | None, pods: list[dict], cache: dict | None
     cpu_used, memory_used = Quantity(Fraction(cpu_milli, 1000)), Quantity(memory_total_bytes, BINARY_SI)
     roles = ", ".join(node_roles(node))
     unschedulable = " · cordoned" if (node.get("spec") or {}).get("unschedulable") else ""
+    pressures = "".join(f'<span class="kv-badge kv-pressure" style="background:#e65100">{kind}</span>'
+                        for kind in _pressures(node))
     classes = "kv-node" + ("" if ready == "Ready" else " kv-notready")
     return (f'<div class="{classes}" data-node="{html.escape(name)}" data-ready="{ready}">'
             f'<div class="kv-node-head"><span>{html.escape(name)}</span>'
             f'<span class="kv-badge" style="background:{READY_COLORS[ready]}">{ready}</span></div>'
-            f'<div class="kv-roles">{html.escape(roles or "worker")}{unschedulable} · {len(pods)} pods</div>'
+            f'<div class="kv-roles">{html.escape(roles or "worker")}{unschedulable} · {len(pods)} pods'
+            f'{pressures}</div>'
             + _bar("cpu", cpu_used, cpu_total, _cpu_text(cpu_used, cpu_total))
             + _bar("mem", memory_used, memory_total, _memory_text(memory_used, memory_total))
             + f'<div class="kv-pods">{chips}</div></div>')

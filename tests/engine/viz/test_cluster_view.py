@@ -137,3 +137,11 @@ def test_a_requests_cache_gives_the_same_html():
     assert render_cluster_html(nodes, pods, cache=cache) == render_cluster_html(nodes, pods, cache=cache) \
         == render_cluster_html(nodes, pods)
     assert cache == {("u1", "5"): (500, 1024 ** 3)}
+
+
+def test_pressure_conditions_that_are_true_get_a_badge():
+    pressed = node("node-1")
+    pressed["status"]["conditions"] += [{"type": "MemoryPressure", "status": "True"},
+                                        {"type": "DiskPressure", "status": "False"}]
+    text = render_cluster_html([pressed], [])
+    assert "kv-pressure" in text and "MemoryPressure" in text and "DiskPressure" not in text
