@@ -270,7 +270,7 @@ def test_explain_of_a_kind_prints_its_top_level_fields(kubectl: Kubectl) -> None
     assert "KIND:       Pod" in out and "VERSION:    v1" in out
     assert "Pod is a collection of containers that can run on a host." in out
     for field in ("apiVersion\t<string>", "kind\t<string>", "metadata\t<ObjectMeta>", "spec\t<PodSpec>",
-                  "status\t<Object>"):
+                  "status\t<PodStatus>"):
         assert field in out
 
 

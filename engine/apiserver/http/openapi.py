@@ -7,9 +7,9 @@ the v3 documents for three things, and this module serves what each needs:
 
 - ``kubectl explain``: each kind's schema in ``components.schemas``, found by its
   ``x-kubernetes-group-version-kind``, with descriptions, and properties reached
-  through ``allOf: [{$ref}]`` as in the real documents. The spec types a course
-  explains most (Pod, Deployment, ReplicaSet, Service, Job and their parts) list
-  their fields; the others are objects that keep unknown fields.
+  through ``allOf: [{$ref}]`` as in the real documents. Field tables come from
+  ``engine.kubectl.explain`` (the in-process explain), plus a few types it lacks;
+  a type neither knows is an object that keeps any field.
 - field validation: kubectl sends ``fieldValidation=Strict`` (server-side
   validation, no client-side schema) when the PATCH operation of the kind's
   path lists that query parameter, which ours do;
@@ -29,6 +29,7 @@ import json
 from typing import Any
 
 from engine.api.kinds import Kind, KindRegistry
+from engine.kubectl import explain
 from engine.apiserver.http.discovery import VERSION_INFO, kinds_of, served_group_versions
 
 _PACKAGES = {"": "core", "apps": "apps", "batch": "batch", "coordination.k8s.io": "coordination",
@@ -37,145 +38,56 @@ _PACKAGES = {"": "core", "apps": "apps", "batch": "batch", "coordination.k8s.io"
              "authorization.k8s.io": "authorization", "authentication.k8s.io": "authentication"}
 META = "io.k8s.apimachinery.pkg.apis.meta.v1"
 
-_KIND_DESCRIPTIONS = {
-    "Pod": "Pod is a collection of containers that can run on a host. This resource is created by clients and "
-           "scheduled onto hosts.",
-    "Node": "Node is a worker node in Kubernetes. Each node will have a unique identifier in the cache (i.e. in etcd).",
-    "Namespace": "Namespace provides a scope for Names. Use of multiple namespaces is optional.",
-    "Service": "Service is a named abstraction of software service (for example, mysql) consisting of local port "
-               "(for example 3306) that the proxy listens on, and the selector that determines which pods will "
-               "answer requests sent through the proxy.",
-    "ConfigMap": "ConfigMap holds configuration data for pods to consume.",
-    "Secret": "Secret holds secret data of a certain type. The total bytes of the values in the Data field must be "
-              "less than MaxSecretSize bytes.",
-    "Deployment": "Deployment enables declarative updates for Pods and ReplicaSets.",
-    "ReplicaSet": "ReplicaSet ensures that a specified number of pod replicas are running at any given time.",
-    "StatefulSet": "StatefulSet represents a set of pods with consistent identities.",
-    "DaemonSet": "DaemonSet represents the configuration of a daemon set.",
-    "Job": "Job represents the configuration of a single job.",
-    "CronJob": "CronJob represents the configuration of a single cron job.",
-    "Lease": "Lease defines a lease concept.",
+# Types the explain table does not carry, in its (name, type, description) form.
+_EXTRA_TYPES: dict[str, tuple[str, list[explain.Field]]] = {
+    "DeploymentStrategy": ("DeploymentStrategy describes how to replace existing pods with new ones.", [
+        ("rollingUpdate", "RollingUpdateDeployment", "Rolling update config params. Present only if "
+         "DeploymentStrategyType = RollingUpdate."),
+        ("type", "string", "Type of deployment. Can be \"Recreate\" or \"RollingUpdate\". Default is RollingUpdate."),
+    ]),
+    "JobSpec": ("JobSpec describes how the job execution will look like.", [
+        ("activeDeadlineSeconds", "integer", "Specifies the duration in seconds relative to the startTime that the "
+         "job may be continuously active before the system tries to terminate it."),
+        ("backoffLimit", "integer", "Specifies the number of retries before marking this job failed. Defaults to 6"),
+        ("completions", "integer", "Specifies the desired number of successfully finished pods the job should be "
+         "run with."),
+        ("parallelism", "integer", "Specifies the maximum desired number of pods the job should run at any given "
+         "time."),
+        ("selector", "LabelSelector", "A label query over pods that should match the pod count."),
+        ("template", "PodTemplateSpec", "Describes the pod that will be created when executing a job."),
+        ("ttlSecondsAfterFinished", "integer", "ttlSecondsAfterFinished limits the lifetime of a Job that has "
+         "finished execution (either Complete or Failed)."),
+    ]),
+    "LabelSelector": ("A label selector is a label query over a set of resources.", [
+        ("matchExpressions", "[]LabelSelectorRequirement", "matchExpressions is a list of label selector "
+         "requirements. The requirements are ANDed."),
+        ("matchLabels", "map[string]string", "matchLabels is a map of {key,value} pairs."),
+    ]),
 }
-
-_F = dict[str, tuple[str, str]]
-"""field -> (type or ``#Ref``, description)."""
-
-_TYPES: dict[str, tuple[str, _F]] = {
-    "DeploymentSpec": ("DeploymentSpec is the specification of the desired behavior of the Deployment.", {
-        "minReadySeconds": ("integer", "Minimum number of seconds for which a newly created pod should be ready "
-                            "without any of its container crashing, for it to be considered available. Defaults to 0 "
-                            "(pod will be considered available as soon as it is ready)"),
-        "paused": ("boolean", "Indicates that the deployment is paused."),
-        "progressDeadlineSeconds": ("integer", "The maximum time in seconds for a deployment to make progress before "
-                                    "it is considered to be failed. Defaults to 600s."),
-        "replicas": ("integer", "Number of desired pods. This is a pointer to distinguish between explicit zero and "
-                     "not specified. Defaults to 1."),
-        "revisionHistoryLimit": ("integer", "The number of old ReplicaSets to retain to allow rollback. Defaults "
-                                 "to 10."),
-        "selector": ("#LabelSelector", "Label selector for pods. Existing ReplicaSets whose pods are selected by this "
-                     "will be the ones affected by this deployment. It must match the pod template's labels."),
-        "strategy": ("#DeploymentStrategy", "The deployment strategy to use to replace existing pods with new ones."),
-        "template": ("#PodTemplateSpec", "Template describes the pods that will be created. The only allowed "
-                     "template.spec.restartPolicy value is \"Always\"."),
-    }),
-    "DeploymentStrategy": ("DeploymentStrategy describes how to replace existing pods with new ones.", {
-        "rollingUpdate": ("object", "Rolling update config params. Present only if DeploymentStrategyType = "
-                          "RollingUpdate."),
-        "type": ("string", "Type of deployment. Can be \"Recreate\" or \"RollingUpdate\". Default is RollingUpdate."),
-    }),
-    "ReplicaSetSpec": ("ReplicaSetSpec is the specification of a ReplicaSet.", {
-        "minReadySeconds": ("integer", "Minimum number of seconds for which a newly created pod should be ready "
-                            "without any of its container crashing, for it to be considered available."),
-        "replicas": ("integer", "Replicas is the number of desired pods. Defaults to 1."),
-        "selector": ("#LabelSelector", "Selector is a label query over pods that should match the replica count."),
-        "template": ("#PodTemplateSpec", "Template is the object that describes the pod that will be created if "
-                     "insufficient replicas are detected."),
-    }),
-    "JobSpec": ("JobSpec describes how the job execution will look like.", {
-        "activeDeadlineSeconds": ("integer", "Specifies the duration in seconds relative to the startTime that the "
-                                  "job may be continuously active before the system tries to terminate it."),
-        "backoffLimit": ("integer", "Specifies the number of retries before marking this job failed. Defaults to 6"),
-        "completions": ("integer", "Specifies the desired number of successfully finished pods the job should be "
-                        "run with."),
-        "parallelism": ("integer", "Specifies the maximum desired number of pods the job should run at any given "
-                        "time."),
-        "selector": ("#LabelSelector", "A label query over pods that should match the pod count."),
-        "template": ("#PodTemplateSpec", "Describes the pod that will be created when executing a job."),
-        "ttlSecondsAfterFinished": ("integer", "ttlSecondsAfterFinished limits the lifetime of a Job that has "
-                                    "finished execution (either Complete or Failed)."),
-    }),
-    "ServiceSpec": ("ServiceSpec describes the attributes that a user creates on a service.", {
-        "clusterIP": ("string", "clusterIP is the IP address of the service and is usually assigned randomly."),
-        "clusterIPs": ("array", "ClusterIPs is a list of IP addresses assigned to this service."),
-        "externalTrafficPolicy": ("string", "externalTrafficPolicy describes how nodes distribute service traffic "
-                                  "they receive on one of the Service's \"externally-facing\" addresses."),
-        "ports": ("array", "The list of ports that are exposed by this service."),
-        "selector": ("object", "Route service traffic to pods with label keys and values matching this selector."),
-        "sessionAffinity": ("string", "Supports \"ClientIP\" and \"None\". Used to maintain session affinity."),
-        "type": ("string", "type determines how the Service is exposed. Defaults to ClusterIP. Valid options are "
-                 "ExternalName, ClusterIP, NodePort, and LoadBalancer."),
-    }),
-    "PodTemplateSpec": ("PodTemplateSpec describes the data a pod should have when created from a template", {
-        "metadata": (f"#{META}.ObjectMeta", "Standard object's metadata."),
-        "spec": ("#PodSpec", "Specification of the desired behavior of the pod."),
-    }),
-    "PodSpec": ("PodSpec is a description of a pod.", {
-        "affinity": ("object", "If specified, the pod's scheduling constraints"),
-        "containers": ("array", "List of containers belonging to the pod. Containers cannot currently be added or "
-                       "removed. There must be at least one container in a Pod. Cannot be updated."),
-        "initContainers": ("array", "List of initialization containers belonging to the pod."),
-        "nodeName": ("string", "NodeName indicates in which node this pod is scheduled."),
-        "nodeSelector": ("object", "NodeSelector is a selector which must be true for the pod to fit on a node."),
-        "restartPolicy": ("string", "Restart policy for all containers within the pod. One of Always, OnFailure, "
-                          "Never. Default to Always."),
-        "schedulerName": ("string", "If specified, the pod will be dispatched by specified scheduler."),
-        "serviceAccountName": ("string", "ServiceAccountName is the name of the ServiceAccount to use to run this "
-                               "pod."),
-        "terminationGracePeriodSeconds": ("integer", "Optional duration in seconds the pod needs to terminate "
-                                          "gracefully. Defaults to 30 seconds."),
-        "tolerations": ("array", "If specified, the pod's tolerations."),
-        "volumes": ("array", "List of volumes that can be mounted by containers belonging to the pod."),
-    }),
-    "LabelSelector": ("A label selector is a label query over a set of resources.", {
-        "matchExpressions": ("array", "matchExpressions is a list of label selector requirements. The requirements "
-                             "are ANDed."),
-        "matchLabels": ("object", "matchLabels is a map of {key,value} pairs."),
-    }),
+# Fields of kinds that have no spec (ConfigMap, Secret), beside apiVersion, kind and metadata.
+_ROOT_FIELDS: dict[str, list[explain.Field]] = {
+    "ConfigMap": [("binaryData", "map[string]string", "BinaryData contains the binary data."),
+                  ("data", "map[string]string", "Data contains the configuration data."),
+                  ("immutable", "boolean", "Immutable, if set to true, ensures that data stored in the ConfigMap "
+                   "cannot be updated (only object metadata can be modified).")],
+    "Secret": [("data", "map[string]string", "Data contains the secret data, base64 encoded."),
+               ("immutable", "boolean", "Immutable, if set to true, ensures that data stored in the Secret cannot "
+                "be updated (only object metadata can be modified)."),
+               ("stringData", "map[string]string", "stringData allows specifying non-binary secret data in string "
+                "form. It is provided as a write-only input field for convenience."),
+               ("type", "string", "Used to facilitate programmatic handling of secret data.")],
 }
 _REQUIRED = {"DeploymentSpec": ["selector", "template"], "ReplicaSetSpec": ["selector"], "JobSpec": ["template"],
-             "PodSpec": ["containers"]}
-_SPEC_TYPES = {"Deployment": "DeploymentSpec", "ReplicaSet": "ReplicaSetSpec", "Job": "JobSpec",
-               "Service": "ServiceSpec", "Pod": "PodSpec"}
-_TYPE_PACKAGE = {"DeploymentSpec": "apps", "DeploymentStrategy": "apps", "ReplicaSetSpec": "apps",
-                 "JobSpec": "batch", "LabelSelector": "meta"}
+             "PodSpec": ["containers"], "Container": ["name"]}
+_SPEC_TYPES = {**explain.SPEC_TYPES, "Job": "JobSpec"}
+_TYPE_PACKAGE = {"DeploymentSpec": "apps", "DeploymentStrategy": "apps", "RollingUpdateDeployment": "apps",
+                 "ReplicaSetSpec": "apps", "JobSpec": "batch", "LabelSelector": "meta",
+                 "LabelSelectorRequirement": "meta", "ObjectMeta": "meta"}
+_PRIMITIVES = ("string", "integer", "boolean", "number")
 
-_OBJECT_META = {
-    "description": "ObjectMeta is metadata that all persisted resources must have, which includes all objects "
-                   "users must create.",
-    "type": "object",
-    "properties": {
-        "annotations": {"type": "object", "additionalProperties": {"type": "string", "default": ""},
-                        "description": "Annotations is an unstructured key value map stored with a resource."},
-        "creationTimestamp": {"type": "string", "format": "date-time",
-                              "description": "CreationTimestamp is a timestamp representing the server time when "
-                                             "this object was created."},
-        "finalizers": {"type": "array", "items": {"type": "string", "default": ""},
-                       "description": "Must be empty before the object is deleted from the registry."},
-        "generateName": {"type": "string", "description": "GenerateName is an optional prefix, used by the server, "
-                                                          "to generate a unique name ONLY IF the Name field has not "
-                                                          "been provided."},
-        "labels": {"type": "object", "additionalProperties": {"type": "string", "default": ""},
-                   "description": "Map of string keys and values that can be used to organize and categorize "
-                                  "(scope and select) objects."},
-        "name": {"type": "string", "description": "Name must be unique within a namespace."},
-        "namespace": {"type": "string", "description": "Namespace defines the space within which each name must be "
-                                                       "unique."},
-        "resourceVersion": {"type": "string", "description": "An opaque value that represents the internal version "
-                                                             "of this object."},
-        "uid": {"type": "string", "description": "UID is the unique in time and space value for this object."},
-    },
-    "x-kubernetes-preserve-unknown-fields": True,
-}
+
+def _types() -> dict[str, tuple[str, list[explain.Field]]]:
+    return {**_EXTRA_TYPES, **explain.TYPES}
 
 
 def schema_name(kind: Kind) -> str:
@@ -184,67 +96,67 @@ def schema_name(kind: Kind) -> str:
 
 
 def _type_name(name: str, kind: Kind) -> str:
-    if name.startswith("io.k8s."):
-        return name
-    package = _TYPE_PACKAGE.get(name, "core")
+    """The full definition name of a Go type named in the tables (``LabelSelector`` -> meta/v1)."""
+    package = _TYPE_PACKAGE.get(name)
     if package == "meta":
         return f"{META}.{name}"
-    return f"io.k8s.api.{package}.v1.{name}"
+    if package is not None:
+        return f"io.k8s.api.{package}.v1.{name}"
+    if name in (f"{kind.kind}Spec", f"{kind.kind}Status"):
+        return f"io.k8s.api.{_PACKAGES.get(kind.group, kind.group.split('.')[0])}.{kind.version}.{name}"
+    return f"io.k8s.api.core.v1.{name}"
 
 
 def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _property(type_: str, description: str, kind: Kind, refs: set[str]) -> dict[str, Any]:
-    if type_.startswith("#"):
-        target = _type_name(type_[1:], kind)
-        refs.add(type_[1:])
-        return {"allOf": [_ref(target)], "default": {}, "description": description}
-    prop: dict[str, Any] = {"type": type_, "description": description}
-    if type_ == "array":
-        prop["items"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    elif type_ == "object":
-        prop["x-kubernetes-preserve-unknown-fields"] = True
-    return prop
+def _value_schema(type_: str, kind: Kind, refs: dict[str, str]) -> dict[str, Any]:
+    """The schema of one field type as the tables spell it: primitives, ``[]T``, ``map[string]string``, ``T``."""
+    if type_ in _PRIMITIVES:
+        return {"type": type_}
+    if type_.startswith("map["):
+        return {"type": "object", "additionalProperties": {"type": "string", "default": ""}}
+    if type_.startswith("[]"):
+        return {"type": "array", "items": _value_schema(type_[2:], kind, refs)}
+    full = _type_name(type_, kind)
+    refs[type_] = full
+    return {"allOf": [_ref(full)], "default": {}}
 
 
-def _named_type(name: str, kind: Kind, refs: set[str]) -> dict[str, Any]:
-    description, fields = _TYPES[name]
+def _property(type_: str, description: str, kind: Kind, refs: dict[str, str]) -> dict[str, Any]:
+    return {**_value_schema(type_, kind, refs), "description": description}
+
+
+def _named_type(name: str, kind: Kind, refs: dict[str, str]) -> dict[str, Any]:
+    """A named type: its fields when the tables know them, else an object that keeps any field."""
+    known = _types().get(name)
+    if known is None:
+        return {"description": f"{name} (fields not described by this miniature).", "type": "object",
+                "x-kubernetes-preserve-unknown-fields": True}
+    description, fields = known
     schema: dict[str, Any] = {"description": description, "type": "object",
-                              "properties": {field: _property(t, d, kind, refs) for field, (t, d) in sorted(fields.items())}}
+                              "properties": {field: _property(t, d, kind, refs) for field, t, d in sorted(fields)}}
     if name in _REQUIRED:
         schema["required"] = _REQUIRED[name]
     return schema
 
 
-def _kind_schema(kind: Kind, refs: set[str]) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "apiVersion": {"type": "string", "description": "APIVersion defines the versioned schema of this "
-                                                        "representation of an object."},
-        "kind": {"type": "string", "description": "Kind is a string value representing the REST resource this "
-                                                  "object represents."},
-        "metadata": {"allOf": [_ref(f"{META}.ObjectMeta")], "default": {},
-                     "description": "Standard object's metadata."},
-    }
+def _kind_schema(kind: Kind, refs: dict[str, str]) -> dict[str, Any]:
+    fields: list[explain.Field] = list(explain.TOP_LEVEL) + _ROOT_FIELDS.get(kind.kind, [])
     if kind.has_spec:
-        spec_type = _SPEC_TYPES.get(kind.kind)
-        if spec_type:
-            refs.add(spec_type)
-            properties["spec"] = {"allOf": [_ref(_type_name(spec_type, kind))], "default": {},
-                                  "description": f"Specification of the desired behavior of the {kind.kind}."}
-        else:
-            properties["spec"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                                  "description": f"Specification of the desired behavior of the {kind.kind}."}
-        properties["status"] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                                "description": f"Most recently observed status of the {kind.kind}. Populated by "
-                                               f"the system. Read-only."}
+        fields.append(("spec", _SPEC_TYPES.get(kind.kind, f"{kind.kind}Spec"),
+                       f"Specification of the desired behavior of the {kind.kind}."))
+        if "status" in kind.subresources:
+            fields.append(("status", f"{kind.kind}Status", f"Most recently observed status of the {kind.kind}. "
+                           "This data may not be up to date. Populated by the system. Read-only."))
     schema: dict[str, Any] = {
-        "description": _KIND_DESCRIPTIONS.get(kind.kind, f"{kind.kind} is a Kubernetes {kind.api_version} object."),
-        "type": "object", "properties": properties,
+        "description": explain.KIND_DESCRIPTIONS.get(kind.kind, f"{kind.kind} is a Kubernetes "
+                                                                f"{kind.api_version} object."),
+        "type": "object", "properties": {name: _property(t, d, kind, refs) for name, t, d in sorted(fields)},
         "x-kubernetes-group-version-kind": [{"group": kind.group, "kind": kind.kind, "version": kind.version}],
     }
-    if not kind.has_spec:
+    if not kind.has_spec and kind.kind not in _ROOT_FIELDS:
         schema["x-kubernetes-preserve-unknown-fields"] = True
     return schema
 
@@ -294,21 +206,17 @@ def group_version_document(registry: KindRegistry, group: str, version: str) -> 
     kinds = kinds_of(registry, group, version)
     if not kinds:
         return None
-    schemas: dict[str, Any] = {f"{META}.ObjectMeta": _OBJECT_META}
+    schemas: dict[str, Any] = {}
     paths: dict[str, Any] = {}
     for kind in kinds:
-        refs: set[str] = set()
+        refs: dict[str, str] = {}
         schemas[schema_name(kind)] = _kind_schema(kind, refs)
         paths.update(_paths(kind))
-        pending = sorted(refs)
-        while pending:
-            name = pending.pop()
-            full = _type_name(name, kind)
-            if full in schemas or name not in _TYPES:
-                continue
-            nested: set[str] = set()
-            schemas[full] = _named_type(name, kind, nested)
-            pending.extend(sorted(nested))
+        while refs:
+            name, full = sorted(refs.items())[0]
+            del refs[name]
+            if full not in schemas:
+                schemas[full] = _named_type(name, kind, refs)
     return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": VERSION_INFO["gitVersion"]},
             "paths": paths, "components": {"schemas": schemas}}
 
