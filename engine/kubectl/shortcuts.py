@@ -174,3 +174,76 @@ def taint(invocation: Invocation) -> str:
         added = True
     invocation.client.patch("nodes", name, {"spec": {"taints": taints or None}})
     return f"node/{name} {'modified' if added and removed else 'untainted' if removed else 'tainted'}"
+
+
+def _drain_problems(pods: list[dict], invocation: Invocation) -> tuple[list[dict], list[str], list[str]]:
+    """kubectl drain's filters: which pods go, the errors that stop it, the warnings it prints."""
+    to_delete: list[dict] = []
+    errors: dict[str, list[str]] = {}
+    warnings: dict[str, list[str]] = {}
+    for pod in pods:
+        metadata, spec = pod["metadata"], pod.get("spec") or {}
+        key = f"{metadata.get('namespace', '')}/{metadata['name']}"
+        if "kubernetes.io/config.mirror" in (metadata.get("annotations") or {}):
+            continue
+        owner = next((ref for ref in metadata.get("ownerReferences") or [] if ref.get("controller")), None)
+        phase = (pod.get("status") or {}).get("phase")
+        if owner is not None and owner.get("kind") == "DaemonSet" and phase not in ("Succeeded", "Failed"):
+            if invocation.flag_bool("ignore-daemonsets"):
+                warnings.setdefault("ignoring DaemonSet-managed Pods", []).append(key)
+            else:
+                errors.setdefault("cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)",
+                                  []).append(key)
+            continue
+        if owner is None and phase not in ("Succeeded", "Failed"):
+            if invocation.flag_bool("force"):
+                warnings.setdefault("deleting Pods that declare no controller", []).append(key)
+            else:
+                errors.setdefault("cannot delete Pods that declare no controller (use --force to override)",
+                                  []).append(key)
+                continue
+        if any("emptyDir" in volume for volume in spec.get("volumes") or []) and \
+                not invocation.flag_bool("delete-emptydir-data"):
+            errors.setdefault("cannot delete Pods with local storage (use --delete-emptydir-data to override)",
+                              []).append(key)
+            continue
+        to_delete.append(pod)
+    return (to_delete, [f"{text}: {', '.join(keys)}" for text, keys in errors.items()],
+            [f"{text}: {', '.join(keys)}" for text, keys in warnings.items()])
+
+
+def drain(invocation: Invocation) -> str:
+    """``kubectl drain NODE [--ignore-daemonsets] [--force] [--delete-emptydir-data]``: cordon, then evict.
+
+    The miniature API server has no eviction subresource yet, so pods are deleted
+    (what ``--disable-eviction`` does); PodDisruptionBudgets are therefore not consulted.
+    """
+    if not invocation.args:
+        raise KubectlError("USAGE: drain NODE [flags]")
+    name = invocation.args[0]
+    node = invocation.client.get("nodes", name)
+    lines = []
+    if not (node.get("spec") or {}).get("unschedulable"):
+        invocation.client.patch("nodes", name, {"spec": {"unschedulable": True}})
+        lines.append(f"node/{name} cordoned")
+    else:
+        lines.append(f"node/{name} already cordoned")
+    pods = invocation.client.list("pods", None, field_selector=f"spec.nodeName={name}")["items"]
+    to_delete, problems, warnings = _drain_problems(pods, invocation)
+    if problems:
+        lines.append(f'error: unable to drain node "{name}" due to error: {", ".join(problems)}, '
+                     f"continuing command...")
+        lines.append("There are pending nodes to be drained:")
+        lines.append(f" {name}")
+        lines += [f"error: {problem}" for problem in problems]
+        return "\n".join(lines)
+    lines += [f"Warning: {warning}" for warning in warnings]
+    grace = invocation.flag_int("grace-period")
+    for pod in to_delete:
+        lines.append(f"evicting pod {pod['metadata'].get('namespace', '')}/{pod['metadata']['name']}")
+    for pod in to_delete:
+        invocation.client.delete("pods", pod["metadata"]["name"], pod["metadata"].get("namespace"),
+                                 grace_period_seconds=grace if grace is not None and grace >= 0 else None)
+        lines.append(f"pod/{pod['metadata']['name']} evicted")
+    lines.append(f"node/{name} drained")
+    return "\n".join(lines)

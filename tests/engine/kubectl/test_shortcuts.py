@@ -56,3 +56,36 @@ def test_taint_adds_and_removes(cluster: engine.Cluster) -> None:
     assert cluster.kubectl("taint nodes node-1 dedicated:NoSchedule-") == \
         'error: taint "dedicated:NoSchedule" not found\n'
     assert cluster.kubectl("taint nodes node-1 bad=spec:Sometimes") == "error: unknown taint spec: bad=spec:Sometimes\n"
+
+
+def test_drain_cordons_and_refuses_pods_without_a_controller(cluster: engine.Cluster) -> None:
+    from conftest import add_pod
+    from engine.api.meta import owner_reference
+    owner = cluster.apply({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
+                           "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                                    "template": {"metadata": {"labels": {"app": "web"}},
+                                                 "spec": {"containers": [{"name": "n", "image": "nginx"}]}}}})
+    pod = add_pod(cluster, "web-abc", node="node-1", labels={"app": "web"})
+    pod["metadata"]["ownerReferences"] = [owner_reference(owner)]
+    cluster.admin.update(pod)
+    add_pod(cluster, "box", node="node-1")
+    assert cluster.kubectl("drain node-1") == (
+        "node/node-1 cordoned\n"
+        'error: unable to drain node "node-1" due to error: cannot delete Pods that declare no controller (use '
+        "--force to override): default/box, continuing command...\n"
+        "There are pending nodes to be drained:\n"
+        " node-1\n"
+        "error: cannot delete Pods that declare no controller (use --force to override): default/box\n")
+    assert cluster.kubectl("drain node-1 --force") == (
+        "node/node-1 already cordoned\n"
+        "Warning: deleting Pods that declare no controller: default/box\n"
+        "evicting pod default/box\n"
+        "evicting pod default/web-abc\n"
+        "pod/box evicted\n"
+        "pod/web-abc evicted\n"
+        "node/node-1 drained\n")
+    assert [p["metadata"].get("deletionTimestamp") is not None for p in cluster.list("pods")] == [True, True]
+
+
+def test_commands_this_kubectl_lacks_say_so(cluster: engine.Cluster) -> None:
+    assert cluster.kubectl("exec box -- ls") == 'error: "kubectl exec" is not part of this miniature kubectl\n'
