@@ -30,12 +30,14 @@ one "… and N more nodes" box.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import graphviz
 
 from engine.viz._activity import request_counts
-from engine.viz._objects import node_ready, node_roles, sort_nodes
+from engine.viz._objects import node_ready, node_roles
+from engine.viz._survey import (ADDONS, APISERVER, ETCD, RUNTIME_COMPONENTS, Survey, addon_of,
+                                component_state)
 
 if TYPE_CHECKING:
     from engine.cluster import Cluster
@@ -44,8 +46,6 @@ MAX_NODES = 6
 """Node boxes drawn in full; the others are summarised in one box."""
 NODES_PER_ROW = 3
 
-APISERVER = "kube-apiserver"
-ETCD = "etcd"
 USER = "kubectl"
 CLOUD = "cloud provider API"
 ANCHOR = "under-control-plane"
@@ -70,29 +70,6 @@ NODE_COMPONENTS = (
     ("kubelet", "runs the node's pods,\nprobes, reports status"),
     ("kube-proxy", "Service rules\n(iptables / ipvs)"),
 )
-RUNTIME_COMPONENTS = ("container-runtime", "containerd", "runtime", "cri")
-"""Component names under which a node's container runtime may be registered."""
-ADDON_NAMESPACES = ("kube-system", "kubernetes-dashboard", "kube-flannel", "calico-system", "logging", "monitoring")
-
-
-@dataclass(frozen=True)
-class Addon:
-    key: str
-    title: str
-    examples: str
-    patterns: tuple[str, ...]
-
-
-ADDONS = (
-    Addon("networking", "Networking (CNI)", "flannel · calico · canal · weave",
-          ("flannel", "calico", "canal", "weave", "cilium", "cni")),
-    Addon("dns", "DNS", "CoreDNS / kube-dns", ("coredns", "kube-dns")),
-    Addon("dashboard", "Dashboard", "web UI", ("dashboard",)),
-    Addon("monitoring", "Resource monitoring", "cAdvisor · metrics-server",
-          ("metrics-server", "cadvisor", "prometheus", "heapster")),
-    Addon("logging", "Cluster logging", "EFK / ELK", ("fluentd", "fluent-bit", "elasticsearch", "kibana",
-                                                      "logstash", "filebeat", "logging")),
-)
 
 
 @dataclass
@@ -107,109 +84,8 @@ class _Box:
     names: set[str] = field(default_factory=set)
 
 
-def _component_state(component: Any) -> str:
-    return "running" if getattr(component, "running", True) else "stopped"
-
-
 def _names(*names: str) -> set[str]:
     return {name.lower() for name in names}
-
-
-class _Survey:
-    """What a live cluster runs, read once: components, Nodes, add-on pods."""
-
-    def __init__(self, cluster: "Cluster | None") -> None:
-        self.cluster = cluster
-        self.components: dict[tuple[str, str | None], Any] = dict(getattr(cluster, "components", {}) or {})
-        if cluster is None:
-            self.nodes: list[dict] = []
-            self.pods: list[dict] = []
-            return
-        self.nodes = sort_nodes(cluster.apiserver.cached_list("nodes"))
-        self.pods = [pod for namespace in ADDON_NAMESPACES
-                     for pod in cluster.apiserver.cached_list("pods", namespace)]
-
-    def control_plane_state(self, name: str) -> str:
-        if self.cluster is None:
-            return "generic"
-        if name in (ETCD, APISERVER):
-            return "running"
-        component = self.components.get((name, None))
-        if component is not None:
-            return _component_state(component)
-        return self._pod_state(lambda pod: _is_pod_of(pod, name), "absent")
-
-    def node_state(self, names: tuple[str, ...], node: str) -> str:
-        if self.cluster is None:
-            return "generic"
-        for name in names:
-            component = self.components.get((name, node))
-            if component is not None:
-                return _component_state(component)
-        return self._pod_state(lambda pod: (pod.get("spec") or {}).get("nodeName") == node
-                               and any(_is_pod_of(pod, name) for name in names), "absent")
-
-    def addon(self, addon: Addon) -> tuple[str, str]:
-        """The add-on's state and what was found of it (``coredns: 2/2 pods Running``)."""
-        if self.cluster is None:
-            return "generic", addon.examples
-        for (name, _node), component in sorted(self.components.items(), key=lambda item: (item[0][0],
-                                                                                          item[0][1] or "")):
-            if _addon_of(name) is addon:
-                return _component_state(component), name
-        found: dict[str, list[dict]] = {}
-        for pod in self.pods:
-            match = _addon_match(pod, addon)
-            if match:
-                found.setdefault(match, []).append(pod)
-        if not found:
-            return "absent", addon.examples
-        running = sum(1 for pods in found.values() for pod in pods if (pod.get("status") or {}).get("phase")
-                      == "Running")
-        total = sum(len(pods) for pods in found.values())
-        detail = f"{', '.join(sorted(found))}: {running}/{total} pods Running"
-        return ("running" if running else "stopped"), detail
-
-    def _pod_state(self, predicate: Any, default: str) -> str:
-        pods = [pod for pod in self.pods if predicate(pod)]
-        if not pods:
-            return default
-        if any((pod.get("status") or {}).get("phase") == "Running" for pod in pods):
-            return "running"
-        return "stopped"
-
-
-def _pod_labels(pod: dict) -> dict[str, str]:
-    return (pod.get("metadata") or {}).get("labels") or {}
-
-
-def _is_pod_of(pod: dict, component: str) -> bool:
-    """A kube-system pod of ``component``: a kubeadm static pod or a DaemonSet pod named after it."""
-    labels = _pod_labels(pod)
-    name = pod["metadata"]["name"]
-    return (labels.get("component") == component or labels.get("k8s-app") == component
-            or name == component or name.startswith(component + "-"))
-
-
-def _addon_of(name: str) -> Addon | None:
-    """The add-on a component or pod name belongs to (kube-proxy is a node component, never an add-on)."""
-    lowered = name.lower()
-    if lowered.startswith("kube-proxy"):
-        return None
-    return next((addon for addon in ADDONS if any(pattern in lowered for pattern in addon.patterns)), None)
-
-
-def _addon_match(pod: dict, addon: Addon) -> str | None:
-    """What names ``pod`` as part of ``addon``: its app label (``kube-dns``), else the pattern in its name."""
-    labels = _pod_labels(pod)
-    for label in ("k8s-app", "app", "app.kubernetes.io/name"):
-        value = labels.get(label, "")
-        if value and _addon_of(value) is addon:
-            return value
-    name = pod["metadata"]["name"]
-    if _addon_of(name) is addon:
-        return next(pattern for pattern in addon.patterns if pattern in name.lower())
-    return None
 
 
 def _label(box: _Box) -> str:
@@ -288,7 +164,7 @@ class _Diagram:
             counts, writes = request_counts(cluster, activity)
             self.activity = {(box, APISERVER): f"{count} req / {activity:g} s" for box, count in counts.items()}
             self.activity[(APISERVER, ETCD)] = f"{writes} writes / {activity:g} s"
-        self.survey = _Survey(cluster)
+        self.survey = Survey(cluster)
         self.wanted = _wanted(highlight)
         self.lit: set[str] = set()
         self.edges = _Edges()
@@ -346,8 +222,8 @@ class _Diagram:
                     self.edges.add(name, APISERVER, label="watch / write")
             known = {name for name, _detail in CONTROL_PLANE} | {"cloud-controller-manager"}
             for name in sorted(name for (name, node) in survey.components
-                               if node is None and name not in known and _addon_of(name) is None):
-                self.place(plane, _Box(name, name, "", _component_state(survey.components[(name, None)]),
+                               if node is None and name not in known and addon_of(name) is None):
+                self.place(plane, _Box(name, name, "", component_state(survey.components[(name, None)]),
                                        names=_names(name)))
                 self.edges.add(name, APISERVER)
             # etcd beside kube-apiserver, and an invisible point level with both that what sits under
@@ -409,7 +285,7 @@ class _Diagram:
                                     if where == name and component not in known):
                 box_id = f"{name}/{component}"
                 self.place(box, _Box(box_id, component, "",
-                                     _component_state(survey.components[(component, name)]),
+                                     component_state(survey.components[(component, name)]),
                                      names=_names(component)))
                 self.edges.add(box_id, APISERVER, upward="true")
                 self.edges.add(f"{name}/kubelet", box_id, style="invis")
