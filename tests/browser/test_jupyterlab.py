@@ -38,7 +38,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 NOTEBOOK = "01_architecture.ipynb"
 ARTIFACTS = ROOT / "test-artifacts"
 SERVER_START_TIMEOUT = 90          # seconds
-RUN_ALL_TIMEOUT = 180_000          # milliseconds, for Playwright
+UI_TIMEOUT = 90_000                # milliseconds: how long Playwright waits for the page (a loaded machine is slow)
+RUN_ALL_TIMEOUT = 180_000          # milliseconds, for every cell of the notebook to run
 DISABLED_PLUGINS = {"@jupyterlab/apputils-extension:announcements": True}
 
 pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
@@ -151,13 +152,13 @@ def test_running_the_architecture_chapter_shows_the_diagram_and_the_widgets(jupy
         page = None
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
+            page.set_default_timeout(UI_TIMEOUT)
             page.goto(f"{jupyterlab.url}/lab/tree/{NOTEBOOK}?token={jupyterlab.token}")
 
             # The notebook is open and its kernel has started and is idle (the status bar says so).
-            expect(page.locator(".jp-NotebookPanel").first).to_be_visible()
+            expect(page.locator(".jp-NotebookPanel").first).to_be_visible(timeout=UI_TIMEOUT)
             expect(page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$")).first).to_be_visible(
-                timeout=90_000)
+                timeout=UI_TIMEOUT)
 
             # Run > Run All Cells: the runmenu:run-all command. Then wait for the last cell's output
             # (the chapter's check cell) and for every cell on screen to have its execution count.
@@ -172,16 +173,16 @@ def test_running_the_architecture_chapter_shows_the_diagram_and_the_widgets(jupy
 
             # The architecture diagram: an SVG from Graphviz, rendered (as an <img> of the SVG, or inline).
             diagram = page.locator(".jp-RenderedSVG").first
-            expect(diagram).to_be_visible()
+            expect(diagram).to_be_visible(timeout=UI_TIMEOUT)
             assert diagram.locator("img[src^='data:image/svg+xml'], svg").count() > 0, diagram.inner_html()[:500]
-            diagram.scroll_into_view_if_needed()
+            diagram.evaluate("element => element.scrollIntoView({block: 'start'})")
             page.screenshot(path=str(ARTIFACTS / "jupyterlab-01_architecture-diagram.png"))
 
             # A live widget, rendered by the widget manager (not its text fallback, not an error).
             widget = page.locator(".jp-OutputArea-output .jupyter-widgets").first
-            expect(widget).to_be_visible()
+            expect(widget).to_be_visible(timeout=UI_TIMEOUT)
             assert page.get_by_text("Error displaying widget").count() == 0
-            widget.scroll_into_view_if_needed()
+            widget.evaluate("element => element.scrollIntoView({block: 'center'})")
             page.screenshot(path=str(ARTIFACTS / "jupyterlab-01_architecture-widgets.png"))
             page.locator(".jp-OutputArea-output:has(.jupyter-widgets)").first.screenshot(
                 path=str(ARTIFACTS / "jupyterlab-01_architecture-widget-output.png"))
