@@ -384,6 +384,10 @@ def get(invocation: Invocation) -> str:
         objects, missing = fetch(invocation, kind, names)
         problems.extend(missing)
         groups.append((kind, sort_objects(objects, invocation.flags.get("sort-by"))))
+    if not invocation.flag_bool("show-managed-fields"):
+        for _, objects in groups:
+            for obj in objects:
+                (obj.get("metadata") or {}).pop("managedFields", None)
     everything = [obj for _, objects in groups for obj in objects]
     single = bool(targets) and len(targets) == 1 and len(targets[0][1]) == 1
     if problems and not everything and out_format in ("", "wide"):

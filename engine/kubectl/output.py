@@ -4,8 +4,9 @@ Interface:
 
 - ``to_yaml(obj)`` / ``to_json(obj)``: one object as kubectl prints it (keys
   sorted, as Go prints the unstructured maps kubectl decodes; JSON indented by
-  four spaces with Go's ``\\u003c``-style escapes; YAML with double-quoted
-  strings where quoting is needed and literal blocks for multi-line text).
+  four spaces with Go's ``\\u003c``-style escapes; YAML double-quoting text
+  that would read as another type, single-quoting text plain style cannot
+  carry, and literal blocks for multi-line text, as go-yaml does).
 - ``as_list(objects)``: the ``kind: List`` wrapper kubectl prints around several objects.
 - ``name_of(kind, obj)``: ``pod/web``, ``deployment.apps/web``.
 - ``custom_columns(spec, objects)``: the ``-o custom-columns=HEADER:.path,...`` table.
@@ -30,16 +31,16 @@ class OutputError(ValueError):
 
 
 class _Dumper(yaml.SafeDumper):
-    """go-yaml's choices: double quotes instead of single, no line folding."""
-
-    def choose_scalar_style(self) -> str:  # type: ignore[override]
-        style = super().choose_scalar_style()
-        return '"' if style == "'" else style
+    """PyYAML set up to write what go-yaml (through sigs.k8s.io/yaml) writes."""
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    """go-yaml's choice of style: literal for multi-line text, double quotes for text that would read
+    as another type (``"8080"``, ``"true"``, ``""``, timestamps), else plain or single quotes."""
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    if dumper.resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str":
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
 

@@ -209,3 +209,35 @@ def test_events_table(cluster: engine.Cluster) -> None:
 LAST SEEN   TYPE     REASON      OBJECT    MESSAGE
 10s         Normal   Scheduled   pod/web   Successfully assigned default/web to node-1
 """
+
+
+def test_yaml_quotes_strings_as_go_yaml_does() -> None:
+    from engine.kubectl.output import to_yaml
+    assert to_yaml({"a": "83", "b": "*/1 * * * *", "c": "", "d": "true", "e": "2025-01-01T00:00:00Z",
+                    "f": "plain", "g": "x: y", "h": 5, "i": None}) == """\
+a: "83"
+b: '*/1 * * * *'
+c: ""
+d: "true"
+e: "2025-01-01T00:00:00Z"
+f: plain
+g: 'x: y'
+h: 5
+i: null
+"""
+
+
+def test_managed_fields_are_hidden_unless_asked_for(cluster: engine.Cluster) -> None:
+    from engine.kubectl.cli import Invocation, get
+    namespace = cluster.get("ns", "default", None)
+    namespace["metadata"]["managedFields"] = [{"manager": "kubectl"}]
+    invocation = Invocation(cluster, "get", ["ns", "default"], {"output": "json"})
+    cluster_admin_get = cluster.admin.get
+    cluster.admin.get = lambda *args, **kwargs: namespace  # type: ignore[method-assign]
+    try:
+        assert "managedFields" not in get(invocation)
+        namespace["metadata"]["managedFields"] = [{"manager": "kubectl"}]
+        invocation.flags["show-managed-fields"] = True
+        assert "managedFields" in get(invocation)
+    finally:
+        cluster.admin.get = cluster_admin_get  # type: ignore[method-assign]
