@@ -227,17 +227,12 @@ i: null
 """
 
 
-def test_managed_fields_are_hidden_unless_asked_for(cluster: engine.Cluster) -> None:
-    from engine.kubectl.cli import Invocation, get
-    namespace = cluster.get("ns", "default", None)
-    namespace["metadata"]["managedFields"] = [{"manager": "kubectl"}]
-    invocation = Invocation(cluster, "get", ["ns", "default"], {"output": "json"})
-    cluster_admin_get = cluster.admin.get
-    cluster.admin.get = lambda *args, **kwargs: namespace  # type: ignore[method-assign]
-    try:
-        assert "managedFields" not in get(invocation)
-        namespace["metadata"]["managedFields"] = [{"manager": "kubectl"}]
-        invocation.flags["show-managed-fields"] = True
-        assert "managedFields" in get(invocation)
-    finally:
-        cluster.admin.get = cluster_admin_get  # type: ignore[method-assign]
+def test_managed_fields_are_hidden_unless_asked_for(cluster: engine.Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = cluster.get("ns", "default", None)
+
+    def get_with_managed_fields(*args: object, **kwargs: object) -> dict:
+        return dict(live, metadata=dict(live["metadata"], managedFields=[{"manager": "kubectl"}]))
+
+    monkeypatch.setattr(cluster.admin, "get", get_with_managed_fields)
+    assert "managedFields" not in cluster.kubectl("get ns default -o json")
+    assert "managedFields" in cluster.kubectl("get ns default -o json --show-managed-fields")
