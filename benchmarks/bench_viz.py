@@ -7,7 +7,8 @@ subresource). Measured, each as the median of several runs:
 * ``ClusterView.refresh()``: re-read Nodes and Pods and re-render the HTML;
 * ``render_cluster_html`` alone (the pure function);
 * ``architecture(cluster)`` source generation (no ``dot`` run);
-* ``state_at`` for nodes and pods at a past revision plus its rendering (one time-travel slider move).
+* ``state_at`` for nodes and pods at a past revision plus its rendering (one time-travel slider move);
+* ``TraceView.refresh()`` when the chosen trace has not changed (the list of recent writes only).
 """
 
 from __future__ import annotations
@@ -51,13 +52,14 @@ def _median_ms(action: Callable[[], object]) -> float:
 
 
 def run() -> list[tuple[str, float, str]]:
-    from engine.viz import ClusterView, TimeTravel, architecture, render_cluster_html, state_at
+    from engine.viz import ClusterView, TimeTravel, TraceView, architecture, render_cluster_html, state_at
     cluster = _cluster()
     view = ClusterView(cluster)
     nodes = list(cluster.apiserver.cached_list("nodes"))
     pods = list(cluster.apiserver.cached_list("pods"))
     middle = (cluster.store.compact_revision + 1 + cluster.store.revision) // 2
     travel = TimeTravel(cluster)
+    traces = TraceView(cluster)
 
     def slide() -> None:
         travel.slider.value = middle if travel.slider.value != middle else middle + 1
@@ -69,4 +71,5 @@ def run() -> list[tuple[str, float, str]]:
         ("state_at(nodes, pods) at a past revision, no cache", _median_ms(
             lambda: state_at(cluster, middle, kinds=("nodes", "pods"))), "ms"),
         ("TimeTravel slider move (read + render)", _median_ms(slide), "ms"),
+        ("TraceView.refresh (50 recent writes, trace unchanged)", _median_ms(traces.refresh), "ms"),
     ]

@@ -96,7 +96,7 @@ def _created(cluster: "Cluster", key: str, revision: int) -> bool:
     return bool(found) and found[0].create_revision == revision
 
 
-def _created_name(cluster: "Cluster", kind: Kind, namespace: str | None, revision: int) -> str | None:
+def created_name(cluster: "Cluster", kind: Kind, namespace: str | None, revision: int) -> str | None:
     """The name of the object of ``kind`` a create wrote at ``revision`` (creates are audited nameless)."""
     prefix = kind.namespace_prefix(namespace)
     try:
@@ -119,7 +119,7 @@ def _root(cluster: "Cluster", audit_id: int | None, kind: str | None, name: str 
             if entry.audit_id == audit_id:
                 resolved = registry.lookup(entry.resource)
                 scope = entry.namespace if resolved.namespaced else None
-                subject_name = entry.name or _created_name(cluster, resolved, scope, entry.revision)
+                subject_name = entry.name or created_name(cluster, resolved, scope, entry.revision)
                 if subject_name is None:
                     raise LookupError(f"audit entry {audit_id} ({entry.verb} {entry.resource}) names no object "
                                       "and wrote none: trace a request about one object")
@@ -177,7 +177,7 @@ def _owned_creation(cluster: "Cluster", entry: AuditEvent, uids: set[str]) -> _S
     if kind is None or kind.plural in NEVER_OWNED:
         return None
     scope = entry.namespace if kind.namespaced else None
-    name = entry.name or _created_name(cluster, kind, scope, entry.revision)
+    name = entry.name or created_name(cluster, kind, scope, entry.revision)
     if name is None:
         return None
     obj = _object_at(cluster, kind.key(scope, name), entry.revision)

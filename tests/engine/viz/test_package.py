@@ -8,7 +8,7 @@ import pytest
 import engine.viz as viz
 
 EXPORTS = ["architecture", "ClusterView", "render_cluster_html", "Controls", "TimeTravel", "state_at",
-           "EventLog", "Inspector", "object_diff", "request_trace", "trace_table", "owner_graph", "dashboard"]
+           "EventLog", "Inspector", "object_diff", "request_trace", "trace_table", "owner_graph", "TraceView", "dashboard"]
 
 
 @pytest.mark.parametrize("name", EXPORTS)
@@ -21,7 +21,7 @@ def test_the_dashboard_puts_the_views_in_tabs_under_controls(cluster, pods):
     assert isinstance(board, widgets.VBox)
     assert list(board.tabs.titles) == list(viz.TAB_TITLES)
     kinds = [type(child) for child in board.tabs.children]
-    assert kinds == [viz.ClusterView, viz.TimeTravel, viz.EventLog, viz.Inspector]
+    assert kinds == [viz.ClusterView, viz.TimeTravel, viz.EventLog, viz.Inspector, viz.TraceView]
     cluster.admin.create(pods.make("web", node="node-1"))
     before = cluster.now
     board.controls.tick()
