@@ -11,8 +11,9 @@ files in temporary folders, the announcements plugin disabled so that the
 news pop-up cannot cover the page, every cell rendered rather than only
 those in view), drives Debian's Chromium through
 Playwright (never ``playwright install``), runs the ``runmenu:run-all``
-command from the Run menu, waits for the outputs, and saves screenshots to
-``test-artifacts/``. JupyterLab and its kernels are stopped in every case.
+command from the Run menu, waits for the outputs, presses the clock's
+"step" button to prove the widget talks to the kernel, and saves screenshots
+to ``test-artifacts/``. JupyterLab and its kernels are stopped in every case.
 """
 
 from __future__ import annotations
@@ -184,8 +185,14 @@ def test_running_the_architecture_chapter_shows_the_diagram_and_the_widgets(jupy
             assert page.get_by_text("Error displaying widget").count() == 0
             widget.evaluate("element => element.scrollIntoView({block: 'center'})")
             page.screenshot(path=str(ARTIFACTS / "jupyterlab-01_architecture-widgets.png"))
-            page.locator(".jp-OutputArea-output:has(.jupyter-widgets)").first.screenshot(
-                path=str(ARTIFACTS / "jupyterlab-01_architecture-widget-output.png"))
+            # The widget is live: pressing "step" runs the kernel's cluster and the status line follows.
+            controls = page.locator(".jp-OutputArea-output:has(.jupyter-widgets)", has=page.get_by_role(
+                "button", name="step")).first
+            status = controls.get_by_text(re.compile(r"^t = .* \(virtual\)")).first
+            before = status.inner_text()
+            controls.get_by_role("button", name="step").click()
+            expect(status).not_to_have_text(before, timeout=UI_TIMEOUT)
+            controls.screenshot(path=str(ARTIFACTS / "jupyterlab-01_architecture-widget-output.png"))
         except Exception:
             if page is not None:
                 page.screenshot(path=str(ARTIFACTS / "jupyterlab-01_architecture-failure.png"))
