@@ -8,11 +8,12 @@ from engine.client.record import EventRecorder
 from engine.viz.events import EventLog, event_rows, events_text, format_events, human_duration
 
 
-@pytest.mark.parametrize("seconds, text", [
-    (0, "0s"), (-1.5, "0s"), (-3, "<invalid>"), (59, "59s"), (119, "119s"), (120, "2m"), (185, "3m5s"),
-    (600, "10m"), (179 * 60, "179m"), (3 * 3600, "3h"), (3 * 3600 + 60 * 7, "3h7m"), (10 * 3600, "10h"),
-    (50 * 3600, "2d2h"), (30 * 86400, "30d"), (3 * 365 * 86400 + 86400, "3y1d"), (9 * 365 * 86400, "9y"),
-], ids=lambda value: str(value))
+AGES = [(0, "0s"), (-1.5, "0s"), (-3, "<invalid>"), (59, "59s"), (119, "119s"), (120, "2m"), (185, "3m5s"),
+        (600, "10m"), (179 * 60, "179m"), (3 * 3600, "3h"), (3 * 3600 + 60 * 7, "3h7m"), (10 * 3600, "10h"),
+        (50 * 3600, "2d2h"), (30 * 86400, "30d"), (3 * 365 * 86400 + 86400, "3y1d"), (9 * 365 * 86400, "9y")]
+
+
+@pytest.mark.parametrize("seconds, text", AGES, ids=[f"{seconds} seconds read as {text}" for seconds, text in AGES])
 def test_ages_read_as_kubectl_prints_them(seconds, text):
     assert human_duration(seconds) == text
 
