@@ -57,6 +57,7 @@ STYLE = """<style>
 .kv-badge{color:white;border-radius:4px;padding:0 5px;font-size:11px;font-weight:normal}
 .kv-roles{color:#607d8b;font-size:11px}
 .kv-pressure{margin-left:4px}
+.kv-changed{outline:3px solid #ff6f00;outline-offset:1px}
 .kv-bar{display:flex;align-items:center;gap:4px;font-size:10px;color:#455a64}
 .kv-bar-track{flex:1;height:7px;background:#e0e0e0;border-radius:3px;overflow:hidden}
 .kv-bar-fill{height:7px;background:#1e88e5}
@@ -111,14 +112,21 @@ def _memory_text(used: Quantity, total: Quantity | None) -> str:
     return f"{mebibytes(used)}/{mebibytes(total)}"
 
 
-def _pod_chip(pod: dict) -> str:
+def _changed(obj: dict | None, mark: str | None) -> str:
+    """`` kv-changed`` for an object last written at the marked revision."""
+    if obj is None or mark is None:
+        return ""
+    return " kv-changed" if (obj.get("metadata") or {}).get("resourceVersion") == mark else ""
+
+
+def _pod_chip(pod: dict, mark: str | None = None) -> str:
     metadata = pod.get("metadata") or {}
     state = pod_state(pod)
     name = metadata.get("name", "")
     namespace = metadata.get("namespace", "")
     shown = name if namespace in ("default", "") else f"{namespace}/{name}"
     title = f"{namespace}/{name}: {state}"
-    return (f'<span class="kv-pod kv-phase-{state.lower()}" data-pod="{html.escape(namespace)}/'
+    return (f'<span class="kv-pod kv-phase-{state.lower()}{_changed(pod, mark)}" data-pod="{html.escape(namespace)}/'
             f'{html.escape(name)}" data-state="{state}" title="{html.escape(title)}">{html.escape(shown)}</span>')
 
 
@@ -144,8 +152,9 @@ def _pressures(node: dict) -> list[str]:
             if condition.get("type") in TROUBLE_CONDITIONS and condition.get("status") == "True"]
 
 
-def _node_box(name: str, node: dict | None, pods: list[dict], cache: dict | None = None) -> str:
-    chips = "".join(_pod_chip(pod) for pod in pods)
+def _node_box(name: str, node: dict | None, pods: list[dict], cache: dict | None = None,
+              mark: str | None = None) -> str:
+    chips = "".join(_pod_chip(pod, mark) for pod in pods)
     if node is None:
         return (f'<div class="kv-node kv-notready" data-node="{html.escape(name)}">'
                 f'<div class="kv-node-head"><span>{html.escape(name)}</span>'
@@ -166,7 +175,7 @@ def _node_box(name: str, node: dict | None, pods: list[dict], cache: dict | None
     unschedulable = " · cordoned" if (node.get("spec") or {}).get("unschedulable") else ""
     pressures = "".join(f'<span class="kv-badge kv-pressure" style="background:#e65100">{kind}</span>'
                         for kind in _pressures(node))
-    classes = "kv-node" + ("" if ready == "Ready" else " kv-notready")
+    classes = "kv-node" + ("" if ready == "Ready" else " kv-notready") + _changed(node, mark)
     return (f'<div class="{classes}" data-node="{html.escape(name)}" data-ready="{ready}">'
             f'<div class="kv-node-head"><span>{html.escape(name)}</span>'
             f'<span class="kv-badge" style="background:{READY_COLORS[ready]}">{ready}</span></div>'
@@ -182,11 +191,14 @@ def _pod_key(pod: dict) -> tuple[str, str]:
     return metadata.get("namespace", ""), metadata.get("name", "")
 
 
-def render_cluster_html(nodes: Iterable[dict], pods: Iterable[dict], *, cache: dict | None = None) -> str:
+def render_cluster_html(nodes: Iterable[dict], pods: Iterable[dict], *, cache: dict | None = None,
+                        changed_at: int | None = None) -> str:
     """The cluster view as HTML: node boxes with their pods, and the unscheduled pods.
 
     ``cache`` (any dict the caller keeps) remembers each pod version's requests between renders.
+    ``changed_at`` outlines (class ``kv-changed``) the nodes and pods last written at that revision.
     """
+    mark = str(changed_at) if changed_at else None
     ordered = sort_nodes(nodes)
     by_node: dict[str, list[dict]] = {node["metadata"]["name"]: [] for node in ordered}
     orphans: dict[str, list[dict]] = {}
@@ -200,11 +212,11 @@ def render_cluster_html(nodes: Iterable[dict], pods: Iterable[dict], *, cache: d
         else:
             orphans.setdefault(node_name, []).append(pod)
     parts = [STYLE, '<div class="kv-cluster">']
-    parts += [_node_box(node["metadata"]["name"], node, by_node[node["metadata"]["name"]], cache)
+    parts += [_node_box(node["metadata"]["name"], node, by_node[node["metadata"]["name"]], cache, mark)
               for node in ordered]
-    parts += [_node_box(name, None, orphans[name]) for name in sorted(orphans)]
+    parts += [_node_box(name, None, orphans[name], cache, mark) for name in sorted(orphans)]
     if unscheduled:
-        chips = "".join(_pod_chip(pod) for pod in unscheduled)
+        chips = "".join(_pod_chip(pod, mark) for pod in unscheduled)
         parts.append(f'<div class="kv-node kv-unscheduled" data-node="">'
                      f'<div class="kv-node-head"><span>{UNSCHEDULED}</span>'
                      f'<span class="kv-badge" style="background:{PHASE_COLORS["Pending"]}">'

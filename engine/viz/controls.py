@@ -13,8 +13,8 @@ revision: every object under ``/registry/`` read from the MVCC store at
 that revision, decoded, and grouped by kind plural. Any revision after the
 compaction point can be read; objects created later are absent, objects
 deleted later are present. ``TimeTravel(cluster)`` is a slider over those
-revisions that redraws the cluster view from that state and says which
-request wrote the revision. Neither ever changes the cluster.
+revisions that redraws the cluster view from that state, outlines the node
+or pod that revision wrote, and says which request wrote it. Neither ever changes the cluster.
 """
 
 from __future__ import annotations
@@ -148,7 +148,8 @@ class TimeTravel(widgets.VBox):
         live = " (now)" if revision == self.cluster.store.revision else ""
         self.info.value = (f"<b>revision {revision}{live}</b> · "
                            f"{html.escape(revision_writer(self.cluster, revision))}")
-        self.body.value = render_cluster_html(state["nodes"], state["pods"], cache=self._requests)
+        self.body.value = render_cluster_html(state["nodes"], state["pods"], cache=self._requests,
+                                              changed_at=revision)
 
     def refresh(self) -> None:
         """Follow the store: extend the slider to the newest revision (and stay there when following)."""

@@ -145,3 +145,13 @@ def test_pressure_conditions_that_are_true_get_a_badge():
                                         {"type": "DiskPressure", "status": "False"}]
     text = render_cluster_html([pressed], [])
     assert "kv-pressure" in text and "MemoryPressure" in text and "DiskPressure" not in text
+
+
+def test_objects_written_at_the_marked_revision_are_outlined():
+    fresh = dict(pod("fresh", "node-1"), metadata={"name": "fresh", "namespace": "default", "resourceVersion": "42"})
+    older = dict(pod("older", "node-1"), metadata={"name": "older", "namespace": "default", "resourceVersion": "7"})
+    found = parse(render_cluster_html([node("node-1")], [fresh, older], changed_at=42))
+    assert "kv-changed" in found.pods["default/fresh"][1].split()
+    assert "kv-changed" not in found.pods["default/older"][1].split()
+    unmarked = parse(render_cluster_html([node("node-1")], [fresh, older]))
+    assert not any("kv-changed" in classes for _box, classes in unmarked.pods.values())

@@ -156,3 +156,12 @@ def test_a_failing_step_click_is_reported_in_the_status_line_not_raised(cluster)
     controls = Controls(cluster, views=[Broken()])
     controls.step_button.click()
     assert "view exploded" in controls.status.value
+
+
+def test_time_travel_outlines_what_the_chosen_revision_wrote(cluster, pods):
+    cluster.admin.create(pods.make("first", node="node-1"))
+    written = cluster.store.revision
+    cluster.admin.create(pods.make("second", node="node-1"))
+    travel = TimeTravel(cluster)
+    travel.slider.value = written
+    assert 'kv-phase-pending kv-changed" data-pod="default/first"' in travel.body.value
