@@ -1,0 +1,236 @@
+"""describe for services, namespaces, configuration, service accounts and RBAC objects.
+
+Interface: ``describe_service``, ``describe_namespace``, ``describe_configmap``,
+``describe_secret``, ``describe_serviceaccount``, ``describe_role`` (Roles and
+ClusterRoles: the PolicyRule table, rules broken down per resource and
+compacted as ``BreakdownRule``/``CompactRules`` do) and ``describe_binding``.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING
+
+from engine.api import errors
+from engine.kubectl.describe.writer import (Writer, describe_events, dig, find_events, go_list, print_annotations,
+                                            print_labels)
+from engine.kubectl.printers import format_endpoints, format_labels
+
+if TYPE_CHECKING:
+    from engine.client.client import Client
+
+
+def describe_service(service: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata, spec = service["metadata"], service.get("spec") or {}
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, f"Selector:\t{format_labels(spec.get('selector')) if spec.get('selector') else ''}\n")
+    w.write(0, f"Type:\t{spec.get('type', '')}\n")
+    if spec.get("ipFamilyPolicy"):
+        w.write(0, f"IP Family Policy:\t{spec['ipFamilyPolicy']}\n")
+    w.write(0, f"IP Families:\t{','.join(spec.get('ipFamilies') or []) or '<none>'}\n")
+    w.write(0, f"IP:\t{spec.get('clusterIP', '')}\n")
+    w.write(0, f"IPs:\t{','.join(spec.get('clusterIPs') or []) or '<none>'}\n")
+    if spec.get("externalIPs"):
+        w.write(0, f"External IPs:\t{','.join(spec['externalIPs'])}\n")
+    if spec.get("loadBalancerIP"):
+        w.write(0, f"IP:\t{spec['loadBalancerIP']}\n")
+    ingress = dig(service, "status", "loadBalancer", "ingress") or []
+    if ingress:
+        w.write(0, f"LoadBalancer Ingress:\t{', '.join(i.get('ip') or i.get('hostname', '') for i in ingress)}\n")
+    try:
+        endpoints = client.get("endpoints", metadata["name"], metadata.get("namespace"))
+    except errors.ApiError:
+        endpoints = None
+    for port in spec.get("ports") or []:
+        name = port.get("name") or "<unset>"
+        protocol = port.get("protocol", "TCP")
+        w.write(0, f"Port:\t{name}\t{port.get('port')}/{protocol}\n")
+        w.write(0, f"TargetPort:\t{port.get('targetPort', port.get('port'))}/{protocol}\n")
+        if port.get("nodePort"):
+            w.write(0, f"NodePort:\t{name}\t{port['nodePort']}/{protocol}\n")
+        text = "<none>"
+        if endpoints is not None:
+            filtered = {"subsets": [dict(subset, ports=[p for p in subset.get("ports") or []
+                                                        if p.get("name", "") == port.get("name", "")])
+                                    for subset in endpoints.get("subsets") or []]}
+            filtered["subsets"] = [s for s in filtered["subsets"] if s["ports"]]
+            text = format_endpoints(filtered)
+        w.write(0, f"Endpoints:\t{text}\n")
+    w.write(0, f"Session Affinity:\t{spec.get('sessionAffinity', 'None')}\n")
+    if spec.get("externalTrafficPolicy"):
+        w.write(0, f"External Traffic Policy:\t{spec['externalTrafficPolicy']}\n")
+    if spec.get("internalTrafficPolicy"):
+        w.write(0, f"Internal Traffic Policy:\t{spec['internalTrafficPolicy']}\n")
+    if spec.get("healthCheckNodePort"):
+        w.write(0, f"HealthCheck NodePort:\t{spec['healthCheckNodePort']}\n")
+    describe_events(w, find_events(client, service), now)
+    return w.text()
+
+
+def describe_namespace(namespace: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = namespace["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, f"Status:\t{dig(namespace, 'status', 'phase') or 'Active'}\n")
+    quotas = client.list("resourcequotas", metadata["name"])["items"]
+    w.write(0, "\n")
+    if not quotas:
+        w.write(0, "No resource quota.\n")
+    for quota in quotas:
+        w.write(0, f"Resource Quotas\n  Name:\t{quota['metadata']['name']}\n  Resource\tUsed\tHard\n"
+                   f"  --------\t---\t---\n")
+        hard = dig(quota, "status", "hard") or dig(quota, "spec", "hard") or {}
+        used = dig(quota, "status", "used") or {}
+        for name in sorted(hard):
+            w.write(1, f"{name}\t{used.get(name, '0')}\t{hard[name]}\n")
+    ranges = client.list("limitranges", metadata["name"])["items"]
+    w.write(0, "\n")
+    if not ranges:
+        w.write(0, "No LimitRange resource.\n")
+    for limit_range in ranges:
+        w.write(0, f"Resource Limits\n Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\t"
+                   f"Max Limit/Request Ratio\n ----\t--------\t---\t---\t---------------\t-------------\t"
+                   f"-----------------------\n")
+        for item in dig(limit_range, "spec", "limits") or []:
+            names = set()
+            for key in ("min", "max", "default", "defaultRequest", "maxLimitRequestRatio"):
+                names.update((item.get(key) or {}).keys())
+            for name in sorted(names):
+                cells = [str((item.get(key) or {}).get(name, "-"))
+                         for key in ("min", "max", "defaultRequest", "default", "maxLimitRequestRatio")]
+                w.write(0, f" {item.get('type', '')}\t{name}\t" + "\t".join(cells) + "\n")
+    return w.text()
+
+
+def describe_configmap(configmap: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = configmap["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, "\nData\n====\n")
+    for key in sorted(configmap.get("data") or {}):
+        w.write(0, f"{key}:\n----\n")
+        w.write(0, f"{configmap['data'][key]}\n")
+    w.write(0, "\nBinaryData\n====\n")
+    for key in sorted(configmap.get("binaryData") or {}):
+        import base64
+        w.write(0, f"{key}: {len(base64.b64decode(configmap['binaryData'][key]))} bytes\n")
+    w.write(0, "\n")
+    describe_events(w, find_events(client, configmap), now)
+    return w.text()
+
+
+def describe_secret(secret: dict, client: "Client", now: float) -> str:
+    import base64
+    w = Writer()
+    metadata = secret["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, f"\nType:\t{secret.get('type', 'Opaque')}\n")
+    w.write(0, "\nData\n====\n")
+    for key in sorted(secret.get("data") or {}):
+        value = base64.b64decode(secret["data"][key])
+        if key == "token" and secret.get("type") == "kubernetes.io/service-account-token":
+            w.write(0, f"{key}:\t{value.decode(errors='replace')}\n")
+        else:
+            w.write(0, f"{key}:\t{len(value)} bytes\n")
+    return w.text()
+
+
+def describe_serviceaccount(account: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = account["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    for title, entries in (("Image pull secrets", account.get("imagePullSecrets")),
+                           ("Mountable secrets", account.get("secrets"))):
+        names = [entry.get("name", "") for entry in entries or []]
+        w.write(0, f"{title}:\t{names[0] if names else '<none>'}\n")
+        for name in names[1:]:
+            w.write(0, f"\t{name}\n")
+    w.write(0, "Tokens:\t<none>\n")
+    describe_events(w, find_events(client, account), now)
+    return w.text()
+
+
+def _breakdown(rules: list[dict]) -> list[dict]:
+    """``BreakdownRule`` then ``CompactRules``: one row per group/resource, verbs merged."""
+    rows: dict[tuple, dict] = {}
+    order: list[tuple] = []
+    for rule in rules:
+        verbs = list(rule.get("verbs") or [])
+        for group in rule.get("apiGroups") or []:
+            for resource in rule.get("resources") or []:
+                names = rule.get("resourceNames") or [None]
+                for name in names:
+                    key = (group, resource, name)
+                    if key not in rows:
+                        rows[key] = {"apiGroups": [group], "resources": [resource],
+                                     "resourceNames": [name] if name else [], "verbs": []}
+                        order.append(key)
+                    rows[key]["verbs"] += [verb for verb in verbs if verb not in rows[key]["verbs"]]
+        for url in rule.get("nonResourceURLs") or []:
+            key = ("", "", url)
+            if key not in rows:
+                rows[key] = {"nonResourceURLs": [url], "verbs": []}
+                order.append(key)
+            rows[key]["verbs"] += [verb for verb in verbs if verb not in rows[key]["verbs"]]
+    return sorted((rows[key] for key in order), key=lambda r: (r.get("apiGroups", []), r.get("resources", []),
+                                                               r.get("resourceNames", []),
+                                                               r.get("nonResourceURLs", [])))
+
+
+def _resource_group(rule: dict) -> str:
+    """``CombineResourceGroup``: ``pods``, ``deployments.apps``, ``pods/log``."""
+    resources = rule.get("resources") or []
+    if not resources:
+        return ""
+    resource, _, sub = resources[0].partition("/")
+    groups = rule.get("apiGroups") or []
+    combined = resource + (f".{groups[0]}" if groups and groups[0] else "")
+    return combined + (f"/{sub}" if sub else "")
+
+
+def describe_role(role: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = role["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, "PolicyRule:\n")
+    w.write(1, "Resources\tNon-Resource URLs\tResource Names\tVerbs\n")
+    w.write(1, "---------\t-----------------\t--------------\t-----\n")
+    for rule in _breakdown(role.get("rules") or []):
+        w.write(1, f"{_resource_group(rule)}\t{go_list(rule.get('nonResourceURLs'))}\t"
+                   f"{go_list(rule.get('resourceNames'))}\t{go_list(rule.get('verbs'))}\n")
+    return w.text()
+
+
+def describe_binding(binding: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = binding["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    ref = binding.get("roleRef") or {}
+    w.write(0, "Role:\n")
+    w.write(1, f"Kind:\t{ref.get('kind', '')}\n")
+    w.write(1, f"Name:\t{ref.get('name', '')}\n")
+    w.write(0, "Subjects:\n")
+    w.write(1, "Kind\tName\tNamespace\n")
+    w.write(1, "----\t----\t---------\n")
+    for subject in binding.get("subjects") or []:
+        w.write(1, f"{subject.get('kind', '')}\t{subject.get('name', '')}\t{subject.get('namespace', '')}\n")
+    return w.text()
