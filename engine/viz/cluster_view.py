@@ -98,9 +98,8 @@ def _cpu_text(used: Quantity, total: Quantity | None) -> str:
     def cores(q: Quantity | None) -> str:
         if q is None:
             return "?"
-        milli = q.milli_value()
-        return f"{milli // 1000}" if milli % 1000 == 0 else f"{milli}m"
-    return f"{cores(used)}/{cores(total)}"
+        return f"{q.milli_value() / 1000:g}"
+    return f"{cores(used)}/{cores(total)} cores"
 
 
 def _memory_text(used: Quantity, total: Quantity | None) -> str:
