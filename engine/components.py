@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
 
 class Component(Protocol):
+    """A running program of the cluster; ``running`` is False once it is stopped (views show it)."""
+
     name: str
+    running: bool
 
     def start(self) -> None: ...
 

@@ -151,6 +151,7 @@ class APIServer:
         user: UserInfo | None = None
         kind: Kind | None = None
         code = 200
+        result: Any = None
         try:
             user = self.authenticator.authenticate(request.token)
             kind = self._resolve(request)
@@ -165,7 +166,7 @@ class APIServer:
             code = error.code
             raise
         finally:
-            self._audit(request, user, kind, code)
+            self._audit(request, user, kind, code, result)
 
     def watch(self, request: Request, handler: Callable[[dict], None]) -> CacheWatcher:
         """Start a watch; ``handler`` receives ``{"type", "object"}`` events on the loop."""
@@ -225,13 +226,21 @@ class APIServer:
         if not decision.allowed:
             raise forbidden_error(attrs, decision.reason)
 
-    def _audit(self, request: Request, user: UserInfo | None, kind: Kind | None, code: int) -> None:
+    def _audit(self, request: Request, user: UserInfo | None, kind: Kind | None, code: int,
+               result: Any = None) -> None:
+        """One audit entry; a write names the object it stored and the resourceVersion it got."""
+        name, version = request.name, None
+        metadata = result.get("metadata") if isinstance(result, dict) and request.verb in WRITE_VERBS else None
+        if isinstance(metadata, dict) and result.get("kind") not in ("Status", None) and \
+                not result["kind"].endswith("List"):
+            name = name or metadata.get("name")
+            version = metadata.get("resourceVersion")
         self.audit.record(time=self.loop.now, user=user.name if user else "",
                           groups=tuple(user.groups) if user else (), verb=request.verb,
                           resource=kind.plural if kind else request.resource,
                           api_group=kind.group if kind else (request.group or ""),
-                          namespace=request.namespace, name=request.name, subresource=request.subresource,
-                          code=code, revision=self.store.revision)
+                          namespace=request.namespace, name=name, subresource=request.subresource,
+                          code=code, revision=self.store.revision, resource_version=version)
 
     def _matcher(self, kind: Kind, params: dict[str, Any]) -> Callable[[dict], bool] | None:
         labels = params.get("labelSelector") or ""

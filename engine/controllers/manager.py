@@ -41,6 +41,11 @@ class ControllerManager:
                                      on_stopped_leading=self._stop_controllers, name=LEASE_NAME)
         self.leading = False
 
+    @property
+    def running(self) -> bool:
+        """Standing for election or leading (False once stopped)."""
+        return self.elector.running
+
     def start(self) -> None:
         self.elector.run()
 

@@ -413,6 +413,9 @@ def test_every_request_is_audited_with_who_what_and_the_result(cluster, admin):
     assert create["verb"] == "create" and create["responseStatus"]["code"] == 201
     assert create["user"]["username"] == "kubernetes-admin"
     assert create["objectRef"]["resource"] == "pods" and create["objectRef"]["namespace"] == "default"
+    assert create["objectRef"]["name"] == "web"
+    assert create["objectRef"]["resourceVersion"] == admin.get("pods", "web", "default")["metadata"][
+        "resourceVersion"]
     assert failed_get["verb"] == "get" and failed_get["responseStatus"]["code"] == 404
 
 
