@@ -7,7 +7,8 @@ replicasets)`` and ``rollback_target(deployment, replicasets, to_revision)``.
 
 A Deployment's history is its ReplicaSets: each carries the revision in the
 ``deployment.kubernetes.io/revision`` annotation and the reason in
-``kubernetes.io/change-cause``. ``undo`` is the real client-side rollback:
+``kubernetes.io/change-cause``. A DaemonSet's or StatefulSet's history is its
+ControllerRevisions (``revision`` field, saved template patch in ``data``). ``undo`` is the real client-side rollback:
 copy the chosen ReplicaSet's pod template (without ``pod-template-hash``) and
 annotations back into the Deployment with one JSON patch; the Deployment
 controller does the rest. ``status`` reports the current state once and
@@ -19,7 +20,7 @@ from __future__ import annotations
 import copy
 
 from engine.api.meta import timestamp
-from engine.client.client import JSON_PATCH, MERGE_PATCH
+from engine.client.client import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
 from engine.kubectl.cli import Invocation, KubectlError, resolve_kind, scope_of
 from engine.kubectl.printers import resource_prefix
 from engine.kubectl.tabwriter import DESCRIBE_MINWIDTH, DESCRIBE_PADDING, format_tabbed
@@ -149,43 +150,63 @@ def status(invocation: Invocation) -> str:
 
 # -- history and undo ---------------------------------------------------------
 
+def history_table(entries: dict[int, dict]) -> str:
+    """``printHistory``: the ``REVISION  CHANGE-CAUSE`` table of revision-numbered objects."""
+    if not entries:
+        return "No rollout history found."
+    lines = ["REVISION\tCHANGE-CAUSE\n"]
+    for revision in sorted(entries):
+        lines.append(f"{revision}\t{_annotation(entries[revision], CHANGE_CAUSE) or '<none>'}\n")
+    return format_tabbed("".join(lines), DESCRIBE_MINWIDTH, DESCRIBE_PADDING)
+
+
 def history(deployment: dict, replicasets: list[dict]) -> str:
-    """The ``REVISION  CHANGE-CAUSE`` table of a Deployment's owned ReplicaSets."""
+    """The history of a Deployment: its owned ReplicaSets by their revision annotation."""
     revisions: dict[int, dict] = {}
     for rs in owned_replicasets(deployment, replicasets):
         revision = _revision(rs)
         if revision is not None:
             revisions[revision] = rs
-    if not revisions:
-        return "No rollout history found."
-    lines = ["REVISION\tCHANGE-CAUSE\n"]
-    for revision in sorted(revisions):
-        lines.append(f"{revision}\t{_annotation(revisions[revision], CHANGE_CAUSE) or '<none>'}\n")
-    return format_tabbed("".join(lines), DESCRIBE_MINWIDTH, DESCRIBE_PADDING)
+    return history_table(revisions)
+
+
+def controller_revisions(owner: dict, revisions: list[dict]) -> dict[int, dict]:
+    """A DaemonSet's or StatefulSet's history: its ControllerRevisions by ``revision``."""
+    return {int(revision.get("revision") or 0): revision
+            for revision in owned_replicasets(owner, revisions)}
 
 
 def _replicasets(invocation: Invocation, namespace: str | None) -> list[dict]:
     return invocation.client.list("replicasets", namespace)["items"]
 
 
+def _revision_template(revision: dict) -> dict:
+    template = copy.deepcopy(((revision.get("data") or {}).get("spec") or {}).get("template") or {})
+    template.pop("$patch", None)
+    return template
+
+
 def history_command(invocation: Invocation) -> str:
-    """``kubectl rollout history deployment/web [--revision=N]``."""
+    """``kubectl rollout history deployment/web [--revision=N]`` (daemonsets and statefulsets too)."""
     plural, name = _target(invocation)
     kind = resolve_kind(plural)
     namespace = scope_of(invocation, kind)
-    deployment = invocation.client.get(plural, name, namespace)
-    if kind.kind != "Deployment":
-        raise KubectlError(f"history is only implemented here for deployments")
-    replicasets = _replicasets(invocation, namespace)
+    obj = invocation.client.get(plural, name, namespace)
     wanted = invocation.flag_int("revision") or 0
     header = f"{resource_prefix(kind)}/{name}"
+    if kind.kind == "Deployment":
+        owned = owned_replicasets(obj, _replicasets(invocation, namespace))
+        entries = {revision: rs for rs in owned if (revision := _revision(rs)) is not None}
+        templates = {revision: rs["spec"]["template"] for revision, rs in entries.items()}
+    else:
+        entries = controller_revisions(obj, invocation.client.list("controllerrevisions", namespace)["items"])
+        templates = {revision: _revision_template(entry) for revision, entry in entries.items()}
     if wanted:
-        for rs in owned_replicasets(deployment, replicasets):
-            if _revision(rs) == wanted:
-                from engine.kubectl.describe import pod_template_text
-                return f"{header} with revision #{wanted}\n{pod_template_text(rs['spec']['template'])}\n\n"
-        raise KubectlError(f"unable to find the specified revision")
-    return f"{header}\n{history(deployment, replicasets)}\n"
+        if wanted not in entries:
+            raise KubectlError(f"unable to find the specified revision")
+        from engine.kubectl.describe import pod_template_text
+        return f"{header} with revision #{wanted}\n{pod_template_text(templates[wanted])}\n\n"
+    return f"{header}\n{history_table(entries)}\n"
 
 
 def rollback_target(deployment: dict, replicasets: list[dict], to_revision: int = 0) -> dict:
@@ -224,7 +245,7 @@ def undo(invocation: Invocation) -> str:
     plural, name = _target(invocation)
     kind = resolve_kind(plural)
     if kind.kind != "Deployment":
-        raise KubectlError("undo is only implemented here for deployments")
+        return _undo_from_controller_revisions(invocation, plural, name)
     namespace = scope_of(invocation, kind)
     deployment = invocation.client.get(plural, name, namespace)
     if (deployment.get("spec") or {}).get("paused"):
@@ -245,6 +266,28 @@ def undo(invocation: Invocation) -> str:
              {"op": "replace" if deployment["metadata"].get("annotations") is not None else "add",
               "path": "/metadata/annotations", "value": annotations}]
     invocation.client.patch(plural, name, patch, namespace, patch_type=JSON_PATCH)
+    return f"{label} rolled back"
+
+
+def _undo_from_controller_revisions(invocation: Invocation, plural: str, name: str) -> str:
+    """The DaemonSet and StatefulSet rollbackers: re-apply a ControllerRevision's saved patch."""
+    kind = resolve_kind(plural)
+    namespace = scope_of(invocation, kind)
+    obj = invocation.client.get(plural, name, namespace)
+    entries = controller_revisions(obj, invocation.client.list("controllerrevisions", namespace)["items"])
+    to_revision = invocation.flag_int("to-revision") or 0
+    target = None
+    if to_revision:
+        target = entries.get(to_revision)
+    elif len(entries) > 1:
+        target = entries[sorted(entries)[-2]]
+    if target is None:
+        raise KubectlError(f"unable to find specified revision {to_revision} in history")
+    label = f"{resource_prefix(kind)}/{name}"
+    revision = int(target.get("revision") or 0)
+    if _revision_template(target) == (obj.get("spec") or {}).get("template"):
+        return f"{label} skipped rollback (current template already matches revision {revision})"
+    invocation.client.patch(plural, name, target.get("data") or {}, namespace, patch_type=STRATEGIC_MERGE_PATCH)
     return f"{label} rolled back"
 
 

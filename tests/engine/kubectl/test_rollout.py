@@ -147,3 +147,30 @@ def test_rollout_status_reads_the_live_object(cluster: engine.Cluster) -> None:
                       "availableReplicas": 2, "readyReplicas": 2}
     cluster.admin.update_status(live)
     assert cluster.kubectl("rollout status deployment/web") == 'deployment "web" successfully rolled out\n'
+
+
+def test_daemonset_history_and_undo_use_controller_revisions(cluster: engine.Cluster) -> None:
+    def template(image: str) -> dict:
+        return {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "a", "image": image}]}}
+
+    daemon = cluster.apply({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+                            "spec": {"selector": {"matchLabels": {"app": "agent"}}, "template": template("agent:2")}})
+    # As the DaemonSet controller saves them: the live (defaulted) template for the current revision.
+    saved = {1: template("agent:1"), 2: daemon["spec"]["template"]}
+    for revision, saved_template in saved.items():
+        cluster.admin.create({"apiVersion": "apps/v1", "kind": "ControllerRevision",
+                              "metadata": {"name": f"agent-{revision}", "namespace": "default",
+                                           "ownerReferences": [owner_reference(daemon)]},
+                              "revision": revision,
+                              "data": {"spec": {"template": dict(saved_template, **{"$patch": "replace"})}}})
+    assert cluster.kubectl("rollout history ds/agent") == """\
+daemonset.apps/agent
+REVISION  CHANGE-CAUSE
+1         <none>
+2         <none>
+
+"""
+    assert cluster.kubectl("rollout undo ds/agent --to-revision=2") == \
+        "daemonset.apps/agent skipped rollback (current template already matches revision 2)\n"
+    assert cluster.kubectl("rollout undo ds/agent") == "daemonset.apps/agent rolled back\n"
+    assert cluster.get("ds", "agent")["spec"]["template"]["spec"]["containers"][0]["image"] == "agent:1"
