@@ -1,38 +1,31 @@
-"""RBAC scenarios for the API server lab: a learner's decision function inside a running API server.
+"""RBAC scenarios for the API server lab: generated policies and requests, and the lab's checks.
 
 Interface:
 
-- ``LearnerAuthorizer(learner_authorize, rules_source)``: the API server's
-  authorizer interface (``authorize(attrs) -> Decision``) around a learner's
-  ``authorize(attrs, roles, cluster_roles, role_bindings, cluster_role_bindings) -> bool``.
-  It hands the learner every RBAC object the API server's caches hold, asks
-  the engine's own ``RBACAuthorizer`` too, and records both answers
-  (``decisions``). The learner's answer is the one the server acts on.
-- ``plug_authorizer(cluster, learner_authorize)`` / ``unplug_authorizer(cluster)``:
-  swap it into a running ``Cluster``'s API server and back. Members of
-  ``system:masters`` never reach any authorizer (the server lets them through
-  first, as the real one does), so the cluster's admin keeps working.
-- ``random_policy(seed)``: Roles, ClusterRoles and their bindings for users
-  ``alice`` / ``bob`` / group ``dev`` / a ServiceAccount, in namespaces ``team-a``
-  and ``team-b``; ``random_requests(seed, n)``: ``Request`` specs to send.
+- ``random_policy(seed)``: Roles, ClusterRoles and their bindings for users ``alice`` /
+  ``bob`` / group ``dev`` / a ServiceAccount, in namespaces ``team-a`` and ``team-b``;
+  ``random_requests(seed, n)``: ``Request`` specs to send.
 - ``reference_authorize(attrs, roles, cluster_roles, role_bindings, cluster_role_bindings)``:
   the engine's decision on plain lists, for pure-function comparisons.
-- ``send(client, request)``: perform one request as a real client call; returns
-  ``"allowed"`` or ``"forbidden"`` (any other API error means the authorizer let it through).
+- ``seed_objects(cluster)``, ``apply_policy(cluster, policy)`` and ``send(cluster, request)``:
+  set a running cluster up and perform one request as a real client call (``"allowed"`` or
+  ``"forbidden"``; any other API error means the authorizer let it through).
+- ``check_rules``, ``check_subjects``, ``check_authorize`` (pure functions) and
+  ``check_in_api_server`` (the learner's ``authorize`` plugged into a running API server,
+  see ``engine.grading.authorizer``): raise a ``GradingFailure`` that names the mistake.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from engine.api import errors
 from engine.apiserver.authn import UserInfo
-from engine.grading.feedback import Outcome, check, compare, describe_exception, fail
-from engine.apiserver.rbac import RBAC_GROUP, Attributes, Decision, RBACAuthorizer
-
-LearnerAuthorize = Callable[[Attributes, list, list, list, list], Any]
+from engine.apiserver.rbac import RBAC_GROUP, Attributes, RBACAuthorizer
+from engine.grading.authorizer import LearnerAuthorize, plug_authorizer
+from engine.grading.feedback import Outcome, _diagnosis, check, compare, describe_exception, fail
 
 NAMESPACES = ("team-a", "team-b")
 USERS = {
@@ -70,61 +63,6 @@ def reference_authorize(attrs: Attributes, roles: list[dict], cluster_roles: lis
                         cluster_role_bindings: list[dict]) -> bool:
     """The engine's RBAC decision for ``attrs`` given exactly these objects."""
     return RBACAuthorizer(ListRules(roles, cluster_roles, role_bindings, cluster_role_bindings)).authorize(attrs).allowed
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """One authorization the API server asked for while the learner's code was plugged in."""
-
-    attrs: Attributes
-    learner: Any                 # what the learner's function returned (or the exception it raised)
-    reference: Decision          # the engine's own RBAC answer, with its reason
-
-
-class LearnerAuthorizer:
-    """An authorizer that asks the learner's function; the API server cannot tell it from RBAC."""
-
-    def __init__(self, learner_authorize: LearnerAuthorize, rules_source: Any) -> None:
-        self.learner_authorize = learner_authorize
-        self.rules_source = rules_source
-        self.reference = RBACAuthorizer(rules_source)
-        self.decisions: list[Recorded] = []
-
-    def objects(self) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
-        """Roles (every namespace), ClusterRoles, RoleBindings (every namespace), ClusterRoleBindings."""
-        server = self.rules_source.server
-        return (list(server.cached_list("roles")), list(server.cached_list("clusterroles")),
-                list(server.cached_list("rolebindings")), list(server.cached_list("clusterrolebindings")))
-
-    def authorize(self, attrs: Attributes) -> Decision:
-        reference = self.reference.authorize(attrs)
-        try:
-            answer = self.learner_authorize(attrs, *self.objects())
-        except Exception as error:
-            self.decisions.append(Recorded(attrs, error, reference))
-            raise
-        self.decisions.append(Recorded(attrs, answer, reference))
-        if not isinstance(answer, bool):
-            raise TypeError(f"authorize must return True or False, not {answer!r}")
-        return Decision(answer, "allowed by the learner's authorize" if answer else "")
-
-
-def plug_authorizer(cluster: Any, learner_authorize: LearnerAuthorize) -> LearnerAuthorizer:
-    """Make ``cluster``'s API server decide every request (but system:masters') with ``learner_authorize``."""
-    server = cluster.apiserver
-    original = getattr(server, "_grading_original_authorizer", None) or server.authorizer
-    server._grading_original_authorizer = original
-    adapter = LearnerAuthorizer(learner_authorize, original.rules_source)
-    server.authorizer = adapter
-    return adapter
-
-
-def unplug_authorizer(cluster: Any) -> None:
-    """Give the API server its own RBAC authorizer back."""
-    server = cluster.apiserver
-    original = getattr(server, "_grading_original_authorizer", None)
-    if original is not None:
-        server.authorizer = original
 
 
 # -- generated policies and requests ------------------------------------------------
@@ -469,7 +407,8 @@ def check_in_api_server(authorize: LearnerAuthorize, seed: int, requests: int = 
                         f"your authorize forbade it")
             else:
                 line = f"{request}: engine forbids it, your authorize allowed it"
-                why = diagnose_authorize((recorded[0].attrs, *adapter.objects()), Outcome(False), Outcome(True))
+                why = _diagnosis(diagnose_authorize, (recorded[0].attrs, *adapter.objects()), Outcome(False),
+                                 Outcome(True))
                 if why:
                     line += f"\n   why: {why}"
             wrong.append(line)

@@ -118,3 +118,60 @@ def test_selector_cases_cover_matches_and_misses() -> None:
     cases = selector_grading.selector_cases(0, 200)
     answers = [selector_grading.reference_matches(selector, labels) for selector, labels in cases]
     assert 30 < sum(answers) < 170
+
+
+# -- the lab checks recognise the typical mistakes (the round trips show them through nbgrader) --------
+
+def _watch(history, start, compact, prefix="", *, inclusive=True, compaction=True):
+    if compaction and 0 < start < compact:
+        raise CompactedError(start, compact)
+    if start <= 0:
+        return []
+    return [e for e in history if (e.kv.mod_revision >= start if inclusive else e.kv.mod_revision > start)
+            and e.kv.key.startswith(prefix)]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"inclusive": False}, "etcd's start_revision is inclusive"),
+    ({"compaction": False}, "must raise CompactedError"),
+], ids=["a watch that skips its start revision is told the start is inclusive",
+        "a watch that ignores compaction is told to raise CompactedError"])
+def test_check_watch_names_the_mistake(kwargs: dict, words: str) -> None:
+    store_grading.check_watch(_watch, seed=5, scenarios=6)
+    with pytest.raises(GradingFailure, match=words):
+        store_grading.check_watch(lambda *args: _watch(*args, **kwargs), seed=5, scenarios=6)
+
+
+def test_check_cas_race_catches_a_read_then_write() -> None:
+    def read_then_write(store, key, expected, value):
+        kvs = store.range(key).kvs
+        if (kvs[0].mod_revision if kvs else 0) != expected:
+            return False
+        store.put(key, value)
+        return True
+
+    store_grading.check_cas(read_then_write, seed=1)          # right when nobody races it
+    store_grading.check_cas_race(store_grading.reference_cas, seed=1)
+    with pytest.raises(GradingFailure, match="lost update"):
+        store_grading.check_cas_race(read_then_write, seed=1)
+
+
+def test_check_in_api_server_names_a_binding_from_another_namespace() -> None:
+    def any_namespace(attrs, roles, cluster_roles, role_bindings, cluster_role_bindings):
+        moved = [{**b, "metadata": {**b["metadata"], "namespace": attrs.namespace}} for b in role_bindings]
+        return rbac_grading.reference_authorize(attrs, roles, cluster_roles, moved, cluster_role_bindings)
+
+    rbac_grading.check_in_api_server(rbac_grading.reference_authorize, seed=33)
+    with pytest.raises(GradingFailure, match="a RoleBinding grants only in its own namespace"):
+        rbac_grading.check_in_api_server(any_namespace, seed=33)
+
+
+def test_check_selectors_names_not_equal_on_a_missing_label() -> None:
+    def missing_is_false(selector, labels):
+        if "!=" in selector and selector.split("!=")[0].strip() not in labels:
+            return False
+        return selector_grading.reference_matches(selector, labels)
+
+    selector_grading.check_selectors(selector_grading.reference_matches, seed=2, n=100)
+    with pytest.raises(GradingFailure, match="also select objects without the label"):
+        selector_grading.check_selectors(missing_is_false, seed=2, n=100, operators=("!=",))
