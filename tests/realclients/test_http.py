@@ -162,11 +162,11 @@ def test_pod_logs_go_through_the_connect_handler_registry(served: ServeHandle, c
     def logs(request: Any, pod: dict) -> str:
         seen.append(dict(request.params))
         return f"hello from {pod['metadata']['name']}\n"
-    served.driver.call(cluster.apiserver.register_connect, "pods", "log", logs)
+    served.call(cluster.apiserver.register_connect, "pods", "log", logs)
     try:
         response = call(served, "GET", PODS + "/log-pod/log?container=c&tailLines=10&previous=false")
     finally:
-        served.driver.call(cluster.apiserver.connect_handlers.pop, ("pods", "log"))
+        served.call(cluster.apiserver.connect_handlers.pop, ("pods", "log"))
     assert (response.status, response.body) == (200, b"hello from log-pod\n")
     assert seen == [{"container": "c", "tailLines": 10, "previous": False}]
 

@@ -158,7 +158,7 @@ def _wait_for_watch(served: ServeHandle, cluster: Cluster, name: str) -> None:
         return any(d.resource == "configmaps" and d.name == name and d.type == "ADDED"
                    for d in cluster.apiserver.deliveries if d.user == "kubernetes-admin")
     for _ in range(600):
-        if served.driver.call(delivered):
+        if served.call(delivered):
             return
         time.sleep(0.05)
     raise AssertionError(f"kubectl never started watching {name}")
@@ -174,9 +174,9 @@ def test_get_watch_prints_an_update_made_through_the_api(served: ServeHandle, ku
         lines = _reader(process)
         assert lines.next() == "1"            # the object kubectl got
         _wait_for_watch(served, cluster, "watched")
-        current = served.driver.call(cluster.admin.get, "configmaps", "watched", "default")
+        current = served.call(cluster.admin.get, "configmaps", "watched", "default")
         current["data"]["v"] = "2"
-        served.driver.call(cluster.admin.update, current)
+        served.call(cluster.admin.update, current)
         assert lines.next() == "2"            # the MODIFIED event
     finally:
         process.kill()
@@ -194,7 +194,7 @@ def test_get_watch_in_table_form_prints_a_row_per_event(served: ServeHandle, kub
         assert lines.next().split() == ["NAME", "DATA", "AGE"]
         assert lines.next().split()[:2] == ["watched-table", "0"]
         _wait_for_watch(served, cluster, "watched-table")
-        served.driver.call(cluster.admin.patch, "configmaps", "watched-table", {"data": {"a": "1", "b": "2"}},
+        served.call(cluster.admin.patch, "configmaps", "watched-table", {"data": {"a": "1", "b": "2"}},
                            "default")
         assert lines.next().split()[:2] == ["watched-table", "2"]
     finally:

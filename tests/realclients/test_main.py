@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from kubectl_tool import KUBECTL, kubectl_env, needs_kubectl
 
 
@@ -23,10 +25,15 @@ def test_demo_runs_to_the_end_and_skips_the_steps_whose_components_are_missing()
 
 
 @needs_kubectl
-def test_serve_prints_how_to_connect_serves_kubectl_and_stops_on_sigint(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize("flags, scheme", [
+    pytest.param([], "http", id="plain HTTP by default"),
+    pytest.param(["--tls"], "https", id="HTTPS with a generated CA with --tls"),
+])
+def test_serve_prints_how_to_connect_serves_kubectl_and_stops_on_sigint(tmp_path: pathlib.Path, flags: list[str],
+                                                                        scheme: str) -> None:
     kubeconfig = tmp_path / "engine" / "kubeconfig"
     process = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--nodes", "1", "--kubeconfig",
-                                str(kubeconfig)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                str(kubeconfig), *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         banner = []
@@ -35,7 +42,7 @@ def test_serve_prints_how_to_connect_serves_kubectl_and_stops_on_sigint(tmp_path
             if line.startswith("Ctrl-C"):
                 break
         text = "".join(banner)
-        assert text.startswith("Kubernetes API of a 1-node engine cluster (seed 0) at http://127.0.0.1:")
+        assert text.startswith(f"Kubernetes API of a 1-node engine cluster (seed 0) at {scheme}://127.0.0.1:")
         assert f"export KUBECONFIG={kubeconfig.resolve()}; kubectl get nodes" in text
         nodes = subprocess.run([KUBECTL, "get", "nodes", "-o", "name", "--request-timeout=20s"], capture_output=True,
                                text=True, timeout=60, env=kubectl_env(kubeconfig, tmp_path))

@@ -139,7 +139,7 @@ def test_a_watch_ends_at_its_timeout(core: client.CoreV1Api) -> None:
 
 def test_a_too_old_resource_version_ends_the_watch_with_410(core: client.CoreV1Api, served: ServeHandle,
                                                             cluster: Cluster) -> None:
-    served.driver.call(cluster.apiserver.compact, cluster.apiserver.store.revision)
+    served.call(cluster.apiserver.compact, cluster.apiserver.store.revision)
     with pytest.raises(ApiException) as error:
         for _ in watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version="1",
                                       timeout_seconds=10):

@@ -7,7 +7,10 @@ writes a kubeconfig whose user is the cluster admin (``kubernetes-admin`` in
 ``system:masters``, with its bearer token), as ``kubeadm`` writes
 ``/etc/kubernetes/admin.conf``. It returns a ``ServeHandle``: ``.url``,
 ``.port``, ``.kubeconfig_path``, ``.token``, ``.kubeconfig_for(user, groups)``
-for a less privileged identity, and ``.stop()``; it is a context manager.
+for a less privileged identity, ``.call(fn, *args)`` to run something on the
+loop thread (``handle.call(c.admin.get, "pods", "web", "default")``: while
+served, engine state belongs to the driver's thread), and ``.stop()``; it is a
+context manager.
 
 Over plain HTTP (the default) kubectl sends no credentials at all (client-go's
 ``clientcmd`` only sends them to ``https`` servers), so, like kube-apiserver's
@@ -28,7 +31,7 @@ from __future__ import annotations
 import pathlib
 import shutil
 import tempfile
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 import yaml
 
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from engine.cluster import Cluster
 
 CLUSTER_NAME = "kubernetes"
+T = TypeVar("T")
 
 
 def kubeconfig(server: str, user: str, *, token: str | None = None, ca_file: str | None = None,
@@ -94,6 +98,10 @@ class ServeHandle:
     @property
     def port(self) -> int:
         return int(self.front.port)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the cluster's loop thread (for ``c.admin`` calls and other engine state)."""
+        return self.driver.call(fn, *args)
 
     def kubeconfig_for(self, user: str, groups: Iterable[str] = (), path: str | pathlib.Path | None = None) -> pathlib.Path:
         """A kubeconfig for another identity (RBAC decides what it may do), next to the admin's."""

@@ -52,6 +52,8 @@ MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
 """kube-apiserver's limit on a request body (``--max-request-bytes``-like, 3 MiB for resources)."""
 DISCARD_LIMIT = 16 * 1024 * 1024
 """Bytes of a too-large body read and dropped before the 413; beyond that the connection is just closed."""
+STREAMS_GRACE = 3.0
+"""Wall seconds ``stop`` waits for open watch streams to notice and end."""
 HANDSHAKE_TIMEOUT = 10.0
 """Wall seconds a TLS client has to finish its handshake."""
 JSON = "application/json"
@@ -84,6 +86,8 @@ class HTTPFront:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._documents: dict[tuple[str, int], dict | None] = {}
+        self._streams = 0
+        self._streams_done = threading.Condition()
         self._documents_lock = threading.Lock()
 
     @property
@@ -98,13 +102,24 @@ class HTTPFront:
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop accepting, end the open watch streams, and close the socket."""
+        """Stop accepting, end the open watch streams (their watchers stop on the loop), close the socket."""
         self._stopping.set()
         if self._thread is not None:
             self.httpd.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
+        with self._streams_done:
+            self._streams_done.wait_for(lambda: self._streams == 0, timeout=STREAMS_GRACE)
         self.httpd.server_close()
+
+    def stream_started(self) -> None:
+        with self._streams_done:
+            self._streams += 1
+
+    def stream_ended(self) -> None:
+        with self._streams_done:
+            self._streams -= 1
+            self._streams_done.notify_all()
 
     def document(self, path: str, build: Callable[[], dict | None]) -> dict | None:
         """An OpenAPI document, built once per path while the registry keeps its kinds (they are large)."""

@@ -54,6 +54,7 @@ def stream(handler: "BaseHTTPRequestHandler", front: "HTTPFront", request: Reque
         events.put((line, event["type"] == "ERROR"))
 
     watcher = front.call(apiserver.watch, request, on_event)
+    front.stream_started()
     deadline = time.monotonic() + (float(timeout) if timeout else DEFAULT_WATCH_TIMEOUT)
     handler.send_response(200)
     handler.send_header("Content-Type", "application/json")
@@ -82,6 +83,7 @@ def stream(handler: "BaseHTTPRequestHandler", front: "HTTPFront", request: Reque
             front.call(watcher.stop)
         except Exception:                 # the loop may already be stopped with the cluster
             logger.debug("could not stop a watcher", exc_info=True)
+        front.stream_ended()
 
 
 def _chunk(handler: "BaseHTTPRequestHandler", data: bytes) -> None:
