@@ -201,6 +201,8 @@ def run(cluster: "Cluster", command: str, *, stdin: str | None = None) -> str:
         text = f"error: {error}"
     except FileNotFoundError as error:
         text = f'error: the path "{error.filename}" does not exist'
+    except ValueError as error:  # a flag or argument that does not parse (a port that is not a number, ...)
+        text = f"error: {error}"
     if str(flags.get("output") or "").startswith("jsonpath=") and verb == "get" and not text.startswith("error:"):
         return text  # kubectl prints a JSONPath result without a trailing newline
     return text if text.endswith("\n") or not text else text + "\n"

@@ -107,7 +107,7 @@ def expose(invocation: Invocation) -> str:
                            f"has no selector")
     port_text = invocation.flags.get("port")
     if port_text:
-        container_ports = [{"containerPort": int(port_text), "protocol": invocation.flags.get("protocol", "TCP")}]
+        container_ports = [{"containerPort": invocation.flag_int("port"), "protocol": invocation.flags.get("protocol", "TCP")}]
     else:
         container_ports = _ports_of(kind.kind, obj)
         if not container_ports:

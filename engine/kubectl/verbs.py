@@ -19,6 +19,8 @@ import json
 import pathlib
 from typing import Any
 
+import yaml
+
 from engine.api import errors
 from engine.api.kinds import REGISTRY, Kind
 from engine.client.client import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
@@ -34,7 +36,7 @@ def objects_from_files(invocation: Invocation) -> list[dict]:
         if name == "-":
             if invocation.stdin is None:
                 raise KubectlError("no objects passed to read from standard input")
-            objects.extend(load_manifests(invocation.stdin))
+            objects.extend(_parse(invocation.stdin, "STDIN"))
             continue
         path = pathlib.Path(name)
         if not path.exists():
@@ -42,11 +44,21 @@ def objects_from_files(invocation: Invocation) -> list[dict]:
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".json")) if path.is_dir() \
             else [path]
         for file in files:
-            objects.extend(load_manifests(file.read_text()))
+            objects.extend(_parse(file.read_text(), str(file)))
     if not objects:
         raise KubectlError("no objects passed to apply" if invocation.verb == "apply" else
                            "must specify one of -f and -k")
     return objects
+
+
+def _parse(text: str, source: str) -> list[dict]:
+    """Manifests from YAML or JSON text, with kubectl's message for text that does not parse."""
+    try:
+        return load_manifests(text)
+    except yaml.YAMLError as error:
+        raise KubectlError(f"error parsing {source}: error converting YAML to JSON: {error}") from None
+    except ValueError as error:
+        raise KubectlError(f"error parsing {source}: {error}") from None
 
 
 def _display(kind: Kind, name: str, operation: str) -> str:
@@ -143,7 +155,7 @@ def _deployment(invocation: Invocation, name: str) -> dict:
     replicas = invocation.flag_int("replicas")
     container: dict[str, Any] = {"image": images, "name": container_name(images), "resources": {}}
     if invocation.flags.get("port"):
-        container["ports"] = [{"containerPort": int(invocation.flags["port"])}]
+        container["ports"] = [{"containerPort": invocation.flag_int("port")}]
     labels = {"app": name}
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"labels": dict(labels), "name": name},
@@ -324,7 +336,7 @@ def run_pod(invocation: Invocation) -> str:
         key = "command" if invocation.flag_bool("command") else "args"
         container[key] = invocation.args[1:]
     if invocation.flags.get("port"):
-        container["ports"] = [{"containerPort": int(invocation.flags["port"])}]
+        container["ports"] = [{"containerPort": invocation.flag_int("port")}]
     env = []
     for pair in invocation.flags.get("env") or []:
         key, _, value = pair.partition("=")
@@ -490,8 +502,10 @@ def patch(invocation: Invocation) -> str:
     try:
         body = json.loads(text)
     except json.JSONDecodeError:
-        import yaml
-        body = yaml.safe_load(text)
+        try:
+            body = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise KubectlError(f"unable to parse \"{text}\": {error}") from None
     namespace = scope_of(invocation, kind)
     before = invocation.client.get(kind.plural, name, namespace)
     after = invocation.client.patch(kind.plural, name, body, namespace, patch_type=patch_type)

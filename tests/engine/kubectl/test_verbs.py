@@ -238,3 +238,24 @@ def test_create_job_and_cronjob_take_the_command_after_a_double_dash(cluster: en
         "cronjob.batch/tick created\n"
     assert cluster.get("cj", "tick")["spec"]["schedule"] == "*/5 * * * *"
     assert cluster.kubectl("create quota q").startswith('error: "kubectl create quota" is not part of')
+
+
+@pytest.mark.parametrize("command, expected", [
+    pytest.param("create deployment x --image=nginx --port=eighty",
+                 'error: invalid argument "eighty" for "--port" flag: strconv.ParseInt: parsing "eighty": invalid '
+                 "syntax\n", id="a number flag that is not a number"),
+    pytest.param("scale deploy x --replicas=many",
+                 'error: invalid argument "many" for "--replicas" flag: strconv.ParseInt: parsing "many": invalid '
+                 "syntax\n", id="replicas that are not a number"),
+    pytest.param("get pods -n", "error: flag needs an argument: -n\n", id="a flag without its value"),
+    pytest.param("get pods 'unterminated", "error: No closing quotation\n", id="a command line that does not split"),
+])
+def test_usage_errors(cluster: engine.Cluster, command: str, expected: str) -> None:
+    assert cluster.kubectl(command) == expected
+
+
+def test_a_manifest_that_does_not_parse(cluster: engine.Cluster, tmp_path: pathlib.Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: Pod\nmetadata: [\n")
+    assert cluster.kubectl(f"apply -f {bad}").startswith(
+        f"error: error parsing {bad}: error converting YAML to JSON: ")
