@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from types import GeneratorType
 from typing import Any, Callable, Sequence
 
 from engine.grading.feedback import Outcome, check, compare, describe_exception, fail
@@ -213,6 +214,11 @@ def diagnose_watch(case: tuple, expected: Outcome, got: Outcome) -> str | None:
     return None
 
 
+def _as_list(value: Any) -> Any:
+    """A generator or tuple of events counts as the list it yields (a lazy CompactedError counts as raised)."""
+    return list(value) if isinstance(value, (tuple, GeneratorType)) else value
+
+
 def check_watch(watch_events: Callable[..., Any], seed: int, scenarios: int = 15, *, compactions: bool = True,
                 prefixes: Sequence[str] = PREFIXES, only_compacted: bool = False) -> None:
     """Compare ``watch_events`` with the store's own watch on generated histories; raises on the first mismatches."""
@@ -221,7 +227,7 @@ def check_watch(watch_events: Callable[..., Any], seed: int, scenarios: int = 15
     if only_compacted:
         cases = [case for case in cases if case[2] > 0]
     compare(watch_events, made.reference, cases, describe=made.describe, render=render_events,
-                   what="watch_events", diagnose=diagnose_watch, see=SEE_WATCH,
+                   normalize=_as_list, what="watch_events", diagnose=diagnose_watch, see=SEE_WATCH,
                    hint="the reference is MemoryStore.watch(prefix, prefix_end(prefix), start_revision=...)")
 
 

@@ -121,9 +121,9 @@ def watch_events(history, start_revision, compact_revision, prefix=""):
 got = watch_events(history, 4, 0)
 check(revisions(got) == [4, 5, 6], "a watch from revision 4 replays the events of revisions 4, 5 and 6",
       expected=[4, 5, 6], got=revisions(got), hint="start_revision is inclusive", see=WATCH_SECTION)
-check(watch_events(history, 0, 0) == [], "start_revision 0 means 'from now on': no history",
+check(revisions(watch_events(history, 0, 0)) == [], "start_revision 0 means 'from now on': no history",
       expected=[], got=revisions(watch_events(history, 0, 0)), see=WATCH_SECTION)
-check(watch_events(history, 7, 0) == [], "nothing has happened at revision 7 yet",
+check(revisions(watch_events(history, 7, 0)) == [], "nothing has happened at revision 7 yet",
       expected=[], got=revisions(watch_events(history, 7, 0)), see=WATCH_SECTION)
 ### BEGIN HIDDEN TESTS
 from engine.grading.store import check_watch

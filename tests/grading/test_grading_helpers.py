@@ -175,3 +175,12 @@ def test_check_selectors_names_not_equal_on_a_missing_label() -> None:
     selector_grading.check_selectors(selector_grading.reference_matches, seed=2, n=100)
     with pytest.raises(GradingFailure, match="also select objects without the label"):
         selector_grading.check_selectors(missing_is_false, seed=2, n=100, operators=("!=",))
+
+
+def test_a_watch_written_as_a_generator_counts_as_its_list() -> None:
+    def lazy(history, start, compact, prefix=""):
+        if 0 < start < compact:
+            raise CompactedError(start, compact)
+        yield from _watch(history, start, compact, prefix)
+
+    store_grading.check_watch(lazy, seed=5, scenarios=6)
