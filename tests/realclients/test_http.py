@@ -200,3 +200,28 @@ def test_the_openapi_v3_index_points_at_each_group_version(served: ServeHandle) 
     assert deployment["x-kubernetes-group-version-kind"] == [{"group": "apps", "kind": "Deployment", "version": "v1"}]
     swagger = call(served, "GET", "/openapi/v2", headers={"Accept": "application/json"}).json()
     assert "io.k8s.api.apps.v1.Deployment" in swagger["definitions"]
+
+
+@pytest.mark.parametrize("path, body, code, answer", [
+    pytest.param("/api/v1/namespaces/default/configmaps/del-cm", None, 200, "Status",
+                 id="an object deleted at once is answered with a success Status naming it"),
+    pytest.param("/api/v1/namespaces/default/pods/del-pod", None, 200, "Pod",
+                 id="a pod's storage returns the deleted pod itself"),
+    pytest.param("/api/v1/namespaces/default/configmaps/del-fg", '{"propagationPolicy": "Foreground"}', 200,
+                 "ConfigMap", id="an object waiting for finalizers comes back as it now is"),
+])
+def test_delete_answers_as_the_real_handler(served: ServeHandle, cluster: Cluster, path: str, body: str | None,
+                                            code: int, answer: str) -> None:
+    name = path.rsplit("/", 1)[1]
+    if "/pods/" in path:
+        cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                       "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+    else:
+        cluster.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}})
+    response = call(served, "DELETE", path, body, headers={"Content-Type": "application/json"})
+    assert response.status == code
+    result = response.json()
+    assert result["kind"] == answer
+    if answer == "Status":
+        assert result["status"] == "Success"
+        assert (result["details"]["name"], result["details"]["kind"]) == (name, "configmaps")

@@ -5,8 +5,8 @@ in-process client's request: it may read and change engine state. The HTTP
 threads only parse and encode around it.
 
 - ``execute``: the API server handles the request; the answer becomes a Table
-  when the client asked for one; the status code is the real one (201 for a
-  create, 202 for a delete that is not finished: graceful or finalizers).
+  when the client asked for one; the status code and a DELETE's answer are the
+  real handler's (201 for a create; a success Status for most immediate deletes).
 - ``server_side_apply``: ``application/apply-patch+yaml``, simplified: create
   the object when it is missing, otherwise strategic-merge the applied
   manifest into it. No managedFields, no field-manager conflicts.
@@ -29,6 +29,8 @@ from engine.apiserver.server import PRIVILEGED_GROUP, APIServer, Request
 
 APPLY_PATCH = "application/apply-patch+yaml"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+RETURNS_DELETED_OBJECT = ("Pod", "Service")
+"""Kinds whose registry storage sets ReturnDeletedObject: their DELETE answers with the object itself."""
 
 
 def execute(apiserver: APIServer, request: Request, want_table: bool, include_object: str | None) -> tuple[int, Any]:
@@ -37,9 +39,8 @@ def execute(apiserver: APIServer, request: Request, want_table: bool, include_ob
         return server_side_apply(apiserver, request)
     result = apiserver.handle(request)
     code = 201 if request.verb == "create" else 200
-    if request.verb == "delete" and isinstance(result, dict) and (result.get("metadata") or {}).get(
-            "deletionTimestamp"):
-        code = 202
+    if request.verb == "delete" and isinstance(result, dict):
+        code, result = _delete_answer(apiserver, request, result)
     if want_table and isinstance(result, dict):
         kind = apiserver.registry.by_resource(request.group or "", request.resource)
         assert kind is not None
@@ -49,6 +50,30 @@ def execute(apiserver: APIServer, request: Request, want_table: bool, include_ob
         return code, table.table(kind, [result], now, include_object=include_object,
                                  metadata={"resourceVersion": result["metadata"].get("resourceVersion", "")})
     return code, result
+
+
+def _delete_answer(apiserver: APIServer, request: Request, result: dict) -> tuple[int, Any]:
+    """What the real DELETE handler sends back.
+
+    An object deleted at once is answered with a success ``Status`` naming it (the generic registry's
+    ``finalizeDelete``), except for the kinds whose storage returns the deleted object (pods, services).
+    One still waiting for finalizers or a grace period comes back as it is now: 200, or 202 when the
+    client asked for cascading deletion with ``orphanDependents: false``.
+    """
+    metadata = result.get("metadata") or {}
+    if metadata.get("deletionTimestamp") or (result.get("status") or {}).get("phase") == "Terminating":
+        options = request.body if isinstance(request.body, dict) else {}
+        orphan = options.get("orphanDependents", request.params.get("orphanDependents"))
+        return (202 if orphan in (False, "false") else 200), result
+    if result.get("kind") in RETURNS_DELETED_OBJECT:
+        return 200, result
+    kind = apiserver.registry.by_resource(request.group or "", request.resource)
+    details: dict[str, Any] = {"name": metadata.get("name", ""), "kind": kind.plural if kind else request.resource}
+    if kind is not None and kind.group:
+        details["group"] = kind.group
+    if metadata.get("uid"):
+        details["uid"] = metadata["uid"]
+    return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
 
 
 def server_side_apply(apiserver: APIServer, request: Request) -> tuple[int, Any]:
