@@ -22,9 +22,10 @@ from engine.kubectl.printers.cells import NONE, format_labels, selector_string
 from engine.kubectl.printers.network import format_endpoints, service_external_ip, service_ports
 from engine.kubectl.printers.pods import node_address, node_roles, node_status, pod_ready, pod_restarts, pod_status
 from engine.kubectl.printers.resources import event_object
-from engine.kubectl.printers.table import PRINTERS, columns_and_rows, render_table, resource_prefix
+from engine.kubectl.printers.table import _EVENT_WIDE, PRINTERS, columns_and_rows, render_table, resource_prefix
 from engine.kubectl.printers.workloads import job_status
 
-__all__ = ["NONE", "PRINTERS", "columns_and_rows", "event_object", "format_endpoints", "format_labels", "job_status",
-           "node_address", "node_roles", "node_status", "pod_ready", "pod_restarts", "pod_status", "render_table",
-           "resource_prefix", "selector_string", "service_external_ip", "service_ports"]
+# ``_EVENT_WIDE`` (the Event table's full column list) is read by the HTTP front's Table convertor.
+__all__ = ["NONE", "PRINTERS", "_EVENT_WIDE", "columns_and_rows", "event_object", "format_endpoints", "format_labels",
+           "job_status", "node_address", "node_roles", "node_status", "pod_ready", "pod_restarts", "pod_status",
+           "render_table", "resource_prefix", "selector_string", "service_external_ip", "service_ports"]
