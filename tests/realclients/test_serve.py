@@ -79,3 +79,37 @@ def test_run_while_served_lets_the_driver_advance_time(small: Cluster) -> None:
 def test_without_a_driver_door_methods_run_directly(small: Cluster) -> None:
     assert small._driver is None
     assert small._call(lambda: threading.current_thread()) is threading.current_thread()
+
+
+def _watch_lines(handle, path: str) -> list[dict]:
+    import http.client
+    import json
+    connection = http.client.HTTPConnection("127.0.0.1", handle.port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Authorization": f"Bearer {handle.token}"})
+        response = connection.getresponse()
+        assert response.status == 200
+        return [json.loads(line) for line in response.read().splitlines()]
+    finally:
+        connection.close()
+
+
+def test_a_watch_that_allows_bookmarks_receives_them(small: Cluster) -> None:
+    # Bookmarks come every 60 virtual seconds: at speed 100 the 2-second watch spans two minutes of cluster time.
+    with small.serve(speed=100) as handle:
+        events = _watch_lines(handle, "/api/v1/namespaces/default/configmaps?watch=1&allowWatchBookmarks=true"
+                                      "&timeoutSeconds=2&resourceVersion=" + str(small.apiserver.store.revision))
+    bookmarks = [event for event in events if event["type"] == "BOOKMARK"]
+    assert bookmarks
+    assert bookmarks[0]["object"]["kind"] == "ConfigMap"
+    assert int(bookmarks[0]["object"]["metadata"]["resourceVersion"]) > 0
+
+
+def test_a_too_old_resource_version_is_one_error_event_carrying_a_410_status(small: Cluster) -> None:
+    with small.serve() as handle:
+        handle.call(small.apiserver.compact, small.apiserver.store.revision)
+        events = _watch_lines(handle, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1")
+    assert len(events) == 1 and events[0]["type"] == "ERROR"
+    status = events[0]["object"]
+    assert (status["kind"], status["code"], status["reason"]) == ("Status", 410, "Expired")
+    assert status["message"].startswith("too old resource version: 1 (")
