@@ -17,6 +17,7 @@ timeout names its cell too.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -31,6 +32,7 @@ FOLDERS = ("course", "solutions")
 CELL_TIMEOUT = 120
 """Seconds one cell may take: generous, so only a truly stuck cell fails on time (budgets are benchmarks')."""
 PARALLEL = 2
+ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def notebooks() -> list[Path]:
@@ -112,7 +114,7 @@ def test_notebook_runs_top_to_bottom_in_a_fresh_kernel_without_writing_to_stderr
     print(f"{notebook.relative_to(ROOT)}: {report['seconds']} s")
     if report["error"]:
         pytest.fail(f"{notebook.relative_to(ROOT)} failed at {_where(report['notebook'], report['cell'])}"
-                    f"\n{report['error']}", pytrace=False)
+                    f"\n{ANSI_COLOURS.sub('', report['error'])}", pytrace=False)
     written = []
     for index, cell in enumerate(report["notebook"].cells):
         for output in cell.get("outputs", []):
