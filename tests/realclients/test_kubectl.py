@@ -303,6 +303,14 @@ def test_auth_can_i_answers_for_an_rbac_limited_user(kubectl: Kubectl, jane: pat
     assert result.returncode == (0 if answer == "yes" else 1)
 
 
+def test_auth_can_i_list_shows_the_rules_that_apply(kubectl: Kubectl, jane: pathlib.Path) -> None:
+    lines = kubectl("auth", "can-i", "--list", "-n", "default", kubeconfig=jane).stdout.splitlines()
+    assert lines[0].split() == ["Resources", "Non-Resource", "URLs", "Resource", "Names", "Verbs"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert rows["pods"].split()[1:] == ["[]", "[]", "[get", "watch", "list]"]
+    assert "selfsubjectaccessreviews.authorization.k8s.io" in rows      # system:basic-user, for everyone
+
+
 def test_a_limited_user_is_forbidden_with_the_rbac_message(kubectl: Kubectl, jane: pathlib.Path) -> None:
     assert kubectl("get", "pods", kubeconfig=jane).returncode == 0
     result = kubectl("get", "deployments", kubeconfig=jane, check=False)

@@ -1,7 +1,8 @@
 """Reviews: the API server answering questions about the caller instead of storing objects.
 
-``kubectl auth can-i`` POSTs a ``SelfSubjectAccessReview`` and ``kubectl auth
-whoami`` a ``SelfSubjectReview``. Neither is stored: the server authenticates
+``kubectl auth can-i`` POSTs a ``SelfSubjectAccessReview``, ``kubectl auth can-i
+--list`` a ``SelfSubjectRulesReview`` and ``kubectl auth whoami`` a
+``SelfSubjectReview``. None is stored: the server authenticates
 the caller, asks its authorizer (RBAC) the question in the review's spec, and
 sends the review back with a ``status``. Members of ``system:masters`` are
 allowed everything, as the real privileged-group authorizer does before RBAC.
@@ -58,3 +59,30 @@ def self_subject_review(server: APIServer, token: str | None) -> dict[str, Any]:
         info["extra"] = {key: list(value) for key, value in user.extra.items()}
     return {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
             "metadata": {"creationTimestamp": None}, "status": {"userInfo": info}}
+
+
+def self_subject_rules_review(server: APIServer, token: str | None, body: Any) -> dict[str, Any]:
+    """Answer ``create selfsubjectrulesreviews``: everything RBAC lets me do in a namespace."""
+    user = server.authenticator.authenticate(token)
+    spec = body.get("spec") if isinstance(body, dict) else None
+    if not isinstance(spec, dict) or not spec.get("namespace"):
+        raise errors.invalid("SelfSubjectRulesReview", "", [{
+            "reason": "FieldValueRequired", "field": "spec.namespace", "message": "Required value"}],
+            "authorization.k8s.io")
+    resource_rules: list[dict[str, Any]] = []
+    non_resource_rules: list[dict[str, Any]] = []
+    for rule in server.authorizer.rules_for(user, spec["namespace"]):
+        if rule.get("nonResourceURLs"):
+            non_resource_rules.append({"verbs": list(rule.get("verbs") or []),
+                                       "nonResourceURLs": list(rule["nonResourceURLs"])})
+        else:
+            entry: dict[str, Any] = {"verbs": list(rule.get("verbs") or []),
+                                     "apiGroups": list(rule.get("apiGroups") or []),
+                                     "resources": list(rule.get("resources") or [])}
+            if rule.get("resourceNames"):
+                entry["resourceNames"] = list(rule["resourceNames"])
+            resource_rules.append(entry)
+    return {"kind": "SelfSubjectRulesReview", "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {"creationTimestamp": None}, "spec": spec,
+            "status": {"resourceRules": resource_rules, "nonResourceRules": non_resource_rules,
+                       "incomplete": False}}

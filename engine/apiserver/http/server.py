@@ -63,6 +63,7 @@ PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
 BODY_TYPES = ("application/json", "application/yaml")
 """What create and update bodies may be (the real server also takes protobuf and CBOR; no client here sends them)."""
 REVIEW_PATHS = ("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
                 "/apis/authentication.k8s.io/v1/selfsubjectreviews")
 HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
 
@@ -301,8 +302,11 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST" and path.rstrip("/") in REVIEW_PATHS:
             body = self._decode(raw, BODY_TYPES)
             apiserver = self.front.apiserver
-            if path.rstrip("/") == REVIEW_PATHS[0]:
+            review = path.rstrip("/")
+            if review == REVIEW_PATHS[0]:
                 result = self.front.call(reviews.self_subject_access_review, apiserver, token, body)
+            elif review == REVIEW_PATHS[1]:
+                result = self.front.call(reviews.self_subject_rules_review, apiserver, token, body)
             else:
                 result = self.front.call(reviews.self_subject_review, apiserver, token)
             self._send_json(201, result)
