@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 
 from engine.api.meta import timestamp
+from engine.api.selectors import from_label_selector
 from engine.client.client import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
 from engine.kubectl.cli import Invocation, KubectlError, resolve_kind, scope_of
 from engine.kubectl.printers import resource_prefix
@@ -63,11 +64,17 @@ def _revision(obj: dict) -> int | None:
 
 
 def owned_replicasets(deployment: dict, replicasets: list[dict]) -> list[dict]:
-    """ReplicaSets whose controller is this Deployment (by uid)."""
+    """The objects kubectl counts as the owner's history: selected by its selector, controlled by it (uid).
+
+    ``deploymentutil.GetAllReplicaSets`` lists by the selector first, so an object without the
+    selected labels is not history even when its ownerReference points at the owner.
+    """
     uid = deployment["metadata"].get("uid")
+    selector = from_label_selector((deployment.get("spec") or {}).get("selector"))
     return [rs for rs in replicasets
-            if any(ref.get("controller") and ref.get("uid") == uid
-                   for ref in rs["metadata"].get("ownerReferences") or [])]
+            if selector.matches(rs["metadata"].get("labels"))
+            and any(ref.get("controller") and ref.get("uid") == uid
+                    for ref in rs["metadata"].get("ownerReferences") or [])]
 
 
 # -- status -------------------------------------------------------------------
@@ -206,7 +213,7 @@ def history_command(invocation: Invocation) -> str:
             raise KubectlError(f"unable to find the specified revision")
         from engine.kubectl.describe import pod_template_text
         return f"{header} with revision #{wanted}\n{pod_template_text(templates[wanted])}\n\n"
-    return f"{header}\n{history_table(entries)}\n"
+    return f"{header} \n{history_table(entries)}\n"  # kubectl leaves a space after the name
 
 
 def rollback_target(deployment: dict, replicasets: list[dict], to_revision: int = 0) -> dict:

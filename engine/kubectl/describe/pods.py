@@ -195,7 +195,7 @@ def describe_volumes(w: Writer, volumes: list[dict] | None, space: str = "") -> 
         if volume.get("hostPath") is not None:
             source = volume["hostPath"]
             w.write(2, f"Type:\tHostPath (bare host directory volume)\n    Path:\t{source.get('path', '')}\n"
-                       f"    HostPathType:\t{source.get('type') or '<none>'}\n")
+                       f"    HostPathType:\t{'<none>' if source.get('type') is None else source['type']}\n")
         elif volume.get("emptyDir") is not None:
             source = volume["emptyDir"]
             w.write(2, f"Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n"
@@ -254,9 +254,10 @@ def describe_pod_template(w: Writer, template: dict | None) -> None:
 
 
 def pod_template_text(template: dict) -> str:
+    """The ``Pod Template:`` block as ``rollout history --revision`` prints it: tabs left unaligned."""
     w = Writer()
     describe_pod_template(w, template)
-    return w.text().rstrip("\n")
+    return w.raw_text().rstrip("\n")
 
 
 def describe_pod(pod: dict, client: "Client", now: float) -> str:

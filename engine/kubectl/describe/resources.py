@@ -27,7 +27,7 @@ def describe_service(service: dict, client: "Client", now: float) -> str:
     w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
     print_labels(w, "Labels", metadata.get("labels"))
     print_annotations(w, "Annotations", metadata.get("annotations"))
-    w.write(0, f"Selector:\t{format_labels(spec.get('selector')) if spec.get('selector') else ''}\n")
+    w.write(0, f"Selector:\t{format_labels(spec.get('selector'))}\n")
     w.write(0, f"Type:\t{spec.get('type', '')}\n")
     if spec.get("ipFamilyPolicy"):
         w.write(0, f"IP Family Policy:\t{spec['ipFamilyPolicy']}\n")
@@ -119,6 +119,7 @@ def describe_configmap(configmap: dict, client: "Client", now: float) -> str:
     for key in sorted(configmap.get("data") or {}):
         w.write(0, f"{key}:\n----\n")
         w.write(0, f"{configmap['data'][key]}\n")
+        w.write(0, "\n")
     w.write(0, "\nBinaryData\n====\n")
     for key in sorted(configmap.get("binaryData") or {}):
         import base64
@@ -187,9 +188,15 @@ def _breakdown(rules: list[dict]) -> list[dict]:
                 rows[key] = {"nonResourceURLs": [url], "verbs": []}
                 order.append(key)
             rows[key]["verbs"] += [verb for verb in verbs if verb not in rows[key]["verbs"]]
-    return sorted((rows[key] for key in order), key=lambda r: (r.get("apiGroups", []), r.get("resources", []),
-                                                               r.get("resourceNames", []),
-                                                               r.get("nonResourceURLs", [])))
+    return sorted((rows[key] for key in order), key=_rule_string)
+
+
+def _rule_string(rule: dict) -> str:
+    """The generated ``PolicyRule.String()`` that ``SortableRuleSlice`` sorts by (verbs first)."""
+    parts = [f"{field}:[{' '.join(rule.get(key) or [])}]" for field, key in (
+        ("Verbs", "verbs"), ("APIGroups", "apiGroups"), ("Resources", "resources"),
+        ("ResourceNames", "resourceNames"), ("NonResourceURLs", "nonResourceURLs"))]
+    return "&PolicyRule{" + ",".join(parts) + ",}"
 
 
 def _resource_group(rule: dict) -> str:

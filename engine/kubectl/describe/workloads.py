@@ -12,10 +12,10 @@ import copy
 from typing import TYPE_CHECKING
 
 from engine.api.meta import parse_timestamp
-from engine.api.selectors import format_label_selector
+from engine.api.selectors import format_label_selector, from_label_selector
 from engine.kubectl.describe.pods import describe_pod_template
-from engine.kubectl.describe.writer import (Writer, controller_text, describe_events, dig, find_events, go_list,
-                                            print_annotations, print_labels, rfc1123z)
+from engine.kubectl.describe.writer import (Writer, controller_text, describe_events, dig, find_events, go_bool,
+                                            go_list, print_annotations, print_labels, rfc1123z)
 from engine.kubectl.printers import format_labels
 
 if TYPE_CHECKING:
@@ -23,10 +23,13 @@ if TYPE_CHECKING:
 
 
 def _owned(client: "Client", owner: dict, plural: str) -> list[dict]:
+    """Objects selected by ``owner``'s selector and controlled by it, as kubectl lists them."""
     uid = owner["metadata"].get("uid")
+    selector = from_label_selector(dig(owner, "spec", "selector"))
     items = client.list(plural, owner["metadata"].get("namespace"))["items"]
-    return [item for item in items if any(ref.get("controller") and ref.get("uid") == uid
-                                          for ref in item["metadata"].get("ownerReferences") or [])]
+    return [item for item in items if selector.matches(item["metadata"].get("labels"))
+            and any(ref.get("controller") and ref.get("uid") == uid
+                    for ref in item["metadata"].get("ownerReferences") or [])]
 
 
 def _template_without_hash(template: dict) -> dict:
@@ -189,8 +192,12 @@ def describe_job(job: dict, client: "Client", now: float) -> str:
     w.write(0, f"Completions:\t{spec['completions'] if spec.get('completions') is not None else '<unset>'}\n")
     if spec.get("completionMode"):
         w.write(0, f"Completion Mode:\t{spec['completionMode']}\n")
-    if spec.get("suspend"):
-        w.write(0, "Suspend:\ttrue\n")
+    if spec.get("suspend") is not None:
+        w.write(0, f"Suspend:\t{go_bool(spec['suspend'])}\n")
+    if spec.get("backoffLimit") is not None:
+        w.write(0, f"Backoff Limit:\t{spec['backoffLimit']}\n")
+    if spec.get("ttlSecondsAfterFinished") is not None:
+        w.write(0, f"TTL Seconds After Finished:\t{spec['ttlSecondsAfterFinished']}\n")
     if status.get("startTime"):
         w.write(0, f"Start Time:\t{rfc1123z(status['startTime'])}\n")
     if status.get("completionTime"):

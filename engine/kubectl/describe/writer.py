@@ -51,6 +51,10 @@ class Writer:
         self.flush()
         return "".join(self.done)
 
+    def raw_text(self) -> str:
+        """The text without tabwriter alignment (tabs kept), as ``rollout history --revision`` prints it."""
+        return "".join(self.pending)
+
 
 def rfc1123z(timestamp: str | None) -> str:
     """Go's ``time.RFC1123Z`` of a virtual timestamp: ``Wed, 01 Jan 2025 00:00:05 +0000``."""
@@ -168,11 +172,10 @@ def find_events(client: "Client", obj: dict) -> list[dict]:
 
 def describe_events(w: Writer, events: list[dict], now: float) -> None:
     """``DescribeEvents``: the Type / Reason / Age / From / Message table, or ``Events:  <none>``."""
-    w.flush()
     if not events:
-        w.write(0, "Events:\t<none>\n")
-        w.flush()
+        w.write(0, "Events:\t<none>\n")  # no flush: aligned with the lines above, as in kubectl
         return
+    w.flush()
     w.write(0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n")
     w.write(1, "----\t------\t----\t----\t-------\n")
     for event in events:

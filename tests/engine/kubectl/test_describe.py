@@ -181,7 +181,7 @@ Allocated resources:
   cpu                250m (6%)  500m (12%)
   memory             64Mi (0%)  128Mi (1%)
   ephemeral-storage  0 (0%)     0 (0%)
-Events:  <none>
+Events:              <none>
 """
 
 
@@ -191,7 +191,8 @@ def test_describe_deployment_names_its_new_and_old_replicasets(cluster: engine.C
     for name, image, replicas in (("web-old", "nginx:1.26", 1), ("web-new", "nginx:1.27", 2)):
         cluster.admin.create({
             "apiVersion": "apps/v1", "kind": "ReplicaSet",
-            "metadata": {"name": name, "namespace": "default", "ownerReferences": [owner_reference(deployment)]},
+            "metadata": {"name": name, "namespace": "default", "ownerReferences": [owner_reference(deployment)],
+                         "labels": {"app": "web", "pod-template-hash": name}},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web", "pod-template-hash": name}},
                      "template": {"metadata": {"labels": {"app": "web", "pod-template-hash": name}},
                                   "spec": {"containers": [{"name": "nginx", "image": image}]}}}})
@@ -231,7 +232,7 @@ Conditions:
   Progressing    True    ReplicaSetUpdated
 OldReplicaSets:  web-old (0/1 replicas created)
 NewReplicaSet:   web-new (0/2 replicas created)
-Events:  <none>
+Events:          <none>
 """
 
 
@@ -244,7 +245,7 @@ Namespace:                default
 Labels:                   component=apiserver
                           provider=kubernetes
 Annotations:              <none>
-Selector:                 
+Selector:                 <none>
 Type:                     ClusterIP
 IP Family Policy:         SingleStack
 IP Families:              IPv4
@@ -255,7 +256,7 @@ TargetPort:               6443/TCP
 Endpoints:                <none>
 Session Affinity:         None
 Internal Traffic Policy:  Cluster
-Events:  <none>
+Events:                   <none>
 """
     assert cluster.kubectl("describe ns default") == """\
 Name:         default
@@ -278,6 +279,7 @@ Data
 color:
 ----
 blue
+
 
 BinaryData
 ====
@@ -320,7 +322,7 @@ Spec:
   Holder Identity:         a
   Lease Duration Seconds:  15
   Renew Time:              2025-01-01T00:00:01.000000Z
-Events:  <none>
+Events:                    <none>
 """
 
 
@@ -341,8 +343,8 @@ Annotations:  <none>
 PolicyRule:
   Resources         Non-Resource URLs  Resource Names  Verbs
   ---------         -----------------  --------------  -----
-  pods              []                 []              [get list]
   pods/log          []                 []              [get list]
+  pods              []                 []              [get list]
   deployments.apps  []                 []              [get]
 """
     assert cluster.kubectl("describe rolebinding read") == """\
@@ -409,8 +411,8 @@ def test_describe_daemonset_statefulset_and_job(cluster: engine.Cluster) -> None
         in stateful
     assert "Volume Claims:     <none>\n" in stateful
     job = cluster.kubectl("describe job once")
-    assert "Completions:      1\nCompletion Mode:  NonIndexed\nPods Statuses:    0 Active / 0 Succeeded / 0 Failed\n" \
-        in job
+    assert ("Completions:      1\nCompletion Mode:  NonIndexed\nSuspend:          false\nBackoff Limit:    6\n"
+            "Pods Statuses:    0 Active / 0 Succeeded / 0 Failed\n") in job
 
 
 def test_downward_api_variables_show_their_values_in_a_pod(cluster: engine.Cluster) -> None:

@@ -29,6 +29,7 @@ def web(cluster: engine.Cluster) -> engine.Cluster:
         cluster.admin.create({
             "apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": f"web-{revision}abc", "namespace": "default", "annotations": annotations,
+                         "labels": {"app": "web", "pod-template-hash": f"{revision}abc"},
                          "ownerReferences": [owner_reference(deployment)]},
             "spec": {"replicas": 2 if revision == 3 else 0,
                      "selector": {"matchLabels": {"app": "web", "pod-template-hash": f"{revision}abc"}},
@@ -38,7 +39,7 @@ def web(cluster: engine.Cluster) -> engine.Cluster:
 
 def test_history_lists_the_owned_replicasets_revisions(web: engine.Cluster) -> None:
     assert web.kubectl("rollout history deployment/web") == """\
-deployment.apps/web
+deployment.apps/web\x20
 REVISION  CHANGE-CAUSE
 1         <none>
 2         kubectl set image deployment/web nginx=nginx:1.26
@@ -51,18 +52,18 @@ def test_history_of_one_revision_shows_its_pod_template(web: engine.Cluster) -> 
     assert web.kubectl("rollout history deploy web --revision=1") == """\
 deployment.apps/web with revision #1
 Pod Template:
-  Labels:  app=web
-           pod-template-hash=1abc
+  Labels:\tapp=web
+\tpod-template-hash=1abc
   Containers:
    nginx:
-    Image:         nginx:1.25
-    Port:          <none>
-    Host Port:     <none>
-    Environment:   <none>
-    Mounts:        <none>
-  Volumes:         <none>
-  Node-Selectors:  <none>
-  Tolerations:     <none>
+    Image:\tnginx:1.25
+    Port:\t<none>
+    Host Port:\t<none>
+    Environment:\t<none>
+    Mounts:\t<none>
+  Volumes:\t<none>
+  Node-Selectors:\t<none>
+  Tolerations:\t<none>
 
 """
 
@@ -160,11 +161,12 @@ def test_daemonset_history_and_undo_use_controller_revisions(cluster: engine.Clu
     for revision, saved_template in saved.items():
         cluster.admin.create({"apiVersion": "apps/v1", "kind": "ControllerRevision",
                               "metadata": {"name": f"agent-{revision}", "namespace": "default",
+                                           "labels": {"app": "agent"},
                                            "ownerReferences": [owner_reference(daemon)]},
                               "revision": revision,
                               "data": {"spec": {"template": dict(saved_template, **{"$patch": "replace"})}}})
     assert cluster.kubectl("rollout history ds/agent") == """\
-daemonset.apps/agent
+daemonset.apps/agent\x20
 REVISION  CHANGE-CAUSE
 1         <none>
 2         <none>
