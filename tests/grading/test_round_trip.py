@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import build_labs
-from conftest import run_nbgrader
+from nbgrader_runner import run_nbgrader
 
 CELL_TIMEOUT = 8
 """Seconds per cell: the slowest honest cell (three cluster boots and 150 real requests) needs about one."""
