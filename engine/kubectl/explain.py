@@ -169,6 +169,11 @@ SPEC_TYPES = {"Pod": "PodSpec", "Deployment": "DeploymentSpec", "ReplicaSet": "R
               "Service": "ServiceSpec"}
 
 
+REQUIRED: dict[str, set[str]] = {"DeploymentSpec": {"selector", "template"}, "ReplicaSetSpec": {"selector"},
+                                 "PodSpec": {"containers"}, "Container": {"name"}}
+"""Fields the API schema marks required: ``explain`` prints ``-required-`` after their type."""
+
+
 def _top_fields(kind: Kind) -> list[Field]:
     fields = list(TOP_LEVEL)
     if kind.has_spec:
@@ -183,53 +188,43 @@ def _top_fields(kind: Kind) -> list[Field]:
 
 
 def _wrap(text: str, indent: str) -> str:
-    return "\n".join(indent + line for line in textwrap.wrap(text, 80 - len(indent), break_long_words=False, break_on_hyphens=False)) + "\n"
+    return "\n".join(indent + line for line in textwrap.wrap(text, 80 - len(indent), break_long_words=False,
+                                                              break_on_hyphens=False)) + "\n"
 
 
-def _fields_block(fields: list[Field]) -> str:
+def _fields_block(fields: list[Field], owner_type: str = "") -> str:
     out = "FIELDS:\n"
     for name, type_name, description in fields:
-        out += f"  {name}\t<{_display_type(type_name)}>\n" + _wrap(description, "    ") + "\n"
+        required = " -required-" if name in REQUIRED.get(owner_type, set()) else ""
+        out += f"  {name}\t<{type_name}>{required}\n" + _wrap(description, "    ") + "\n"
     return out
 
 
-def _display_type(type_name: str) -> str:
-    if type_name.startswith("map["):
-        return "map[string]string"
-    return type_name
-
-
 def explain_text(path: str) -> str:
-    """``kubectl explain PATH``."""
+    """``kubectl explain PATH``, in kubectl's plain-text template (``GROUP:`` only for named groups)."""
     from engine.kubectl.cli import KubectlError
     resource, *field_path = path.split(".")
     kind = REGISTRY.find(resource)
     if kind is None:
-        raise KubectlError(f'the server doesn\'t have a resource type "{resource}"')
-    head = f"KIND:       {kind.kind}\nVERSION:    {kind.api_version}\n\n"
+        return f'the server doesn\'t have a resource type "{resource}"'
+    head = (f"GROUP:      {kind.group}\n" if kind.group else "") + f"KIND:       {kind.kind}\nVERSION:    {kind.version}\n\n"
     if not field_path:
-        description = KIND_DESCRIPTIONS.get(kind.kind, f"{kind.kind} is a {kind.api_version} API resource.")
-        return head + "DESCRIPTION:\n" + _wrap(description, "    ") + "    \n" + _fields_block(_top_fields(kind))
+        description = KIND_DESCRIPTIONS.get(kind.kind, f"{kind.kind} is a Kubernetes {kind.api_version} object.")
+        return head + "DESCRIPTION:\n" + _wrap(description, "    ") + "    \n" + _fields_block(_top_fields(kind)) + "\n"
     fields = _top_fields(kind)
-    type_name, description = "", ""
     for index, name in enumerate(field_path):
         found = next((field for field in fields if field[0] == name), None)
         if found is None:
-            raise KubectlError(f'field "{name}" does not exist')
+            return head + f'error: field "{name}" does not exist'
         _, type_name, description = found
         element = type_name.removeprefix("[]")
-        if element in TYPES:
-            type_description, fields = TYPES[element]
-        else:
-            fields = []
-            type_description = ""
+        type_description, fields = TYPES.get(element, ("", []))
         if index == len(field_path) - 1:
-            text = head + f"FIELD: {name} <{_display_type(type_name)}>\n\n"
-            text += "DESCRIPTION:\n" + _wrap(description, "    ")
+            text = head + f"FIELD: {name} <{type_name}>\n\n\nDESCRIPTION:\n" + _wrap(description, "    ")
             if type_description:
-                text += "    " + "\n" + _wrap(type_description, "    ")
+                text += _wrap(type_description, "    ")
             text += "    \n"
             if fields:
-                text += _fields_block(fields)
-            return text
-    return head
+                text += _fields_block(fields, element)
+            return text + "\n"
+    raise KubectlError("a field path is required")

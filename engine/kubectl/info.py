@@ -82,17 +82,23 @@ def logs(invocation: Invocation) -> str:
         if resolve_kind(type_name).kind != "Pod":
             raise KubectlError("logs are only implemented here for pods")
     namespace = invocation.namespace
-    pod = invocation.client.get("pods", target, namespace)
+    try:
+        pod = invocation.client.get("pods", target, namespace)
+    except errors.NotFound:
+        raise KubectlError(f'error from server (NotFound): pods "{target}" not found in namespace '
+                           f'"{namespace}"') from None
     spec = pod.get("spec") or {}
     names = [c.get("name") for c in spec.get("containers") or []]
-    all_names = [c.get("name") for c in spec.get("initContainers") or []] + names
+    init_names = [c.get("name") for c in spec.get("initContainers") or []]
+    all_names = init_names + names
     prefix = ""
     container = invocation.flags.get("container")
     if not container:
         annotated = ((pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container"))
         container = annotated if annotated in names else names[0] if names else ""
-        if len(names) > 1 and not annotated:
-            prefix = f'Defaulted container "{container}" out of: {", ".join(names)}\n'
+        if (len(names) > 1 or init_names) and annotated not in names:
+            everything = names + [f"{name} (init)" for name in init_names]
+            prefix = f'Defaulted container "{container}" out of: {", ".join(everything)}\n'
     if container not in all_names:
         raise errors.bad_request(f"container {container} is not valid for pod {target}")
     if not spec.get("nodeName"):

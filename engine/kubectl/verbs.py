@@ -442,7 +442,10 @@ def scale(invocation: Invocation) -> str:
     kind, name, _ = _one_target(invocation)
     if "scale" not in kind.subresources:
         raise KubectlError(f"cannot scale {kind.plural}")
-    invocation.client.scale(kind.plural, name, scope_of(invocation, kind), replicas)
+    try:
+        invocation.client.scale(kind.plural, name, scope_of(invocation, kind), replicas)
+    except errors.NotFound:
+        raise KubectlError("no objects passed to scale") from None  # what kubectl says for a missing object
     return _display(kind, name, "scaled")
 
 

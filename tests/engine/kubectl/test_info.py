@@ -44,7 +44,8 @@ def test_logs_without_a_log_server_explain_the_container_state(cluster: engine.C
         'Error from server (BadRequest): container "app" in pod "web" is waiting to start: ContainerCreating\n')
     assert cluster.kubectl("logs web -c nope") == (
         "Error from server (BadRequest): container nope is not valid for pod web\n")
-    assert cluster.kubectl("logs nope") == 'Error from server (NotFound): pods "nope" not found\n'
+    assert cluster.kubectl("logs nope") == (
+        'error: error from server (NotFound): pods "nope" not found in namespace "default"\n')
 
 
 def test_logs_of_an_unscheduled_pod_are_empty(cluster: engine.Cluster) -> None:
@@ -126,19 +127,28 @@ def test_explain_a_kind_and_a_field(cluster: engine.Cluster) -> None:
     text = cluster.kubectl("explain pods")
     assert text.startswith("KIND:       Pod\nVERSION:    v1\n\nDESCRIPTION:\n    Pod is a collection of containers")
     assert "  spec\t<PodSpec>\n    Specification of the desired behavior of the Pod." in text
+    assert text.endswith("#spec-and-status\n\n\n")
     assert cluster.kubectl("explain deploy.spec.replicas") == """\
+GROUP:      apps
 KIND:       Deployment
-VERSION:    apps/v1
+VERSION:    v1
 
 FIELD: replicas <integer>
+
 
 DESCRIPTION:
     Number of desired pods. This is a pointer to distinguish between explicit
     zero and not specified. Defaults to 1.
     
+
 """
-    assert "  image\t<string>\n" in cluster.kubectl("explain pod.spec.containers")
-    assert cluster.kubectl("explain pod.spec.bogus") == 'error: field "bogus" does not exist\n'
+    containers = cluster.kubectl("explain pod.spec.containers")
+    assert "    updated.\n    A single application container that you want to run within a pod.\n    \nFIELDS:\n" \
+        in containers
+    assert "  name\t<string> -required-\n" in containers
+    assert cluster.kubectl("explain pod.spec.bogus") == \
+        'KIND:       Pod\nVERSION:    v1\n\nerror: field "bogus" does not exist\n'
+    assert cluster.kubectl("explain foo") == 'the server doesn\'t have a resource type "foo"\n'
 
 
 def test_top_prints_usage_from_the_metrics_api(cluster: engine.Cluster, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -131,7 +131,7 @@ def test_scale_label_annotate_patch(cluster: engine.Cluster, manifest: str) -> N
         ("scale deploy web --replicas=5", "deployment.apps/web scaled\n"),
         ("scale deployment/web --replicas=-1",
          "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n"),
-        ("scale deploy nope --replicas=1", 'Error from server (NotFound): deployments.apps "nope" not found\n'),
+        ("scale deploy nope --replicas=1", "error: no objects passed to scale\n"),
         ("label deploy web tier=front", "deployment.apps/web labeled\n"),
         ("label deploy web tier=back", "error: 'tier' already has a value (front), and --overwrite is false\n"),
         ("label deploy web tier=back --overwrite", "deployment.apps/web labeled\n"),
