@@ -111,18 +111,25 @@ class Cluster:
         account = self.apiserver.cached("serviceaccounts", namespace, name)
         return account["metadata"]["uid"] if account else None
 
-    def client(self, user: str = ADMIN_USER, groups: Iterable[str] = ("system:masters",)) -> Client:
-        """A client that authenticates as ``user``: RBAC decides what it may do."""
+    def client(self, user: str, groups: Iterable[str] = ()) -> Client:
+        """A client that authenticates as ``user`` in ``groups``: RBAC decides what it may do.
+
+        Nothing is granted by default; ``c.admin`` is the cluster administrator (group ``system:masters``).
+        """
         return Client(self.apiserver, self.token_for(user, groups), name=user)
 
     # -- boot -----------------------------------------------------------------
     def _bootstrap(self) -> None:
-        """What kube-apiserver's post-start hooks and kubeadm create before any component runs."""
+        """What kube-apiserver's post-start hooks create before any component runs.
+
+        The API server writes these through its own loopback client, as ``system:apiserver``.
+        """
+        apiserver = self.client("system:apiserver", ("system:masters",))
         for namespace in SYSTEM_NAMESPACES:
-            self.admin.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+            apiserver.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         for obj in bootstrap_policy():
-            self.admin.create(obj)
-        self.admin.create({
+            apiserver.create(obj)
+        apiserver.create({
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "kubernetes", "namespace": "default",
                          "labels": {"component": "apiserver", "provider": "kubernetes"}},

@@ -308,7 +308,7 @@ def from_label_selector(selector: Mapping[str, Any] | None) -> LabelSelector:
     expressions = selector.get("matchExpressions") or []
     if not match_labels and not expressions:
         return EVERYTHING
-    if not isinstance(match_labels, Mapping) or not isinstance(expressions, list):
+    if not isinstance(match_labels, dict) or not isinstance(expressions, list):
         raise SelectorError("a LabelSelector has a map of matchLabels and a list of matchExpressions")
     requirements = []
     for k, v in sorted(match_labels.items()):
@@ -316,7 +316,7 @@ def from_label_selector(selector: Mapping[str, Any] | None) -> LabelSelector:
             raise SelectorError(f"matchLabels[{k}] must be a string, not {v!r}")
         requirements.append(new_requirement(k, EQUALS, [v]))
     for expr in expressions:
-        if not isinstance(expr, Mapping):
+        if not isinstance(expr, dict):
             raise SelectorError(f"a matchExpressions entry must be a map, not {expr!r}")
         op = _API_OPERATORS.get(expr.get("operator"))
         if op is None:
@@ -630,7 +630,7 @@ def field_value(obj: Mapping[str, Any], path: str) -> str:
     """
     value: Any = obj
     for part in path.split("."):
-        if not isinstance(value, Mapping) or part not in value:
+        if not isinstance(value, dict) or part not in value:
             return ""
         value = value[part]
     if value is None:
@@ -654,7 +654,7 @@ def selectable_fields(obj: Mapping[str, Any], namespaced: bool | None = None) ->
         fields["metadata.namespace"] = str(metadata.get("namespace", "") or "")
     if kind == "Pod":
         pod_ips = (obj.get("status") or {}).get("podIPs") or []
-        pod_ip = pod_ips[0].get("ip", "") if pod_ips and isinstance(pod_ips[0], Mapping) else \
+        pod_ip = pod_ips[0].get("ip", "") if pod_ips and isinstance(pod_ips[0], dict) else \
             field_value(obj, "status.podIP")
         fields.update({
             "spec.nodeName": field_value(obj, "spec.nodeName"),

@@ -22,7 +22,6 @@ Promises:
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass
 from typing import Callable
@@ -30,7 +29,7 @@ from typing import Callable
 from sortedcontainers import SortedDict
 
 from engine.api.errors import too_old_resource_version
-from engine.api.frozen import freeze, thaw
+from engine.api.frozen import FrozenDict, freeze, loads_frozen, thaw
 from engine.api.kinds import Kind
 from engine.sim.loop import Loop, Timer
 from engine.store.types import Event, KeyValue, Store, prefix_end
@@ -45,9 +44,16 @@ BOOKMARK_FREQUENCY = 60.0
 
 def decode(kv: KeyValue, revision: int | None = None) -> dict:
     """The stored JSON of ``kv`` as a frozen object whose resourceVersion is its revision."""
-    obj = json.loads(kv.value)
-    obj.setdefault("metadata", {})["resourceVersion"] = str(revision if revision is not None else kv.mod_revision)
-    return freeze(obj)
+    obj = loads_frozen(kv.value)
+    version = str(revision if revision is not None else kv.mod_revision)
+    metadata = obj.get("metadata")
+    # The stored bytes never hold a resourceVersion (it is the revision), so setting it is the one
+    # write a frozen object gets, before anyone else can see it.
+    if metadata is None:
+        dict.__setitem__(obj, "metadata", FrozenDict(resourceVersion=version))
+    else:
+        dict.__setitem__(metadata, "resourceVersion", version)
+    return obj
 
 
 @dataclass(slots=True)

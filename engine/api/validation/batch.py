@@ -13,7 +13,6 @@ The schedule itself is parsed by ``engine.api.validation.cron``.
 from __future__ import annotations
 
 import json
-from typing import Mapping
 
 from engine.api.selectors import SelectorError, from_label_selector
 from engine.api.validation.cron import parse_schedule
@@ -91,7 +90,7 @@ def validate_job(obj: dict, old: dict | None, errs: Errors) -> None:
     try:
         sel = from_label_selector(selector if isinstance(selector, dict) else None)
         labels = template_meta.get("labels")
-        if not sel.matches(labels if isinstance(labels, Mapping) else {}):
+        if not sel.matches(labels if isinstance(labels, dict) else {}):
             errs.invalid("spec.template.metadata.labels", labels if labels is not None else
                          GoValue("map[string]string(nil)"), "`selector` does not match template `labels`")
     except SelectorError:

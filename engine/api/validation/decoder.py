@@ -204,7 +204,7 @@ def _scalar(value: Any, kind: str) -> tuple[bool, Any]:
 def _typed(value: Any, schema: Any, path: str, errs: Errors) -> tuple[bool, Any]:
     """(ok, cleaned copy): wrong types are reported and left out of the copy."""
     if isinstance(schema, dict):
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             errs.type_invalid(path, value, "object")
             return False, None
         out = {}
@@ -230,7 +230,7 @@ def _typed(value: Any, schema: Any, path: str, errs: Errors) -> tuple[bool, Any]
                 ok, cleaned = (True, None) if item is None else _typed(item, sub, index(path, i), errs)
                 items.append(cleaned if ok else None)
             return True, items
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             errs.type_invalid(path, value, "object")
             return False, None
         out = {}

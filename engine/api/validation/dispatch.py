@@ -78,12 +78,12 @@ def validate(obj: Mapping[str, Any], old: Mapping[str, Any] | None = None, *,
     Never raises on malformed input: wrong JSON types become causes.
     """
     errs = Errors()
-    if not isinstance(obj, Mapping):
+    if not isinstance(obj, dict):
         errs.type_invalid("", obj, "object")
         return list(errs)
     kind = obj.get("kind") if isinstance(obj.get("kind"), str) else ""
     clean = type_checked(obj, kind, errs)
-    clean_old = type_checked(old, kind, Errors()) if isinstance(old, Mapping) else None
+    clean_old = type_checked(old, kind, Errors()) if isinstance(old, dict) else None
     if kind == "Service":
         validate_service(clean, clean_old, errs, node_port_range)
         return list(errs)

@@ -51,7 +51,7 @@ def go_value(value: Any) -> str:
         return go_quote(value)
     if isinstance(value, Quantity):
         return str(value)
-    if isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return go_string_map(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "[]string{" + ", ".join(go_quote(v) for v in value) + "}"
@@ -138,7 +138,7 @@ def key(path: str, k: str) -> str:
 # Typed getters: a value of the wrong JSON type is reported once and read as missing.
 
 def get_object(errs: Errors, parent: Mapping, name: str, path: str) -> dict | None:
-    value = parent.get(name) if isinstance(parent, Mapping) else None
+    value = parent.get(name) if isinstance(parent, dict) else None
     if value is None or isinstance(value, dict):
         return value
     errs.type_invalid(path, value, "object")
@@ -146,7 +146,7 @@ def get_object(errs: Errors, parent: Mapping, name: str, path: str) -> dict | No
 
 
 def get_list(errs: Errors, parent: Mapping, name: str, path: str) -> list:
-    value = parent.get(name) if isinstance(parent, Mapping) else None
+    value = parent.get(name) if isinstance(parent, dict) else None
     if value is None:
         return []
     if isinstance(value, list):
@@ -162,7 +162,7 @@ def get_items(errs: Errors, parent: Mapping, name: str, path: str) -> list[tuple
 
 
 def get_string(errs: Errors, parent: Mapping, name: str, path: str) -> str:
-    value = parent.get(name) if isinstance(parent, Mapping) else None
+    value = parent.get(name) if isinstance(parent, dict) else None
     if value is None or isinstance(value, str):
         return value or ""
     errs.type_invalid(path, value, "string")
@@ -170,7 +170,7 @@ def get_string(errs: Errors, parent: Mapping, name: str, path: str) -> str:
 
 
 def get_int(errs: Errors, parent: Mapping, name: str, path: str) -> int | None:
-    value = parent.get(name) if isinstance(parent, Mapping) else None
+    value = parent.get(name) if isinstance(parent, dict) else None
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     if isinstance(value, float) and value.is_integer():

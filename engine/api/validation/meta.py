@@ -15,7 +15,7 @@ messages that quote one.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from engine.api.selectors import go_quote, is_label_key, is_label_value
 from engine.api.validation.fields import (
@@ -31,7 +31,7 @@ STANDARD_FINALIZERS = {"kubernetes", "orphan", "foregroundDeletion"}
 def validate_labels(errs: Errors, labels: Any, path: str) -> None:
     if labels is None:
         return
-    if not isinstance(labels, Mapping):
+    if not isinstance(labels, dict):
         errs.type_invalid(path, labels, "object")
         return
     for k, v in sorted(labels.items()):
@@ -47,7 +47,7 @@ def validate_labels(errs: Errors, labels: Any, path: str) -> None:
 def validate_annotations(errs: Errors, annotations: Any, path: str) -> None:
     if annotations is None:
         return
-    if not isinstance(annotations, Mapping):
+    if not isinstance(annotations, dict):
         errs.type_invalid(path, annotations, "object")
         return
     for k in sorted(annotations):
@@ -200,7 +200,7 @@ def validate_label_selector(errs: Errors, selector: Any, path: str) -> None:
 
 def go_label_selector(selector: Any) -> GoValue:
     """A LabelSelector as Go's %#v prints it in validation messages."""
-    selector = selector if isinstance(selector, Mapping) else {}
+    selector = selector if isinstance(selector, dict) else {}
     labels = selector.get("matchLabels")
     exprs = selector.get("matchExpressions")
     if exprs is None:
@@ -208,13 +208,13 @@ def go_label_selector(selector: Any) -> GoValue:
     else:
         parts = []
         for e in exprs if isinstance(exprs, list) else []:
-            e = e if isinstance(e, Mapping) else {}
+            e = e if isinstance(e, dict) else {}
             values = e.get("values")
             values_text = "[]string(nil)" if values is None else go_value(list(values))
             parts.append(f"v1.LabelSelectorRequirement{{Key:{go_quote(str(e.get('key', '')))}, "
                          f"Operator:{go_quote(str(e.get('operator', '')))}, Values:{values_text}}}")
         expr_text = "[]v1.LabelSelectorRequirement{" + ", ".join(parts) + "}"
-    labels_text = go_string_map(labels if isinstance(labels, Mapping) or labels is None else {})
+    labels_text = go_string_map(labels if isinstance(labels, dict) or labels is None else {})
     return GoValue(f"v1.LabelSelector{{MatchLabels:{labels_text}, MatchExpressions:{expr_text}}}")
 
 

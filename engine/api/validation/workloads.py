@@ -88,7 +88,7 @@ def _template_selector(errs: Errors, selector: Any, template: Any, invalid_detai
         errs.invalid("spec.selector", go_label_selector(selector), invalid_detail)
         return False
     labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
-    if not sel.empty and not sel.matches(labels if isinstance(labels, Mapping) else {}):
+    if not sel.empty and not sel.matches(labels if isinstance(labels, dict) else {}):
         errs.invalid("spec.template.metadata.labels", labels if labels is not None else GoValue("map[string]string(nil)"),
                      "`selector` does not match template `labels`")
     return True
@@ -184,7 +184,7 @@ def validate_daemon_set(obj: dict, old: dict | None, errs: Errors) -> None:
     try:
         sel = from_label_selector(selector if isinstance(selector, dict) else None)
         labels = (template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None
-        if not sel.matches(labels if isinstance(labels, Mapping) else {}):
+        if not sel.matches(labels if isinstance(labels, dict) else {}):
             errs.invalid("spec.template.metadata.labels", labels if labels is not None else
                          GoValue("map[string]string(nil)"), "`selector` does not match template `labels`")
     except SelectorError:
