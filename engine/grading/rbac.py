@@ -17,6 +17,7 @@ Interface:
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -294,8 +295,8 @@ def check_rules(rule_matches: Callable[[dict, Attributes], Any], seed: int, n: i
     rng = random.Random(seed)
     requests = random_requests(seed, n)
     cases = [(_rule(rng), request.attributes()) for request in requests]
-    compare(rule_matches, lambda rule, attrs: rule_allows(attrs, rule), cases, describe=_describe_rule_case,
-                   what="rule_matches", diagnose=diagnose_rule, see=SEE_RBAC)
+    compare(lambda rule, attrs: rule_matches(copy.deepcopy(rule), attrs), lambda rule, attrs: rule_allows(attrs, rule),
+            cases, describe=_describe_rule_case, what="rule_matches", diagnose=diagnose_rule, see=SEE_RBAC)
 
 
 def _describe_subject_case(subject: dict, user: UserInfo, namespace: str) -> str:
@@ -326,8 +327,8 @@ def check_subjects(subject_matches: Callable[[dict, UserInfo, str], Any], seed: 
         user = UserInfo(name, (*groups, "system:authenticated"))
         cases.append((_subject(rng, rng.choice([None, *NAMESPACES])), user, rng.choice([*NAMESPACES, ""])))
     compare(subject_matches, lambda subject, user, namespace: _applies_to_user(user, subject, namespace),
-                   cases, describe=_describe_subject_case, what="subject_matches", diagnose=diagnose_subject,
-                   see=SEE_RBAC)
+            cases, describe=_describe_subject_case, what="subject_matches", diagnose=diagnose_subject,
+            see=SEE_RBAC)
 
 
 def _policy_lists(policy: dict[str, list[dict]]) -> tuple[list, list, list, list]:
@@ -372,8 +373,9 @@ def check_authorize(authorize: LearnerAuthorize, seed: int, policies: int = 8, r
         policy = random_policy(seed * 1000 + number)
         for request in random_requests(seed * 1000 + number, requests):
             cases.append((request.attributes(), *_policy_lists(policy)))
-    compare(authorize, reference_authorize, cases, describe=_describe_policy_case, what="authorize",
-                   diagnose=diagnose_authorize, see=SEE_RBAC)
+    # The learner's function gets its own deep copy of the objects, so a mutation cannot leak into later cases.
+    compare(lambda *case: authorize(*copy.deepcopy(case)), reference_authorize, cases,
+            describe=_describe_policy_case, what="authorize", diagnose=diagnose_authorize, see=SEE_RBAC)
 
 
 def check_in_api_server(authorize: LearnerAuthorize, seed: int, requests: int = 50) -> None:

@@ -98,5 +98,5 @@ def check_selectors(selector_matches: Callable[[str, dict], Any], seed: int, n: 
                     operators: Sequence[str] = ALL_OPERATORS) -> None:
     """Compare ``selector_matches`` with ``labels.Parse(selector).Matches(labels)`` on generated cases."""
     compare(selector_matches, reference_matches, selector_cases(seed, n, operators),
-                   describe=lambda selector, labels: f"selector_matches({selector!r}, {labels})",
-                   what="selector_matches", diagnose=diagnose_selector, see=SEE_SELECTORS)
+            describe=lambda selector, labels: f"selector_matches({selector!r}, {labels})",
+            what="selector_matches", diagnose=diagnose_selector, see=SEE_SELECTORS)

@@ -226,9 +226,14 @@ def check_watch(watch_events: Callable[..., Any], seed: int, scenarios: int = 15
     cases = made.cases
     if only_compacted:
         cases = [case for case in cases if case[2] > 0]
-    compare(watch_events, made.reference, cases, describe=made.describe, render=render_events,
-                   normalize=_as_list, what="watch_events", diagnose=diagnose_watch, see=SEE_WATCH,
-                   hint="the reference is MemoryStore.watch(prefix, prefix_end(prefix), start_revision=...)")
+    # Each call gets its own copy of the history: a learner's code that sorts or pops it must not
+    # change the cases that follow (Events themselves are frozen).
+    def learner(history: list[Event], *rest: Any) -> Any:
+        return watch_events(list(history), *rest)
+
+    compare(learner, made.reference, cases, describe=made.describe, render=render_events,
+            normalize=_as_list, what="watch_events", diagnose=diagnose_watch, see=SEE_WATCH,
+            hint="the reference is MemoryStore.watch(prefix, prefix_end(prefix), start_revision=...)")
 
 
 def reference_cas(store: Store, key: str, expected_mod_revision: int, new_value: bytes) -> bool:
@@ -293,8 +298,8 @@ def check_cas(cas_update: Callable[..., Any], seed: int, scenarios: int = 12) ->
     cases = [(rng.randrange(1 << 20), rng.choice(KEYS), choice)
              for _ in range(scenarios) for choice in ("current", "stale", "missing", "version")]
     compare(lambda *case: _cas_run(cas_update, *case), lambda *case: _cas_run(reference_cas, *case), cases,
-                   describe=_describe_cas, render=_render_cas, what="cas_update", diagnose=diagnose_cas,
-                   see=SEE_CAS, hint="store.txn([Compare(key, \"MOD\", \"=\", expected)], [PutOp(key, value)], [])")
+            describe=_describe_cas, render=_render_cas, what="cas_update", diagnose=diagnose_cas,
+            see=SEE_CAS, hint="store.txn([Compare(key, \"MOD\", \"=\", expected)], [PutOp(key, value)], [])")
 
 
 def check_cas_race(cas_update: Callable[..., Any], seed: int, scenarios: int = 10) -> None:
