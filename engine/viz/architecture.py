@@ -170,8 +170,9 @@ class _Diagram:
         self.edges = _Edges()
         self.first_row: list[str] = []      # left to right under the control plane: nodes, then add-ons
         self.graph = graphviz.Digraph("architecture")
+        # size: scale down to a notebook column (10 in = 720 pt), never up, keeping the proportions.
         self.graph.attr(rankdir="TB", newrank="true", fontname="Helvetica", nodesep="0.25", ranksep="0.6",
-                        labelloc="t")
+                        labelloc="t", size="10,10")
         self.graph.attr("node", fontname="Helvetica", fontsize="11")
         self.graph.attr("edge", fontname="Helvetica", fontsize="9", color="#78909c", arrowsize="0.7")
         if cluster is None:

@@ -180,3 +180,14 @@ def test_activity_over_a_longer_window_counts_the_kubelets_heartbeats(cluster, h
     edges = {(tail, head): attrs for tail, head, attrs in
              helpers.visible_edges(architecture(cluster, activity=30).source)}
     assert "req / 30 s" in edges[("node-1/kubelet", "kube-apiserver")]
+
+
+def test_the_diagram_fits_a_notebook_column():
+    import re
+
+    import engine
+    from engine.viz import architecture
+    for graph in (architecture(), architecture(engine.Cluster(nodes=3, seed=0))):
+        svg = graph.pipe(format="svg").decode()
+        width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
+        assert width <= 720
