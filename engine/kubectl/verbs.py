@@ -138,7 +138,26 @@ def create(invocation: Invocation) -> str:
     if builder is None:
         raise KubectlError(f'"kubectl create {sub}" is not part of this miniature kubectl: write a manifest and '
                            f'use "kubectl apply -f"')
-    return _create_object(invocation, builder(invocation, name))
+    obj = builder(invocation, name)
+    try:
+        return _create_object(invocation, obj)
+    except errors.ApiError as error:
+        prefix = _FAILURE_PREFIX.get(sub)
+        if prefix is None:
+            raise
+        if sub in ("service", "svc"):
+            prefix = f"failed to create {obj['spec']['type']} service: "
+        raise KubectlError(prefix + error.message) from None
+
+
+_FAILURE_PREFIX = {"deployment": "failed to create deployment: ", "configmap": "failed to create configmap: ",
+                   "cm": "failed to create configmap: ", "secret": "failed to create secret ",
+                   "serviceaccount": "failed to create serviceaccount: ", "sa": "failed to create serviceaccount: ",
+                   "job": "failed to create job: ", "cronjob": "failed to create cronjob: ",
+                   "rolebinding": "failed to create rolebinding: ",
+                   "clusterrolebinding": "failed to create clusterrolebinding: ", "service": "", "svc": ""}
+"""How each generator words a failed create (checked against kubectl 1.32); the others print the
+server's error as it is (``Error from server (AlreadyExists): ...``)."""
 
 
 def container_name(image: str) -> str:

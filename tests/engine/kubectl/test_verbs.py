@@ -259,3 +259,26 @@ def test_a_manifest_that_does_not_parse(cluster: engine.Cluster, tmp_path: pathl
     bad.write_text("kind: Pod\nmetadata: [\n")
     assert cluster.kubectl(f"apply -f {bad}").startswith(
         f"error: error parsing {bad}: error converting YAML to JSON: ")
+
+
+@pytest.mark.parametrize("command, expected", [
+    pytest.param("create deployment web --image=nginx",
+                 'error: failed to create deployment: deployments.apps "web" already exists\n',
+                 id="create deployment wraps the server's error"),
+    pytest.param("create secret generic pw --from-literal=a=b",
+                 'error: failed to create secret secrets "pw" already exists\n',
+                 id="create secret wraps it without a colon, as kubectl does"),
+    pytest.param("create service clusterip kubernetes --tcp=80:80",
+                 'error: failed to create ClusterIP service: services "kubernetes" already exists\n',
+                 id="create service names the service type"),
+    pytest.param("create namespace default", 'Error from server (AlreadyExists): namespaces "default" already exists\n',
+                 id="create namespace prints the server's error as it is"),
+    pytest.param("run box --image=busybox", 'Error from server (AlreadyExists): pods "box" already exists\n',
+                 id="run prints the server's error as it is"),
+])
+def test_generators_report_a_failed_create_as_kubectl_does(cluster: engine.Cluster, command: str,
+                                                           expected: str) -> None:
+    cluster.kubectl("create deployment web --image=nginx")
+    cluster.kubectl("create secret generic pw --from-literal=a=b")
+    cluster.kubectl("run box --image=busybox")
+    assert cluster.kubectl(command) == expected
