@@ -1,0 +1,95 @@
+"""The miniature kubectl against the real one: the same commands, the same served cluster, the same text.
+
+The cluster is served on 127.0.0.1 with its virtual clock frozen (``speed=0``),
+so ages agree; the real kubectl (the machine's, skipped when missing) talks to
+it over HTTP while ``Cluster.kubectl`` talks to it in process. Only commands
+whose text depends on nothing but the cluster are compared: describe tables
+that the real kubectl fills with wall-clock ages are left out.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shlex
+import shutil
+import subprocess
+from typing import Callable, Iterator
+
+import pytest
+
+import engine
+from conftest import add_pod, running_status
+from engine.api.meta import owner_reference
+
+KUBECTL = shutil.which("kubectl")
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="the real kubectl is not installed")
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[engine.Cluster, Callable[[str], str]]]:
+    """A populated cluster and a function running the real kubectl against it."""
+    cluster = engine.Cluster(nodes=1, seed=0)
+    add_pod(cluster, "web", node="node-1", labels={"app": "web", "tier": "front"},
+            status=running_status("10.244.1.2", restarts=1, finished="2025-01-01T00:00:01Z"),
+            initContainers=[{"name": "init", "image": "busybox", "command": ["sh", "-c", "true"]}],
+            containers=[{"name": "app", "image": "nginx:1.25", "ports": [{"containerPort": 80}],
+                         "env": [{"name": "MODE", "value": "prod"},
+                                 {"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+                         "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}},
+                         "readinessProbe": {"httpGet": {"path": "/healthz", "port": 80}},
+                         "volumeMounts": [{"name": "config", "mountPath": "/etc/app"}]}],
+            volumes=[{"name": "config", "configMap": {"name": "cfg"}}, {"name": "scratch", "emptyDir": {}}],
+            tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}])
+    add_pod(cluster, "pending")
+    cluster.kubectl("create configmap cfg --from-literal=color=blue")
+    cluster.kubectl("create secret generic pw --from-literal=password=s3cret")
+    cluster.kubectl("create deployment api --image=nginx:1.27 --replicas=2 --port=8080")
+    deployment = cluster.get("deploy", "api")
+    for name, image, replicas, revision in (("api-old", "nginx:1.26", 1, "1"), ("api-new", "nginx:1.27", 2, "2")):
+        labels = {"app": "api", "pod-template-hash": name}
+        cluster.admin.create({
+            "apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": name, "namespace": "default", "labels": labels,
+                         "ownerReferences": [owner_reference(deployment)],
+                         "annotations": {"deployment.kubernetes.io/revision": revision}},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "nginx", "image": image}]}}}})
+    cluster.kubectl("expose deploy api --port=80 --target-port=8080 --type=NodePort")
+    cluster.kubectl("create role pod-reader --verb=get,list --resource=pods,deployments.apps")
+    cluster.run(5)
+    home = tmp_path_factory.mktemp("kubectl-home")
+    with cluster.serve(speed=0) as handle:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("KUBE")}
+        env.update(KUBECONFIG=str(handle.kubeconfig_path), HOME=str(home))
+
+        def real(command: str) -> str:
+            done = subprocess.run([KUBECTL, *shlex.split(command), "--request-timeout=20s"], capture_output=True,
+                                  text=True, env=env, timeout=60)
+            return done.stdout + done.stderr
+
+        yield cluster, real
+
+
+COMMANDS = [
+    "get pods", "get pods -o wide", "get pods -A", "get pods,svc", "get all", "get pods --show-labels",
+    "get nodes", "get nodes -o wide", "get deploy,rs -o wide", "get svc -o wide", "get cm,secret", "get ns",
+    "get pod nope", "get foo", "get pods -l app=web -o name", "get pods -l nothing=here",
+    "get svc api -o yaml", "get cm cfg -o json", "get pods pending -o yaml",
+    "get pods -o jsonpath={.items[*].metadata.name}",
+    "get nodes -o 'jsonpath={.items[*].status.addresses[?(@.type==\"InternalIP\")].address}'",
+    "get pods -o 'jsonpath={range .items[*]}{.metadata.name}{\"\\t\"}{.status.phase}{\"\\n\"}{end}'",
+    "get pods -o 'custom-columns=NAME:.metadata.name,IMAGES:.spec.containers[*].image'",
+    "describe pod web", "describe pod pending", "describe deploy api", "describe rs api-old", "describe svc api",
+    "describe svc kubernetes", "describe ns default", "describe cm cfg", "describe secret pw", "describe sa default",
+    "describe role pod-reader", "describe clusterrole view",
+    "rollout history deploy/api", "explain deploy.spec.replicas", "explain pod.spec.containers",
+    "auth can-i list pods", "delete pod nope", "scale deployment nope --replicas=1",
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_same_text_as_the_real_kubectl(both: tuple[engine.Cluster, Callable[[str], str]], command: str) -> None:
+    cluster, real = both
+    assert cluster.kubectl(command) == real(command)
