@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
@@ -258,7 +257,7 @@ class Cluster:
 
     def _on_loop_thread(self) -> bool:
         driver = self._driver
-        return driver is None or threading.current_thread() is getattr(driver, "_thread", None)
+        return driver is None or driver.on_loop_thread()
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(*args)`` on the loop thread: through the driver while one runs, else directly."""

@@ -35,6 +35,10 @@ class RealtimeDriver:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def on_loop_thread(self) -> bool:
+        """True when called from the driver's own thread (where engine state may be touched)."""
+        return self._thread is not None and threading.current_thread() is self._thread
+
     def start(self) -> None:
         """Start the driver thread (idempotent)."""
         if self.running:
@@ -69,8 +73,8 @@ class RealtimeDriver:
 
     def call(self, fn: Callable[..., T], *args: Any, timeout: float = 30.0) -> T:
         """Run ``fn(*args)`` on the loop and wait for the result (from another thread)."""
-        if not self.running:
-            return fn(*args)
+        if not self.running or self.on_loop_thread():
+            return fn(*args)     # no other thread runs the loop: the caller may
         return self.submit(fn, *args).result(timeout=timeout)
 
     def _run(self) -> None:
