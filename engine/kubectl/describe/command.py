@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING
 from engine.api.kinds import Kind
 from engine.kubectl.describe.generic import describe_generic
 from engine.kubectl.describe.pods import describe_node, describe_pod
-from engine.kubectl.describe.resources import (describe_binding, describe_configmap, describe_namespace,
+from engine.kubectl.describe.resources import (describe_binding, describe_configmap, describe_endpoints,
+                                               describe_limitrange, describe_namespace, describe_quota,
                                                describe_role, describe_secret, describe_service,
                                                describe_serviceaccount)
-from engine.kubectl.describe.workloads import (describe_daemonset, describe_deployment, describe_job,
-                                               describe_replicaset, describe_statefulset)
+from engine.kubectl.describe.storage import describe_pv, describe_pvc, describe_storageclass
+from engine.kubectl.describe.workloads import (describe_cronjob, describe_daemonset, describe_deployment,
+                                               describe_hpa, describe_job, describe_replicaset,
+                                               describe_statefulset)
 from engine.kubectl.describe.writer import Describer
 
 if TYPE_CHECKING:
@@ -30,7 +33,9 @@ DESCRIBERS: dict[str, Describer] = {
     "ConfigMap": describe_configmap, "Secret": describe_secret, "ServiceAccount": describe_serviceaccount,
     "DaemonSet": describe_daemonset, "StatefulSet": describe_statefulset, "Job": describe_job,
     "Role": describe_role, "ClusterRole": describe_role, "RoleBinding": describe_binding,
-    "ClusterRoleBinding": describe_binding,
+    "ClusterRoleBinding": describe_binding, "CronJob": describe_cronjob, "HorizontalPodAutoscaler": describe_hpa,
+    "Endpoints": describe_endpoints, "ResourceQuota": describe_quota, "LimitRange": describe_limitrange,
+    "PersistentVolumeClaim": describe_pvc, "PersistentVolume": describe_pv, "StorageClass": describe_storageclass,
 }
 
 

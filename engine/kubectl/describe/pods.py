@@ -192,43 +192,48 @@ def describe_volumes(w: Writer, volumes: list[dict] | None, space: str = "") -> 
     name_indent = " " if space else ""
     for volume in volumes:
         w.write(1, f"{name_indent}{volume.get('name', '')}:\n")
-        if volume.get("hostPath") is not None:
-            source = volume["hostPath"]
-            w.write(2, f"Type:\tHostPath (bare host directory volume)\n    Path:\t{source.get('path', '')}\n"
-                       f"    HostPathType:\t{'<none>' if source.get('type') is None else source['type']}\n")
-        elif volume.get("emptyDir") is not None:
-            source = volume["emptyDir"]
-            w.write(2, f"Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n"
-                       f"    Medium:\t{source.get('medium', '')}\n    SizeLimit:\t{source.get('sizeLimit') or '<unset>'}\n")
-        elif volume.get("configMap") is not None:
-            source = volume["configMap"]
-            w.write(2, f"Type:\tConfigMap (a volume populated by a ConfigMap)\n    Name:\t{source.get('name', '')}\n"
-                       f"    Optional:\t{go_bool(source.get('optional'))}\n")
-        elif volume.get("secret") is not None:
-            source = volume["secret"]
-            w.write(2, f"Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t"
-                       f"{source.get('secretName', '')}\n    Optional:\t{go_bool(source.get('optional'))}\n")
-        elif volume.get("persistentVolumeClaim") is not None:
-            source = volume["persistentVolumeClaim"]
-            w.write(2, f"Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same "
-                       f"namespace)\n    ClaimName:\t{source.get('claimName', '')}\n"
-                       f"    ReadOnly:\t{go_bool(source.get('readOnly'))}\n")
-        elif volume.get("projected") is not None:
-            w.write(2, "Type:\tProjected (a volume that contains injected data from multiple sources)\n")
-            for source in volume["projected"].get("sources") or []:
-                if source.get("secret") is not None:
-                    w.write(2, f"SecretName:\t{source['secret'].get('name', '')}\n"
-                               f"    SecretOptionalName:\t{_optional(source['secret'].get('optional'))}\n")
-                elif source.get("downwardAPI") is not None:
-                    w.write(2, "DownwardAPI:\ttrue\n")
-                elif source.get("configMap") is not None:
-                    w.write(2, f"ConfigMapName:\t{source['configMap'].get('name', '')}\n"
-                               f"    ConfigMapOptional:\t{_optional(source['configMap'].get('optional'))}\n")
-                elif source.get("serviceAccountToken") is not None:
-                    w.write(2, f"TokenExpirationSeconds:\t"
-                               f"{source['serviceAccountToken'].get('expirationSeconds', 3600)}\n")
-        else:
-            w.write(1, "<unknown>\n")
+        describe_volume_source(w, volume)
+
+
+def describe_volume_source(w: Writer, source_of: dict) -> None:
+    """The source of a pod volume or a PersistentVolume (``printHostPathVolumeSource`` and friends)."""
+    if source_of.get("hostPath") is not None:
+        source = source_of["hostPath"]
+        w.write(2, f"Type:\tHostPath (bare host directory volume)\n    Path:\t{source.get('path', '')}\n"
+                   f"    HostPathType:\t{'<none>' if source.get('type') is None else source['type']}\n")
+    elif source_of.get("emptyDir") is not None:
+        source = source_of["emptyDir"]
+        w.write(2, f"Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n"
+                   f"    Medium:\t{source.get('medium', '')}\n    SizeLimit:\t{source.get('sizeLimit') or '<unset>'}\n")
+    elif source_of.get("configMap") is not None:
+        source = source_of["configMap"]
+        w.write(2, f"Type:\tConfigMap (a volume populated by a ConfigMap)\n    Name:\t{source.get('name', '')}\n"
+                   f"    Optional:\t{go_bool(source.get('optional'))}\n")
+    elif source_of.get("secret") is not None:
+        source = source_of["secret"]
+        w.write(2, f"Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t"
+                   f"{source.get('secretName', '')}\n    Optional:\t{go_bool(source.get('optional'))}\n")
+    elif source_of.get("persistentVolumeClaim") is not None:
+        source = source_of["persistentVolumeClaim"]
+        w.write(2, f"Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same "
+                   f"namespace)\n    ClaimName:\t{source.get('claimName', '')}\n"
+                   f"    ReadOnly:\t{go_bool(source.get('readOnly'))}\n")
+    elif source_of.get("projected") is not None:
+        w.write(2, "Type:\tProjected (a volume that contains injected data from multiple sources)\n")
+        for source in source_of["projected"].get("sources") or []:
+            if source.get("secret") is not None:
+                w.write(2, f"SecretName:\t{source['secret'].get('name', '')}\n"
+                           f"    SecretOptionalName:\t{_optional(source['secret'].get('optional'))}\n")
+            elif source.get("downwardAPI") is not None:
+                w.write(2, "DownwardAPI:\ttrue\n")
+            elif source.get("configMap") is not None:
+                w.write(2, f"ConfigMapName:\t{source['configMap'].get('name', '')}\n"
+                           f"    ConfigMapOptional:\t{_optional(source['configMap'].get('optional'))}\n")
+            elif source.get("serviceAccountToken") is not None:
+                w.write(2, f"TokenExpirationSeconds:\t"
+                           f"{source['serviceAccountToken'].get('expirationSeconds', 3600)}\n")
+    else:
+        w.write(1, "<unknown>\n")
 
 
 def describe_pod_template(w: Writer, template: dict | None) -> None:

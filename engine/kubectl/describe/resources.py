@@ -78,14 +78,17 @@ def describe_namespace(namespace: dict, client: "Client", now: float) -> str:
     print_labels(w, "Labels", metadata.get("labels"))
     print_annotations(w, "Annotations", metadata.get("annotations"))
     w.write(0, f"Status:\t{dig(namespace, 'status', 'phase') or 'Active'}\n")
-    quotas = client.list("resourcequotas", metadata["name"])["items"]
+    quotas = sorted(client.list("resourcequotas", metadata["name"])["items"], key=lambda q: q["metadata"]["name"])
     w.write(0, "\n")
     if not quotas:
         w.write(0, "No resource quota.\n")
+    else:
+        w.write(0, "Resource Quotas\n")
     for quota in quotas:
-        w.write(0, f"Resource Quotas\n  Name:\t{quota['metadata']['name']}\n  Resource\tUsed\tHard\n"
-                   f"  --------\t---\t---\n")
-        hard = dig(quota, "status", "hard") or dig(quota, "spec", "hard") or {}
+        w.write(1, f"Name:\t{quota['metadata']['name']}\n")
+        w.write(1, "Resource\tUsed\tHard\n")
+        w.write(1, "--------\t---\t---\n")
+        hard = dig(quota, "status", "hard") or {}
         used = dig(quota, "status", "used") or {}
         for name in sorted(hard):
             w.write(1, f"{name}\t{used.get(name, '0')}\t{hard[name]}\n")
@@ -93,18 +96,13 @@ def describe_namespace(namespace: dict, client: "Client", now: float) -> str:
     w.write(0, "\n")
     if not ranges:
         w.write(0, "No LimitRange resource.\n")
+    else:
+        w.write(0, "Resource Limits\n")
     for limit_range in ranges:
-        w.write(0, f"Resource Limits\n Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\t"
-                   f"Max Limit/Request Ratio\n ----\t--------\t---\t---\t---------------\t-------------\t"
-                   f"-----------------------\n")
-        for item in dig(limit_range, "spec", "limits") or []:
-            names = set()
-            for key in ("min", "max", "default", "defaultRequest", "maxLimitRequestRatio"):
-                names.update((item.get(key) or {}).keys())
-            for name in sorted(names):
-                cells = [str((item.get(key) or {}).get(name, "-"))
-                         for key in ("min", "max", "defaultRequest", "default", "maxLimitRequestRatio")]
-                w.write(0, f" {item.get('type', '')}\t{name}\t" + "\t".join(cells) + "\n")
+        w.write(0, " Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n")
+        w.write(0, " ----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n")
+        for row in limit_rows(limit_range):
+            w.write(0, " " + "\t".join(row) + "\n")
     return w.text()
 
 
@@ -240,4 +238,72 @@ def describe_binding(binding: dict, client: "Client", now: float) -> str:
     w.write(1, "----\t----\t---------\n")
     for subject in binding.get("subjects") or []:
         w.write(1, f"{subject.get('kind', '')}\t{subject.get('name', '')}\t{subject.get('namespace', '')}\n")
+    return w.text()
+
+
+def describe_endpoints(endpoints: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = endpoints["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, "Subsets:\n")
+    for subset in endpoints.get("subsets") or []:
+        ready = ",".join(address.get("ip", "") for address in subset.get("addresses") or [])
+        not_ready = ",".join(address.get("ip", "") for address in subset.get("notReadyAddresses") or [])
+        w.write(1, f"Addresses:\t{ready or '<none>'}\n")
+        w.write(1, f"NotReadyAddresses:\t{not_ready or '<none>'}\n")
+        ports = subset.get("ports") or []
+        if ports:
+            w.write(1, "Ports:\n")
+            w.write(2, "Name\tPort\tProtocol\n")
+            w.write(2, "----\t----\t--------\n")
+            for port in ports:
+                w.write(2, f"{port.get('name') or '<unset>'}\t{port.get('port')}\t{port.get('protocol', 'TCP')}\n")
+        w.write(0, "\n")
+    describe_events(w, find_events(client, endpoints), now)
+    return w.text()
+
+
+def describe_quota(quota: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = quota["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    scopes = dig(quota, "spec", "scopes") or []
+    if scopes:
+        w.write(0, "Scopes:\t" + ", ".join(scopes) + "\n")
+    w.write(0, "Resource\tUsed\tHard\n")
+    w.write(0, "--------\t----\t----\n")
+    hard = dig(quota, "status", "hard") or {}
+    used = dig(quota, "status", "used") or {}
+    for name in sorted(hard):
+        w.write(0, f"{name}\t{used.get(name, '0')}\t{hard[name]}\n")
+    return w.text()
+
+
+_LIMIT_COLUMNS = ("min", "max", "defaultRequest", "default", "maxLimitRequestRatio")
+
+
+def limit_rows(limit_range: dict) -> list[tuple[str, ...]]:
+    """One row per limit type and resource: Type, Resource, Min, Max, Default Request, Default Limit, Ratio."""
+    rows = []
+    for item in dig(limit_range, "spec", "limits") or []:
+        names = sorted({name for key in _LIMIT_COLUMNS for name in (item.get(key) or {})})
+        for name in names:
+            rows.append((item.get("type", ""), name,
+                         *(str((item.get(key) or {}).get(name, "-")) for key in _LIMIT_COLUMNS)))
+    return rows
+
+
+def describe_limitrange(limit_range: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = limit_range["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    w.write(0, "Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n")
+    w.write(0, "----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n")
+    for row in limit_rows(limit_range):
+        w.write(0, "\t".join(row) + "\n")
     return w.text()

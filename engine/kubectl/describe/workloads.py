@@ -216,3 +216,91 @@ def describe_job(job: dict, client: "Client", now: float) -> str:
     describe_pod_template(w, spec.get("template"))
     describe_events(w, find_events(client, job), now)
     return w.text()
+
+
+def _bool_ptr(value: object) -> str:
+    """``printBoolPtr``: ``True``, ``False`` or ``<unset>``."""
+    return "<unset>" if value is None else ("True" if value else "False")
+
+
+def _or_unset(value: object, suffix: str = "") -> str:
+    return "<unset>" if value is None else f"{value}{suffix}"
+
+
+def describe_cronjob(cronjob: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata, spec, status = cronjob["metadata"], cronjob.get("spec") or {}, cronjob.get("status") or {}
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, f"Schedule:\t{spec.get('schedule', '')}\n")
+    w.write(0, f"Concurrency Policy:\t{spec.get('concurrencyPolicy', '')}\n")
+    w.write(0, f"Suspend:\t{_bool_ptr(spec.get('suspend'))}\n")
+    w.write(0, f"Successful Job History Limit:\t{_or_unset(spec.get('successfulJobsHistoryLimit'))}\n")
+    w.write(0, f"Failed Job History Limit:\t{_or_unset(spec.get('failedJobsHistoryLimit'))}\n")
+    w.write(0, f"Starting Deadline Seconds:\t{_or_unset(spec.get('startingDeadlineSeconds'), 's')}\n")
+    job_spec = dig(spec, "jobTemplate", "spec") or {}
+    selector = job_spec.get("selector")
+    w.write(0, f"Selector:\t{format_label_selector(selector) if selector is not None else '<unset>'}\n")
+    w.write(0, f"Parallelism:\t{_or_unset(job_spec.get('parallelism'))}\n")
+    w.write(0, f"Completions:\t{_or_unset(job_spec.get('completions'))}\n")
+    if job_spec.get("activeDeadlineSeconds") is not None:
+        w.write(0, f"Active Deadline Seconds:\t{job_spec['activeDeadlineSeconds']}s\n")
+    describe_pod_template(w, job_spec.get("template"))
+    last = status.get("lastScheduleTime")
+    w.write(0, f"Last Schedule Time:\t{rfc1123z(last) if last else '<unset>'}\n")
+    active = [ref.get("name", "") for ref in status.get("active") or []]
+    w.write(0, f"Active Jobs:\t{', '.join(active) or '<none>'}\n")
+    describe_events(w, find_events(client, cronjob), now)
+    return w.text()
+
+
+def _hpa_metric_lines(hpa: dict) -> list[str]:
+    """``describeHorizontalPodAutoscalerV2`` metric lines (resource metrics; others briefly)."""
+    current = dig(hpa, "status", "currentMetrics") or []
+    lines = []
+    for index, metric in enumerate(dig(hpa, "spec", "metrics") or []):
+        now_metric = current[index] if index < len(current) else {}
+        if metric.get("type") == "Resource":
+            resource = metric.get("resource") or {}
+            target = resource.get("target") or {}
+            if target.get("averageUtilization") is not None:
+                value = dig(now_metric, "resource", "current", "averageUtilization")
+                actual = "<unknown>" if value is None else f"{value}% ({dig(now_metric, 'resource', 'current', 'averageValue')})"
+                lines.append(f"  resource {resource.get('name')} on pods  (as a percentage of request):\t{actual} / "
+                             f"{target['averageUtilization']}%\n")
+            else:
+                value = dig(now_metric, "resource", "current", "averageValue")
+                lines.append(f"  resource {resource.get('name')} on pods:\t{value or '<unknown>'} / "
+                             f"{target.get('averageValue')}\n")
+        else:
+            lines.append(f"  {str(metric.get('type', '')).lower()} metric:\t<unknown> / <unknown>\n")
+    return lines
+
+
+def describe_hpa(hpa: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata, spec, status = hpa["metadata"], hpa.get("spec") or {}, hpa.get("status") or {}
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, f"CreationTimestamp:\t{rfc1123z(metadata.get('creationTimestamp'))}\n")
+    target = spec.get("scaleTargetRef") or {}
+    w.write(0, f"Reference:\t{target.get('kind', '')}/{target.get('name', '')}\n")
+    w.write(0, "Metrics:\t( current / target )\n")
+    for line in _hpa_metric_lines(hpa):
+        w.write(0, line)
+    w.write(0, f"Min replicas:\t{_or_unset(spec.get('minReplicas'))}\n")
+    w.write(0, f"Max replicas:\t{spec.get('maxReplicas', 0)}\n")
+    w.write(0, f"{target.get('kind', '')} pods:\t{int(status.get('currentReplicas') or 0)} current / "
+               f"{int(status.get('desiredReplicas') or 0)} desired\n")
+    if status.get("conditions"):
+        w.write(0, "Conditions:\n")
+        w.write(1, "Type\tStatus\tReason\tMessage\n")
+        w.write(1, "----\t------\t------\t-------\n")
+        for c in status["conditions"]:
+            w.write(1, f"{c.get('type', '')}\t{c.get('status', '')}\t{c.get('reason', '')}\t{c.get('message', '')}\n")
+    describe_events(w, find_events(client, hpa), now)
+    return w.text()

@@ -23,7 +23,6 @@ from engine.kubectl.tabwriter import DESCRIBE_MINWIDTH, DESCRIBE_PADDING, format
 if TYPE_CHECKING:
     from engine.client.client import Client
 
-LEVELS = ("", "  ", "    ", "      ", "        ")
 MAX_ANNOTATION_LEN = 140
 SKIP_ANNOTATIONS = {"kubectl.kubernetes.io/last-applied-configuration"}
 Describer = Callable[[dict, "Client", float], str]
@@ -37,7 +36,7 @@ class Writer:
         self.pending: list[str] = []
 
     def write(self, level: int, text: str) -> None:
-        self.pending.append(LEVELS[level] + text)
+        self.pending.append("  " * level + text)
 
     def line(self, text: str) -> None:
         self.pending.append(text + "\n")

@@ -26,6 +26,38 @@ KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="the real kubectl is not installed")
 
 
+EXTRA_OBJECTS = [
+    {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+     "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+              "template": {"metadata": {"labels": {"app": "db"}},
+                           "spec": {"containers": [{"name": "pg", "image": "postgres:16"}]}},
+              "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                                        "spec": {"accessModes": ["ReadWriteOnce"],
+                                                 "resources": {"requests": {"storage": "1Gi"}}}}]}},
+    {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "tick"},
+     "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+         "restartPolicy": "OnFailure", "containers": [{"name": "c", "image": "busybox"}]}}}}}},
+    {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once"},
+     "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}},
+    {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
+     "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}},
+    {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pv1"},
+     "spec": {"capacity": {"storage": "5Gi"}, "accessModes": ["ReadWriteOnce"], "hostPath": {"path": "/data"}}},
+    {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "standard"},
+     "provisioner": "rancher.io/local-path"},
+    {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "manual"},
+     "subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 80, "name": "http"}]}]},
+    {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "api"},
+     "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"}, "minReplicas": 1,
+              "maxReplicas": 5, "metrics": [{"type": "Resource", "resource": {
+                  "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]}},
+    {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"},
+     "spec": {"hard": {"pods": "10", "requests.cpu": "4"}}},
+    {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "lr"},
+     "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}, "defaultRequest": {"cpu": "250m"}}]}},
+]
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[engine.Cluster, Callable[[str], str]]]:
     """A populated cluster and a function running the real kubectl against it."""
@@ -58,6 +90,8 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[engine.Clus
                                   "spec": {"containers": [{"name": "nginx", "image": image}]}}}})
     cluster.kubectl("expose deploy api --port=80 --target-port=8080 --type=NodePort")
     cluster.kubectl("create role pod-reader --verb=get,list --resource=pods,deployments.apps")
+    for manifest in EXTRA_OBJECTS:
+        cluster.apply(manifest)
     cluster.run(5)
     home = tmp_path_factory.mktemp("kubectl-home")
     with cluster.serve(speed=0) as handle:
@@ -86,6 +120,9 @@ COMMANDS = [
     "describe role pod-reader", "describe clusterrole view",
     "rollout history deploy/api", "explain deploy.spec.replicas", "explain pod.spec.containers",
     "auth can-i list pods", "delete pod nope", "scale deployment nope --replicas=1",
+    "describe sts db", "describe cronjob tick", "describe job once", "describe pvc data", "describe pv pv1",
+    "describe sc standard", "describe ep manual", "describe hpa api", "describe quota q", "describe limits lr",
+    "get sts,cj,job,pvc,pv,sc,ep,hpa,quota,limits", "get pods -o wide --show-labels -l app",
 ]
 
 
