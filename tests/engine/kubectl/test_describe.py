@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import engine
-from conftest import add_pod, running_status
+from kubectl_fixtures import add_pod, running_status
 from engine.api.meta import owner_reference
 from engine.kubectl.describe import rfc1123z, smart_label
 

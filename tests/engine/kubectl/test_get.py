@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import engine
-from conftest import add_pod, running_status
+from kubectl_fixtures import add_pod, running_status
 
 
 @pytest.fixture

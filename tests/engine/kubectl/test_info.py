@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import engine
-from conftest import add_pod, running_status
+from kubectl_fixtures import add_pod, running_status
 from engine.kubectl.info import log_state_error
 
 

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 import pytest
 
 import engine
-from conftest import add_pod, running_status
+from kubectl_fixtures import add_pod, running_status
 from engine.api.meta import owner_reference
 
 KUBECTL = shutil.which("kubectl")

@@ -59,7 +59,7 @@ def test_taint_adds_and_removes(cluster: engine.Cluster) -> None:
 
 
 def test_drain_cordons_and_refuses_pods_without_a_controller(cluster: engine.Cluster) -> None:
-    from conftest import add_pod
+    from kubectl_fixtures import add_pod
     from engine.api.meta import owner_reference
     owner = cluster.apply({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
                            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
