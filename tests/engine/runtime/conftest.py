@@ -32,3 +32,22 @@ def registry() -> Registry:
 @pytest.fixture
 def images(loop: Loop, registry: Registry) -> ImageService:
     return ImageService(loop, registry, bandwidth=10 * MB)
+
+
+@pytest.fixture
+def runtime(loop: Loop, registry: Registry, images: ImageService):
+    from engine.runtime.containerd import RuntimeService
+
+    return RuntimeService(loop, registry, images=images)
+
+
+@pytest.fixture
+def pull(loop: Loop, images: ImageService):
+    """Pull images onto the node and wait until they are there."""
+
+    def pull_all(*references: str) -> None:
+        for reference in references:
+            images.pull_image(reference)
+        loop.run_for(60)
+
+    return pull_all

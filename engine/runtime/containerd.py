@@ -1,0 +1,350 @@
+"""containerd's CRI RuntimeService: pod sandboxes, containers, their logs, exec and stats.
+
+Interface (the CRI calls, snake_case, on the virtual loop):
+    run_pod_sandbox(config) -> id           stop_pod_sandbox(id)      remove_pod_sandbox(id)
+    pod_sandbox_status(id)                  list_pod_sandbox()
+    create_container(sandbox_id, config) -> id      start_container(id)
+    stop_container(id, timeout) -> Pending  remove_container(id)
+    list_containers(filter)  container_status(id)   exec_sync(id, cmd)   container_stats(id)
+    read_log(path) -> the CRI log file's lines
+Guarantees: stop and remove calls are idempotent (as the CRI requires);
+StopContainer sends SIGTERM, waits ``timeout`` virtual seconds, then SIGKILLs
+(exit 137), and its Pending resolves once the process is gone; a container
+moves CREATED -> RUNNING -> EXITED only; timestamps are virtual nanoseconds.
+Log lines are written as containerd writes them:
+``2025-01-01T00:00:05.000000000Z stdout F hello`` (``P`` marks a line cut short
+by the end of the process). What it never does: pull images (CreateContainer
+needs the image on the node), restart containers, or retry anything; that is
+the kubelet's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable
+
+from engine.runtime import cri
+from engine.runtime.cri import (
+    CODE_NOT_FOUND,
+    CODE_UNKNOWN,
+    CONTAINER_CREATED,
+    CONTAINER_EXITED,
+    CONTAINER_RUNNING,
+    SANDBOX_NOTREADY,
+    SANDBOX_READY,
+    SIGKILL,
+    SIGTERM,
+    ContainerConfig,
+    ContainerFilter,
+    CriError,
+    ExecSyncResponse,
+    Pending,
+    PodSandboxConfig,
+)
+from engine.runtime.images import ImageService, Registry
+from engine.runtime.runc import Cgroup, Namespaces, Process, namespace_inodes
+
+if TYPE_CHECKING:
+    from engine.sim.loop import Loop
+
+
+@dataclass
+class _Sandbox:
+    id: str
+    config: PodSandboxConfig
+    namespaces: Namespaces
+    state: str
+    created_at: int
+    ip: str = ""
+    containers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Container:
+    id: str
+    sandbox_id: str
+    config: ContainerConfig
+    image_ref: str
+    name: str
+    namespaces: Namespaces
+    cgroup: Cgroup
+    log_path: str
+    state: str = CONTAINER_CREATED
+    created_at: int = 0
+    started_at: int = 0
+    finished_at: int = 0
+    exit_code: int = 0
+    reason: str = ""
+    message: str = ""
+    process: Process | None = None
+    fs: dict[str, str] = field(default_factory=dict)
+    partial: dict[str, str] = field(default_factory=dict)
+    stopping: list[Pending[None]] = field(default_factory=list)
+
+
+def _not_found(kind: str, ident: str) -> CriError:
+    return CriError(CODE_NOT_FOUND, f'an error occurred when try to find {kind} "{ident}": not found')
+
+
+class RuntimeService:
+    """One node's containerd: the CRI RuntimeService, with its ImageService beside it as ``images``."""
+
+    def __init__(self, loop: Loop, registry: Registry | None = None, *, images: ImageService | None = None,
+                 node_name: str = "node") -> None:
+        self.loop = loop
+        self.registry = registry if registry is not None else Registry()
+        self.images = images if images is not None else ImageService(loop, self.registry)
+        self.node_name = node_name
+        self.log_files: dict[str, list[str]] = {}
+        self._sandboxes: dict[str, _Sandbox] = {}
+        self._containers: dict[str, _Container] = {}
+        self._names: dict[str, str] = {}
+        self._inodes = namespace_inodes()
+        self._listeners: list[Callable[[str, str], None]] = []
+
+    def _new_id(self) -> str:
+        return f"{self.loop.random.getrandbits(256):064x}"
+
+    def _now(self) -> int:
+        return cri.nanos(self.loop.now)
+
+    def subscribe(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(container_id, state)`` on every container state change (the CRI's events)."""
+        self._listeners.append(listener)
+
+    def _emit(self, container: _Container) -> None:
+        for listener in list(self._listeners):
+            listener(container.id, container.state)
+
+    # -- sandboxes -------------------------------------------------------------
+    def run_pod_sandbox(self, config: PodSandboxConfig) -> str:
+        meta = config.metadata
+        name = f"k8s_POD_{meta.name}_{meta.namespace}_{meta.uid}_{meta.attempt}"
+        sandbox_id = self._new_id()
+        self._reserve(name, sandbox_id)
+        self._sandboxes[sandbox_id] = _Sandbox(
+            sandbox_id, config, Namespaces.for_sandbox(self._inodes), SANDBOX_READY, self._now()
+        )
+        return sandbox_id
+
+    def stop_pod_sandbox(self, sandbox_id: str) -> None:
+        """Kill what still runs in the pod (no grace: the kubelet gave it already) and mark it NOTREADY."""
+        sandbox = self._sandboxes.get(sandbox_id)
+        if sandbox is None:
+            return
+        for container_id in sandbox.containers:
+            container = self._containers.get(container_id)
+            if container is not None and container.process is not None:
+                container.process.kill(SIGKILL)
+        sandbox.state = SANDBOX_NOTREADY
+
+    def remove_pod_sandbox(self, sandbox_id: str) -> None:
+        sandbox = self._sandboxes.get(sandbox_id)
+        if sandbox is None:
+            return
+        self.stop_pod_sandbox(sandbox_id)
+        for container_id in list(sandbox.containers):
+            self.remove_container(container_id)
+        meta = sandbox.config.metadata
+        self._names.pop(f"k8s_POD_{meta.name}_{meta.namespace}_{meta.uid}_{meta.attempt}", None)
+        del self._sandboxes[sandbox_id]
+
+    def pod_sandbox_status(self, sandbox_id: str) -> cri.PodSandboxStatus:
+        sandbox = self._sandboxes.get(sandbox_id)
+        if sandbox is None:
+            raise _not_found("sandbox", sandbox_id)
+        ns = sandbox.namespaces
+        return cri.PodSandboxStatus(
+            sandbox.id, replace(sandbox.config.metadata), sandbox.state, sandbox.created_at,
+            dict(sandbox.config.labels), dict(sandbox.config.annotations), sandbox.ip,
+            {"net": ns.net, "ipc": ns.ipc, "uts": ns.uts},
+        )
+
+    def list_pod_sandbox(self) -> list[cri.PodSandbox]:
+        return [
+            cri.PodSandbox(s.id, replace(s.config.metadata), s.state, s.created_at, dict(s.config.labels),
+                           dict(s.config.annotations))
+            for s in sorted(self._sandboxes.values(), key=lambda s: (s.created_at, s.id))
+        ]
+
+    # -- containers ------------------------------------------------------------
+    def create_container(self, sandbox_id: str, config: ContainerConfig,
+                         sandbox_config: PodSandboxConfig | None = None) -> str:
+        sandbox = self._sandboxes.get(sandbox_id)
+        if sandbox is None:
+            raise _not_found("sandbox", sandbox_id)
+        if sandbox.state != SANDBOX_READY:
+            raise CriError(CODE_UNKNOWN, f"failed to create containerd container: sandbox {sandbox_id} is not ready")
+        manifest = self.images.manifest_of(config.image)
+        if manifest is None:
+            raise CriError(CODE_NOT_FOUND, f'failed to resolve image "{config.image}": not found')
+        meta, pod = config.metadata, sandbox.config.metadata
+        name = f"k8s_{meta.name}_{pod.name}_{pod.namespace}_{pod.uid}_{meta.attempt}"
+        container_id = self._new_id()
+        self._reserve(name, container_id)
+        log_dir = sandbox.config.log_directory or f"/var/log/pods/{pod.namespace}_{pod.name}_{pod.uid}"
+        log_path = f"{log_dir}/{config.log_path or f'{meta.name}/{meta.attempt}.log'}"
+        container = _Container(
+            container_id, sandbox_id, config, manifest.id, name, sandbox.namespaces.for_container(self._inodes),
+            Cgroup(f"/kubepods/pod{pod.uid}/{container_id}", replace(config.resources)), log_path,
+            created_at=self._now(), fs=dict(config.files),
+        )
+        self._containers[container_id] = container
+        sandbox.containers.append(container_id)
+        self.log_files.setdefault(log_path, [])
+        self._emit(container)
+        return container_id
+
+    def start_container(self, container_id: str) -> None:
+        container = self._get(container_id)
+        if container.state != CONTAINER_CREATED:
+            raise CriError(CODE_UNKNOWN, f"failed to start container \"{container_id}\": container is in "
+                           f"{container.state} state")
+        manifest = self.images.manifest_of(container.image_ref)
+        if manifest is None:
+            raise CriError(CODE_NOT_FOUND, f'failed to resolve image "{container.config.image}": not found')
+        config = container.config
+        if config.command:
+            argv = list(config.command) + list(config.args)
+        elif config.args:
+            argv = list(manifest.entrypoint) + list(config.args)
+        else:
+            argv = list(manifest.entrypoint) + list(manifest.cmd)
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", **manifest.env,
+               "HOSTNAME": self._hostname(container), **config.envs}
+        process = Process(
+            self.loop, manifest.program_factory(), argv=argv, env=env, fs=container.fs,
+            hostname=self._hostname(container), namespaces=container.namespaces, cgroup=container.cgroup,
+            write=lambda stream, text: self._write(container, stream, text),
+            on_exit=lambda code, oom: self._exited(container, code, oom),
+        )
+        container.process = process
+        container.state = CONTAINER_RUNNING
+        container.started_at = self._now()
+        self._emit(container)
+        process.start()
+
+    def stop_container(self, container_id: str, timeout: float) -> Pending[None]:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds; resolves when the process has exited."""
+        container = self._get(container_id)
+        done: Pending[None] = Pending()
+        process = container.process
+        if container.state != CONTAINER_RUNNING or process is None or not process.alive:
+            done.set_result(None)
+            return done
+        container.stopping.append(done)
+        if timeout <= 0:
+            process.kill(SIGKILL)
+            return done
+        self.loop.call_later(timeout, process.kill, SIGKILL, label="containerd.stop-timeout")
+        process.kill(SIGTERM)
+        return done
+
+    def remove_container(self, container_id: str) -> None:
+        container = self._containers.get(container_id)
+        if container is None:
+            return
+        if container.process is not None and container.process.alive:
+            container.process.kill(SIGKILL)
+        del self._containers[container_id]
+        self._names.pop(container.name, None)
+        self.log_files.pop(container.log_path, None)
+        sandbox = self._sandboxes.get(container.sandbox_id)
+        if sandbox is not None and container_id in sandbox.containers:
+            sandbox.containers.remove(container_id)
+
+    def list_containers(self, filter: ContainerFilter | None = None) -> list[cri.Container]:
+        f = filter or ContainerFilter()
+        found = []
+        for c in sorted(self._containers.values(), key=lambda c: (c.created_at, c.id)):
+            if (f.id and c.id != f.id) or (f.state and c.state != f.state) or \
+                    (f.pod_sandbox_id and c.sandbox_id != f.pod_sandbox_id):
+                continue
+            if any(c.config.labels.get(k) != v for k, v in f.label_selector.items()):
+                continue
+            found.append(cri.Container(c.id, c.sandbox_id, replace(c.config.metadata), c.config.image, c.image_ref,
+                                       c.state, c.created_at, dict(c.config.labels), dict(c.config.annotations)))
+        return found
+
+    def container_status(self, container_id: str) -> cri.ContainerStatus:
+        c = self._get(container_id)
+        return cri.ContainerStatus(
+            c.id, replace(c.config.metadata), c.state, c.created_at, c.started_at, c.finished_at, c.exit_code,
+            c.config.image, c.image_ref, c.reason, c.message, c.log_path, dict(c.config.labels),
+            dict(c.config.annotations),
+        )
+
+    def exec_sync(self, container_id: str, cmd: list[str], timeout: float = 0.0) -> ExecSyncResponse:
+        """Run ``cmd`` beside the container's process, against its filesystem and environment."""
+        c = self._get(container_id)
+        if c.state != CONTAINER_RUNNING or c.process is None:
+            raise CriError(CODE_UNKNOWN, f'container {container_id} is not running: cannot exec in a stopped state')
+        result = c.process.program.exec(list(cmd), c.process.ctx)
+        return ExecSyncResponse(result.stdout, result.stderr, result.exit_code)
+
+    def container_stats(self, container_id: str) -> dict[str, int]:
+        """cAdvisor's view of the container's cgroup: CPU usage and throttling, memory."""
+        c = self._get(container_id)
+        stats = c.cgroup.cpu_stat(self.loop.now)
+        stats["memory_working_set_bytes"] = c.cgroup.memory_usage
+        stats["memory_max_usage_bytes"] = c.cgroup.memory_max_usage
+        stats["oom_kills"] = c.cgroup.oom_kills
+        return stats
+
+    def namespaces(self, container_id: str) -> Namespaces:
+        return replace(self._get(container_id).namespaces)
+
+    def read_log(self, path: str) -> list[str]:
+        return list(self.log_files.get(path, []))
+
+    def program(self, container_id: str) -> object | None:
+        """The running program (web servers answer HTTP through it); None when not running."""
+        c = self._get(container_id)
+        return c.process.program if c.process is not None and c.process.alive else None
+
+    # -- internals -------------------------------------------------------------
+    def _get(self, container_id: str) -> _Container:
+        container = self._containers.get(container_id)
+        if container is None:
+            raise _not_found("container", container_id)
+        return container
+
+    def _reserve(self, name: str, ident: str) -> None:
+        owner = self._names.get(name)
+        if owner is not None:
+            raise CriError(CODE_UNKNOWN, f'failed to reserve container name "{name}": name "{name}" is reserved '
+                           f'for "{owner}"')
+        self._names[name] = ident
+
+    def _hostname(self, container: _Container) -> str:
+        sandbox = self._sandboxes.get(container.sandbox_id)
+        if sandbox is None:
+            return ""
+        return sandbox.config.hostname or sandbox.config.metadata.name
+
+    def _write(self, container: _Container, stream: str, text: str) -> None:
+        buffered = container.partial.get(stream, "") + text
+        *lines, rest = buffered.split("\n")
+        log = self.log_files.setdefault(container.log_path, [])
+        stamp = cri.rfc3339_nano(self.loop.now)
+        for line in lines:
+            log.append(f"{stamp} {stream} F {line}")
+        container.partial[stream] = rest
+
+    def _exited(self, container: _Container, code: int, oom: bool) -> None:
+        log = self.log_files.setdefault(container.log_path, [])
+        for stream in ("stdout", "stderr"):
+            rest = container.partial.pop(stream, "")
+            if rest:
+                log.append(f"{cri.rfc3339_nano(self.loop.now)} {stream} P {rest}")
+        container.state = CONTAINER_EXITED
+        container.finished_at = self._now()
+        container.exit_code = code
+        if oom:
+            container.reason = cri.REASON_OOM_KILLED
+        else:
+            container.reason = cri.REASON_COMPLETED if code == 0 else cri.REASON_ERROR
+        self._emit(container)
+        waiting, container.stopping = container.stopping, []
+        for pending in waiting:
+            pending.set_result(None)
