@@ -53,6 +53,15 @@ EXTRA_OBJECTS = [
                   "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]}},
     {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"},
      "spec": {"hard": {"pods": "10", "requests.cpu": "4"}}},
+    {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny"},
+     "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}},
+    {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "web"},
+     "spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress", "Egress"],
+              "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "frontend"}}},
+                                    {"namespaceSelector": {"matchLabels": {"team": "a"}}, "podSelector": {}},
+                                    {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
+                           "ports": [{"port": 80}, {"port": 53, "protocol": "UDP"}]}, {}],
+              "egress": [{"to": [{"namespaceSelector": {}}]}]}},
     {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "lr"},
      "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}, "defaultRequest": {"cpu": "250m"}}]}},
 ]
@@ -122,7 +131,7 @@ COMMANDS = [
     "auth can-i list pods", "delete pod nope", "scale deployment nope --replicas=1",
     "describe sts db", "describe cronjob tick", "describe job once", "describe pvc data", "describe pv pv1",
     "describe sc standard", "describe ep manual", "describe hpa api", "describe quota q", "describe limits lr",
-    "get sts,cj,job,pvc,pv,sc,ep,hpa,quota,limits", "get pods -o wide --show-labels -l app",
+    "get sts,cj,job,pvc,pv,sc,ep,hpa,quota,limits,netpol", "describe netpol deny", "describe netpol web", "get pods -o wide --show-labels -l app",
 ]
 
 
