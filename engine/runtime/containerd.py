@@ -48,6 +48,10 @@ if TYPE_CHECKING:
     from engine.sim.loop import Loop
 
 
+BASE_DIRECTORIES = ("/bin/", "/dev/", "/etc/", "/home/", "/proc/", "/root/", "/tmp/", "/usr/", "/var/")
+"""Every container's root filesystem starts with these directories (a key ending in / is a directory)."""
+
+
 @dataclass
 class _Sandbox:
     id: str
@@ -187,7 +191,7 @@ class RuntimeService:
         container = _Container(
             container_id, sandbox_id, config, manifest.id, name, sandbox.namespaces.for_container(self._inodes),
             Cgroup(f"/kubepods/pod{pod.uid}/{container_id}", replace(config.resources)), log_path,
-            created_at=self._now(), fs=dict(config.files),
+            created_at=self._now(), fs={**dict.fromkeys(BASE_DIRECTORIES, ""), **config.files},
         )
         self._containers[container_id] = container
         sandbox.containers.append(container_id)

@@ -1,0 +1,711 @@
+"""busybox ``sh`` in miniature: the shell the Kubernetes docs' examples are written for.
+
+It runs ``sh -c SCRIPT`` (and bare commands such as ``sleep 3600``) on the
+virtual clock. Supported: ``;`` ``&&`` ``||`` ``|`` and newlines; ``while`` /
+``until`` / ``for`` / ``if`` / ``{ }``; assignments, ``$VAR`` ``${VAR}`` ``$?``
+``$((arithmetic))`` ``$(command)``, quotes and backslashes; redirections
+``>`` ``>>`` ``<`` ``2>`` ``2>&1``; ``trap``. Commands: echo, printf, sleep,
+touch, rm, cat, test / [, true, false, exit, date, mkdir, ls, env, printenv,
+hostname, export, unset, cd, pwd, grep, head, wc, seq, nslookup, wget, kill.
+
+Contract: only ``sleep`` takes virtual time; ``run`` is a generator that
+yields the seconds to wait, so a script never blocks the loop. A loop that
+never sleeps is charged a CPU and 0.1 ms of virtual time per command,
+like the busy loop it is. As PID 1, sh has no handler for SIGTERM, so it
+ignores it (the container is SIGKILLed after the grace period, exit 137)
+unless the script set a ``trap``, which runs when the foreground command
+(the current ``sleep``) ends, as in a real shell. Errors are worded as
+busybox words them (``sh: foo: not found``, exit 127).
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import operator
+import re
+from dataclasses import dataclass, field
+from typing import Any, Generator, Iterator
+
+from engine.api.meta import EPOCH
+from engine.runtime.programs.base import ExecResult, ProcessContext, Program
+
+Run = Generator[float, None, int]
+
+SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"}
+BUSY_BATCH = 100
+BUSY_SLICE = 0.01
+"""A loop that never sleeps gets BUSY_SLICE seconds of one CPU per BUSY_BATCH commands (0.1 ms each)."""
+_OPERATORS = ["&&", "||", ";;", ">>", "2>&1", "2>", ";", "\n", "|", "&", ">", "<", "(", ")"]
+_RESERVED = {"while", "until", "for", "do", "done", "if", "then", "elif", "else", "fi", "in", "{", "}"}
+
+
+class ShellSyntaxError(Exception):
+    pass
+
+
+class _Exit(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+# -- parsing -------------------------------------------------------------------
+
+@dataclass
+class Simple:
+    assigns: list[tuple[str, str]]
+    words: list[str]
+    redirs: list[tuple[str, str]]
+
+
+@dataclass
+class Seq:
+    items: list[Any]
+
+
+@dataclass
+class AndOr:
+    first: Any
+    rest: list[tuple[str, Any]]
+
+
+@dataclass
+class Pipe:
+    commands: list[Any]
+
+
+@dataclass
+class Loop:
+    cond: Any
+    body: Any
+    until: bool = False
+
+
+@dataclass
+class For:
+    name: str
+    words: list[str]
+    body: Any
+
+
+@dataclass
+class If:
+    branches: list[tuple[Any, Any]]
+    otherwise: Any = None
+
+
+@dataclass
+class Group:
+    body: Any
+    redirs: list[tuple[str, str]] = field(default_factory=list)
+
+
+def tokenize(text: str) -> list[str]:
+    """Words (quotes kept, for expansion later) and operators."""
+    tokens: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in " \t":
+            i += 1
+            continue
+        if c == "#" and (not tokens or tokens[-1] in _OPERATORS):
+            while i < n and text[i] != "\n":
+                i += 1
+            continue
+        if c == "\\" and i + 1 < n and text[i + 1] == "\n":
+            i += 2
+            continue
+        op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
+        if op is not None and not (op.startswith("2") and (i > 0 and text[i - 1] not in " \t;|&")):
+            tokens.append(op)
+            i += len(op)
+            continue
+        start = i
+        while i < n and text[i] not in " \t\n;|&<>()":
+            if text[i] == "\\":
+                i += 2
+            elif text[i] == "'":
+                end = text.find("'", i + 1)
+                if end < 0:
+                    raise ShellSyntaxError("unterminated quoted string")
+                i = end + 1
+            elif text[i] == '"':
+                i = _skip_double(text, i + 1)
+            elif text.startswith("$(", i):
+                i = _skip_parens(text, i + 1)
+            elif text[i] == "`":
+                end = text.find("`", i + 1)
+                i = (end if end > 0 else n - 1) + 1
+            else:
+                i += 1
+        tokens.append(text[start:i])
+    return tokens
+
+
+def _skip_double(text: str, i: int) -> int:
+    while i < len(text) and text[i] != '"':
+        if text[i] == "\\":
+            i += 1
+        elif text.startswith("$(", i):
+            i = _skip_parens(text, i + 1) - 1
+        i += 1
+    if i >= len(text):
+        raise ShellSyntaxError("unterminated quoted string")
+    return i + 1
+
+
+def _skip_parens(text: str, i: int) -> int:
+    depth = 0
+    while i < len(text):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ShellSyntaxError("unterminated $(")
+
+
+class _Parser:
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> str:
+        token = self.peek()
+        if token is None or (expected is not None and token != expected):
+            raise ShellSyntaxError(f"syntax error: unexpected {token or 'end of file'} (expecting \"{expected}\")")
+        self.pos += 1
+        return token
+
+    def skip_newlines(self) -> None:
+        while self.peek() in ("\n", ";"):
+            self.pos += 1
+
+    def parse_list(self, stop: tuple[str, ...] = ()) -> Seq:
+        items = []
+        self.skip_newlines()
+        while self.peek() is not None and self.peek() not in stop and self.peek() != ")":
+            items.append(self.parse_and_or())
+            if self.peek() in (";", "\n", "&"):
+                self.skip_newlines()
+                if self.peek() == "&":
+                    self.pos += 1
+        return Seq(items)
+
+    def parse_and_or(self) -> Any:
+        first = self.parse_pipe()
+        rest = []
+        while self.peek() in ("&&", "||"):
+            op = self.take()
+            while self.peek() == "\n":
+                self.pos += 1
+            rest.append((op, self.parse_pipe()))
+        return AndOr(first, rest) if rest else first
+
+    def parse_pipe(self) -> Any:
+        commands = [self.parse_command()]
+        while self.peek() == "|":
+            self.take()
+            commands.append(self.parse_command())
+        return Pipe(commands) if len(commands) > 1 else commands[0]
+
+    def parse_command(self) -> Any:
+        token = self.peek()
+        if token in ("while", "until"):
+            self.take()
+            cond = self.parse_list(("do",))
+            self.take("do")
+            body = self.parse_list(("done",))
+            self.take("done")
+            return Loop(cond, body, until=token == "until")
+        if token == "for":
+            self.take()
+            name = self.take()
+            words: list[str] = []
+            if self.peek() == "in":
+                self.take()
+                while self.peek() not in (";", "\n", None):
+                    words.append(self.take())
+            self.skip_newlines()
+            self.take("do")
+            body = self.parse_list(("done",))
+            self.take("done")
+            return For(name, words, body)
+        if token == "if":
+            self.take()
+            branches, otherwise = [], None
+            cond = self.parse_list(("then",))
+            self.take("then")
+            branches.append((cond, self.parse_list(("elif", "else", "fi"))))
+            while self.peek() == "elif":
+                self.take()
+                cond = self.parse_list(("then",))
+                self.take("then")
+                branches.append((cond, self.parse_list(("elif", "else", "fi"))))
+            if self.peek() == "else":
+                self.take()
+                otherwise = self.parse_list(("fi",))
+            self.take("fi")
+            return If(branches, otherwise)
+        if token in ("{", "("):
+            self.take()
+            body = self.parse_list(("}",) if token == "{" else ())
+            self.take("}" if token == "{" else ")")
+            return Group(body, self._redirs())
+        return self.parse_simple()
+
+    def _redirs(self) -> list[tuple[str, str]]:
+        redirs = []
+        while self.peek() in (">", ">>", "<", "2>", "2>&1"):
+            op = self.take()
+            redirs.append((op, "" if op == "2>&1" else self.take()))
+        return redirs
+
+    def parse_simple(self) -> Simple:
+        assigns: list[tuple[str, str]] = []
+        words: list[str] = []
+        redirs: list[tuple[str, str]] = []
+        while True:
+            token = self.peek()
+            if token is None or token in ("\n", ";", "&", "&&", "||", "|", ")", ";;"):
+                break
+            if token in (">", ">>", "<", "2>", "2>&1"):
+                redirs.extend(self._redirs())
+                continue
+            if words and token in ("}",):
+                break
+            if not words and token in _RESERVED:
+                if token in ("do", "done", "then", "elif", "else", "fi", "}"):
+                    break
+            self.pos += 1
+            match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", token, re.S)
+            if not words and match:
+                assigns.append((match.group(1), match.group(2)))
+            else:
+                words.append(token)
+        if not words and not assigns and not redirs:
+            raise ShellSyntaxError(f"syntax error: unexpected {self.peek() or 'end of file'}")
+        return Simple(assigns, words, redirs)
+
+
+def parse(script: str) -> Seq:
+    parser = _Parser(tokenize(script))
+    tree = parser.parse_list()
+    if parser.peek() is not None:
+        raise ShellSyntaxError(f"syntax error: unexpected \"{parser.peek()}\"")
+    return tree
+
+
+# -- arithmetic ------------------------------------------------------------------
+
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Mod: operator.mod,
+           ast.FloorDiv: operator.floordiv, ast.Div: operator.floordiv}
+_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+            ast.Eq: operator.eq, ast.NotEq: operator.ne}
+
+
+def arithmetic(expression: str, variables: dict[str, str]) -> int:
+    """``$(( ))``: integers, + - * / %, comparisons, parentheses; names read as variables."""
+    def value(node: ast.AST) -> int:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.Name):
+            text = variables.get(node.id, "0") or "0"
+            return int(text) if text.lstrip("-").isdigit() else 0
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            return int(_BINARY[type(node.op)](value(node.left), value(node.right)))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            return -value(node.operand) if isinstance(node.op, ast.USub) else value(node.operand)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
+            return int(_COMPARE[type(node.ops[0])](value(node.left), value(node.comparators[0])))
+        raise ShellSyntaxError(f"arithmetic syntax error: {expression}")
+
+    cleaned = expression.replace("$", "").replace("/", "//").replace("////", "//").strip()
+    try:
+        return value(ast.parse(cleaned, mode="eval").body)
+    except (SyntaxError, ZeroDivisionError) as error:
+        raise ShellSyntaxError(f"arithmetic syntax error: {expression}") from error
+
+
+def busybox_date(now: float) -> str:
+    """``date``'s default format: ``Wed Jan  1 00:00:05 UTC 2025``."""
+    moment = EPOCH + _dt.timedelta(seconds=int(now))
+    return f"{moment:%a %b} {moment.day:>2} {moment:%H:%M:%S} UTC {moment.year}"
+
+
+# -- the interpreter ----------------------------------------------------------------
+
+class Shell:
+    """One shell process's state: variables, cwd, traps, where output goes."""
+
+    def __init__(self, ctx: ProcessContext, *, capture: bool = False, args: list[str] | None = None) -> None:
+        self.ctx = ctx
+        self.vars: dict[str, str] = dict(ctx.env)
+        self.args = args or ["sh"]
+        self.status = 0
+        self.cwd = ctx.env.get("PWD", "/") or "/"
+        self.traps: dict[str, str] = {}
+        self.capture = capture
+        self.out: list[list[str]] = [[]] if capture else []
+        self.err: list[str] = []
+        self.busy = 0
+
+    # output goes to the innermost capture buffer, else to the process's stdout
+    def write(self, text: str) -> None:
+        if self.out:
+            self.out[-1].append(text)
+        else:
+            self.ctx.stdout(text)
+
+    def write_err(self, text: str) -> None:
+        if self.capture:
+            self.err.append(text)
+        else:
+            self.ctx.stderr(text)
+
+    def path(self, name: str) -> str:
+        full = name if name.startswith("/") else f"{self.cwd.rstrip('/')}/{name}"
+        parts: list[str] = []
+        for part in full.split("/"):
+            if part == "..":
+                if parts:
+                    parts.pop()
+            elif part and part != ".":
+                parts.append(part)
+        return "/" + "/".join(parts)
+
+    def is_dir(self, path: str) -> bool:
+        return path == "/" or path + "/" in self.ctx.fs or any(k.startswith(path + "/") for k in self.ctx.fs)
+
+    # -- running ---------------------------------------------------------------
+    def run(self, node: Any, stdin: str = "") -> Run:
+        if isinstance(node, Seq):
+            for item in node.items:
+                self.status = yield from self.run(item, stdin)
+            return self.status
+        if isinstance(node, AndOr):
+            status = yield from self.run(node.first, stdin)
+            for op, right in node.rest:
+                if (op == "&&") == (status == 0):
+                    status = yield from self.run(right, stdin)
+            self.status = status
+            return status
+        if isinstance(node, Pipe):
+            data = stdin
+            for command in node.commands[:-1]:
+                self.out.append([])
+                yield from self.run(command, data)
+                data = "".join(self.out.pop())
+            self.status = yield from self.run(node.commands[-1], data)
+            return self.status
+        if isinstance(node, Loop):
+            while True:
+                status = yield from self.run(node.cond, stdin)
+                if (status == 0) == node.until:
+                    break
+                yield from self.run(node.body, stdin)
+                yield from self._breathe()
+            return 0
+        if isinstance(node, For):
+            words = [field for word in node.words for field in self.expand(word)]
+            for word in words:
+                self.vars[node.name] = word
+                yield from self.run(node.body, stdin)
+            return self.status
+        if isinstance(node, If):
+            for cond, body in node.branches:
+                if (yield from self.run(cond, stdin)) == 0:
+                    return (yield from self.run(body, stdin))
+            if node.otherwise is not None:
+                return (yield from self.run(node.otherwise, stdin))
+            return 0
+        if isinstance(node, Group):
+            return (yield from self._redirected(node.redirs, lambda s: self.run(node.body, s), stdin))
+        return (yield from self._simple(node, stdin))
+
+    def _breathe(self) -> Generator[float, None, None]:
+        self.busy += 1
+        if self.busy >= BUSY_BATCH and not self.capture:
+            self.busy = 0
+            self.ctx.set_cpu(1.0)
+            yield BUSY_SLICE
+            self.ctx.set_cpu(0.0)
+
+    def _simple(self, node: Simple, stdin: str) -> Run:
+        words = [f for word in node.words for f in self.expand(word)]
+        values = [(name, "".join(self.expand(raw, split=False))) for name, raw in node.assigns]
+        if not words:
+            self.vars.update(values)
+            self.status = 0
+            return 0
+        saved = {name: self.vars.get(name) for name, _ in values}
+        self.vars.update(values)
+        try:
+            status = yield from self._redirected(node.redirs, lambda s: self.command(words, s), stdin)
+        finally:
+            for name, old in saved.items():
+                if old is None:
+                    self.vars.pop(name, None)
+                else:
+                    self.vars[name] = old
+        self.status = status
+        yield from self._breathe()
+        return status
+
+    def _redirected(self, redirs: list[tuple[str, str]], body: Any, stdin: str) -> Run:
+        outputs: list[tuple[str, str]] = []
+        to_stderr = ""
+        for op, raw in redirs:
+            target = "".join(self.expand(raw, split=False)) if raw else ""
+            if op == "<":
+                path = self.path(target)
+                if path not in self.ctx.fs:
+                    self.write_err(f"sh: can't open '{target}': No such file or directory\n")
+                    return 1
+                stdin = self.ctx.fs[path]
+            elif op in (">", ">>"):
+                outputs.append((op, target))
+            elif op == "2>":
+                to_stderr = target
+        if not outputs:
+            status = yield from body(stdin)
+            return status
+        self.out.append([])
+        try:
+            status = yield from body(stdin)
+        finally:
+            text = "".join(self.out.pop())
+        for op, target in outputs:
+            if target in ("/dev/null",) or target.startswith("/dev/std") or target.startswith("/proc/1/fd/"):
+                if target in ("/dev/stdout", "/proc/1/fd/1"):
+                    self.write(text)
+                elif target in ("/dev/stderr", "/proc/1/fd/2"):
+                    self.write_err(text)
+                continue
+            path = self.path(target)
+            self.ctx.fs[path] = (self.ctx.fs.get(path, "") if op == ">>" else "") + text
+        del to_stderr
+        return status
+
+    # -- expansion ---------------------------------------------------------------
+    def expand(self, raw: str, split: bool = True) -> list[str]:
+        """Quote removal, parameter, arithmetic and command expansion, then field splitting."""
+        fields: list[str] = []
+        current: list[str] = []
+        quoted_any = False
+        i, n = 0, len(raw)
+
+        def add(text: str, splittable: bool) -> None:
+            if splittable and split:
+                pieces = text.split()
+                if not pieces:
+                    return
+                if text[:1].isspace() and current:
+                    fields.append("".join(current))
+                    current.clear()
+                current.append(pieces[0])
+                for piece in pieces[1:]:
+                    fields.append("".join(current))
+                    current.clear()
+                    current.append(piece)
+                if text[-1:].isspace():
+                    fields.append("".join(current))
+                    current.clear()
+            else:
+                current.append(text)
+
+        while i < n:
+            c = raw[i]
+            if c == "\\" and i + 1 < n:
+                current.append(raw[i + 1])
+                i += 2
+            elif c == "'":
+                end = raw.index("'", i + 1)
+                current.append(raw[i + 1:end])
+                quoted_any = True
+                i = end + 1
+            elif c == '"':
+                end = _skip_double(raw, i + 1) - 1
+                current.append(self._expand_quoted(raw[i + 1:end]))
+                quoted_any = True
+                i = end + 1
+            elif c == "$" or c == "`":
+                text, i = self._dollar(raw, i)
+                add(text, True)
+            else:
+                current.append(c)
+                i += 1
+        if current or quoted_any:
+            fields.append("".join(current))
+        return fields if split else ["".join(fields) if len(fields) <= 1 else " ".join(fields)]
+
+    def _expand_quoted(self, text: str) -> str:
+        out, i = [], 0
+        while i < len(text):
+            if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in '$`"\\':
+                out.append(text[i + 1])
+                i += 2
+            elif text[i] in "$`":
+                value, i = self._dollar(text, i)
+                out.append(value)
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out)
+
+    def _dollar(self, text: str, i: int) -> tuple[str, int]:
+        if text[i] == "`":
+            end = text.index("`", i + 1)
+            return self.substitute(text[i + 1:end]), end + 1
+        if text.startswith("$((", i):
+            end = _skip_parens(text, i + 1)
+            return str(arithmetic(text[i + 3:end - 2], self.vars)), end
+        if text.startswith("$(", i):
+            end = _skip_parens(text, i + 1)
+            return self.substitute(text[i + 2:end - 1]), end
+        if text.startswith("${", i):
+            end = text.index("}", i)
+            name, _, default = text[i + 2:end].partition(":-")
+            return self.vars.get(name) or default, end + 1
+        match = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*|[?$#0-9])", text[i:])
+        if match is None:
+            return "$", i + 1
+        name = match.group(1)
+        if name == "?":
+            value = str(self.status)
+        elif name == "$":
+            value = "1"
+        elif name == "#":
+            value = str(len(self.args) - 1)
+        elif name.isdigit():
+            value = self.args[int(name)] if int(name) < len(self.args) else ""
+        else:
+            value = self.vars.get(name, "")
+        return value, i + match.end()
+
+    def substitute(self, script: str) -> str:
+        """``$(...)``: run to completion (sleeps take no time here) and capture stdout."""
+        self.out.append([])
+        try:
+            drain(self.run(parse(script)))
+        except _Exit as done:
+            self.status = done.code
+        text = "".join(self.out.pop())
+        return text.rstrip("\n")
+
+    # -- commands ------------------------------------------------------------------
+    def command(self, argv: list[str], stdin: str) -> Run:
+        from engine.runtime.programs import commands
+
+        name = argv[0].rsplit("/", 1)[-1] if argv[0].startswith("/") else argv[0]
+        if name == "sleep":
+            seconds = commands.sleep_seconds(argv[1:])
+            if seconds is None:
+                self.write_err(f"sleep: invalid number '{' '.join(argv[1:])}'\n")
+                return 1
+            self.busy = 0
+            yield seconds
+            return 0
+        if name in ("sh", "bash", "ash") and len(argv) >= 3 and argv[1] == "-c":
+            child = Shell(self.ctx, capture=self.capture, args=argv[2:])
+            child.out, child.err, child.vars = self.out, self.err, dict(self.vars)
+            try:
+                return (yield from child.run(parse(argv[2])))
+            except _Exit as done:
+                return done.code
+        handler = commands.BUILTINS.get(name)
+        if handler is None:
+            self.write_err(f"sh: {argv[0]}: not found\n")
+            return 127
+        return handler(self, argv, stdin)
+
+
+def drain(run: Run) -> int:
+    """Run a script to the end, letting sleeps take no time (command substitution, exec)."""
+    try:
+        while True:
+            next(run)
+    except StopIteration as stop:
+        return int(stop.value or 0)
+
+
+def script_of(argv: list[str]) -> tuple[Any, list[str]]:
+    """The tree to run for a container's argv: ``sh -c SCRIPT [ARG0 ARGS]`` or a bare command."""
+    if argv and argv[0] in SHELLS:
+        if len(argv) >= 3 and argv[1] == "-c":
+            return parse(argv[2]), argv[3:] or [argv[0]]
+        return Seq([]), [argv[0]]
+    return Simple([], [_quote(word) for word in argv], []), ["sh"]
+
+
+def _quote(word: str) -> str:
+    return "'" + word.replace("'", "'\\''") + "'"
+
+
+def run_sync(argv: list[str], ctx: ProcessContext) -> ExecResult:
+    """Run a command to completion beside a process (exec probes, kubectl exec), capturing its output."""
+    shell = Shell(ctx, capture=True)
+    try:
+        tree, shell.args = script_of(argv)
+        code = drain(shell.run(tree))
+    except _Exit as done:
+        code = done.code
+    except ShellSyntaxError as error:
+        shell.err.append(f"sh: {error}\n")
+        code = 2
+    return ExecResult(code, "".join(shell.out[0]), "".join(shell.err))
+
+
+class ShellProgram(Program):
+    """busybox, alpine, ubuntu, ...: PID 1 is the command the pod spec gives, run by sh."""
+
+    def start(self, ctx: ProcessContext) -> None:
+        super().start(ctx)
+        ctx.set_memory(600_000)
+        self.shell = Shell(ctx)
+        self.pending_signal: int | None = None
+        try:
+            tree, self.shell.args = script_of(ctx.argv)
+        except ShellSyntaxError as error:
+            ctx.stderr(f"sh: {error}\n")
+            ctx.exit(2)
+            return
+        self.steps: Iterator[float] = self.shell.run(tree)
+        self.step()
+
+    def step(self) -> None:
+        if self.pending_signal is not None:
+            signal, self.pending_signal = self.pending_signal, None
+            if self._run_trap(signal):
+                return
+        try:
+            delay = next(self.steps)
+        except StopIteration as stop:
+            self.ctx.exit(int(stop.value or 0))
+            return
+        except _Exit as done:
+            self.ctx.exit(done.code)
+            return
+        self.ctx.call_later(delay, self.step)
+
+    def _run_trap(self, signal: int) -> bool:
+        action = self.shell.traps.get(str(signal))
+        if action is None:
+            return False
+        try:
+            drain(self.shell.run(parse(action)))
+        except _Exit as done:
+            self.ctx.exit(done.code)
+            return True
+        return False
+
+    def on_signal(self, signal: int) -> None:
+        """PID 1 ignores signals it has no handler for; a trap runs once the current command ends."""
+        if str(signal) in self.shell.traps:
+            self.pending_signal = signal

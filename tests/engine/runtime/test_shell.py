@@ -1,0 +1,190 @@
+import pytest
+
+from engine.runtime.containerd import RuntimeService
+from engine.runtime.cri import (
+    CONTAINER_EXITED,
+    CONTAINER_RUNNING,
+    ContainerConfig,
+    ContainerMetadata,
+    PodSandboxConfig,
+    PodSandboxMetadata,
+)
+from engine.runtime.images import Registry
+from engine.runtime.programs.catalogue import register_all
+
+
+@pytest.fixture
+def node(loop) -> RuntimeService:
+    runtime = RuntimeService(loop, register_all(Registry()))
+    for image in ("busybox", "registry.k8s.io/busybox", "alpine:3.20"):
+        runtime.images.pull_image(image)
+    loop.run_for(10)
+    return runtime
+
+
+def start(node, command=(), args=(), image="busybox", env=None):
+    pod = node.run_pod_sandbox(PodSandboxConfig(PodSandboxMetadata("pod", "default", "uid"), hostname="pod"))
+    config = ContainerConfig(ContainerMetadata("c"), image, command=list(command), args=list(args), envs=env or {})
+    cid = node.create_container(pod, config)
+    node.start_container(cid)
+    return cid
+
+
+def log(node, cid):
+    return [line.split(" ", 3)[3] for line in node.read_log(node.container_status(cid).log_path)]
+
+
+def test_the_liveness_probe_example_file_exists_for_thirty_seconds(loop, node):
+    started = loop.now
+    cid = start(node, args=["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"],
+                image="registry.k8s.io/busybox")
+    probe = ["cat", "/tmp/healthy"]
+    loop.run_until(started + 29.9)
+    assert node.exec_sync(cid, probe).exit_code == 0
+    loop.run_until(started + 30.1)
+    failed = node.exec_sync(cid, probe)
+    assert (failed.exit_code, failed.stderr) == (1, "cat: can't open '/tmp/healthy': No such file or directory\n")
+    loop.run_until(started + 629.9)
+    assert node.container_status(cid).state == CONTAINER_RUNNING
+    loop.run_until(started + 630.1)
+    assert (node.container_status(cid).state, node.container_status(cid).exit_code) == (CONTAINER_EXITED, 0)
+
+
+@pytest.mark.parametrize(
+    "script, lines",
+    [
+        ('i=0; while true; do echo "$i: $(date)"; i=$((i+1)); sleep 1; done',
+         ["0: Wed Jan  1 00:00:10 UTC 2025", "1: Wed Jan  1 00:00:11 UTC 2025", "2: Wed Jan  1 00:00:12 UTC 2025"]),
+        ("echo Hello Kubernetes! && sleep 3600", ["Hello Kubernetes!"]),
+        ("for i in 9 8 7 6 5 4 3 2 1 ; do echo $i ; done", ["9", "8", "7", "6", "5", "4", "3", "2", "1"]),
+        ("echo 'single $HOME' \"double $HOME\" \\$HOME", ["single $HOME double /root $HOME"]),
+        ("x=3; if [ $x -gt 2 ]; then echo big; else echo small; fi", ["big"]),
+        ("echo one > /tmp/f; echo two >> /tmp/f; cat /tmp/f | grep t", ["two"]),
+        ("printf '%s-%d\\n' a 1; echo $((7 % 4 * 2))", ["a-1", "6"]),
+        ("nosuchcmd; echo $?", ["sh: nosuchcmd: not found", "127"]),
+        ("false || echo recovered && echo too", ["recovered", "too"]),
+        ("until [ -f /tmp/done ]; do echo waiting; touch /tmp/done; sleep 2; done; echo done",
+         ["waiting", "done"]),
+        ("hostname; echo $GREETING; printenv GREETING", ["pod", "hi", "hi"]),
+    ],
+    ids=[
+        "the counter pod prints a number and the date every second",
+        "echo then sleep prints once",
+        "the Job's countdown loop prints nine lines",
+        "single quotes stop expansion, double quotes do not, a backslash escapes",
+        "if with the test bracket picks a branch",
+        "redirections write a file that a pipe reads back",
+        "printf formats and arithmetic follows precedence",
+        "an unknown command is not found with status 127",
+        "or and and chain on exit status",
+        "an until loop waits for a file",
+        "hostname and environment variables reach the shell",
+    ],
+)
+def test_the_docs_shell_examples_print_what_they_print_for_real(loop, node, script, lines):
+    cid = start(node, command=["sh", "-c", script], env={"GREETING": "hi", "HOME": "/root"})
+    loop.run_for(2.5)
+    assert log(node, cid)[: len(lines)] == lines
+
+
+@pytest.mark.parametrize(
+    "command, code, after",
+    [
+        (["sh", "-c", "exit 3"], 3, 0),
+        (["sh", "-c", "sleep 5; exit 1"], 1, 5),
+        (["sleep", "2"], 0, 2),
+        (["sh"], 0, 0),
+        (["sh", "-c", "false"], 1, 0),
+        (["/bin/sh", "-c", "echo 'unterminated"], 2, 0),
+    ],
+    ids=[
+        "exit N is the container's exit code",
+        "exit after a sleep happens at the right virtual time",
+        "a bare sleep command runs without a shell",
+        "busybox's default sh with no terminal exits at once with 0",
+        "the last command's status is the script's",
+        "a syntax error exits 2",
+    ],
+)
+def test_exit_codes(loop, node, command, code, after):
+    started = loop.now
+    cid = start(node, command=command)
+    loop.run_for(after + 0.01)
+    status = node.container_status(cid)
+    assert (status.state, status.exit_code) == (CONTAINER_EXITED, code)
+    assert status.finished_at == round((started + after) * 1e9)
+
+
+@pytest.mark.parametrize(
+    "probe, code",
+    [
+        (["cat", "/tmp/healthy"], 0),
+        (["test", "-e", "/tmp/healthy"], 0),
+        (["sh", "-c", "[ -f /tmp/healthy ]"], 0),
+        (["test", "-e", "/tmp/missing"], 1),
+        (["sh", "-c", "[ -f /tmp/missing ]"], 1),
+        (["test", "-d", "/tmp"], 0),
+        (["ls", "/nope"], 1),
+    ],
+    ids=[
+        "cat of an existing file succeeds",
+        "test -e finds the file",
+        "the bracket form finds it too",
+        "test -e of a missing file fails",
+        "the bracket form of a missing file fails",
+        "tmp is a directory",
+        "ls of a missing directory fails",
+    ],
+)
+def test_exec_probe_commands(node, probe, code):
+    cid = start(node, command=["sh", "-c", "touch /tmp/healthy; sleep 600"])
+    assert node.exec_sync(cid, probe).exit_code == code
+
+
+@pytest.mark.parametrize(
+    "script, grace, code, after",
+    [
+        ("sleep 3600", 30, 137, 30),
+        ("trap 'exit 0' TERM; while true; do sleep 1; done", 30, 0, 1),
+        ("trap 'echo bye; exit 143' SIGTERM; sleep 10", 30, 143, 10),
+    ],
+    ids=[
+        "a shell as PID 1 ignores SIGTERM and is SIGKILLed after the grace period",
+        "a trap on TERM exits once the current one-second sleep ends",
+        "a trap waits for a long foreground sleep, as a real shell does",
+    ],
+)
+def test_a_shell_and_sigterm(loop, node, script, grace, code, after):
+    cid = start(node, command=["sh", "-c", script])
+    loop.run_for(0.5)
+    stopped_at = loop.now
+    done = node.stop_container(cid, grace)
+    loop.run_for(grace + 1)
+    assert done.done()
+    status = node.container_status(cid)
+    assert status.exit_code == code
+    assert status.finished_at / 1e9 == pytest.approx(stopped_at + after - (0.5 if after in (1, 10) else 0))
+
+
+def test_a_loop_that_never_sleeps_burns_cpu_without_hanging_the_loop(loop, node):
+    cid = start(node, command=["sh", "-c", "while true; do :; done"])
+    loop.run_for(1)
+    assert node.container_status(cid).state == CONTAINER_RUNNING
+    assert node.container_stats(cid)["usage_usec"] > 500_000
+
+
+def test_volumes_appear_as_files(loop, node):
+    pod = node.run_pod_sandbox(PodSandboxConfig(PodSandboxMetadata("pod", "default", "uid")))
+    config = ContainerConfig(ContainerMetadata("c"), "busybox", command=["sh", "-c", "cat /etc/config/color"],
+                             files={"/etc/config/color": "blue\n"})
+    cid = node.create_container(pod, config)
+    node.start_container(cid)
+    assert log(node, cid) == ["blue"]
+
+
+def test_a_long_sleeping_loop_keeps_exact_time(loop, node):
+    cid = start(node, command=["sh", "-c", "while true; do echo tick; sleep 1; done"])
+    loop.run_for(500.5)
+    stamps = [line.split(" ")[0] for line in node.read_log(node.container_status(cid).log_path)]
+    assert len(stamps) == 501
+    assert stamps[-1] == "2025-01-01T00:08:30.000000000Z"
