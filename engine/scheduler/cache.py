@@ -1,0 +1,151 @@
+"""The scheduler's cache (pkg/scheduler/backend/cache): nodes and the pods on them, including assumed pods.
+
+Interface: ``add_node`` / ``update_node`` / ``remove_node``, ``add_pod`` /
+``update_pod`` / ``remove_pod`` (from the informers: pods with a nodeName),
+``assume_pod`` (the scheduler placed a pod and is binding it), ``forget_pod``
+(binding failed), and ``node_infos``: every node in the node tree's order.
+
+Promises: an assumed pod counts on its node at once, so the next pod sees it
+before the informer does; when the informer reports the bound pod, the
+assumption is confirmed (replaced by the real object). ``node_infos`` lists
+nodes zone by zone in turn, as the node tree does, so that a partial search
+(percentageOfNodesToScore) visits every zone. The cache holds frozen objects
+from the informers and never modifies them.
+"""
+
+from __future__ import annotations
+
+from engine.scheduler.nodeinfo import NodeInfo
+
+ZONE_LABEL = "topology.kubernetes.io/zone"
+REGION_LABEL = "topology.kubernetes.io/region"
+
+
+def pod_key(pod: dict) -> str:
+    metadata = pod["metadata"]
+    return f"{metadata.get('namespace') or 'default'}/{metadata['name']}"
+
+
+def zone_of(node: dict) -> str:
+    """utilnode.GetZoneKey: region and zone joined (empty when the node has neither)."""
+    labels = node["metadata"].get("labels") or {}
+    region, zone = labels.get(REGION_LABEL, ""), labels.get(ZONE_LABEL, "")
+    if not region and not zone:
+        return ""
+    return f"{region}:\x00:{zone}"
+
+
+class SchedulerCache:
+    """Node infos by name, pod placements, and the assumed pods still being bound."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, NodeInfo] = {}
+        self.pod_nodes: dict[str, str] = {}          # pod key -> node name
+        self.assumed: set[str] = set()
+        self._zones: dict[str, list[str]] = {}       # zone -> node names, in the order they were added
+        self._ordered: list[NodeInfo] | None = None
+        self._orphans: dict[str, dict[str, dict]] = {}   # pods seen on a node not (yet) known
+        self.memo: dict = {}                             # pod requests, computed once per pod version
+
+    # -- nodes ---------------------------------------------------------------------
+    def add_node(self, node: dict) -> NodeInfo:
+        name = node["metadata"]["name"]
+        info = self.nodes.get(name)
+        if info is not None:
+            return self.update_node(node)
+        info = self.nodes[name] = NodeInfo(node, memo=self.memo)
+        self._zones.setdefault(zone_of(node), []).append(name)
+        self._ordered = None
+        for key, pod in self._orphans.pop(name, {}).items():
+            info.add_pod(key, pod)
+        return info
+
+    def update_node(self, node: dict) -> NodeInfo:
+        name = node["metadata"]["name"]
+        info = self.nodes.get(name)
+        if info is None:
+            return self.add_node(node)
+        old_zone, new_zone = zone_of(info.node), zone_of(node)
+        info.set_node(node)
+        if old_zone != new_zone:
+            self._zones[old_zone].remove(name)
+            if not self._zones[old_zone]:
+                del self._zones[old_zone]
+            self._zones.setdefault(new_zone, []).append(name)
+            self._ordered = None
+        return info
+
+    def remove_node(self, name: str) -> None:
+        info = self.nodes.pop(name, None)
+        if info is None:
+            return
+        zone = zone_of(info.node)
+        self._zones[zone].remove(name)
+        if not self._zones[zone]:
+            del self._zones[zone]
+        self._ordered = None
+        if info.pods:
+            self._orphans[name] = dict(info.pods)
+
+    @property
+    def node_infos(self) -> list[NodeInfo]:
+        """All nodes, one zone after another in turn (nodeTree.list)."""
+        if self._ordered is None:
+            zones = [names for names in self._zones.values()]
+            ordered: list[NodeInfo] = []
+            index = 0
+            while len(ordered) < len(self.nodes):
+                for names in zones:
+                    if index < len(names):
+                        ordered.append(self.nodes[names[index]])
+                index += 1
+            self._ordered = ordered
+        return self._ordered
+
+    def get(self, name: str) -> NodeInfo | None:
+        return self.nodes.get(name)
+
+    # -- pods -------------------------------------------------------------------------
+    def add_pod(self, pod: dict) -> None:
+        key = pod_key(pod)
+        node_name = pod["spec"]["nodeName"]
+        self.assumed.discard(key)
+        previous = self.pod_nodes.get(key)
+        if previous is not None and previous != node_name:
+            self._remove_from(previous, key)
+        self.pod_nodes[key] = node_name
+        info = self.nodes.get(node_name)
+        if info is None:
+            self._orphans.setdefault(node_name, {})[key] = pod
+        else:
+            info.add_pod(key, pod)
+
+    update_pod = add_pod
+
+    def remove_pod(self, pod: dict) -> None:
+        key = pod_key(pod)
+        self.assumed.discard(key)
+        node_name = self.pod_nodes.pop(key, None)
+        if node_name is not None:
+            self._remove_from(node_name, key)
+
+    def _remove_from(self, node_name: str, key: str) -> None:
+        info = self.nodes.get(node_name)
+        if info is not None:
+            info.remove_pod(key)
+        else:
+            self._orphans.get(node_name, {}).pop(key, None)
+
+    def assume_pod(self, pod: dict, node_name: str) -> dict:
+        """Count ``pod`` on ``node_name`` now; returns the assumed copy (with ``spec.nodeName``)."""
+        assumed = dict(pod, spec=dict(pod.get("spec") or {}, nodeName=node_name))
+        self.add_pod(assumed)
+        self.assumed.add(pod_key(pod))
+        return assumed
+
+    def forget_pod(self, pod: dict) -> None:
+        if pod_key(pod) in self.assumed:
+            self.remove_pod(pod)
+
+    def is_assumed(self, pod: dict) -> bool:
+        return pod_key(pod) in self.assumed

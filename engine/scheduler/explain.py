@@ -1,0 +1,79 @@
+"""Explanations: what the scheduler decided for one pod, node by node, and why.
+
+Interface: a ``Decision`` per scheduling attempt, kept by the scheduler
+(``scheduler.last_decision``, ``scheduler.explain(namespace, name)``): the
+nodes evaluated in order, for each either the filter that rejected it (plugin
+and reasons) or its score per plugin (already weighted) and its total; the
+chosen node, or the message the pod was given. ``Decision.table()`` gives rows
+for a score-table view. Decisions are plain data: they never hold the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class NodeVerdict:
+    """One node in one decision: rejected by a filter, or feasible with its scores."""
+
+    node: str
+    filter_plugin: str = ""            # the plugin that rejected the node ("" when it passed)
+    code: str = ""
+    reasons: list[str] = field(default_factory=list)
+    scores: dict[str, int] = field(default_factory=dict)   # plugin -> normalized score x weight
+    total: int | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return not self.filter_plugin
+
+
+@dataclass
+class Decision:
+    """One scheduling attempt of one pod."""
+
+    pod: str
+    time: float
+    profile: str
+    num_all_nodes: int = 0
+    nodes_to_find: int = 0
+    start_index: int = 0
+    verdicts: dict[str, NodeVerdict] = field(default_factory=dict)   # in evaluation order
+    weights: dict[str, int] = field(default_factory=dict)
+    selected: str | None = None
+    message: str = ""
+    nominated_node: str | None = None
+
+    @property
+    def feasible_nodes(self) -> list[str]:
+        return [name for name, verdict in self.verdicts.items() if verdict.feasible]
+
+    @property
+    def rejected_nodes(self) -> dict[str, str]:
+        """node -> ``"Plugin: reason, reason"``."""
+        return {name: f"{v.filter_plugin}: {', '.join(v.reasons)}" for name, v in self.verdicts.items()
+                if not v.feasible}
+
+    def table(self) -> list[dict]:
+        """One row per evaluated node: node, verdict, each plugin's score, total."""
+        rows = []
+        for name, verdict in self.verdicts.items():
+            row: dict = {"node": name}
+            if verdict.feasible:
+                row["filter"] = "passed"
+                row.update(verdict.scores)
+                row["total"] = verdict.total
+            else:
+                row["filter"] = f"{verdict.filter_plugin}: {', '.join(verdict.reasons)}"
+            rows.append(row)
+        return rows
+
+    def __str__(self) -> str:
+        lines = [f"{self.pod} at t={self.time:.3f}: " + (f"bound to {self.selected}" if self.selected
+                                                        else self.message)]
+        for row in self.table():
+            scores = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("node", "filter", "total"))
+            tail = f" [{scores}] total={row['total']}" if "total" in row else ""
+            lines.append(f"  {row['node']}: {row['filter']}{tail}")
+        return "\n".join(lines)

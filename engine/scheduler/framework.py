@@ -1,0 +1,273 @@
+"""The scheduling framework (pkg/scheduler/framework): extension points, Status, CycleState, FitError.
+
+Interface: a plugin is an object with a ``name`` and only the methods of the
+extension points it serves, called in this order for one pod:
+
+    pre_filter(state, pod, nodes) -> Status | None
+    filter(state, pod, node_info) -> Status | None           # per node
+    post_filter(state, pod, statuses) -> (nominated node | None, Status | None)   # when no node fits
+    pre_score(state, pod, nodes) -> Status | None
+    score(state, pod, node_info) -> int                       # per feasible node
+    normalize_score(state, pod, scores: dict[node, int]) -> None   # in place, to 0..100
+    reserve(state, pod, node) -> Status | None / unreserve(state, pod, node)
+    permit(state, pod, node) -> Status | None
+    pre_bind(state, pod, node) -> Status | None
+    bind(state, pod, node) -> Status | None                   # a SKIP status passes to the next binder
+
+As in the framework, ``None`` is success; a ``Status`` carries a code and the
+reasons a user reads (``Insufficient cpu``). A PreScore or PreFilter that
+returns ``SKIP`` makes the framework skip that plugin's Score or Filter for
+this pod. Per-cycle data a plugin computes in PreFilter or PreScore lives in
+``CycleState`` under the plugin's key, never on the plugin.
+
+``Framework`` runs one profile's plugins; it never talks to the API server
+itself (binders do, through the client they were built with).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_NODE_SCORE = 100
+MIN_NODE_SCORE = 0
+
+SUCCESS = "Success"
+ERROR = "Error"
+UNSCHEDULABLE = "Unschedulable"
+UNSCHEDULABLE_AND_UNRESOLVABLE = "UnschedulableAndUnresolvable"
+WAIT = "Wait"
+SKIP = "Skip"
+PENDING = "Pending"
+
+NO_NODE_AVAILABLE_MSG = "0/{} nodes are available"
+
+
+@dataclass
+class Status:
+    """The outcome of a plugin: a code, the reasons (user-readable), and the plugin that failed."""
+
+    code: str = SUCCESS
+    reasons: list[str] = field(default_factory=list)
+    plugin: str = ""
+
+    @property
+    def message(self) -> str:
+        return ", ".join(self.reasons)
+
+    def is_success(self) -> bool:
+        return self.code == SUCCESS
+
+    def is_rejected(self) -> bool:
+        return self.code in (UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE, PENDING)
+
+
+def unschedulable(*reasons: str, resolvable: bool = True) -> Status:
+    return Status(UNSCHEDULABLE if resolvable else UNSCHEDULABLE_AND_UNRESOLVABLE, list(reasons))
+
+
+def is_success(status: Status | None) -> bool:
+    return status is None or status.code == SUCCESS
+
+
+class CycleState(dict):
+    """Data plugins share within one scheduling cycle of one pod, keyed by plugin name."""
+
+    def clone(self) -> "CycleState":
+        copy = CycleState()
+        for key, value in self.items():
+            copy[key] = value.clone() if hasattr(value, "clone") else value
+        return copy
+
+
+@dataclass
+class Diagnosis:
+    """Why a pod fits nowhere: each node's failing status, and messages from PreFilter and PostFilter."""
+
+    node_to_status: dict[str, Status] = field(default_factory=dict)
+    pre_filter_msg: str = ""
+    post_filter_msg: str = ""
+    unschedulable_plugins: set[str] = field(default_factory=set)
+
+
+class FitError(Exception):
+    """``0/5 nodes are available: ...``: the message of the PodScheduled condition and the event."""
+
+    def __init__(self, pod: dict, num_all_nodes: int, diagnosis: Diagnosis) -> None:
+        super().__init__()
+        self.pod = pod
+        self.num_all_nodes = num_all_nodes
+        self.diagnosis = diagnosis
+
+    def __str__(self) -> str:
+        return fit_error_message(self.num_all_nodes, self.diagnosis)
+
+
+def reasons_histogram(node_to_status: dict[str, Status]) -> list[str]:
+    """``["1 node(s) had untolerated taint {...}", "4 Insufficient cpu"]``: counted, then sorted as strings."""
+    counts: dict[str, int] = {}
+    for status in node_to_status.values():
+        for reason in status.reasons:
+            counts[reason] = counts.get(reason, 0) + 1
+    return sorted(f"{count} {reason}" for reason, count in counts.items())
+
+
+def fit_error_message(num_all_nodes: int, diagnosis: Diagnosis) -> str:
+    message = NO_NODE_AVAILABLE_MSG.format(num_all_nodes) + ":"
+    if diagnosis.pre_filter_msg:
+        message += f" {diagnosis.pre_filter_msg}."
+    else:
+        histogram = reasons_histogram(diagnosis.node_to_status)
+        if histogram:
+            message += f" {', '.join(histogram)}."
+    if diagnosis.post_filter_msg:
+        message += f" {diagnosis.post_filter_msg}"
+    return message
+
+
+def default_normalize_score(max_priority: int, reverse: bool, scores: dict[str, int]) -> None:
+    """helper.DefaultNormalizeScore: scale to 0..max by the highest score; ``reverse`` flips it."""
+    max_count = max(scores.values(), default=0)
+    if max_count == 0:
+        if reverse:
+            for name in scores:
+                scores[name] = max_priority
+        return
+    for name, score in scores.items():
+        score = max_priority * score // max_count
+        scores[name] = max_priority - score if reverse else score
+
+
+@dataclass
+class PluginSet:
+    """Which plugins serve one extension point, in order, with score weights."""
+
+    names: list[str] = field(default_factory=list)
+
+
+class Framework:
+    """One profile's instantiated plugins, and the functions that run each extension point."""
+
+    def __init__(self, profile_name: str, plugins: dict[str, Any], points: dict[str, list[str]],
+                 weights: dict[str, int], percentage_of_nodes_to_score: int | None = None) -> None:
+        self.profile_name = profile_name
+        self.plugins = plugins
+        self.weights = weights
+        self.percentage_of_nodes_to_score = percentage_of_nodes_to_score
+        self.points = {point: [plugins[name] for name in names] for point, names in points.items()}
+
+    def plugin(self, name: str) -> Any:
+        return self.plugins.get(name)
+
+    def _point(self, name: str) -> list[Any]:
+        return self.points.get(name, [])
+
+    # -- the scheduling cycle -------------------------------------------------------
+    def run_pre_filter(self, state: CycleState, pod: dict, nodes: list) -> Status | None:
+        skipped: set[str] = set()
+        for plugin in self._point("preFilter"):
+            status = plugin.pre_filter(state, pod, nodes)
+            if status is None:
+                continue
+            if status.code == SKIP:
+                skipped.add(plugin.name)
+                continue
+            status.plugin = status.plugin or plugin.name
+            return status
+        state["__skip_filter"] = skipped
+        return None
+
+    def run_filter(self, state: CycleState, pod: dict, node_info: Any) -> Status | None:
+        skipped = state.get("__skip_filter", ())
+        for plugin in self._point("filter"):
+            if plugin.name in skipped:
+                continue
+            status = plugin.filter(state, pod, node_info)
+            if status is not None and status.code != SUCCESS:
+                status.plugin = status.plugin or plugin.name
+                return status
+        return None
+
+    def run_post_filter(self, state: CycleState, pod: dict, statuses: dict[str, Status]) -> tuple[str | None, Status | None]:
+        last: Status | None = Status(UNSCHEDULABLE)
+        for plugin in self._point("postFilter"):
+            nominated, status = plugin.post_filter(state, pod, statuses)
+            if status is None or status.code == SUCCESS:
+                return nominated, None
+            last = status
+            if status.code != UNSCHEDULABLE:
+                return None, status
+        return None, last
+
+    def run_pre_score(self, state: CycleState, pod: dict, nodes: list) -> Status | None:
+        skipped: set[str] = set()
+        for plugin in self._point("preScore"):
+            status = plugin.pre_score(state, pod, nodes)
+            if status is None:
+                continue
+            if status.code == SKIP:
+                skipped.add(plugin.name)
+                continue
+            status.plugin = plugin.name
+            return status
+        state["__skip_score"] = skipped
+        return None
+
+    def run_score(self, state: CycleState, pod: dict, nodes: list) -> dict[str, dict[str, int]]:
+        """Per plugin, per node: the normalized score times the plugin's weight."""
+        skipped = state.get("__skip_score", ())
+        result: dict[str, dict[str, int]] = {}
+        for plugin in self._point("score"):
+            if plugin.name in skipped:
+                continue
+            scores = {info.name: plugin.score(state, pod, info) for info in nodes}
+            if hasattr(plugin, "normalize_score"):
+                plugin.normalize_score(state, pod, scores)
+            weight = self.weights.get(plugin.name, 1)
+            result[plugin.name] = {name: score * weight for name, score in scores.items()}
+        return result
+
+    def run_reserve(self, state: CycleState, pod: dict, node: str) -> Status | None:
+        for plugin in self._point("reserve"):
+            status = plugin.reserve(state, pod, node)
+            if not is_success(status):
+                status.plugin = plugin.name
+                return status
+        return None
+
+    def run_unreserve(self, state: CycleState, pod: dict, node: str) -> None:
+        for plugin in reversed(self._point("reserve")):
+            if hasattr(plugin, "unreserve"):
+                plugin.unreserve(state, pod, node)
+
+    def run_permit(self, state: CycleState, pod: dict, node: str) -> Status | None:
+        for plugin in self._point("permit"):
+            status = plugin.permit(state, pod, node)
+            if not is_success(status):
+                status.plugin = plugin.name
+                return status
+        return None
+
+    def run_pre_bind(self, state: CycleState, pod: dict, node: str) -> Status | None:
+        for plugin in self._point("preBind"):
+            status = plugin.pre_bind(state, pod, node)
+            if not is_success(status):
+                status.plugin = plugin.name
+                return status
+        return None
+
+    def run_bind(self, state: CycleState, pod: dict, node: str) -> Status | None:
+        for plugin in self._point("bind"):
+            status = plugin.bind(state, pod, node)
+            if status is not None and status.code == SKIP:
+                continue
+            if status is not None:
+                status.plugin = plugin.name
+            return status
+        return Status(SKIP, ["no bind plugin bound the pod"])
+
+    def has_filters(self) -> bool:
+        return bool(self._point("filter"))
+
+    def has_scores(self) -> bool:
+        return bool(self._point("score"))

@@ -1,0 +1,202 @@
+"""What the scheduler knows about one node (pkg/scheduler/framework/types.go: NodeInfo, Resource).
+
+Interface: ``pod_request(pod)`` and ``pod_non_zero_request(pod)`` give a pod's
+requests as integers (``cpu`` in millicores, ``memory`` and
+``ephemeral-storage`` in bytes, any other resource by value);
+``NodeInfo(node)`` aggregates the pods placed on a node: ``requested``,
+``non_zero_requested`` (what scoring uses: a container without a request counts
+as 100m CPU and 200Mi), ``used_ports``, and the pods themselves.
+
+Promises: a NodeInfo changes only through ``add_pod`` / ``remove_pod`` /
+``set_node``, and ``generation`` grows on each change. Pod requests are
+computed once per pod version in the ``memo`` its scheduler's cache shares
+with its NodeInfos (no state is shared between two schedulers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.api.quantity import parse_quantity
+
+DEFAULT_MILLI_CPU_REQUEST = 100
+"""schedutil.DefaultMilliCPURequest: what scoring assumes for a container with no CPU request."""
+DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
+"""schedutil.DefaultMemoryRequest: 200Mi for a container with no memory request."""
+
+CPU, MEMORY, EPHEMERAL, PODS = "cpu", "memory", "ephemeral-storage", "pods"
+
+
+def _to_int(name: str, value: Any) -> int:
+    quantity = parse_quantity(value)
+    return quantity.milli_value() if name == CPU else quantity.value()
+
+
+def _container(container: dict, non_zero: bool) -> dict[str, int]:
+    requests = (container.get("resources") or {}).get("requests") or {}
+    values = {name: _to_int(name, value) for name, value in requests.items()}
+    if non_zero:
+        if CPU not in values:
+            values[CPU] = DEFAULT_MILLI_CPU_REQUEST
+        if MEMORY not in values:
+            values[MEMORY] = DEFAULT_MEMORY_REQUEST
+    return values
+
+
+def _add(total: dict[str, int], values: dict[str, int]) -> None:
+    for name, value in values.items():
+        total[name] = total.get(name, 0) + value
+
+
+def _max(total: dict[str, int], values: dict[str, int]) -> None:
+    for name, value in values.items():
+        if value > total.get(name, 0):
+            total[name] = value
+
+
+def _compute(pod: dict, non_zero: bool) -> dict[str, int]:
+    """resourcehelper.PodRequests: max(sum of containers, largest init container) + sidecars + overhead."""
+    spec = pod.get("spec") or {}
+    total: dict[str, int] = {}
+    for container in spec.get("containers") or []:
+        _add(total, _container(container, non_zero))
+    sidecars: dict[str, int] = {}
+    init_peak: dict[str, int] = {}
+    for container in spec.get("initContainers") or []:
+        values = _container(container, non_zero)
+        if container.get("restartPolicy") == "Always":
+            _add(sidecars, values)
+            continue
+        running = dict(sidecars)
+        _add(running, values)
+        _max(init_peak, running)
+    _add(total, sidecars)
+    _max(total, init_peak)
+    _add(total, {name: _to_int(name, value) for name, value in (spec.get("overhead") or {}).items()})
+    return total
+
+
+Memo = dict[tuple[str, str, bool], dict[str, int]]
+
+
+def _cached(pod: dict, non_zero: bool, memo: Memo | None) -> dict[str, int]:
+    if memo is None:
+        return _compute(pod, non_zero)
+    metadata = pod.get("metadata") or {}
+    key = (f"{metadata.get('namespace')}/{metadata.get('name')}/{metadata.get('uid')}",
+           metadata.get("resourceVersion", ""), non_zero)
+    value = memo.get(key)
+    if value is None:
+        value = memo[key] = _compute(pod, non_zero)
+    return value
+
+
+def pod_request(pod: dict, memo: Memo | None = None) -> dict[str, int]:
+    """The pod's effective requests as integers (``memo``: one scheduler's memory of them; never modify)."""
+    return _cached(pod, False, memo)
+
+
+def pod_non_zero_request(pod: dict, memo: Memo | None = None) -> dict[str, int]:
+    """As ``pod_request``, with 100m CPU / 200Mi memory for each container that requests none."""
+    return _cached(pod, True, memo)
+
+
+def pod_host_ports(pod: dict) -> list[tuple[str, str, int]]:
+    """(hostIP, protocol, hostPort) for every container port with a hostPort (NodePorts' view)."""
+    ports = []
+    spec = pod.get("spec") or {}
+    containers = list(spec.get("containers") or [])
+    containers += [c for c in spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"]
+    for container in containers:
+        for port in container.get("ports") or []:
+            host_port = port.get("hostPort") or 0
+            if host_port > 0:
+                ports.append((port.get("hostIP") or "0.0.0.0", port.get("protocol") or "TCP", host_port))
+    return ports
+
+
+def node_allocatable(node: dict) -> dict[str, int]:
+    values = ((node.get("status") or {}).get("allocatable")) or {}
+    return {name: _to_int(name, value) for name, value in values.items()}
+
+
+@dataclass(eq=False)
+class NodeInfo:
+    """One node and the pods the scheduler believes are on it (bound, or assumed while binding)."""
+
+    node: dict
+    pods: dict[str, dict] = field(default_factory=dict)          # "namespace/name" -> pod
+    requested: dict[str, int] = field(default_factory=dict)
+    non_zero_requested: dict[str, int] = field(default_factory=dict)
+    used_ports: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    generation: int = 0
+    allocatable: dict[str, int] = field(default_factory=dict)
+    memo: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.set_node(self.node)
+
+    @property
+    def name(self) -> str:
+        return self.node["metadata"]["name"]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return self.node["metadata"].get("labels") or {}
+
+    @property
+    def taints(self) -> list[dict]:
+        return (self.node.get("spec") or {}).get("taints") or []
+
+    def set_node(self, node: dict) -> None:
+        self.node = node
+        self.allocatable = node_allocatable(node)
+        self.generation += 1
+
+    def add_pod(self, key: str, pod: dict) -> None:
+        if key in self.pods:
+            self.remove_pod(key)
+        self.pods[key] = pod
+        _add(self.requested, pod_request(pod, self.memo))
+        non_zero = pod_non_zero_request(pod, self.memo)
+        for name in (CPU, MEMORY):
+            self.non_zero_requested[name] = self.non_zero_requested.get(name, 0) + non_zero.get(name, 0)
+        for port in pod_host_ports(pod):
+            self.used_ports[port] = self.used_ports.get(port, 0) + 1
+        self.generation += 1
+
+    def remove_pod(self, key: str) -> dict | None:
+        pod = self.pods.pop(key, None)
+        if pod is None:
+            return None
+        for name, value in pod_request(pod, self.memo).items():
+            self.requested[name] = self.requested.get(name, 0) - value
+        non_zero = pod_non_zero_request(pod, self.memo)
+        metadata = pod.get("metadata") or {}
+        memo_key = f"{metadata.get('namespace')}/{metadata.get('name')}/{metadata.get('uid')}"
+        for non_zero_flag in (False, True):
+            self.memo.pop((memo_key, metadata.get("resourceVersion", ""), non_zero_flag), None)
+        for name in (CPU, MEMORY):
+            self.non_zero_requested[name] = self.non_zero_requested.get(name, 0) - non_zero.get(name, 0)
+        for port in pod_host_ports(pod):
+            left = self.used_ports.get(port, 0) - 1
+            if left > 0:
+                self.used_ports[port] = left
+            else:
+                self.used_ports.pop(port, None)
+        self.generation += 1
+        return pod
+
+    def clone(self) -> "NodeInfo":
+        """A copy whose pod set can change without touching this one (preemption's what-if)."""
+        copy = NodeInfo.__new__(NodeInfo)
+        copy.node = self.node
+        copy.pods = dict(self.pods)
+        copy.requested = dict(self.requested)
+        copy.non_zero_requested = dict(self.non_zero_requested)
+        copy.used_ports = dict(self.used_ports)
+        copy.generation = self.generation
+        copy.allocatable = self.allocatable
+        copy.memo = self.memo
+        return copy

@@ -1,0 +1,397 @@
+"""kube-scheduler: watches unassigned pods, picks a node for each, and binds it through the API server.
+
+The component, as pkg/scheduler/scheduler.go and schedule_one.go shape it:
+
+- informers on nodes and on pods that have not finished
+  (``status.phase!=Succeeded,status.phase!=Failed``); pods without a node and
+  with a ``schedulerName`` served by one of our profiles go to the
+  ``SchedulingQueue``, pods with a node go to the ``SchedulerCache``;
+- while it leads (Lease ``kube-system/kube-scheduler``), one pod at a time is
+  popped and scheduled: PreFilter, Filter on the nodes from the round-robin
+  start index until enough feasible nodes are found
+  (percentageOfNodesToScore), PreScore, Score with NormalizeScore and
+  weights, the highest total wins (ties broken at random, from the loop's
+  seeded source), then Reserve, Permit, the pod is assumed in the cache, and
+  PreBind and Bind post a Binding;
+- a pod that fits nowhere runs PostFilter (preemption), gets the
+  PodScheduled=False condition (reason Unschedulable) with the ``0/N nodes
+  are available: ...`` message and a ``FailedScheduling`` Warning event, and
+  waits in the queue; a bound pod gets a ``Scheduled`` event.
+
+Every attempt is explained: ``last_decision`` and ``explain(namespace, name)``
+(see ``engine.scheduler.explain``). The scheduler writes only Bindings, pod
+status, and Events; it never modifies a pod's spec itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from engine.api.errors import ApiError
+from engine.api.meta import new_uid, timestamp
+from engine.client.leaderelection import LeaderElector, LeaseLock
+from engine.client.record import NORMAL, WARNING, EventRecorder
+from engine.client.client import STRATEGIC_MERGE_PATCH
+from engine.components import ComponentContext
+from engine.scheduler.cache import SchedulerCache, pod_key
+from engine.scheduler.explain import Decision, NodeVerdict
+from engine.scheduler.framework import (ERROR, SUCCESS, UNSCHEDULABLE_AND_UNRESOLVABLE, CycleState, Diagnosis,
+                                        FitError, Framework, Status, is_success)
+from engine.scheduler.profile import build_frameworks, default_configuration
+from engine.scheduler.queue import QueuedPodInfo, SchedulingQueue
+from engine.scheduler.registry import Registry, default_registry
+
+log = logging.getLogger(__name__)
+
+LEASE_NAMESPACE = "kube-system"
+LEASE_NAME = "kube-scheduler"
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
+NO_NODES_AVAILABLE = "no nodes available to schedule pods"
+DECISIONS_KEPT = 1000
+
+# Which plugins' verdicts a cluster event may change (the queueing hints' EventsToRegister, simplified).
+NODE_EVENT_PLUGINS = None            # any node change may help any pod
+ASSIGNED_POD_DELETE_PLUGINS = {"NodeResourcesFit", "NodePorts", "InterPodAffinity", "PodTopologySpread",
+                               "DefaultPreemption"}
+ASSIGNED_POD_ADD_PLUGINS = {"InterPodAffinity", "PodTopologySpread"}
+
+
+def num_feasible_nodes_to_find(percentage: int | None, num_all_nodes: int) -> int:
+    """numFeasibleNodesToFind: all below 100 nodes; else the percentage (adaptive when 0), at least 100."""
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND:
+        return num_all_nodes
+    if not percentage or percentage <= 0:
+        percentage = 50 - num_all_nodes // 125
+        if percentage < MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND:
+            percentage = MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND
+    if percentage >= 100:
+        return num_all_nodes
+    num_nodes = num_all_nodes * percentage // 100
+    return max(num_nodes, MIN_FEASIBLE_NODES_TO_FIND)
+
+
+class Scheduler:
+    """The kube-scheduler component: informers, queue, cache, one framework per profile."""
+
+    name = "kube-scheduler"
+
+    def __init__(self, context: ComponentContext) -> None:
+        self.context = context
+        self.client = context.client
+        self.loop = context.loop
+        options = context.options
+        self.configuration: dict = options.get("configuration") or default_configuration()
+        registry: Registry = options.get("registry") or default_registry()
+        self.cache = SchedulerCache()
+        self.queue = SchedulingQueue(self.loop, on_active=self._wake,
+                                     initial_backoff=float(self.configuration.get("podInitialBackoffSeconds", 1)),
+                                     max_backoff=float(self.configuration.get("podMaxBackoffSeconds", 10)))
+        self.frameworks: dict[str, Framework] = build_frameworks(self.configuration, registry, self)
+        self.recorder = EventRecorder(self.client, "default-scheduler", context.node_name or "")
+        self.next_start_node_index = 0
+        self.decisions: OrderedDict[str, Decision] = OrderedDict()
+        self.last_decision: Decision | None = None
+        self.keep_decisions = bool(options.get("keep_decisions", True))
+        self.scheduled = 0
+        self.leading = False
+        self._wake_timer = None
+        informers = context.informers
+        self.nodes = informers.informer("nodes")
+        self.pods = informers.informer("pods", field_selector="status.phase!=Succeeded,status.phase!=Failed")
+        self.nodes.add_event_handler(on_add=self._node_added, on_update=self._node_updated,
+                                     on_delete=self._node_deleted)
+        self.pods.add_event_handler(on_add=self._pod_added, on_update=self._pod_updated,
+                                    on_delete=self._pod_deleted)
+        identity = f"{context.node_name or 'control-plane'}_{new_uid(self.loop.random)}"
+        self.elector = LeaderElector(LeaseLock(self.client, LEASE_NAMESPACE, LEASE_NAME, identity),
+                                     on_started_leading=self._start_leading,
+                                     on_stopped_leading=self._stop_leading, name=LEASE_NAME)
+
+    # -- what plugins may use (the framework Handle) -----------------------------------
+    @property
+    def snapshot(self) -> SchedulerCache:
+        return self.cache
+
+    # -- component -----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.elector.running
+
+    def start(self) -> None:
+        self.context.informers.start()
+        self.elector.run()
+
+    def stop(self) -> None:
+        self.elector.cancel()
+        self._stop_leading()
+        self.context.informers.stop()
+
+    def _start_leading(self) -> None:
+        if self.leading:
+            return
+        self.leading = True
+        self.queue.run()
+        self._wake()
+
+    def _stop_leading(self) -> None:
+        if not self.leading:
+            return
+        self.leading = False
+        self.queue.stop()
+        if self._wake_timer is not None:
+            self._wake_timer.cancel()
+            self._wake_timer = None
+
+    # -- informer handlers -------------------------------------------------------------------
+    def _responsible(self, pod: dict) -> bool:
+        return (pod.get("spec") or {}).get("schedulerName", "default-scheduler") in self.frameworks
+
+    @staticmethod
+    def _assigned(pod: dict) -> bool:
+        return bool((pod.get("spec") or {}).get("nodeName"))
+
+    def _pod_added(self, pod: dict) -> None:
+        if self._assigned(pod):
+            self.cache.add_pod(pod)
+            self.queue.move_all_to_active_or_backoff("AssignedPodAdd", ASSIGNED_POD_ADD_PLUGINS)
+        elif self._responsible(pod) and not pod["metadata"].get("deletionTimestamp"):
+            self.queue.add(pod)
+
+    def _pod_updated(self, old: dict, new: dict) -> None:
+        if self._assigned(new):
+            if not self._assigned(old):
+                self.queue.delete(new)
+                self.queue.done(pod_key(new))
+            self.cache.update_pod(new)
+        elif self._responsible(new):
+            if new["metadata"].get("deletionTimestamp"):
+                self.queue.delete(new)
+            else:
+                self.queue.update(old, new)
+
+    def _pod_deleted(self, obj: Any) -> None:
+        pod = getattr(obj, "obj", obj)
+        if pod is None:
+            return
+        if self._assigned(pod) or self.cache.is_assumed(pod):
+            self.cache.remove_pod(pod)
+            self.queue.move_all_to_active_or_backoff("AssignedPodDelete", ASSIGNED_POD_DELETE_PLUGINS)
+        self.queue.delete(pod)
+
+    def _node_added(self, node: dict) -> None:
+        self.cache.add_node(node)
+        self.queue.move_all_to_active_or_backoff("NodeAdd", NODE_EVENT_PLUGINS)
+
+    def _node_updated(self, old: dict, new: dict) -> None:
+        self.cache.update_node(new)
+        if (old.get("spec") != new.get("spec") or old["metadata"].get("labels") != new["metadata"].get("labels")
+                or (old.get("status") or {}).get("allocatable") != (new.get("status") or {}).get("allocatable")):
+            self.queue.move_all_to_active_or_backoff("NodeUpdate", NODE_EVENT_PLUGINS)
+
+    def _node_deleted(self, obj: Any) -> None:
+        node = getattr(obj, "obj", obj)
+        if node is not None:
+            self.cache.remove_node(node["metadata"]["name"])
+
+    # -- the loop ------------------------------------------------------------------------------
+    def _wake(self) -> None:
+        if self.leading and self._wake_timer is None:
+            self._wake_timer = self.loop.call_soon(self._run_once, label="kube-scheduler scheduleOne")
+
+    def _run_once(self) -> None:
+        self._wake_timer = None
+        if not self.leading:
+            return
+        entry = self.queue.pop()
+        if entry is None:
+            return
+        try:
+            self.schedule_one(entry)
+        finally:
+            if self.queue.has_active():
+                self._wake()
+
+    def schedule_one(self, entry: QueuedPodInfo) -> None:
+        """One scheduling cycle, then the binding cycle, for one popped pod."""
+        pod = entry.pod
+        framework = self.frameworks.get((pod.get("spec") or {}).get("schedulerName", "default-scheduler"))
+        if framework is None or pod["metadata"].get("deletionTimestamp") or self.cache.is_assumed(pod):
+            self.queue.done(entry.key)
+            return
+        cycle = self.queue.scheduling_cycle
+        state = CycleState()
+        decision = Decision(entry.key, self.loop.now, framework.profile_name, weights=dict(framework.weights))
+        try:
+            node_name = self.schedule_pod(framework, state, pod, decision)
+        except FitError as fit_error:
+            nominated, status = None, None
+            if framework.points.get("postFilter"):
+                nominated, status = framework.run_post_filter(state, pod, fit_error.diagnosis.node_to_status)
+                if status is not None and status.message:
+                    fit_error.diagnosis.post_filter_msg = status.message
+            entry.unschedulable_plugins = {s.plugin for s in fit_error.diagnosis.node_to_status.values() if s.plugin}
+            decision.message = str(fit_error)
+            decision.nominated_node = nominated
+            self._record(decision)
+            self._failure(entry, cycle, str(fit_error), nominated=nominated)
+            return
+        except _Error as error:
+            decision.message = error.status.message
+            self._record(decision)
+            self._failure(entry, cycle, error.status.message, error=True)
+            return
+        except _NoNodes:
+            decision.message = NO_NODES_AVAILABLE
+            self._record(decision)
+            entry.unschedulable_plugins = set()
+            self._failure(entry, cycle, NO_NODES_AVAILABLE)
+            return
+        decision.selected = node_name
+        self._record(decision)
+        assumed = self.cache.assume_pod(pod, node_name)
+        status = framework.run_reserve(state, assumed, node_name) or framework.run_permit(state, assumed, node_name)
+        if is_success(status):
+            status = framework.run_pre_bind(state, assumed, node_name) or framework.run_bind(state, assumed, node_name)
+        if not is_success(status):
+            framework.run_unreserve(state, assumed, node_name)
+            self.cache.forget_pod(pod)
+            self._failure(entry, cycle, f"running {status.plugin} plugin: {status.message}", error=True)
+            return
+        self.scheduled += 1
+        self.queue.done(entry.key)
+        metadata = pod["metadata"]
+        self.recorder.event(pod, NORMAL, "Scheduled", f"Successfully assigned "
+                            f"{metadata.get('namespace') or 'default'}/{metadata['name']} to {node_name}")
+
+    # -- scheduling one pod ---------------------------------------------------------------------
+    def schedule_pod(self, framework: Framework, state: CycleState, pod: dict, decision: Decision) -> str:
+        """schedulePod: the chosen node's name, or FitError."""
+        nodes = self.cache.node_infos
+        if not nodes:
+            raise _NoNodes()
+        decision.num_all_nodes = len(nodes)
+        feasible = self.find_nodes_that_fit(framework, state, pod, nodes, decision)
+        if len(feasible) == 1:
+            return feasible[0].name
+        status = framework.run_pre_score(state, pod, feasible)
+        if not is_success(status):
+            raise _Error(status)
+        per_plugin = framework.run_score(state, pod, feasible)
+        best, best_total, ties = "", -1, 0
+        for info in feasible:
+            name = info.name
+            total = 0
+            verdict = decision.verdicts[name]
+            for plugin_name, scores in per_plugin.items():
+                verdict.scores[plugin_name] = scores[name]
+                total += scores[name]
+            verdict.total = total
+            if total > best_total:
+                best, best_total, ties = name, total, 1
+            elif total == best_total:
+                ties += 1
+                if self.loop.random.randrange(ties) == 0:
+                    best = name
+        return best
+
+    def find_nodes_that_fit(self, framework: Framework, state: CycleState, pod: dict, nodes: list,
+                            decision: Decision) -> list:
+        diagnosis = Diagnosis()
+        status = framework.run_pre_filter(state, pod, nodes)
+        if status is not None and not status.is_success():
+            if status.code == ERROR:
+                raise _Error(status)
+            for info in nodes:
+                diagnosis.node_to_status[info.name] = status
+                decision.verdicts[info.name] = NodeVerdict(info.name, status.plugin, status.code, status.reasons)
+            diagnosis.pre_filter_msg = status.message
+            raise FitError(pod, len(nodes), diagnosis)
+        nominated = ((pod.get("status") or {}).get("nominatedNodeName"))
+        if nominated:
+            info = self.cache.get(nominated)
+            if info is not None and self._evaluate(framework, state, pod, info, decision, diagnosis):
+                return [info]
+        num_all = len(nodes)
+        to_find = num_feasible_nodes_to_find(framework.percentage_of_nodes_to_score, num_all)
+        decision.nodes_to_find = to_find
+        decision.start_index = self.next_start_node_index
+        feasible = []
+        processed = 0
+        start = self.next_start_node_index % num_all
+        for i in range(num_all):
+            info = nodes[(start + i) % num_all]
+            processed += 1
+            if self._evaluate(framework, state, pod, info, decision, diagnosis):
+                feasible.append(info)
+                if len(feasible) >= to_find:
+                    break
+        self.next_start_node_index = (start + processed) % num_all
+        if not feasible:
+            raise FitError(pod, num_all, diagnosis)
+        return feasible
+
+    def _evaluate(self, framework: Framework, state: CycleState, pod: dict, info: Any, decision: Decision,
+                  diagnosis: Diagnosis) -> bool:
+        status = framework.run_filter(state, pod, info)
+        if status is None:
+            decision.verdicts[info.name] = NodeVerdict(info.name)
+            return True
+        if status.code == ERROR:
+            raise _Error(status)
+        diagnosis.node_to_status[info.name] = status
+        decision.verdicts[info.name] = NodeVerdict(info.name, status.plugin, status.code, list(status.reasons))
+        return False
+
+    # -- failures -------------------------------------------------------------------------------
+    def _failure(self, entry: QueuedPodInfo, cycle: int, message: str, *, error: bool = False,
+                 nominated: str | None = None) -> None:
+        """handleSchedulingFailure: requeue, event, and the PodScheduled condition."""
+        self.queue.add_unschedulable(entry, cycle, error=error)
+        pod = entry.pod
+        self.recorder.event(pod, WARNING, "FailedScheduling", message)
+        condition = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
+                     "lastTransitionTime": timestamp(self.loop.now),
+                     "reason": "SchedulerError" if error else "Unschedulable", "message": message}
+        current = next((c for c in (pod.get("status") or {}).get("conditions") or []
+                        if c.get("type") == "PodScheduled"), None)
+        if current is not None and current.get("status") == "False":
+            condition["lastTransitionTime"] = current.get("lastTransitionTime")
+        patch: dict = {"status": {"conditions": [condition]}}
+        if nominated is not None and nominated != (pod.get("status") or {}).get("nominatedNodeName"):
+            patch["status"]["nominatedNodeName"] = nominated
+        if current is not None and all(current.get(k) == condition.get(k) for k in ("status", "reason", "message")) \
+                and "nominatedNodeName" not in patch["status"]:
+            return
+        metadata = pod["metadata"]
+        try:
+            self.client.patch("pods", metadata["name"], patch, metadata.get("namespace") or "default",
+                              patch_type=STRATEGIC_MERGE_PATCH, subresource="status")
+        except ApiError as api_error:
+            log.debug("could not update the status of %s: %s", entry.key, api_error)
+
+    def _record(self, decision: Decision) -> None:
+        self.last_decision = decision
+        if not self.keep_decisions:
+            return
+        self.decisions[decision.pod] = decision
+        self.decisions.move_to_end(decision.pod)
+        while len(self.decisions) > DECISIONS_KEPT:
+            self.decisions.popitem(last=False)
+
+    # -- explanations ---------------------------------------------------------------------------
+    def explain(self, namespace: str, name: str) -> Decision | None:
+        """The latest decision about ``namespace/name`` (None if the scheduler never tried it)."""
+        return self.decisions.get(f"{namespace}/{name}")
+
+
+class _NoNodes(Exception):
+    pass
+
+
+class _Error(Exception):
+    def __init__(self, status: Status) -> None:
+        super().__init__(status.message)
+        self.status = status

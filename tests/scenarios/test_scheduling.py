@@ -1,0 +1,128 @@
+"""kube-scheduler in a whole cluster: pods are bound through the API server, refusals carry the real message."""
+
+from __future__ import annotations
+
+import engine
+from engine.components import COMPONENTS
+from engine.scheduler import SCHEDULER
+
+TAINT = "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
+
+
+def cluster(nodes: int = 4, **options) -> engine.Cluster:
+    return engine.Cluster(nodes=nodes, seed=0, components=[*COMPONENTS, SCHEDULER], **options)
+
+
+def pod(name: str, cpu: str | None = None, **spec) -> dict:
+    container: dict = {"name": "app", "image": "nginx"}
+    if cpu:
+        container["resources"] = {"requests": {"cpu": cpu}}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": name}},
+            "spec": {"containers": [container], **spec}}
+
+
+def scheduler_of(c: engine.Cluster):
+    return c.components[("kube-scheduler", None)]
+
+
+def events(c: engine.Cluster, name: str) -> list[tuple[str, str, str]]:
+    return [(e["type"], e["reason"], e["message"]) for e in c.list("events")
+            if e["involvedObject"]["name"] == name]
+
+
+def test_pods_are_bound_to_workers_never_to_the_tainted_control_plane():
+    c = cluster()
+    for index in range(12):
+        c.apply(pod(f"web-{index}", cpu="100m"))
+    c.run(2)
+    nodes = [p["spec"].get("nodeName") for p in c.list("pods")]
+    assert all(nodes) and "control-plane" not in nodes
+    assert len(set(nodes)) == 4                       # LeastAllocated spreads them
+    assert ("Normal", "Scheduled", f"Successfully assigned default/web-0 to {c.get('pod', 'web-0')['spec']['nodeName']}") \
+        in events(c, "web-0")
+
+
+def test_a_pod_that_fits_nowhere_gets_the_real_message_and_is_retried_when_a_node_is_added():
+    c = cluster()
+    c.apply(pod("big", cpu="6"))
+    c.run(2)
+    big = c.get("pod", "big")
+    assert "nodeName" not in big["spec"]
+    message = f"0/5 nodes are available: 1 {TAINT}, 4 Insufficient cpu."
+    condition = next(x for x in big["status"]["conditions"] if x["type"] == "PodScheduled")
+    assert (condition["status"], condition["reason"], condition["message"]) == ("False", "Unschedulable", message)
+    assert ("Warning", "FailedScheduling", message) in events(c, "big")
+    assert scheduler_of(c).queue.pending_pods()["unschedulable"] == ["default/big"]
+    c.admin.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "large", "labels": {}}})
+    large = c.admin.get("nodes", "large")
+    large["status"] = {"allocatable": {"cpu": "8", "memory": "16Gi", "pods": "110"},
+                       "capacity": {"cpu": "8", "memory": "16Gi", "pods": "110"}}
+    c.admin.update_status(large)
+    c.run(2)
+    assert c.get("pod", "big")["spec"]["nodeName"] == "large"
+
+
+def test_a_pod_waits_for_room_and_is_bound_when_another_pod_is_deleted():
+    c = cluster(nodes=1)
+    c.apply(pod("first", cpu="3"))
+    c.run(1)
+    c.apply(pod("second", cpu="3"))
+    c.run(1)
+    assert "nodeName" not in c.get("pod", "second")["spec"]
+    c.delete("pod", "first", grace_period_seconds=0)
+    c.run(3)
+    assert c.get("pod", "second")["spec"]["nodeName"] == "node-1"
+
+
+def test_a_node_selector_and_a_toleration_steer_the_pod():
+    c = cluster()
+    c.admin.patch("nodes", "node-3", {"metadata": {"labels": {"disktype": "ssd"}}})
+    c.admin.patch("nodes", "node-2", {"spec": {"taints": [{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]}})
+    c.run(1)
+    c.apply(pod("ssd", nodeSelector={"disktype": "ssd"}))
+    c.apply(pod("db", nodeSelector={"kubernetes.io/hostname": "node-2"},
+                tolerations=[{"key": "dedicated", "operator": "Equal", "value": "db", "effect": "NoSchedule"}]))
+    c.apply(pod("nowhere", nodeSelector={"kubernetes.io/hostname": "node-2"}))
+    c.run(2)
+    assert c.get("pod", "ssd")["spec"]["nodeName"] == "node-3"
+    assert c.get("pod", "db")["spec"]["nodeName"] == "node-2"
+    message = next(x for x in c.get("pod", "nowhere")["status"]["conditions"])["message"]
+    assert message == ("0/5 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, "
+                       f"1 {TAINT}, 3 node(s) didn't match Pod's node affinity/selector.")
+
+
+def test_every_decision_is_explained_node_by_node():
+    c = cluster()
+    c.apply(pod("web", cpu="500m"))
+    c.run(2)
+    decision = scheduler_of(c).explain("default", "web")
+    assert decision.selected == c.get("pod", "web")["spec"]["nodeName"]
+    assert decision.rejected_nodes == {"control-plane": f"TaintToleration: {TAINT}"}
+    assert decision.feasible_nodes == ["node-1", "node-2", "node-3", "node-4"]
+    verdict = decision.verdicts[decision.selected]
+    # cpu (4000 - 500) / 4000 -> 87, memory (8092Mi - 200Mi) / 8092Mi -> 97: 92; balance |0.125 - 0| / 2 -> 93
+    assert verdict.scores == {"TaintToleration": 300, "NodeResourcesFit": 92,
+                              "NodeResourcesBalancedAllocation": 93, "ImageLocality": 0}
+    assert verdict.total == sum(verdict.scores.values())
+    assert [row["node"] for row in decision.table()] == ["control-plane", "node-1", "node-2", "node-3", "node-4"]
+
+
+def test_the_scheduler_holds_its_lease_and_the_same_seed_gives_the_same_placements():
+    placements = []
+    for _ in range(2):
+        c = cluster()
+        for index in range(8):
+            c.apply(pod(f"web-{index}"))
+        c.run(2)
+        placements.append([p["spec"]["nodeName"] for p in c.list("pods")])
+        holder = c.get("lease", "kube-scheduler", "kube-system")["spec"]["holderIdentity"]
+        assert holder.startswith("control-plane_")
+    assert placements[0] == placements[1]
+
+
+def test_a_pod_for_another_scheduler_is_left_alone():
+    c = cluster()
+    c.apply(pod("custom", schedulerName="my-scheduler"))
+    c.run(2)
+    assert "nodeName" not in c.get("pod", "custom")["spec"]
+    assert scheduler_of(c).explain("default", "custom") is None
