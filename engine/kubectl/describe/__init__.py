@@ -6,8 +6,10 @@ Interface:
   several objects are separated by blank lines, names match by prefix when
   no object has the exact name (as kubectl does).
 - ``describe_object(kind, obj, client, now) -> str``: one object's text
-  (``command``). Pods and nodes (``pods``), workloads (``workloads``), services, namespaces,
-  configuration, service accounts and RBAC (``resources``) have their own
+  (``command``). Pods and nodes (``pods``), workloads and HPAs
+  (``workloads``), services, endpoints, namespaces, configuration, quotas,
+  limit ranges, service accounts and RBAC (``resources``), storage
+  (``storage``) and network policies (``network``) have their own
   describers; every other kind gets the generic one (``generic``).
 - ``pod_template_text``, ``rfc1123z``, ``smart_label``: re-exported helpers.
 

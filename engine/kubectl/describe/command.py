@@ -14,6 +14,7 @@ from engine.kubectl.describe.generic import describe_generic
 from engine.kubectl.describe.network import describe_networkpolicy
 from engine.kubectl.describe.pods import describe_node, describe_pod
 from engine.kubectl.describe.resources import (describe_binding, describe_configmap, describe_endpoints,
+                                               describe_endpointslice,
                                                describe_limitrange, describe_namespace, describe_quota,
                                                describe_role, describe_secret, describe_service,
                                                describe_serviceaccount)
@@ -35,7 +36,7 @@ DESCRIBERS: dict[str, Describer] = {
     "DaemonSet": describe_daemonset, "StatefulSet": describe_statefulset, "Job": describe_job,
     "Role": describe_role, "ClusterRole": describe_role, "RoleBinding": describe_binding,
     "ClusterRoleBinding": describe_binding, "CronJob": describe_cronjob, "HorizontalPodAutoscaler": describe_hpa,
-    "Endpoints": describe_endpoints, "ResourceQuota": describe_quota, "LimitRange": describe_limitrange,
+    "Endpoints": describe_endpoints, "EndpointSlice": describe_endpointslice, "ResourceQuota": describe_quota, "LimitRange": describe_limitrange,
     "NetworkPolicy": describe_networkpolicy, "PersistentVolumeClaim": describe_pvc, "PersistentVolume": describe_pv, "StorageClass": describe_storageclass,
 }
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING
 
-from engine.api import errors
 from engine.kubectl.describe.writer import (Writer, describe_events, dig, find_events, go_list, print_annotations,
                                             print_labels)
-from engine.kubectl.printers import format_endpoints, format_labels
+from engine.kubectl.printers import format_labels
 
 if TYPE_CHECKING:
     from engine.client.client import Client
@@ -41,10 +40,8 @@ def describe_service(service: dict, client: "Client", now: float) -> str:
     ingress = dig(service, "status", "loadBalancer", "ingress") or []
     if ingress:
         w.write(0, f"LoadBalancer Ingress:\t{', '.join(i.get('ip') or i.get('hostname', '') for i in ingress)}\n")
-    try:
-        endpoints = client.get("endpoints", metadata["name"], metadata.get("namespace"))
-    except errors.ApiError:
-        endpoints = None
+    slices = client.list("endpointslices", metadata.get("namespace"),
+                         label_selector=f"kubernetes.io/service-name={metadata['name']}")["items"]
     for port in spec.get("ports") or []:
         name = port.get("name") or "<unset>"
         protocol = port.get("protocol", "TCP")
@@ -52,13 +49,7 @@ def describe_service(service: dict, client: "Client", now: float) -> str:
         w.write(0, f"TargetPort:\t{port.get('targetPort', port.get('port'))}/{protocol}\n")
         if port.get("nodePort"):
             w.write(0, f"NodePort:\t{name}\t{port['nodePort']}/{protocol}\n")
-        text = "<none>"
-        if endpoints is not None:
-            filtered = {"subsets": [dict(subset, ports=[p for p in subset.get("ports") or []
-                                                        if p.get("name", "") == port.get("name", "")])
-                                    for subset in endpoints.get("subsets") or []]}
-            filtered["subsets"] = [s for s in filtered["subsets"] if s["ports"]]
-            text = format_endpoints(filtered)
+        text = format_endpoint_slices(slices, port.get("name", ""))
         w.write(0, f"Endpoints:\t{text}\n")
     w.write(0, f"Session Affinity:\t{spec.get('sessionAffinity', 'None')}\n")
     if spec.get("externalTrafficPolicy"):
@@ -69,6 +60,34 @@ def describe_service(service: dict, client: "Client", now: float) -> str:
         w.write(0, f"HealthCheck NodePort:\t{spec['healthCheckNodePort']}\n")
     describe_events(w, find_events(client, service), now)
     return w.text()
+
+
+def format_endpoint_slices(slices: list[dict], port_name: str) -> str:
+    """``formatEndpointSlices``: up to three ``address:port`` for one service port, then ``+ N more...``."""
+    if not slices:
+        return "<none>"
+    listed: list[str] = []
+    limit, count = 3, 0
+    for slice_ in slices:
+        endpoints = [endpoint for endpoint in slice_.get("endpoints") or [] if endpoint.get("addresses")]
+        ports = slice_.get("ports") or []
+        if not ports:
+            for endpoint in endpoints:
+                if len(listed) < limit:
+                    listed.append(endpoint["addresses"][0])
+                count += 1
+            continue
+        for port in ports:
+            if (port.get("name") or "") != port_name:
+                continue
+            for endpoint in endpoints:
+                if len(listed) < limit:
+                    address = endpoint["addresses"][0]
+                    host = f"[{address}]" if ":" in address else address
+                    listed.append(f"{host}:{port.get('port')}")
+                count += 1
+    text = ",".join(listed)
+    return f"{text} + {count - limit} more..." if count > limit else text
 
 
 def describe_namespace(namespace: dict, client: "Client", now: float) -> str:
@@ -306,4 +325,42 @@ def describe_limitrange(limit_range: dict, client: "Client", now: float) -> str:
     w.write(0, "----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n")
     for row in limit_rows(limit_range):
         w.write(0, "\t".join(row) + "\n")
+    return w.text()
+
+
+def describe_endpointslice(slice_: dict, client: "Client", now: float) -> str:
+    w = Writer()
+    metadata = slice_["metadata"]
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, f"AddressType:\t{slice_.get('addressType', '')}\n")
+    ports = slice_.get("ports") or []
+    if not ports:
+        w.write(0, "Ports: <unset>\n")
+    else:
+        w.write(0, "Ports:\n")
+        w.write(1, "Name\tPort\tProtocol\n")
+        w.write(1, "----\t----\t--------\n")
+        for port in ports:
+            number = "<unset>" if port.get("port") is None else str(port["port"])
+            w.write(1, f"{port.get('name') or '<unset>'}\t{number}\t{port.get('protocol', 'TCP')}\n")
+    endpoints = slice_.get("endpoints") or []
+    if not endpoints:
+        w.write(0, "Endpoints: <none>\n")
+    else:
+        w.write(0, "Endpoints:\n")
+    for endpoint in endpoints:
+        w.write(1, f"- Addresses:\t{', '.join(endpoint.get('addresses') or []) or '<none>'}\n")
+        w.write(2, "Conditions:\n")
+        ready = dig(endpoint, "conditions", "ready")
+        w.write(3, f"Ready:\t{'<unset>' if ready is None else ('true' if ready else 'false')}\n")
+        w.write(2, f"Hostname:\t{endpoint.get('hostname', '<unset>')}\n")
+        target = endpoint.get("targetRef")
+        if target is not None:
+            w.write(2, f"TargetRef:\t{target.get('kind', '')}/{target.get('name', '')}\n")
+        w.write(2, f"NodeName:\t{endpoint.get('nodeName', '<unset>')}\n")
+        w.write(2, f"Zone:\t{endpoint.get('zone', '<unset>')}\n")
+    describe_events(w, find_events(client, slice_), now)
     return w.text()

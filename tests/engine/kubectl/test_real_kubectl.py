@@ -62,6 +62,15 @@ EXTRA_OBJECTS = [
                                     {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
                            "ports": [{"port": 80}, {"port": 53, "protocol": "UDP"}]}, {}],
               "egress": [{"to": [{"namespaceSelector": {}}]}]}},
+    {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+     "metadata": {"name": "api-abc", "labels": {"kubernetes.io/service-name": "api"}}, "addressType": "IPv4",
+     "endpoints": [{"addresses": ["10.244.1.2"], "conditions": {"ready": True}, "nodeName": "node-1",
+                    "targetRef": {"kind": "Pod", "name": "web", "namespace": "default"}}],
+     "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]},
+    {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+     "metadata": {"name": "api-def", "labels": {"kubernetes.io/service-name": "api"}}, "addressType": "IPv4",
+     "endpoints": [{"addresses": [f"10.244.1.{i}"], "conditions": {"ready": i != 4}} for i in range(2, 7)],
+     "ports": [{"name": "", "port": 8080, "protocol": "TCP"}]},
     {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "lr"},
      "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}, "defaultRequest": {"cpu": "250m"}}]}},
 ]
@@ -131,7 +140,8 @@ COMMANDS = [
     "auth can-i list pods", "delete pod nope", "scale deployment nope --replicas=1",
     "describe sts db", "describe cronjob tick", "describe job once", "describe pvc data", "describe pv pv1",
     "describe sc standard", "describe ep manual", "describe hpa api", "describe quota q", "describe limits lr",
-    "get sts,cj,job,pvc,pv,sc,ep,hpa,quota,limits,netpol", "describe netpol deny", "describe netpol web", "get pods -o wide --show-labels -l app",
+    "get sts,cj,job,pvc,pv,sc,ep,hpa,quota,limits,netpol", "describe netpol deny", "describe netpol web",
+    "describe endpointslice api-abc", "get endpointslices", "get pods -o wide --show-labels -l app",
 ]
 
 
