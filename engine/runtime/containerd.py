@@ -20,8 +20,9 @@ the kubelet's job.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from engine.runtime import cri
 from engine.runtime.cri import (

@@ -21,8 +21,9 @@ exits 128 + N, so SIGTERM gives 143 and SIGKILL (and the OOM killer) 137.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from engine.api.meta import EPOCH
 
@@ -67,7 +68,7 @@ class CriError(Exception):
 
 def nanos(now: float) -> int:
     """Virtual seconds as the CRI's integer nanoseconds."""
-    return int(round(now * 1_000_000_000))
+    return round(now * 1_000_000_000)
 
 
 def rfc3339_nano(now: float) -> str:

@@ -23,8 +23,9 @@ failed pull are the kubelet's; ``pull_decision`` is the pure rule it applies.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from engine.runtime.cri import CODE_NOT_FOUND, CODE_UNKNOWN, CriError, Image, Pending
 

@@ -22,8 +22,9 @@ kubelet computes them; ``linux_resources`` is the kubelet's rule).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from engine.api.quantity import cpu_millis, memory_bytes
 from engine.runtime.cri import EXIT_SIGKILL, SIGKILL, LinuxContainerResources
@@ -148,10 +149,10 @@ class Cgroup:
         """``cpu.stat`` and ``cpuacct.usage`` as the kernel reports them (integers)."""
         self.settle(now)
         return {
-            "usage_usec": int(round(self.usage_seconds * 1_000_000)),
-            "nr_periods": int(round(self.periods)),
-            "nr_throttled": int(round(self.throttled_periods)),
-            "throttled_usec": int(round(self.throttled_seconds * 1_000_000)),
+            "usage_usec": round(self.usage_seconds * 1_000_000),
+            "nr_periods": round(self.periods),
+            "nr_throttled": round(self.throttled_periods),
+            "throttled_usec": round(self.throttled_seconds * 1_000_000),
         }
 
 

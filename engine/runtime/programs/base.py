@@ -10,8 +10,9 @@ runtime turns the code into the container's exit code and reason.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.sim.loop import Loop, Timer

@@ -6,12 +6,15 @@ on the same base share its layers, so pulling ``nginx`` after ``httpd`` only
 downloads nginx's own layers. Which program each image runs:
     busybox, alpine, ubuntu, debian, centos    -> the small sh (``shell``)
     polinux/stress, vish/stress, redis, course/{memory-hog,cpu-burner,crasher} -> ``misc``
+    nginx, httpd, hello-app, http-echo, agnhost, liveness                    -> ``webserver``
+    perl, python                                                               -> ``batch``
 """
 
 from __future__ import annotations
 
 from engine.runtime.images import Layer, Registry
-from engine.runtime.programs import misc
+from engine.runtime.programs import batch, misc, webserver
+from engine.runtime.programs.base import Program
 from engine.runtime.programs.shell import ShellProgram
 
 MB = 1_000_000
@@ -24,11 +27,13 @@ def register_all(registry: Registry) -> Registry:
     """Publish the catalogue into ``registry`` and return it."""
     _shells(registry)
     _misc(registry)
+    _web(registry)
+    _batch(registry)
     return registry
 
 
 def _shells(registry: Registry) -> None:
-    shell = dict(entrypoint=[], cmd=["sh"])
+    shell: dict[str, list[str]] = {"entrypoint": [], "cmd": ["sh"]}
     for tag in ("latest", "1.36", "1.28", "1.37"):
         registry.register(f"busybox:{tag}", ShellProgram, size=2_200_000, **shell)
     registry.register("registry.k8s.io/busybox", ShellProgram, size=1_100_000, **shell)
@@ -52,3 +57,42 @@ def _misc(registry: Registry) -> None:
     registry.register("course/memory-hog:1.0", misc.MemoryHog, layers=[ALPINE], size=1 * MB)
     registry.register("course/cpu-burner:1.0", misc.CpuBurner, layers=[ALPINE], size=1 * MB)
     registry.register("course/crasher:1.0", misc.Crasher, layers=[ALPINE], size=1 * MB)
+
+
+def _web(registry: Registry) -> None:
+    for tag in ("latest", "1.14.2", "1.16.1", "1.25", "1.27", "1.27.3", "stable"):
+        registry.register(f"nginx:{tag}", webserver.Nginx, layers=[DEBIAN_BOOKWORM], size=43 * MB,
+                          entrypoint=["/docker-entrypoint.sh"], cmd=["nginx", "-g", "daemon off;"])
+    for tag in ("alpine", "1.27-alpine"):
+        registry.register(f"nginx:{tag}", webserver.Nginx, layers=[ALPINE], size=17 * MB,
+                          entrypoint=["/docker-entrypoint.sh"], cmd=["nginx", "-g", "daemon off;"])
+    for tag in ("latest", "2.4"):
+        registry.register(f"httpd:{tag}", webserver.Httpd, layers=[DEBIAN_BOOKWORM], size=29 * MB,
+                          cmd=["httpd-foreground"])
+    for host in ("gcr.io/google-samples", "us-docker.pkg.dev/google-samples/containers/gke"):
+        registry.register(f"{host}/hello-app:1.0", webserver.HelloApp, size=11 * MB, cmd=["/hello-app"])
+        registry.register(f"{host}/hello-app:2.0", webserver.HelloApp2, size=11 * MB, cmd=["/hello-app"])
+    for tag in ("latest", "1.0", "0.2.3"):
+        registry.register(f"hashicorp/http-echo:{tag}", webserver.HttpEcho, size=3 * MB, entrypoint=["/http-echo"])
+    for tag in ("2.39", "2.40", "2.45", "2.52"):
+        registry.register(f"registry.k8s.io/e2e-test-images/agnhost:{tag}", webserver.Agnhost, size=51 * MB,
+                          entrypoint=["/agnhost"], cmd=["netexec"])
+    registry.register("registry.k8s.io/liveness", webserver.Liveness, size=3 * MB, cmd=["/server"])
+    registry.register("registry.k8s.io/pause:3.10", _Pause, size=320_000, entrypoint=["/pause"])
+
+
+def _batch(registry: Registry) -> None:
+    for tag in ("latest", "5.34", "5.34.0", "5.40"):
+        registry.register(f"perl:{tag}", batch.Perl, layers=[DEBIAN_BOOKWORM], size=300 * MB,
+                          cmd=["perl5.34.0", "-de0"])
+    for tag in ("latest", "3", "3.12", "3.13"):
+        registry.register(f"python:{tag}", batch.Python, layers=[DEBIAN_BOOKWORM], size=340 * MB, cmd=["python3"])
+    for tag in ("3.12-slim", "3.13-slim"):
+        registry.register(f"python:{tag}", batch.Python, layers=[DEBIAN_BOOKWORM], size=16 * MB, cmd=["python3"])
+
+
+class _Pause(Program):
+    """The pause container: sleeps forever, exits 0 on SIGTERM (it has a handler)."""
+
+    def on_signal(self, signal: int) -> None:
+        self.ctx.exit(0)

@@ -9,7 +9,8 @@ key ending in ``/``). None takes virtual time (``sleep`` is the shell's own).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from engine.runtime.programs.shell import _Exit, busybox_date
 
@@ -229,7 +230,7 @@ def _grep(shell: Shell, argv: list[str], stdin: str) -> int:
         return 2
     pattern, files = rest[0], rest[1:]
     text = "".join(shell.ctx.fs.get(shell.path(f), "") for f in files) if files else stdin
-    regex = re.compile(pattern, re.I if "i" in flags else 0)
+    regex = re.compile(pattern, re.IGNORECASE if "i" in flags else 0)
     lines = [line for line in text.splitlines() if bool(regex.search(line)) != ("v" in flags)]
     if "q" not in flags:
         for line in lines:

@@ -65,9 +65,9 @@ class CpuStress(Program):
     def start(self, ctx: ProcessContext) -> None:
         super().start(ctx)
         cores = float(option(ctx.argv, "-cpus", "1"))
-        ctx.stdout(f"I0101 00:00:00.000000       1 main.go:26] Allocating \"0\" memory, in \"4Ki\" chunks, "
-                   f"with a 1ms sleep between allocations\n")
-        ctx.stdout(f"I0101 00:00:00.000000       1 main.go:39] Spawning a thread to consume CPU\n" * int(cores))
+        ctx.stdout("I0101 00:00:00.000000       1 main.go:26] Allocating \"0\" memory, in \"4Ki\" chunks, "
+                   "with a 1ms sleep between allocations\n")
+        ctx.stdout("I0101 00:00:00.000000       1 main.go:39] Spawning a thread to consume CPU\n" * int(cores))
         ctx.set_memory(2 * MB)
         ctx.set_cpu(cores)
 

@@ -24,8 +24,9 @@ import ast
 import datetime as _dt
 import operator
 import re
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generator, Iterator
+from typing import Any
 
 from engine.api.meta import EPOCH
 from engine.runtime.programs.base import ExecResult, ProcessContext, Program
@@ -280,11 +281,10 @@ class _Parser:
                 continue
             if words and token in ("}",):
                 break
-            if not words and token in _RESERVED:
-                if token in ("do", "done", "then", "elif", "else", "fi", "}"):
-                    break
+            if not words and token in ("do", "done", "then", "elif", "else", "fi", "}"):
+                break
             self.pos += 1
-            match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", token, re.S)
+            match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", token, re.DOTALL)
             if not words and match:
                 assigns.append((match.group(1), match.group(2)))
             else:
@@ -482,7 +482,7 @@ class Shell:
         finally:
             text = "".join(self.out.pop())
         for op, target in outputs:
-            if target in ("/dev/null",) or target.startswith("/dev/std") or target.startswith("/proc/1/fd/"):
+            if target == "/dev/null" or target.startswith(("/dev/std", "/proc/1/fd/")):
                 if target in ("/dev/stdout", "/proc/1/fd/1"):
                     self.write(text)
                 elif target in ("/dev/stderr", "/proc/1/fd/2"):

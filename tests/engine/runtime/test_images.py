@@ -88,21 +88,27 @@ def test_pulling_an_image_already_present_is_only_the_resolve(loop, images):
         (
             "nginxx",
             "Unknown",
-            'failed to pull and unpack image "docker.io/library/nginxx:latest": failed to resolve reference '
-            '"docker.io/library/nginxx:latest": pull access denied, repository does not exist or may require '
-            "authorization: server message: insufficient_scope: authorization failed",
+            (
+                'failed to pull and unpack image "docker.io/library/nginxx:latest": failed to resolve reference '
+                '"docker.io/library/nginxx:latest": pull access denied, repository does not exist or may require '
+                "authorization: server message: insufficient_scope: authorization failed"
+            ),
         ),
         (
             "nginx:1.99",
             "NotFound",
-            'failed to pull and unpack image "docker.io/library/nginx:1.99": failed to resolve reference '
-            '"docker.io/library/nginx:1.99": docker.io/library/nginx:1.99: not found',
+            (
+                'failed to pull and unpack image "docker.io/library/nginx:1.99": failed to resolve reference '
+                '"docker.io/library/nginx:1.99": docker.io/library/nginx:1.99: not found'
+            ),
         ),
         (
             "registry.k8s.io/nope:1.0",
             "NotFound",
-            'failed to pull and unpack image "registry.k8s.io/nope:1.0": failed to resolve reference '
-            '"registry.k8s.io/nope:1.0": registry.k8s.io/nope:1.0: not found',
+            (
+                'failed to pull and unpack image "registry.k8s.io/nope:1.0": failed to resolve reference '
+                '"registry.k8s.io/nope:1.0": registry.k8s.io/nope:1.0: not found'
+            ),
         ),
     ],
     ids=[
