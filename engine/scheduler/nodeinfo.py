@@ -133,6 +133,8 @@ class NodeInfo:
     generation: int = 0
     allocatable: dict[str, int] = field(default_factory=dict)
     memo: dict = field(default_factory=dict, repr=False)
+    affinity_pods: dict[str, dict] = field(default_factory=dict, repr=False)
+    """The pods here with podAffinity or podAntiAffinity (InterPodAffinity looks only at these)."""
 
     def __post_init__(self) -> None:
         self.set_node(self.node)
@@ -158,6 +160,9 @@ class NodeInfo:
         if key in self.pods:
             self.remove_pod(key)
         self.pods[key] = pod
+        affinity = (pod.get("spec") or {}).get("affinity") or {}
+        if affinity.get("podAffinity") or affinity.get("podAntiAffinity"):
+            self.affinity_pods[key] = pod
         _add(self.requested, pod_request(pod, self.memo))
         non_zero = pod_non_zero_request(pod, self.memo)
         for name in (CPU, MEMORY):
@@ -170,6 +175,7 @@ class NodeInfo:
         pod = self.pods.pop(key, None)
         if pod is None:
             return None
+        self.affinity_pods.pop(key, None)
         for name, value in pod_request(pod, self.memo).items():
             self.requested[name] = self.requested.get(name, 0) - value
         non_zero = pod_non_zero_request(pod, self.memo)
@@ -199,4 +205,5 @@ class NodeInfo:
         copy.generation = self.generation
         copy.allocatable = self.allocatable
         copy.memo = self.memo
+        copy.affinity_pods = dict(self.affinity_pods)
         return copy

@@ -101,6 +101,9 @@ class Scheduler:
         informers = context.informers
         self.nodes = informers.informer("nodes")
         self.pods = informers.informer("pods", field_selector="status.phase!=Succeeded,status.phase!=Failed")
+        self._workloads = {resource: informers.informer(resource).lister
+                           for resource in ("services", "replicasets", "statefulsets")}
+        self.namespaces = informers.informer("namespaces")
         self.nodes.add_event_handler(on_add=self._node_added, on_update=self._node_updated,
                                      on_delete=self._node_deleted)
         self.pods.add_event_handler(on_add=self._pod_added, on_update=self._pod_updated,
@@ -114,6 +117,14 @@ class Scheduler:
     @property
     def snapshot(self) -> SchedulerCache:
         return self.cache
+
+    def workload_listers(self, resource: str) -> Any:
+        """Listers of what selects pods (services, replicasets, statefulsets): PodTopologySpread's defaults."""
+        return self._workloads[resource]
+
+    def namespace_labels(self, namespace: str) -> dict:
+        obj = self.namespaces.indexer.get_by_key(namespace)
+        return (obj or {}).get("metadata", {}).get("labels") or {}
 
     # -- component -----------------------------------------------------------------------
     @property

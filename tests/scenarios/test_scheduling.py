@@ -126,3 +126,56 @@ def test_a_pod_for_another_scheduler_is_left_alone():
     c.run(2)
     assert "nodeName" not in c.get("pod", "custom")["spec"]
     assert scheduler_of(c).explain("default", "custom") is None
+
+
+def test_required_anti_affinity_puts_one_replica_per_node_and_refuses_the_fifth():
+    c = cluster()
+    anti = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"tier": "cache"}}, "topologyKey": "kubernetes.io/hostname"}]}}
+    for index in range(5):
+        replica = pod(f"cache-{index}", affinity=anti)
+        replica["metadata"]["labels"] = {"tier": "cache"}
+        c.apply(replica)
+    c.run(2)
+    placed = sorted(p["spec"].get("nodeName", "") for p in c.list("pods"))
+    assert placed == ["", "node-1", "node-2", "node-3", "node-4"]
+    refused = next(p for p in c.list("pods") if not p["spec"].get("nodeName"))
+    message = refused["status"]["conditions"][0]["message"]
+    assert message.startswith(f"0/5 nodes are available: 1 {TAINT}, 4 node(s) didn't match pod anti-affinity rules.")
+
+
+def test_topology_spread_over_zones_balances_the_zones():
+    c = cluster()
+    for index, zone in ((1, "a"), (2, "a"), (3, "a"), (4, "b")):
+        c.admin.patch("nodes", f"node-{index}", {"metadata": {"labels": {"topology.kubernetes.io/zone": zone}}})
+    c.run(1)
+    spread = [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+               "labelSelector": {"matchLabels": {"app": "web"}}}]
+    for index in range(4):
+        replica = pod(f"web-{index}", topologySpreadConstraints=spread)
+        replica["metadata"]["labels"] = {"app": "web"}
+        c.apply(replica)
+        c.run(1)
+    zones = [c.get("node", p["spec"]["nodeName"], None)["metadata"]["labels"]["topology.kubernetes.io/zone"]
+             for p in c.list("pods")]
+    assert sorted(zones) == ["a", "a", "b", "b"]
+
+
+def test_the_search_starts_where_the_last_one_stopped():
+    """percentageOfNodesToScore: with 200 nodes 100 feasible are enough, and the next pod starts after them."""
+    from engine.scheduler.explain import Decision
+    from engine.scheduler.framework import CycleState
+    c = cluster(nodes=0)
+    scheduler = scheduler_of(c)
+    for index in range(199):
+        scheduler.cache.add_node({"metadata": {"name": f"n-{index:03}", "labels": {}}, "spec": {},
+                                  "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}})
+    framework = scheduler.frameworks["default-scheduler"]
+    nodes = scheduler.cache.node_infos
+    first = scheduler.find_nodes_that_fit(framework, CycleState(), pod("a"), nodes, Decision("a", 0, ""))
+    # the control-plane node came first and was rejected: 101 nodes processed for 100 feasible ones
+    assert len(first) == 100 and first[0].name == "n-000" and first[-1].name == "n-099"
+    assert scheduler.next_start_node_index == 101
+    second = scheduler.find_nodes_that_fit(framework, CycleState(), pod("b"), nodes, Decision("b", 0, ""))
+    assert [second[0].name, second[98].name, second[99].name] == ["n-100", "n-198", "n-000"]
+    assert scheduler.next_start_node_index == 2                 # wrapped around past the control plane

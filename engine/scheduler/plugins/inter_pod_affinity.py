@@ -1,0 +1,205 @@
+"""InterPodAffinity: place a pod near (affinity) or away from (anti-affinity) pods with given labels.
+
+A term selects pods (``labelSelector`` in ``namespaces``, or the pod's own
+namespace, or those of ``namespaceSelector``) and names a ``topologyKey``: two
+nodes are "near" when they carry the same value for it. Filter, in the real order:
+
+1. the pod's required affinity: every term must find a matching pod in the
+   node's domain (the very first pod of a group, matching its own terms while
+   nothing else does, may go anywhere with the keys): else
+   ``node(s) didn't match pod affinity rules`` (unresolvable);
+2. its required anti-affinity: no term may find a matching pod in the node's
+   domain: else ``node(s) didn't match pod anti-affinity rules``;
+3. the required anti-affinity of pods already placed must not match this pod
+   in their domain: else ``node(s) didn't satisfy existing pods anti-affinity rules``.
+
+Score: per domain, the weights of the pod's preferred terms whose pods are
+there (anti-affinity subtracts), plus, symmetrically, the preferred terms of
+pods already there that match this pod, and their required affinity terms at
+hardPodAffinityWeight (1); normalized to 0..100 between the lowest and highest node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.api.selectors import LabelSelector, from_label_selector
+from engine.scheduler.framework import MAX_NODE_SCORE, SKIP, Status, unschedulable
+from engine.scheduler.nodeinfo import NodeInfo
+
+NAME = "InterPodAffinity"
+ERR_REASON_AFFINITY = "node(s) didn't match pod affinity rules"
+ERR_REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
+ERR_REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules"
+HARD_POD_AFFINITY_WEIGHT = 1
+
+
+@dataclass
+class Term:
+    selector: LabelSelector
+    namespaces: set[str] | None            # None: every namespace
+    namespace_selector: LabelSelector | None
+    topology_key: str
+    weight: int = 0
+
+    def matches(self, pod: dict, namespace_labels: Any) -> bool:
+        metadata = pod["metadata"]
+        namespace = metadata.get("namespace") or "default"
+        in_namespace = self.namespaces is None or namespace in self.namespaces
+        if not in_namespace and self.namespace_selector is not None:
+            in_namespace = self.namespace_selector.matches(namespace_labels(namespace))
+        return in_namespace and self.selector.matches(metadata.get("labels") or {})
+
+
+def _term(raw: dict, pod: dict, weight: int = 0) -> Term:
+    namespaces = set(raw.get("namespaces") or [])
+    namespace_selector = raw.get("namespaceSelector")
+    selector = from_label_selector(raw.get("labelSelector"))
+    ns_selector = None
+    if namespace_selector is not None:
+        ns_selector = from_label_selector(namespace_selector)
+        if ns_selector.empty:
+            return Term(selector, None, None, raw.get("topologyKey", ""), weight)
+    elif not namespaces:
+        namespaces = {pod["metadata"].get("namespace") or "default"}
+    return Term(selector, namespaces, ns_selector, raw.get("topologyKey", ""), weight)
+
+
+def pod_terms(pod: dict, kind: str, required: bool) -> list[Term]:
+    """The pod's terms of ``podAffinity`` or ``podAntiAffinity``, required or preferred (with weights)."""
+    section = (((pod.get("spec") or {}).get("affinity") or {}).get(kind) or {})
+    if required:
+        return [_term(raw, pod) for raw in section.get("requiredDuringSchedulingIgnoredDuringExecution") or []]
+    return [_term(raw.get("podAffinityTerm") or {}, pod, int(raw.get("weight") or 0))
+            for raw in section.get("preferredDuringSchedulingIgnoredDuringExecution") or []]
+
+
+class InterPodAffinity:
+    name = NAME
+
+    def __init__(self, args: dict[str, Any] | None, handle: Any) -> None:
+        self.handle = handle
+        self.hard_pod_affinity_weight = int((args or {}).get("hardPodAffinityWeight", HARD_POD_AFFINITY_WEIGHT))
+
+    def _namespace_labels(self, namespace: str) -> dict:
+        lookup = getattr(self.handle, "namespace_labels", None)
+        return lookup(namespace) if lookup is not None else {}
+
+    # -- filter ---------------------------------------------------------------------
+    def pre_filter(self, state: dict, pod: dict, nodes: list) -> Status | None:
+        affinity = pod_terms(pod, "podAffinity", True)
+        anti = pod_terms(pod, "podAntiAffinity", True)
+        labels = self._namespace_labels
+        existing_anti: dict[tuple[str, str], int] = {}
+        affinity_counts: dict[tuple[str, str], int] = {}
+        anti_counts: dict[tuple[str, str], int] = {}
+        for info in self.handle.snapshot.node_infos:
+            node_labels = info.labels
+            for existing in info.affinity_pods.values():
+                for term in pod_terms(existing, "podAntiAffinity", True):
+                    value = node_labels.get(term.topology_key)
+                    if value is not None and term.matches(pod, labels):
+                        pair = (term.topology_key, value)
+                        existing_anti[pair] = existing_anti.get(pair, 0) + 1
+            if not affinity and not anti:
+                continue
+            for existing in info.pods.values():
+                if affinity and all(term.matches(existing, labels) for term in affinity):
+                    for term in affinity:
+                        value = node_labels.get(term.topology_key)
+                        if value is not None:
+                            pair = (term.topology_key, value)
+                            affinity_counts[pair] = affinity_counts.get(pair, 0) + 1
+                for term in anti:
+                    value = node_labels.get(term.topology_key)
+                    if value is not None and term.matches(existing, labels):
+                        pair = (term.topology_key, value)
+                        anti_counts[pair] = anti_counts.get(pair, 0) + 1
+        if not affinity and not anti and not existing_anti:
+            return Status(SKIP)
+        self_match = all(term.matches(pod, labels) for term in affinity)
+        state[NAME] = (affinity, anti, existing_anti, affinity_counts, anti_counts, self_match)
+        return None
+
+    def filter(self, state: dict, pod: dict, node_info: NodeInfo) -> Status | None:
+        if NAME not in state:
+            return None
+        affinity, anti, existing_anti, affinity_counts, anti_counts, self_match = state[NAME]
+        labels = node_info.labels
+        if affinity:
+            satisfied = True
+            for term in affinity:
+                value = labels.get(term.topology_key)
+                if value is None:
+                    return unschedulable(ERR_REASON_AFFINITY, resolvable=False)
+                if affinity_counts.get((term.topology_key, value), 0) <= 0:
+                    satisfied = False
+            if not satisfied and not (not affinity_counts and self_match):
+                return unschedulable(ERR_REASON_AFFINITY, resolvable=False)
+        for term in anti:
+            value = labels.get(term.topology_key)
+            if value is not None and anti_counts.get((term.topology_key, value), 0) > 0:
+                return unschedulable(ERR_REASON_ANTI_AFFINITY)
+        if existing_anti:
+            for key, value in labels.items():
+                if existing_anti.get((key, value), 0) > 0:
+                    return unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY)
+        return None
+
+    # -- score -------------------------------------------------------------------------
+    def pre_score(self, state: dict, pod: dict, nodes: list) -> Status | None:
+        preferred = pod_terms(pod, "podAffinity", False)
+        preferred_anti = pod_terms(pod, "podAntiAffinity", False)
+        has_constraints = bool(preferred or preferred_anti)
+        labels = self._namespace_labels
+        scores: dict[tuple[str, str], int] = {}
+
+        def add(term: Term, node_labels: dict, weight: int) -> None:
+            value = node_labels.get(term.topology_key)
+            if value is not None and weight:
+                pair = (term.topology_key, value)
+                scores[pair] = scores.get(pair, 0) + weight
+
+        for info in self.handle.snapshot.node_infos:
+            candidates = info.pods if has_constraints else info.affinity_pods
+            for existing in candidates.values():
+                for term in preferred:
+                    if term.matches(existing, labels):
+                        add(term, info.labels, term.weight)
+                for term in preferred_anti:
+                    if term.matches(existing, labels):
+                        add(term, info.labels, -term.weight)
+                if not (((existing.get("spec") or {}).get("affinity") or {})):
+                    continue
+                for term in pod_terms(existing, "podAffinity", True):
+                    if self.hard_pod_affinity_weight > 0 and term.matches(pod, labels):
+                        add(term, info.labels, self.hard_pod_affinity_weight)
+                for term in pod_terms(existing, "podAffinity", False):
+                    if term.matches(pod, labels):
+                        add(term, info.labels, term.weight)
+                for term in pod_terms(existing, "podAntiAffinity", False):
+                    if term.matches(pod, labels):
+                        add(term, info.labels, -term.weight)
+        if not scores and not has_constraints:
+            return Status(SKIP)
+        state[NAME + "/score"] = scores
+        return None
+
+    def score(self, state: dict, pod: dict, node_info: NodeInfo) -> int:
+        scores = state[NAME + "/score"]
+        if not scores:
+            return 0
+        return sum(scores.get((key, value), 0) for key, value in node_info.labels.items())
+
+    def normalize_score(self, state: dict, pod: dict, scores: dict[str, int]) -> None:
+        if not state.get(NAME + "/score"):
+            return
+        low, high = min(scores.values(), default=0), max(scores.values(), default=0)
+        spread = high - low
+        for name, score in scores.items():
+            scores[name] = int(MAX_NODE_SCORE * ((score - low) / spread)) if spread > 0 else 0
+
+
+def new(args: dict[str, Any] | None = None, handle: Any = None) -> InterPodAffinity:
+    return InterPodAffinity(args, handle)

@@ -1,0 +1,90 @@
+"""InterPodAffinity: the documentation's web-store / cache example, existing anti-affinity, and scoring."""
+
+import pytest
+
+from engine.scheduler.framework import CycleState
+from engine.scheduler.plugins import inter_pod_affinity
+
+from scheduler_builders import FakeHandle, make_node, make_pod, node_info, run_scores
+
+ZONE = "topology.kubernetes.io/zone"
+HOST = "kubernetes.io/hostname"
+
+
+def term(app, key=HOST):
+    return {"labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": [app]}]},
+            "topologyKey": key}
+
+
+def affinity(required=(), anti=(), preferred=(), preferred_anti=()):
+    result = {}
+    if required or preferred:
+        result["podAffinity"] = {"requiredDuringSchedulingIgnoredDuringExecution": list(required),
+                                 "preferredDuringSchedulingIgnoredDuringExecution": list(preferred)}
+    if anti or preferred_anti:
+        result["podAntiAffinity"] = {"requiredDuringSchedulingIgnoredDuringExecution": list(anti),
+                                     "preferredDuringSchedulingIgnoredDuringExecution": list(preferred_anti)}
+    return result
+
+
+def verdicts(pod, infos):
+    plugin = inter_pod_affinity.new(None, FakeHandle(infos))
+    state = CycleState()
+    status = plugin.pre_filter(state, pod, infos)
+    if status is not None and status.code == "Skip":
+        return {info.name: None for info in infos}
+    result = {}
+    for info in infos:
+        status = plugin.filter(state, pod, info)
+        result[info.name] = status.reasons[0] if status else None
+    return result
+
+
+def nodes(**pods_by_node):
+    return [node_info(make_node(name, labels={ZONE: "z1" if name in ("n1", "n2") else "z2"}), *pods)
+            for name, pods in pods_by_node.items()]
+
+
+CACHE = make_pod("cache", labels={"app": "store"}, affinity=affinity(anti=[term("store")]))
+
+
+@pytest.mark.parametrize("pod, infos, expected", [
+    (make_pod(labels={"app": "web"}, affinity=affinity(required=[term("store")])),
+     nodes(n1=[make_pod("s", labels={"app": "store"})], n2=[], n3=[]),
+     {"n1": None, "n2": "node(s) didn't match pod affinity rules", "n3": "node(s) didn't match pod affinity rules"}),
+    (make_pod(labels={"app": "web"}, affinity=affinity(required=[term("store", ZONE)])),
+     nodes(n1=[make_pod("s", labels={"app": "store"})], n2=[], n3=[]),
+     {"n1": None, "n2": None, "n3": "node(s) didn't match pod affinity rules"}),
+    (make_pod(labels={"app": "store"}, affinity=affinity(required=[term("store")])), nodes(n1=[], n2=[]),
+     {"n1": None, "n2": None}),
+    (make_pod(labels={"app": "web"}, affinity=affinity(anti=[term("web")])),
+     nodes(n1=[make_pod("w", labels={"app": "web"})], n2=[]),
+     {"n1": "node(s) didn't match pod anti-affinity rules", "n2": None}),
+    (make_pod(labels={"app": "store"}), nodes(n1=[CACHE], n2=[]),
+     {"n1": "node(s) didn't satisfy existing pods anti-affinity rules", "n2": None}),
+    (make_pod(labels={"app": "store"}, namespace="other"), nodes(n1=[CACHE], n2=[]), {"n1": None, "n2": None}),
+], ids=[
+    "required affinity by hostname: only the node running a matching pod",
+    "required affinity by zone: any node in that zone",
+    "the first pod of a group that matches its own affinity may go anywhere",
+    "required anti-affinity keeps the pod away from matching pods",
+    "an existing pod's anti-affinity keeps a matching pod away from it (symmetry)",
+    "terms select pods in the term's own namespace only",
+])
+def test_filter(pod, infos, expected):
+    assert verdicts(pod, infos) == expected
+
+
+def test_preferred_affinity_and_anti_affinity_score_nodes_between_lowest_and_highest():
+    infos = nodes(n1=[make_pod("s", labels={"app": "store"})], n2=[make_pod("w", labels={"app": "web"})], n3=[])
+    pod = make_pod(labels={"app": "web"}, affinity=affinity(
+        preferred=[{"weight": 10, "podAffinityTerm": term("store")}],
+        preferred_anti=[{"weight": 5, "podAffinityTerm": term("web")}]))
+    # n1 +10, n2 -5, n3 0: (s - (-5)) / 15
+    assert run_scores(inter_pod_affinity.new(None, FakeHandle(infos)), pod, infos) == {"n1": 100, "n2": 0, "n3": 33}
+
+
+def test_existing_pods_required_affinity_attracts_with_the_hard_weight():
+    infos = nodes(n1=[make_pod("fan", labels={"app": "fan"}, affinity=affinity(required=[term("web")]))], n2=[])
+    scores = run_scores(inter_pod_affinity.new(None, FakeHandle(infos)), make_pod(labels={"app": "web"}), infos)
+    assert scores == {"n1": 100, "n2": 0}
