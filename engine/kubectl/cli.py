@@ -436,6 +436,7 @@ def _print(invocation: Invocation, groups: list[tuple[Kind, list[dict]]], everyt
             kind, objects, invocation.now, wide=out_format == "wide",
             namespace_column=invocation.all_namespaces and kind.namespaced,
             show_labels=invocation.flag_bool("show-labels"), with_kind=with_kind,
+            label_columns=[key for value in invocation.flags.get("label-columns") or [] for key in value.split(",")],
             no_headers=invocation.flag_bool("no-headers")))
     if not tables:
         if invocation.flag_bool("ignore-not-found") or (single and not everything):

@@ -83,20 +83,29 @@ def resource_prefix(kind: Kind) -> str:
 
 
 def render_table(kind: Kind, objects: list[dict], now: float, *, wide: bool = False, namespace_column: bool = False,
-                 show_labels: bool = False, with_kind: bool = False, no_headers: bool = False) -> str:
-    """One aligned table, as the human-readable printer writes it (ends with a newline)."""
+                 show_labels: bool = False, with_kind: bool = False, no_headers: bool = False,
+                 label_columns: list[str] | None = None) -> str:
+    """One aligned table, as the human-readable printer writes it (ends with a newline).
+
+    ``label_columns`` (``-L key``) adds a column per label key, headed by the key's last path segment in
+    upper case; ``show_labels`` adds LABELS after them.
+    """
     headers, rows = columns_and_rows(kind, objects, now, wide)
     name_index = headers.index("NAME") if "NAME" in headers else None
+    keys = list(label_columns or [])
     lines: list[list[str]] = []
     if not no_headers:
-        lines.append((["NAMESPACE"] if namespace_column else []) + headers + (["LABELS"] if show_labels else []))
+        lines.append((["NAMESPACE"] if namespace_column else []) + headers
+                     + [key.split("/")[-1].upper() for key in keys] + (["LABELS"] if show_labels else []))
     for obj, row in zip(objects, rows):
         row = list(row)
         if with_kind and name_index is not None:
             row[name_index] = f"{resource_prefix(kind)}/{row[name_index]}"
         if namespace_column:
             row.insert(0, dig(obj, "metadata", "namespace") or "")
+        labels = dig(obj, "metadata", "labels") or {}
+        row += [labels.get(key, "") for key in keys]
         if show_labels:
-            row.append(format_labels(dig(obj, "metadata", "labels")))
+            row.append(format_labels(labels))
         lines.append(row)
     return format_tabbed("".join("\t".join(line) + "\n" for line in lines))

@@ -141,7 +141,8 @@ COMMANDS = [
     "describe sts db", "describe cronjob tick", "describe job once", "describe pvc data", "describe pv pv1",
     "describe sc standard", "describe ep manual", "describe hpa api", "describe quota q", "describe limits lr",
     "get sts,cj,job,pvc,pv,sc,ep,hpa,quota,limits,netpol", "describe netpol deny", "describe netpol web",
-    "describe endpointslice api-abc", "get endpointslices", "get pods -o wide --show-labels -l app",
+    "describe endpointslice api-abc", "get endpointslices", "get pods -L app -L tier,kubernetes.io/name",
+    "get pods -A -L app --show-labels", "get pods --sort-by=.status.podIP", "get pods --sort-by=.metadata.name -o wide", "get pods -o wide --show-labels -l app",
 ]
 
 
