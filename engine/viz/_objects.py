@@ -10,7 +10,7 @@ which component an API user is (``system:node:node-1`` is the kubelet of
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from engine.cluster import Cluster

@@ -117,7 +117,7 @@ def watch_events(history, start_revision, compact_revision, prefix=""):
             if event.kv.mod_revision >= start_revision and event.kv.key.startswith(prefix)]
     ### END SOLUTION
 """),
-        _tests("test_watch_from_revision", 2, f"""
+        _tests("test_watch_from_revision", 2, """
 got = watch_events(history, 4, 0)
 check(revisions(got) == [4, 5, 6], "a watch from revision 4 replays the events of revisions 4, 5 and 6",
       expected=[4, 5, 6], got=revisions(got), hint="start_revision is inclusive", see=WATCH_SECTION)
@@ -130,7 +130,7 @@ from engine.grading.store import check_watch
 check_watch(watch_events, seed=20, scenarios=12, compactions=False, prefixes=("",))
 ### END HIDDEN TESTS
 """),
-        _tests("test_watch_prefix", 1, f"""
+        _tests("test_watch_prefix", 1, """
 pods = watch_events(history, 1, 0, prefix="/registry/pods/")
 check(revisions(pods) == [3, 5, 6], "a watch on /registry/pods/ sees the pods' events only (revisions 3, 5, 6)",
       expected=[3, 5, 6], got=revisions(pods), see=WATCH_SECTION)
@@ -139,7 +139,7 @@ from engine.grading.store import check_watch
 check_watch(watch_events, seed=21, scenarios=12, compactions=False)
 ### END HIDDEN TESTS
 """),
-        _tests("test_watch_compaction", 2, f"""
+        _tests("test_watch_compaction", 2, """
 compacted = MemoryStore(Loop(seed=0))
 for key, value in [("/registry/configmaps/default/app", b"v1"), ("/registry/pods/default/web", b"running"),
                    ("/registry/configmaps/default/app", b"v2")]:
@@ -191,16 +191,16 @@ def cas_update(store, key, expected_mod_revision, new_value):
     return response.succeeded
     ### END SOLUTION
 """),
-        _tests("test_cas_basics", 2, f"""
+        _tests("test_cas_basics", 2, """
 store = MemoryStore(Loop(seed=0))
 key = "/registry/configmaps/default/app"
 read = store.put(key, b"v1").revision
-check(cas_update(store, key, read, b"v2") is True, f"nobody changed the key since revision {{read}}: the swap happens",
+check(cas_update(store, key, read, b"v2") is True, f"nobody changed the key since revision {read}: the swap happens",
       see=CAS_SECTION)
 check(store.range(key).kvs[0].value == b"v2", "after a successful swap the key holds the new value",
       expected=b"v2", got=store.range(key).kvs[0].value, see=CAS_SECTION)
 check(cas_update(store, key, read, b"v3") is False,
-      f"the key changed after revision {{read}}: an update based on that read must fail", see=CAS_SECTION)
+      f"the key changed after revision {read}: an update based on that read must fail", see=CAS_SECTION)
 check(store.range(key).kvs[0].value == b"v2", "a failed swap changes nothing",
       expected=b"v2", got=store.range(key).kvs[0].value, see=CAS_SECTION)
 check(cas_update(store, "/registry/configmaps/default/new", 0, b"x") is True,
@@ -210,7 +210,7 @@ from engine.grading.store import check_cas
 check_cas(cas_update, seed=23, scenarios=12)
 ### END HIDDEN TESTS
 """),
-        _tests("test_cas_race", 3, f"""
+        _tests("test_cas_race", 3, """
 store = MemoryStore(Loop(seed=1))
 key = "/registry/deployments/default/web"
 read = store.put(key, b"replicas: 1").revision
@@ -318,20 +318,20 @@ def rule_matches(rule, attrs):
             and (not rule.get("resourceNames") or attrs.name in rule["resourceNames"]))
     ### END SOLUTION
 """),
-        _tests("test_rbac_rules", 2, f"""
-reader = {{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["configmaps"]}}
+        _tests("test_rbac_rules", 2, """
+reader = {"verbs": ["get", "list"], "apiGroups": [""], "resources": ["configmaps"]}
 check(rule_matches(reader, example) is True, "a rule for get/list of configmaps covers 'list configmaps'",
       see=RBAC_SECTION)
-check(rule_matches({{**reader, "apiGroups": ["apps"]}}, example) is False,
+check(rule_matches({**reader, "apiGroups": ["apps"]}, example) is False,
       "configmaps are in the core group '': a rule for apiGroups ['apps'] does not cover them", see=RBAC_SECTION)
-named = {{**reader, "resourceNames": ["app-config"]}}
+named = {**reader, "resourceNames": ["app-config"]}
 check(rule_matches(named, example) is False,
       "a rule with resourceNames cannot allow list (a list names no object)", see=RBAC_SECTION)
 scale = Attributes(user=example.user, verb="get", namespace="team-a", api_group="apps",
                    resource="deployments", subresource="scale", name="web")
-check(rule_matches({{"verbs": ["get"], "apiGroups": ["apps"], "resources": ["deployments"]}}, scale) is False,
+check(rule_matches({"verbs": ["get"], "apiGroups": ["apps"], "resources": ["deployments"]}, scale) is False,
       "a rule for deployments does not cover their scale subresource", see=RBAC_SECTION)
-check(rule_matches({{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*/scale"]}}, scale) is True,
+check(rule_matches({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*/scale"]}, scale) is True,
       "*/scale covers the scale subresource of any resource", see=RBAC_SECTION)
 ### BEGIN HIDDEN TESTS
 from engine.grading.rbac import check_rules
@@ -360,16 +360,16 @@ def subject_matches(subject, user, binding_namespace):
     return False
     ### END SOLUTION
 """),
-        _tests("test_rbac_subjects", 1, f"""
+        _tests("test_rbac_subjects", 1, """
 alice = UserInfo("alice", ("dev", "system:authenticated"))
-check(subject_matches({{"kind": "User", "name": "alice"}}, alice, "team-a") is True, "User alice names alice",
+check(subject_matches({"kind": "User", "name": "alice"}, alice, "team-a") is True, "User alice names alice",
       see=RBAC_SECTION)
-check(subject_matches({{"kind": "Group", "name": "dev"}}, alice, "team-a") is True, "alice is in group dev",
+check(subject_matches({"kind": "Group", "name": "dev"}, alice, "team-a") is True, "alice is in group dev",
       see=RBAC_SECTION)
 robot = UserInfo("system:serviceaccount:team-a:robot", ("system:serviceaccounts",))
-check(subject_matches({{"kind": "ServiceAccount", "name": "robot"}}, robot, "team-a") is True,
+check(subject_matches({"kind": "ServiceAccount", "name": "robot"}, robot, "team-a") is True,
       "a ServiceAccount subject without a namespace means the binding's namespace", see=RBAC_SECTION)
-check(subject_matches({{"kind": "ServiceAccount", "name": "robot"}}, robot, "team-b") is False,
+check(subject_matches({"kind": "ServiceAccount", "name": "robot"}, robot, "team-b") is False,
       "robot of team-a is not robot of team-b", see=RBAC_SECTION)
 ### BEGIN HIDDEN TESTS
 from engine.grading.rbac import check_subjects
@@ -412,11 +412,11 @@ def authorize(attrs, roles, cluster_roles, role_bindings, cluster_role_bindings)
     return False
     ### END SOLUTION
 """),
-        _tests("test_rbac_bindings", 2, f"""
-reader_role = {{"kind": "Role", "metadata": {{"name": "reader", "namespace": "team-a"}},
-               "rules": [{{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["configmaps"]}}]}}
-binding = {{"kind": "RoleBinding", "metadata": {{"name": "alice-reads", "namespace": "team-a"}},
-           "subjects": [{{"kind": "User", "name": "alice"}}], "roleRef": {{"kind": "Role", "name": "reader"}}}}
+        _tests("test_rbac_bindings", 2, """
+reader_role = {"kind": "Role", "metadata": {"name": "reader", "namespace": "team-a"},
+               "rules": [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["configmaps"]}]}
+binding = {"kind": "RoleBinding", "metadata": {"name": "alice-reads", "namespace": "team-a"},
+           "subjects": [{"kind": "User", "name": "alice"}], "roleRef": {"kind": "Role", "name": "reader"}}
 check(authorize(example, [reader_role], [], [binding], []) is True,
       "alice is bound to a Role that lets her list configmaps in team-a", see=RBAC_SECTION)
 elsewhere = Attributes(user=example.user, verb="list", namespace="team-b", api_group="", resource="configmaps")
@@ -436,28 +436,28 @@ in the group `system:masters`, which the real API server lets through before ask
 is allowed or forbidden by your function, with the cluster's own RBAC objects. The test below makes a
 Role and a RoleBinding with the admin, then sends requests as `alice`.
 """),
-        _tests("test_rbac_in_api_server", 2, f"""
+        _tests("test_rbac_in_api_server", 2, """
 cluster = engine.Cluster(nodes=0, seed=3)
 cluster.apply(\"\"\"
 apiVersion: v1
 kind: Namespace
-metadata: {{name: team-a}}
+metadata: {name: team-a}
 ---
 apiVersion: v1
 kind: Namespace
-metadata: {{name: team-b}}
+metadata: {name: team-b}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
-metadata: {{name: reader, namespace: team-a}}
+metadata: {name: reader, namespace: team-a}
 rules:
-- {{apiGroups: [""], resources: [configmaps], verbs: [get, list]}}
+- {apiGroups: [""], resources: [configmaps], verbs: [get, list]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {{name: alice-reads, namespace: team-a}}
-subjects: [{{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}}]
-roleRef: {{kind: Role, name: reader, apiGroup: rbac.authorization.k8s.io}}
+metadata: {name: alice-reads, namespace: team-a}
+subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: Role, name: reader, apiGroup: rbac.authorization.k8s.io}
 \"\"\")
 plug_authorizer(cluster, authorize)
 alice_client = cluster.client("alice", ("dev",))
@@ -538,8 +538,8 @@ def selector_matches(selector, labels):
     return True
     ### END SOLUTION
 """),
-        _tests("test_selector_equality", 1, f"""
-web = {{"app": "web", "tier": "frontend"}}
+        _tests("test_selector_equality", 1, """
+web = {"app": "web", "tier": "frontend"}
 check(selector_matches("app=web", web) is True, "app=web matches app: web", see=SELECTORS_SOURCE)
 check(selector_matches("app==web,tier=backend", web) is False, "every requirement must hold", see=SELECTORS_SOURCE)
 check(selector_matches("app!=db", web) is True, "app!=db matches app: web", see=SELECTORS_SOURCE)
@@ -549,8 +549,8 @@ from engine.grading.selectors import check_selectors
 check_selectors(selector_matches, seed=36, n=300, operators=("=", "==", "!="))
 ### END HIDDEN TESTS
 """),
-        _tests("test_selector_sets", 2, f"""
-web = {{"app": "web", "env": "prod"}}
+        _tests("test_selector_sets", 2, """
+web = {"app": "web", "env": "prod"}
 check(selector_matches("env in (prod, staging)", web) is True, "env in (prod, staging) matches env: prod",
       see=SELECTORS_SOURCE)
 check(selector_matches("env notin (prod)", web) is False, "env notin (prod) rejects env: prod", see=SELECTORS_SOURCE)

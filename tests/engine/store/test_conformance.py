@@ -6,7 +6,6 @@ revisions from the store's revision when the test begins, so the same suite runs
 
 from __future__ import annotations
 
-from typing import Callable
 
 import pytest
 
