@@ -429,12 +429,16 @@ def _print(invocation: Invocation, groups: list[tuple[Kind, list[dict]]], everyt
                            f'jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml')
     tables = []
     namespaced_everywhere = not invocation.all_namespaces
+    # With -A, cluster-scoped tables have no NAMESPACE column, unless a namespaced table came before
+    # them: then kubectl keeps the column (empty), as its table printer keeps its options.
+    namespace_column = False
     for kind, objects in groups:
         if not objects:
             continue
+        namespace_column = invocation.all_namespaces and (kind.namespaced or namespace_column)
         tables.append(printers.render_table(
             kind, objects, invocation.now, wide=out_format == "wide",
-            namespace_column=invocation.all_namespaces and kind.namespaced,
+            namespace_column=namespace_column,
             show_labels=invocation.flag_bool("show-labels"), with_kind=with_kind,
             label_columns=[key for value in invocation.flags.get("label-columns") or [] for key in value.split(",")],
             no_headers=invocation.flag_bool("no-headers")))

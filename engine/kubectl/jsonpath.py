@@ -320,7 +320,7 @@ def _evaluate(steps: list[_Step], current: Any, root: Any, allow_missing: bool) 
 
 def _text(value: Any) -> str:
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

@@ -142,7 +142,8 @@ COMMANDS = [
     "describe sc standard", "describe ep manual", "describe hpa api", "describe quota q", "describe limits lr",
     "get sts,cj,job,pvc,pv,sc,ep,hpa,quota,limits,netpol", "describe netpol deny", "describe netpol web",
     "describe endpointslice api-abc", "get endpointslices", "get pods -L app -L tier,kubernetes.io/name",
-    "get pods -A -L app --show-labels", "get pods --sort-by=.status.podIP", "get pods --sort-by=.metadata.name -o wide", "get pods -o wide --show-labels -l app",
+    "get pods -A -L app --show-labels", "get nodes,pods,pv,sc -A", "get pods,nodes -A -o wide",
+    "get pod web -o jsonpath={.status.containerStatuses[0].state}", "get nodes node-1 -o jsonpath={.status.nodeInfo}", "get pods --sort-by=.status.podIP", "get pods --sort-by=.metadata.name -o wide", "get pods -o wide --show-labels -l app",
 ]
 
 
