@@ -5,10 +5,11 @@ Interface (the CRI calls, snake_case, on the virtual loop):
     pod_sandbox_status(id)                  list_pod_sandbox()
     create_container(sandbox_id, config) -> id      start_container(id)
     stop_container(id, timeout) -> Pending  remove_container(id)
-    list_containers(filter)  container_status(id)   exec_sync(id, cmd)   container_stats(id)
+    list_containers(filter)  container_status(id)   exec_sync(id, cmd, timeout)   container_stats(id)
+    update_container_resources(id, resources)       version()   status()
     read_log(path) -> the CRI log file's lines
 Guarantees: stop and remove calls are idempotent (as the CRI requires);
-StopContainer sends SIGTERM, waits ``timeout`` virtual seconds, then SIGKILLs
+StopContainer sends the image's stop signal (SIGTERM by default), waits ``timeout`` virtual seconds, then SIGKILLs
 (exit 137), and its Pending resolves once the process is gone; a container
 moves CREATED -> RUNNING -> EXITED only; timestamps are virtual nanoseconds.
 Log lines are written as containerd writes them:
@@ -22,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.runtime import cri
 from engine.runtime.cri import (
+    CODE_DEADLINE_EXCEEDED,
     CODE_NOT_FOUND,
     CODE_UNKNOWN,
     CONTAINER_CREATED,
@@ -48,6 +50,9 @@ from engine.runtime.runc import Cgroup, Namespaces, Process, namespace_inodes
 if TYPE_CHECKING:
     from engine.sim.loop import Loop
 
+
+RUNTIME_NAME = "containerd"
+RUNTIME_VERSION = "v1.7.24"
 
 BASE_DIRECTORIES = ("/bin/", "/dev/", "/etc/", "/home/", "/proc/", "/root/", "/tmp/", "/usr/", "/var/")
 """Every container's root filesystem starts with these directories (a key ending in / is a directory)."""
@@ -85,6 +90,7 @@ class _Container:
     fs: dict[str, str] = field(default_factory=dict)
     partial: dict[str, str] = field(default_factory=dict)
     stopping: list[Pending[None]] = field(default_factory=list)
+    stop_signal: int = SIGTERM
 
 
 def _not_found(kind: str, ident: str) -> CriError:
@@ -106,6 +112,11 @@ class RuntimeService:
         self._names: dict[str, str] = {}
         self._inodes = namespace_inodes()
         self._listeners: list[Callable[[str, str], None]] = []
+        self.resolver: Callable[[str], list[str]] | None = None
+        """Set by the DNS / network layer: what ``nslookup`` inside a container resolves."""
+        self.http: Callable[[str], dict[str, Any] | None] | None = None
+        """Set by the network layer: what ``wget`` inside a container reaches."""
+        self.network_ready = True
 
     def _new_id(self) -> str:
         return f"{self.loop.random.getrandbits(256):064x}"
@@ -223,6 +234,9 @@ class RuntimeService:
             write=lambda stream, text: self._write(container, stream, text),
             on_exit=lambda code, oom: self._exited(container, code, oom),
         )
+        process.ctx.resolve = self.resolver
+        process.ctx.http = self.http
+        container.stop_signal = manifest.stop_signal
         container.process = process
         container.state = CONTAINER_RUNNING
         container.started_at = self._now()
@@ -230,7 +244,10 @@ class RuntimeService:
         process.start()
 
     def stop_container(self, container_id: str, timeout: float) -> Pending[None]:
-        """SIGTERM, then SIGKILL after ``timeout`` seconds; resolves when the process has exited."""
+        """The image's stop signal (SIGTERM unless it says otherwise), SIGKILL after ``timeout`` seconds.
+
+        The Pending resolves when the process has exited.
+        """
         container = self._get(container_id)
         done: Pending[None] = Pending()
         process = container.process
@@ -242,7 +259,7 @@ class RuntimeService:
             process.kill(SIGKILL)
             return done
         self.loop.call_later(timeout, process.kill, SIGKILL, label="containerd.stop-timeout")
-        process.kill(SIGTERM)
+        process.kill(container.stop_signal)
         return done
 
     def remove_container(self, container_id: str) -> None:
@@ -285,7 +302,28 @@ class RuntimeService:
         if c.state != CONTAINER_RUNNING or c.process is None:
             raise CriError(CODE_UNKNOWN, f'container {container_id} is not running: cannot exec in a stopped state')
         result = c.process.program.exec(list(cmd), c.process.ctx)
+        if timeout > 0 and result.elapsed > timeout:
+            raise CriError(CODE_DEADLINE_EXCEEDED, f"failed to exec in container: timeout {timeout:g}s exceeded: "
+                           "context deadline exceeded")
         return ExecSyncResponse(result.stdout, result.stderr, result.exit_code)
+
+    def update_container_resources(self, container_id: str, resources: cri.LinuxContainerResources) -> None:
+        """Change a container's cgroup in place (in-place pod resize); usage above a new memory limit OOM-kills."""
+        c = self._get(container_id)
+        c.cgroup.set_cpu_demand(self.loop.now, c.cgroup.cpu_demand)
+        c.cgroup.resources = replace(resources)
+        c.config.resources = replace(resources)
+        if c.process is not None and c.process.alive:
+            c.cgroup.set_memory(self.loop.now, c.cgroup.memory_usage)
+
+    def version(self) -> dict[str, str]:
+        """CRI Version: what the node reports as ``containerRuntimeVersion`` (``containerd://1.7.24``)."""
+        return {"version": "0.1.0", "runtime_name": RUNTIME_NAME, "runtime_version": RUNTIME_VERSION,
+                "runtime_api_version": "v1"}
+
+    def status(self) -> dict[str, bool]:
+        """CRI Status: the RuntimeReady and NetworkReady conditions the kubelet turns into node readiness."""
+        return {"RuntimeReady": True, "NetworkReady": self.network_ready}
 
     def container_stats(self, container_id: str) -> dict[str, int]:
         """cAdvisor's view of the container's cgroup: CPU usage and throttling, memory."""

@@ -103,6 +103,16 @@ def never_pull_message(image: str) -> str:
     return f'Container image "{image}" is not present with pull policy of Never'
 
 
+def pull_failed_message(image: str, error: Exception) -> str:
+    """The kubelet's ErrImagePull message (the container's waiting message and the Failed event)."""
+    return f'Failed to pull image "{image}": {error}'
+
+
+def back_off_message(image: str) -> str:
+    """The kubelet's ImagePullBackOff message."""
+    return f'Back-off pulling image "{image}"'
+
+
 def _sha(*parts: str) -> str:
     return "sha256:" + hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
@@ -124,6 +134,7 @@ class ImageManifest:
     cmd: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     working_dir: str = ""
+    stop_signal: int = 15
 
     @property
     def size(self) -> int:
@@ -157,6 +168,7 @@ class Registry:
         cmd: Sequence[str] = (),
         env: dict[str, str] | None = None,
         working_dir: str = "",
+        stop_signal: int = 15,
     ) -> ImageManifest:
         """Publish an image. ``base`` shares that image's layers; ``layers`` adds Layers or sizes; ``size`` adds one layer."""
         full = normalize(reference)
@@ -167,7 +179,9 @@ class Registry:
             own.append(item if isinstance(item, Layer) else Layer(_sha("layer", full, str(index)), int(item)))
         if size is not None:
             own.append(Layer(_sha("layer", full, "top"), int(size)))
-        manifest = ImageManifest(full, own, program_factory, list(entrypoint), list(cmd), dict(env or {}), working_dir)
+        manifest = ImageManifest(
+            full, own, program_factory, list(entrypoint), list(cmd), dict(env or {}), working_dir, stop_signal
+        )
         self._images[full] = manifest
         return manifest
 

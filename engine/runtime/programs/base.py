@@ -23,6 +23,8 @@ class ExecResult:
     exit_code: int
     stdout: str = ""
     stderr: str = ""
+    elapsed: float = 0.0
+    """Virtual seconds the command would have taken (its sleeps); exec probes time out on it."""
 
 
 class Program:
@@ -75,6 +77,10 @@ class ProcessContext:
         self._write = write
         self._on_exit = on_exit
         self._timers: list[Timer] = []
+        self.resolve: Callable[[str], list[str]] | None = None
+        """DNS as the pod sees it (name -> addresses), wired in by the network layer; None: nothing resolves."""
+        self.http: Callable[[str], dict[str, Any] | None] | None = None
+        """An HTTP GET from inside the pod (url -> response, None: refused); None: no network yet."""
 
     @property
     def now(self) -> float:

@@ -62,13 +62,15 @@ def _misc(registry: Registry) -> None:
 def _web(registry: Registry) -> None:
     for tag in ("latest", "1.14.2", "1.16.1", "1.25", "1.27", "1.27.3", "stable"):
         registry.register(f"nginx:{tag}", webserver.Nginx, layers=[DEBIAN_BOOKWORM], size=43 * MB,
-                          entrypoint=["/docker-entrypoint.sh"], cmd=["nginx", "-g", "daemon off;"])
+                          entrypoint=["/docker-entrypoint.sh"], cmd=["nginx", "-g", "daemon off;"],
+                          stop_signal=webserver.SIGQUIT)
     for tag in ("alpine", "1.27-alpine"):
         registry.register(f"nginx:{tag}", webserver.Nginx, layers=[ALPINE], size=17 * MB,
-                          entrypoint=["/docker-entrypoint.sh"], cmd=["nginx", "-g", "daemon off;"])
+                          entrypoint=["/docker-entrypoint.sh"], cmd=["nginx", "-g", "daemon off;"],
+                          stop_signal=webserver.SIGQUIT)
     for tag in ("latest", "2.4"):
         registry.register(f"httpd:{tag}", webserver.Httpd, layers=[DEBIAN_BOOKWORM], size=29 * MB,
-                          cmd=["httpd-foreground"])
+                          cmd=["httpd-foreground"], stop_signal=28)   # STOPSIGNAL SIGWINCH: graceful stop
     for host in ("gcr.io/google-samples", "us-docker.pkg.dev/google-samples/containers/gke"):
         registry.register(f"{host}/hello-app:1.0", webserver.HelloApp, size=11 * MB, cmd=["/hello-app"])
         registry.register(f"{host}/hello-app:2.0", webserver.HelloApp2, size=11 * MB, cmd=["/hello-app"])

@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from engine.runtime.programs.shell import _Exit, busybox_date
+from engine.runtime.programs.sh_syntax import busybox_date
+from engine.runtime.programs.shell import ShellExit
 
 if TYPE_CHECKING:
     from engine.runtime.programs.shell import Shell
@@ -149,7 +150,7 @@ def _evaluate(shell: Shell, args: list[str]) -> bool:
 
 def _exit(shell: Shell, argv: list[str], stdin: str) -> int:
     code = int(argv[1]) if len(argv) > 1 and argv[1].lstrip("-").isdigit() else shell.status
-    raise _Exit(code & 0xFF)
+    raise ShellExit(code & 0xFF)
 
 
 def _date(shell: Shell, argv: list[str], stdin: str) -> int:
@@ -271,18 +272,40 @@ def _seq(shell: Shell, argv: list[str], stdin: str) -> int:
 
 
 def _nslookup(shell: Shell, argv: list[str], stdin: str) -> int:
-    """No resolver is wired in yet (the DNS add-on comes later): every name fails to resolve."""
-    name = argv[-1] if len(argv) > 1 else ""
+    """Asks ``ctx.resolve`` (the cluster DNS, once the network layer wires it in); without it nothing resolves."""
+    name = argv[1] if len(argv) > 1 else ""
+    addresses = shell.ctx.resolve(name) if shell.ctx.resolve is not None else []
     shell.write("Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n")
-    shell.write_err(f"** server can't find {name}: NXDOMAIN\n\n")
-    return 1
+    if not addresses:
+        shell.write_err(f"** server can't find {name}: NXDOMAIN\n\n")
+        return 1
+    for address in addresses:
+        shell.write(f"Name:\t{name}\nAddress: {address}\n")
+    shell.write("\n")
+    return 0
 
 
 def _wget(shell: Shell, argv: list[str], stdin: str) -> int:
+    """``wget -qO- URL`` through ``ctx.http`` (the network layer); without it no host resolves."""
     url = next((a for a in argv[1:] if not a.startswith("-")), "")
     host = url.split("://", 1)[-1].split("/", 1)[0]
-    shell.write_err(f"wget: bad address '{host}'\n")
-    return 1
+    quiet = any(a.startswith("-") and "q" in a for a in argv[1:])
+    answer = shell.ctx.http(url) if shell.ctx.http is not None else None
+    if shell.ctx.http is None:
+        shell.write_err(f"wget: bad address '{host}'\n")
+        return 1
+    if answer is None:
+        shell.write_err(f"wget: can't connect to remote host ({host}): Connection refused\n")
+        return 1
+    if not quiet:
+        shell.write_err(f"Connecting to {host} ({host})\n")
+    status = int(answer.get("status", 200))
+    if status >= 400:
+        reason = {404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
+        shell.write_err(f"wget: server returned error: HTTP/1.1 {status} {reason}\n")
+        return 1
+    shell.write(str(answer.get("body", "")))
+    return 0
 
 
 def _trap(shell: Shell, argv: list[str], stdin: str) -> int:

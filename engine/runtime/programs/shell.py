@@ -20,16 +20,26 @@ busybox words them (``sh: foo: not found``, exit 127).
 
 from __future__ import annotations
 
-import ast
-import datetime as _dt
-import operator
 import re
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-from engine.api.meta import EPOCH
 from engine.runtime.programs.base import ExecResult, ProcessContext, Program
+from engine.runtime.programs.sh_syntax import (
+    AndOr,
+    For,
+    Group,
+    If,
+    Loop,
+    Pipe,
+    Seq,
+    ShellSyntaxError,
+    Simple,
+    arithmetic,
+    parse,
+    skip_double_quoted,
+    skip_parens,
+)
 
 Run = Generator[float, None, int]
 
@@ -37,306 +47,11 @@ SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"}
 BUSY_BATCH = 100
 BUSY_SLICE = 0.01
 """A loop that never sleeps gets BUSY_SLICE seconds of one CPU per BUSY_BATCH commands (0.1 ms each)."""
-_OPERATORS = ["&&", "||", ";;", ">>", "2>&1", "2>", ";", "\n", "|", "&", ">", "<", "(", ")"]
-_RESERVED = {"while", "until", "for", "do", "done", "if", "then", "elif", "else", "fi", "in", "{", "}"}
 
 
-class ShellSyntaxError(Exception):
-    pass
-
-
-class _Exit(Exception):
+class ShellExit(Exception):
     def __init__(self, code: int) -> None:
         self.code = code
-
-
-# -- parsing -------------------------------------------------------------------
-
-@dataclass
-class Simple:
-    assigns: list[tuple[str, str]]
-    words: list[str]
-    redirs: list[tuple[str, str]]
-
-
-@dataclass
-class Seq:
-    items: list[Any]
-
-
-@dataclass
-class AndOr:
-    first: Any
-    rest: list[tuple[str, Any]]
-
-
-@dataclass
-class Pipe:
-    commands: list[Any]
-
-
-@dataclass
-class Loop:
-    cond: Any
-    body: Any
-    until: bool = False
-
-
-@dataclass
-class For:
-    name: str
-    words: list[str]
-    body: Any
-
-
-@dataclass
-class If:
-    branches: list[tuple[Any, Any]]
-    otherwise: Any = None
-
-
-@dataclass
-class Group:
-    body: Any
-    redirs: list[tuple[str, str]] = field(default_factory=list)
-
-
-def tokenize(text: str) -> list[str]:
-    """Words (quotes kept, for expansion later) and operators."""
-    tokens: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in " \t":
-            i += 1
-            continue
-        if c == "#" and (not tokens or tokens[-1] in _OPERATORS):
-            while i < n and text[i] != "\n":
-                i += 1
-            continue
-        if c == "\\" and i + 1 < n and text[i + 1] == "\n":
-            i += 2
-            continue
-        op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
-        if op is not None and not (op.startswith("2") and (i > 0 and text[i - 1] not in " \t;|&")):
-            tokens.append(op)
-            i += len(op)
-            continue
-        start = i
-        while i < n and text[i] not in " \t\n;|&<>()":
-            if text[i] == "\\":
-                i += 2
-            elif text[i] == "'":
-                end = text.find("'", i + 1)
-                if end < 0:
-                    raise ShellSyntaxError("unterminated quoted string")
-                i = end + 1
-            elif text[i] == '"':
-                i = _skip_double(text, i + 1)
-            elif text.startswith("$(", i):
-                i = _skip_parens(text, i + 1)
-            elif text[i] == "`":
-                end = text.find("`", i + 1)
-                i = (end if end > 0 else n - 1) + 1
-            else:
-                i += 1
-        tokens.append(text[start:i])
-    return tokens
-
-
-def _skip_double(text: str, i: int) -> int:
-    while i < len(text) and text[i] != '"':
-        if text[i] == "\\":
-            i += 1
-        elif text.startswith("$(", i):
-            i = _skip_parens(text, i + 1) - 1
-        i += 1
-    if i >= len(text):
-        raise ShellSyntaxError("unterminated quoted string")
-    return i + 1
-
-
-def _skip_parens(text: str, i: int) -> int:
-    depth = 0
-    while i < len(text):
-        if text[i] == "(":
-            depth += 1
-        elif text[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    raise ShellSyntaxError("unterminated $(")
-
-
-class _Parser:
-    def __init__(self, tokens: list[str]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-
-    def peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def take(self, expected: str | None = None) -> str:
-        token = self.peek()
-        if token is None or (expected is not None and token != expected):
-            raise ShellSyntaxError(f"syntax error: unexpected {token or 'end of file'} (expecting \"{expected}\")")
-        self.pos += 1
-        return token
-
-    def skip_newlines(self) -> None:
-        while self.peek() in ("\n", ";"):
-            self.pos += 1
-
-    def parse_list(self, stop: tuple[str, ...] = ()) -> Seq:
-        items = []
-        self.skip_newlines()
-        while self.peek() is not None and self.peek() not in stop and self.peek() != ")":
-            items.append(self.parse_and_or())
-            if self.peek() in (";", "\n", "&"):
-                self.skip_newlines()
-                if self.peek() == "&":
-                    self.pos += 1
-        return Seq(items)
-
-    def parse_and_or(self) -> Any:
-        first = self.parse_pipe()
-        rest = []
-        while self.peek() in ("&&", "||"):
-            op = self.take()
-            while self.peek() == "\n":
-                self.pos += 1
-            rest.append((op, self.parse_pipe()))
-        return AndOr(first, rest) if rest else first
-
-    def parse_pipe(self) -> Any:
-        commands = [self.parse_command()]
-        while self.peek() == "|":
-            self.take()
-            commands.append(self.parse_command())
-        return Pipe(commands) if len(commands) > 1 else commands[0]
-
-    def parse_command(self) -> Any:
-        token = self.peek()
-        if token in ("while", "until"):
-            self.take()
-            cond = self.parse_list(("do",))
-            self.take("do")
-            body = self.parse_list(("done",))
-            self.take("done")
-            return Loop(cond, body, until=token == "until")
-        if token == "for":
-            self.take()
-            name = self.take()
-            words: list[str] = []
-            if self.peek() == "in":
-                self.take()
-                while self.peek() not in (";", "\n", None):
-                    words.append(self.take())
-            self.skip_newlines()
-            self.take("do")
-            body = self.parse_list(("done",))
-            self.take("done")
-            return For(name, words, body)
-        if token == "if":
-            self.take()
-            branches, otherwise = [], None
-            cond = self.parse_list(("then",))
-            self.take("then")
-            branches.append((cond, self.parse_list(("elif", "else", "fi"))))
-            while self.peek() == "elif":
-                self.take()
-                cond = self.parse_list(("then",))
-                self.take("then")
-                branches.append((cond, self.parse_list(("elif", "else", "fi"))))
-            if self.peek() == "else":
-                self.take()
-                otherwise = self.parse_list(("fi",))
-            self.take("fi")
-            return If(branches, otherwise)
-        if token in ("{", "("):
-            self.take()
-            body = self.parse_list(("}",) if token == "{" else ())
-            self.take("}" if token == "{" else ")")
-            return Group(body, self._redirs())
-        return self.parse_simple()
-
-    def _redirs(self) -> list[tuple[str, str]]:
-        redirs = []
-        while self.peek() in (">", ">>", "<", "2>", "2>&1"):
-            op = self.take()
-            redirs.append((op, "" if op == "2>&1" else self.take()))
-        return redirs
-
-    def parse_simple(self) -> Simple:
-        assigns: list[tuple[str, str]] = []
-        words: list[str] = []
-        redirs: list[tuple[str, str]] = []
-        while True:
-            token = self.peek()
-            if token is None or token in ("\n", ";", "&", "&&", "||", "|", ")", ";;"):
-                break
-            if token in (">", ">>", "<", "2>", "2>&1"):
-                redirs.extend(self._redirs())
-                continue
-            if words and token in ("}",):
-                break
-            if not words and token in ("do", "done", "then", "elif", "else", "fi", "}"):
-                break
-            self.pos += 1
-            match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", token, re.DOTALL)
-            if not words and match:
-                assigns.append((match.group(1), match.group(2)))
-            else:
-                words.append(token)
-        if not words and not assigns and not redirs:
-            raise ShellSyntaxError(f"syntax error: unexpected {self.peek() or 'end of file'}")
-        return Simple(assigns, words, redirs)
-
-
-def parse(script: str) -> Seq:
-    parser = _Parser(tokenize(script))
-    tree = parser.parse_list()
-    if parser.peek() is not None:
-        raise ShellSyntaxError(f"syntax error: unexpected \"{parser.peek()}\"")
-    return tree
-
-
-# -- arithmetic ------------------------------------------------------------------
-
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Mod: operator.mod,
-           ast.FloorDiv: operator.floordiv, ast.Div: operator.floordiv}
-_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
-            ast.Eq: operator.eq, ast.NotEq: operator.ne}
-
-
-def arithmetic(expression: str, variables: dict[str, str]) -> int:
-    """``$(( ))``: integers, + - * / %, comparisons, parentheses; names read as variables."""
-    def value(node: ast.AST) -> int:
-        if isinstance(node, ast.Constant) and isinstance(node.value, int):
-            return node.value
-        if isinstance(node, ast.Name):
-            text = variables.get(node.id, "0") or "0"
-            return int(text) if text.lstrip("-").isdigit() else 0
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return int(_BINARY[type(node.op)](value(node.left), value(node.right)))
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            return -value(node.operand) if isinstance(node.op, ast.USub) else value(node.operand)
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
-            return int(_COMPARE[type(node.ops[0])](value(node.left), value(node.comparators[0])))
-        raise ShellSyntaxError(f"arithmetic syntax error: {expression}")
-
-    cleaned = expression.replace("$", "").replace("/", "//").replace("////", "//").strip()
-    try:
-        return value(ast.parse(cleaned, mode="eval").body)
-    except (SyntaxError, ZeroDivisionError) as error:
-        raise ShellSyntaxError(f"arithmetic syntax error: {expression}") from error
-
-
-def busybox_date(now: float) -> str:
-    """``date``'s default format: ``Wed Jan  1 00:00:05 UTC 2025``."""
-    moment = EPOCH + _dt.timedelta(seconds=int(now))
-    return f"{moment:%a %b} {moment.day:>2} {moment:%H:%M:%S} UTC {moment.year}"
 
 
 # -- the interpreter ----------------------------------------------------------------
@@ -531,7 +246,7 @@ class Shell:
                 quoted_any = True
                 i = end + 1
             elif c == '"':
-                end = _skip_double(raw, i + 1) - 1
+                end = skip_double_quoted(raw, i + 1) - 1
                 current.append(self._expand_quoted(raw[i + 1:end]))
                 quoted_any = True
                 i = end + 1
@@ -564,10 +279,10 @@ class Shell:
             end = text.index("`", i + 1)
             return self.substitute(text[i + 1:end]), end + 1
         if text.startswith("$((", i):
-            end = _skip_parens(text, i + 1)
+            end = skip_parens(text, i + 1)
             return str(arithmetic(text[i + 3:end - 2], self.vars)), end
         if text.startswith("$(", i):
-            end = _skip_parens(text, i + 1)
+            end = skip_parens(text, i + 1)
             return self.substitute(text[i + 2:end - 1]), end
         if text.startswith("${", i):
             end = text.index("}", i)
@@ -594,7 +309,7 @@ class Shell:
         self.out.append([])
         try:
             drain(self.run(parse(script)))
-        except _Exit as done:
+        except ShellExit as done:
             self.status = done.code
         text = "".join(self.out.pop())
         return text.rstrip("\n")
@@ -617,7 +332,7 @@ class Shell:
             child.out, child.err, child.vars = self.out, self.err, dict(self.vars)
             try:
                 return (yield from child.run(parse(argv[2])))
-            except _Exit as done:
+            except ShellExit as done:
                 return done.code
         handler = commands.BUILTINS.get(name)
         if handler is None:
@@ -626,11 +341,13 @@ class Shell:
         return handler(self, argv, stdin)
 
 
-def drain(run: Run) -> int:
-    """Run a script to the end, letting sleeps take no time (command substitution, exec)."""
+def drain(run: Run, slept: list[float] | None = None) -> int:
+    """Run a script to the end, letting sleeps take no time (command substitution, exec); ``slept`` sums them."""
     try:
         while True:
-            next(run)
+            seconds = next(run)
+            if slept is not None:
+                slept[0] += seconds
     except StopIteration as stop:
         return int(stop.value or 0)
 
@@ -651,15 +368,16 @@ def _quote(word: str) -> str:
 def run_sync(argv: list[str], ctx: ProcessContext) -> ExecResult:
     """Run a command to completion beside a process (exec probes, kubectl exec), capturing its output."""
     shell = Shell(ctx, capture=True)
+    slept = [0.0]
     try:
         tree, shell.args = script_of(argv)
-        code = drain(shell.run(tree))
-    except _Exit as done:
+        code = drain(shell.run(tree), slept)
+    except ShellExit as done:
         code = done.code
     except ShellSyntaxError as error:
         shell.err.append(f"sh: {error}\n")
         code = 2
-    return ExecResult(code, "".join(shell.out[0]), "".join(shell.err))
+    return ExecResult(code, "".join(shell.out[0]), "".join(shell.err), slept[0])
 
 
 class ShellProgram(Program):
@@ -689,7 +407,7 @@ class ShellProgram(Program):
         except StopIteration as stop:
             self.ctx.exit(int(stop.value or 0))
             return
-        except _Exit as done:
+        except ShellExit as done:
             self.ctx.exit(done.code)
             return
         self.ctx.call_later(delay, self.step)
@@ -700,7 +418,7 @@ class ShellProgram(Program):
             return False
         try:
             drain(self.shell.run(parse(action)))
-        except _Exit as done:
+        except ShellExit as done:
             self.ctx.exit(done.code)
             return True
         return False

@@ -24,6 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 from engine.api.meta import EPOCH
 from engine.runtime.programs.base import ProcessContext, Program
 
+SIGQUIT = 3
+
 NGINX_INDEX = """<!DOCTYPE html>
 <html>
 <head>
@@ -128,8 +130,13 @@ class Nginx(WebServer):
                         f'"{agent}" "-"\n')
 
     def on_signal(self, signal: int) -> None:
+        """SIGQUIT (the image's STOPSIGNAL) is a graceful shutdown, SIGTERM a fast one; both exit 0."""
         stamp = _clock(self.ctx.now).strftime("%Y/%m/%d %H:%M:%S")
-        self.ctx.stderr(f"{stamp} [notice] 1#1: signal {signal} (SIGTERM) received, exiting\n")
+        if signal == SIGQUIT:
+            self.ctx.stderr(f"{stamp} [notice] 1#1: signal 3 (SIGQUIT) received, shutting down\n")
+        else:
+            self.ctx.stderr(f"{stamp} [notice] 1#1: signal {signal} (SIGTERM) received, exiting\n")
+        self.ctx.stderr(f"{stamp} [notice] 1#1: exit\n")
         self.ctx.exit(0)
 
 
@@ -148,7 +155,10 @@ class Httpd(WebServer):
         return response(200, content, "text/html")
 
     def on_signal(self, signal: int) -> None:
-        self.ctx.stderr("[mpm_event:notice] AH00491: caught SIGTERM, shutting down\n")
+        if signal == 28:
+            self.ctx.stderr("[mpm_event:notice] AH00492: caught SIGWINCH, shutting down gracefully\n")
+        else:
+            self.ctx.stderr("[mpm_event:notice] AH00491: caught SIGTERM, shutting down\n")
         self.ctx.exit(0)
 
 

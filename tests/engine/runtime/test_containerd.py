@@ -221,3 +221,42 @@ def test_a_container_cannot_start_twice(node):
     node.start_container(cid)
     with pytest.raises(CriError, match="CONTAINER_RUNNING"):
         node.start_container(cid)
+
+
+def test_version_and_status_describe_the_runtime(node):
+    assert node.version()["runtime_name"] == "containerd"
+    assert node.version()["runtime_version"] == "v1.7.24"
+    assert node.status() == {"RuntimeReady": True, "NetworkReady": True}
+
+
+class Hungry(Program):
+    def start(self, ctx):
+        super().start(ctx)
+        ctx.set_memory(80 * 1024 * 1024)
+
+
+def test_lowering_the_memory_limit_below_usage_is_an_oom_kill(loop, registry, pull, node):
+    from engine.runtime.cri import LinuxContainerResources
+
+    registry.register("example.com/hungry:1.0", Hungry, size=1)
+    pull("example.com/hungry:1.0")
+    cid = container(node, sandbox(node), "hungry")
+    node.start_container(cid)
+    node.update_container_resources(cid, LinuxContainerResources(memory_limit_in_bytes=100 * 1024 * 1024))
+    assert node.container_status(cid).state == CONTAINER_RUNNING
+    node.update_container_resources(cid, LinuxContainerResources(memory_limit_in_bytes=64 * 1024 * 1024))
+    status = node.container_status(cid)
+    assert (status.exit_code, status.reason) == (137, "OOMKilled")
+
+
+def test_stop_container_sends_the_images_stop_signal(loop, registry, pull, node):
+    class Recorder(Program):
+        def on_signal(self, signal):
+            self.ctx.exit(signal)
+
+    registry.register("example.com/quits:1.0", Recorder, size=1, stop_signal=3)
+    pull("example.com/quits:1.0")
+    cid = container(node, sandbox(node), "quits")
+    node.start_container(cid)
+    node.stop_container(cid, 30)
+    assert node.container_status(cid).exit_code == 3

@@ -170,3 +170,14 @@ def test_the_default_pull_policy(image, policy):
 )
 def test_the_pull_decision(policy, present, decision):
     assert pull_decision(policy, present) == decision
+
+
+def test_the_kubelet_messages_around_pulls(loop, images):
+    from engine.runtime.images import back_off_message, pull_failed_message
+
+    pending = images.pull_image("nginx:1.99")
+    loop.run_for(1)
+    assert pull_failed_message("nginx:1.99", pending.error()).startswith(
+        'Failed to pull image "nginx:1.99": rpc error: code = NotFound desc = failed to pull and unpack image '
+    )
+    assert back_off_message("nginxx") == 'Back-off pulling image "nginxx"'

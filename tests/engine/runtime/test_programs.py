@@ -179,3 +179,11 @@ def test_the_pause_container_exits_0_on_sigterm(loop, node):
     cid = run(node, "registry.k8s.io/pause:3.10")
     node.stop_container(cid, 30)
     assert node.container_status(cid).exit_code == 0
+
+
+def test_nginx_stops_gracefully_on_its_stop_signal_sigquit(loop, node):
+    cid = run(node, "nginx:1.14.2")
+    node.stop_container(cid, 30)
+    messages = [line[3] for line in lines(node, cid) if line[1] == "stderr"]
+    assert messages[-2].endswith("[notice] 1#1: signal 3 (SIGQUIT) received, shutting down")
+    assert node.container_status(cid).exit_code == 0

@@ -6,6 +6,7 @@ from engine.runtime.cri import (
     CONTAINER_RUNNING,
     ContainerConfig,
     ContainerMetadata,
+    CriError,
     PodSandboxConfig,
     PodSandboxMetadata,
 )
@@ -188,3 +189,51 @@ def test_a_long_sleeping_loop_keeps_exact_time(loop, node):
     stamps = [line.split(" ")[0] for line in node.read_log(node.container_status(cid).log_path)]
     assert len(stamps) == 501
     assert stamps[-1] == "2025-01-01T00:08:30.000000000Z"
+
+
+def test_an_init_container_waits_until_its_service_resolves(loop, node):
+    names: dict[str, list[str]] = {}
+    node.resolver = lambda name: names.get(name, [])
+    script = ("until nslookup myservice.default.svc.cluster.local; do echo waiting for myservice; sleep 2; done")
+    cid = start(node, command=["sh", "-c", script])
+    loop.run_for(5)
+    assert node.container_status(cid).state == CONTAINER_RUNNING
+    assert log(node, cid).count("waiting for myservice") == 3
+    names["myservice.default.svc.cluster.local"] = ["10.96.0.42"]
+    loop.run_for(2)
+    status = node.container_status(cid)
+    assert (status.state, status.exit_code) == (CONTAINER_EXITED, 0)
+    assert "Address: 10.96.0.42" in log(node, cid)
+
+
+@pytest.mark.parametrize(
+    "answer, code, out, err",
+    [
+        ({"status": 200, "body": "hello\n"}, 0, "hello\n", ""),
+        ({"status": 503, "body": ""}, 1, "", "wget: server returned error: HTTP/1.1 503 Service Unavailable\n"),
+        (None, 1, "", "wget: can't connect to remote host (web): Connection refused\n"),
+    ],
+    ids=[
+        "wget prints the body the network layer returns",
+        "an error status fails as busybox wget does",
+        "nothing listening is connection refused",
+    ],
+)
+def test_wget_goes_through_the_network_hook(loop, node, answer, code, out, err):
+    node.http = lambda url: answer
+    cid = start(node, command=["sleep", "600"])
+    result = node.exec_sync(cid, ["wget", "-qO-", "http://web/"])
+    assert (result.exit_code, result.stdout, result.stderr) == (code, out, err)
+
+
+def test_without_a_network_wget_cannot_resolve(node):
+    cid = start(node, command=["sleep", "600"])
+    assert node.exec_sync(cid, ["wget", "-qO-", "http://web/"]).stderr == "wget: bad address 'web'\n"
+
+
+def test_an_exec_longer_than_its_timeout_is_deadline_exceeded(node):
+    cid = start(node, command=["sleep", "600"])
+    assert node.exec_sync(cid, ["sh", "-c", "sleep 1; true"], timeout=2).exit_code == 0
+    with pytest.raises(CriError) as failure:
+        node.exec_sync(cid, ["sh", "-c", "sleep 5"], timeout=1)
+    assert failure.value.code == "DeadlineExceeded"
