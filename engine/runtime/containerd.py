@@ -13,8 +13,8 @@ StopContainer sends the image's stop signal (SIGTERM by default), waits ``timeou
 (exit 137), and its Pending resolves once the process is gone; a container
 moves CREATED -> RUNNING -> EXITED only; timestamps are virtual nanoseconds.
 Log lines are written as containerd writes them:
-``2025-01-01T00:00:05.000000000Z stdout F hello`` (``P`` marks a line cut short
-by the end of the process). What it never does: pull images (CreateContainer
+``2025-01-01T00:00:05.000000000Z stdout F hello`` (``P`` marks a piece of a line
+longer than 16 KiB; a last line without a newline is still ``F``). What it never does: pull images (CreateContainer
 needs the image on the node), restart containers, or retry anything; that is
 the kubelet's job.
 """
@@ -50,6 +50,9 @@ from engine.runtime.runc import Cgroup, Namespaces, Process, namespace_inodes
 if TYPE_CHECKING:
     from engine.sim.loop import Loop
 
+
+LOG_LINE_BUFFER = 16 * 1024
+"""containerd's default max container log line size: longer lines are split into P (partial) records."""
 
 RUNTIME_NAME = "containerd"
 RUNTIME_VERSION = "v1.7.24"
@@ -371,7 +374,13 @@ class RuntimeService:
         log = self.log_files.setdefault(container.log_path, [])
         stamp = cri.rfc3339_nano(self.loop.now)
         for line in lines:
+            while len(line) > LOG_LINE_BUFFER:
+                log.append(f"{stamp} {stream} P {line[:LOG_LINE_BUFFER]}")
+                line = line[LOG_LINE_BUFFER:]
             log.append(f"{stamp} {stream} F {line}")
+        while len(rest) > LOG_LINE_BUFFER:
+            log.append(f"{stamp} {stream} P {rest[:LOG_LINE_BUFFER]}")
+            rest = rest[LOG_LINE_BUFFER:]
         container.partial[stream] = rest
 
     def _exited(self, container: _Container, code: int, oom: bool) -> None:
@@ -379,7 +388,7 @@ class RuntimeService:
         for stream in ("stdout", "stderr"):
             rest = container.partial.pop(stream, "")
             if rest:
-                log.append(f"{cri.rfc3339_nano(self.loop.now)} {stream} P {rest}")
+                log.append(f"{cri.rfc3339_nano(self.loop.now)} {stream} F {rest}")
         container.state = CONTAINER_EXITED
         container.finished_at = self._now()
         container.exit_code = code

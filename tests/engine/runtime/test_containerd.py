@@ -107,7 +107,7 @@ def test_log_lines_carry_the_cri_timestamp_stream_and_tag(loop, node):
         "2025-01-01T00:01:05.000000000Z stdout F hello",
         "2025-01-01T00:01:05.000000000Z stderr F warming up",
         "2025-01-01T00:01:08.000000000Z stdout F bye",
-        "2025-01-01T00:01:08.000000000Z stdout P no newline",
+        "2025-01-01T00:01:08.000000000Z stdout F no newline",
     ]
 
 
@@ -260,3 +260,19 @@ def test_stop_container_sends_the_images_stop_signal(loop, registry, pull, node)
     node.start_container(cid)
     node.stop_container(cid, 30)
     assert node.container_status(cid).exit_code == 3
+
+
+class Shouter(Program):
+    def start(self, ctx):
+        super().start(ctx)
+        ctx.stdout("x" * 20000 + "\n")
+        ctx.exit(0)
+
+
+def test_a_line_longer_than_16k_is_split_into_a_partial_and_a_full_record(loop, registry, pull, node):
+    registry.register("example.com/shouter:1.0", Shouter, size=1)
+    pull("example.com/shouter:1.0")
+    cid = container(node, sandbox(node), "shouter")
+    node.start_container(cid)
+    records = [line.split(" ", 3) for line in node.read_log(node.container_status(cid).log_path)]
+    assert [(tag, len(text)) for _, _, tag, text in records] == [("P", 16384), ("F", 20000 - 16384)]
