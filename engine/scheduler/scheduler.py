@@ -104,6 +104,12 @@ class Scheduler:
         self._workloads = {resource: informers.informer(resource).lister
                            for resource in ("services", "replicasets", "statefulsets")}
         self.namespaces = informers.informer("namespaces")
+        registry_kinds = self.client.server.registry
+        self._pdbs = (informers.informer("poddisruptionbudgets")
+                      if registry_kinds.find("poddisruptionbudgets") is not None else None)
+        self.nominated: dict[str, dict[str, dict]] = {}      # node -> pod key -> pod nominated there
+        self._nominated_node_of: dict[str, str] = {}
+        self._framework: Framework | None = None
         self.nodes.add_event_handler(on_add=self._node_added, on_update=self._node_updated,
                                      on_delete=self._node_deleted)
         self.pods.add_event_handler(on_add=self._pod_added, on_update=self._pod_updated,
@@ -121,6 +127,18 @@ class Scheduler:
     def workload_listers(self, resource: str) -> Any:
         """Listers of what selects pods (services, replicasets, statefulsets): PodTopologySpread's defaults."""
         return self._workloads[resource]
+
+    def pdb_lister(self) -> Any:
+        """PodDisruptionBudgets, where the cluster serves them (preemption respects them)."""
+        class _Empty:
+            @staticmethod
+            def list() -> list:
+                return []
+        return self._pdbs.lister if self._pdbs is not None else _Empty()
+
+    def filter_node_for_preemption(self, state: CycleState, pod: dict, info: Any) -> Status | None:
+        """Run the current profile's filters (with nominated pods) on a node copy: preemption's what-if."""
+        return self._run_filters(self._framework, state, pod, info)
 
     def namespace_labels(self, namespace: str) -> dict:
         obj = self.namespaces.indexer.get_by_key(namespace)
@@ -164,7 +182,17 @@ class Scheduler:
     def _assigned(pod: dict) -> bool:
         return bool((pod.get("spec") or {}).get("nodeName"))
 
+    def _track_nominated(self, pod: dict | None, key: str) -> None:
+        old = self._nominated_node_of.pop(key, None)
+        if old is not None:
+            self.nominated.get(old, {}).pop(key, None)
+        node = ((pod or {}).get("status") or {}).get("nominatedNodeName") if pod is not None else None
+        if node and not self._assigned(pod):
+            self._nominated_node_of[key] = node
+            self.nominated.setdefault(node, {})[key] = pod
+
     def _pod_added(self, pod: dict) -> None:
+        self._track_nominated(pod, pod_key(pod))
         if self._assigned(pod):
             self.cache.add_pod(pod)
             self.queue.move_all_to_active_or_backoff("AssignedPodAdd", ASSIGNED_POD_ADD_PLUGINS)
@@ -172,6 +200,7 @@ class Scheduler:
             self.queue.add(pod)
 
     def _pod_updated(self, old: dict, new: dict) -> None:
+        self._track_nominated(new, pod_key(new))
         if self._assigned(new):
             if not self._assigned(old):
                 self.queue.delete(new)
@@ -187,6 +216,7 @@ class Scheduler:
         pod = getattr(obj, "obj", obj)
         if pod is None:
             return
+        self._track_nominated(None, pod_key(pod))
         if self._assigned(pod) or self.cache.is_assumed(pod):
             self.cache.remove_pod(pod)
             self.queue.move_all_to_active_or_backoff("AssignedPodDelete", ASSIGNED_POD_DELETE_PLUGINS)
@@ -234,6 +264,7 @@ class Scheduler:
             return
         cycle = self.queue.scheduling_cycle
         state = CycleState()
+        self._framework = framework
         decision = Decision(entry.key, self.loop.now, framework.profile_name, weights=dict(framework.weights))
         try:
             node_name = self.schedule_pod(framework, state, pod, decision)
@@ -244,6 +275,9 @@ class Scheduler:
                 if status is not None and status.message:
                     fit_error.diagnosis.post_filter_msg = status.message
             entry.unschedulable_plugins = {s.plugin for s in fit_error.diagnosis.node_to_status.values() if s.plugin}
+            if nominated is not None:
+                self._track_nominated(dict(pod, status=dict(pod.get("status") or {}, nominatedNodeName=nominated)),
+                                      entry.key)
             decision.message = str(fit_error)
             decision.nominated_node = nominated
             self._record(decision)
@@ -344,9 +378,25 @@ class Scheduler:
             raise FitError(pod, num_all, diagnosis)
         return feasible
 
+    def _run_filters(self, framework: Framework, state: CycleState, pod: dict, info: Any) -> Status | None:
+        """RunFilterPluginsWithNominatedPods: pods nominated here with equal or higher priority count too."""
+        nominated = self.nominated.get(info.name)
+        if nominated:
+            own_key, own_priority = pod_key(pod), (pod.get("spec") or {}).get("priority") or 0
+            others = [(key, p) for key, p in nominated.items()
+                      if key != own_key and ((p.get("spec") or {}).get("priority") or 0) >= own_priority]
+            if others:
+                with_nominated = info.clone()
+                for key, other in others:
+                    with_nominated.add_pod(key, other)
+                status = framework.run_filter(state, pod, with_nominated)
+                if status is not None:
+                    return status
+        return framework.run_filter(state, pod, info)
+
     def _evaluate(self, framework: Framework, state: CycleState, pod: dict, info: Any, decision: Decision,
                   diagnosis: Diagnosis) -> bool:
-        status = framework.run_filter(state, pod, info)
+        status = self._run_filters(framework, state, pod, info)
         if status is None:
             decision.verdicts[info.name] = NodeVerdict(info.name)
             return True

@@ -48,7 +48,8 @@ def test_a_pod_that_fits_nowhere_gets_the_real_message_and_is_retried_when_a_nod
     c.run(2)
     big = c.get("pod", "big")
     assert "nodeName" not in big["spec"]
-    message = f"0/5 nodes are available: 1 {TAINT}, 4 Insufficient cpu."
+    message = (f"0/5 nodes are available: 1 {TAINT}, 4 Insufficient cpu. preemption: 0/5 nodes are available: "
+               "1 Preemption is not helpful for scheduling, 4 No preemption victims found for incoming pod.")
     condition = next(x for x in big["status"]["conditions"] if x["type"] == "PodScheduled")
     assert (condition["status"], condition["reason"], condition["message"]) == ("False", "Unschedulable", message)
     assert ("Warning", "FailedScheduling", message) in events(c, "big")
@@ -88,7 +89,8 @@ def test_a_node_selector_and_a_toleration_steer_the_pod():
     assert c.get("pod", "db")["spec"]["nodeName"] == "node-2"
     message = next(x for x in c.get("pod", "nowhere")["status"]["conditions"])["message"]
     assert message == ("0/5 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, "
-                       f"1 {TAINT}, 3 node(s) didn't match Pod's node affinity/selector.")
+                       f"1 {TAINT}, 3 node(s) didn't match Pod's node affinity/selector. "
+                       "preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.")
 
 
 def test_every_decision_is_explained_node_by_node():
@@ -179,3 +181,35 @@ def test_the_search_starts_where_the_last_one_stopped():
     second = scheduler.find_nodes_that_fit(framework, CycleState(), pod("b"), nodes, Decision("b", 0, ""))
     assert [second[0].name, second[98].name, second[99].name] == ["n-100", "n-198", "n-000"]
     assert scheduler.next_start_node_index == 2                 # wrapped around past the control plane
+
+
+def test_a_high_priority_pod_preempts_the_least_important_pod_that_makes_room():
+    c = cluster(nodes=1)
+    c.apply(pod("older", cpu="1500m"))
+    c.run(1)
+    c.apply(pod("newer", cpu="1500m"))
+    c.run(1)
+    c.apply(pod("critical", cpu="2", priorityClassName="system-cluster-critical"))
+    c.run(1)
+    critical = c.get("pod", "critical")
+    assert critical["status"]["nominatedNodeName"] == "node-1" and "nodeName" not in critical["spec"]
+    assert critical["status"]["conditions"][0]["message"] == (
+        f"0/2 nodes are available: 1 Insufficient cpu, 1 {TAINT}.")       # sorted as strings: "I" < "n"
+    assert "deletionTimestamp" in c.get("pod", "newer")["metadata"]        # the victim: the later of the two
+    assert "deletionTimestamp" not in c.get("pod", "older")["metadata"]    # reprieved: the pod fits beside it
+    uid = critical["metadata"]["uid"]
+    assert ("Normal", "Preempted", f"Preempted by pod {uid} on node node-1") in events(c, "newer")
+    c.delete("pod", "newer", grace_period_seconds=0)                        # what the kubelet would finish
+    c.run(3)
+    assert c.get("pod", "critical")["spec"]["nodeName"] == "node-1"
+
+
+def test_a_pod_that_never_preempts_says_so():
+    c = cluster(nodes=1)
+    c.apply(pod("filler", cpu="3"))
+    c.run(1)
+    c.apply(pod("polite", cpu="2", priorityClassName="system-cluster-critical", preemptionPolicy="Never"))
+    c.run(1)
+    message = c.get("pod", "polite")["status"]["conditions"][0]["message"]
+    assert message == (f"0/2 nodes are available: 1 Insufficient cpu, 1 {TAINT}. "
+                       "preemption: not eligible due to preemptionPolicy=Never.")
