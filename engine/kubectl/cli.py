@@ -227,18 +227,18 @@ USAGE = ("kubectl controls the Kubernetes cluster manager.\n\n"
 
 
 def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
-    from engine.kubectl import describe, info, rollout, shortcuts, verbs
+    from engine.kubectl import create, describe, info, rollout, shortcuts, verbs
     table: dict[str, Callable[[Invocation], str]] = {
         "get": get,
         "describe": describe.run_describe,
         "apply": verbs.apply,
-        "create": verbs.create,
+        "create": create.create,
         "delete": verbs.delete,
         "scale": verbs.scale,
         "label": verbs.label,
         "annotate": verbs.annotate,
         "patch": verbs.patch,
-        "run": verbs.run_pod,
+        "run": create.run_pod,
         "cordon": verbs.cordon,
         "uncordon": verbs.uncordon,
         "logs": info.logs,
@@ -258,7 +258,7 @@ def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
         "drain": shortcuts.drain,
     }
     if verb.startswith("create "):
-        return verbs.create
+        return create.create
     if verb.startswith("rollout "):
         return rollout.HANDLERS.get(verb.split()[1])
     return table.get(verb)

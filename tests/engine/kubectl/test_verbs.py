@@ -9,7 +9,7 @@ import pytest
 
 import engine
 from engine.kubectl.cli import parse
-from engine.kubectl.verbs import container_name
+from engine.kubectl.create import container_name
 
 MANIFEST = """\
 apiVersion: apps/v1
