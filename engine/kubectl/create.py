@@ -23,19 +23,40 @@ from engine.kubectl.cli import Invocation, KubectlError, resolve_kind
 from engine.kubectl.verbs import display, failure_when, objects_from_files, source_name
 
 
+_HAS_STATUS = {"Pod", "Namespace", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job",
+               "CronJob"}
+
+
+def as_generated(obj: dict) -> dict:
+    """The object as kubectl serializes a generated (typed) object: ``creationTimestamp: null`` in every
+    ObjectMeta and an empty ``status`` for kinds that have one (what ``--dry-run=client -o yaml`` shows)."""
+    import copy
+    obj = copy.deepcopy(obj)
+    obj.setdefault("metadata", {})["creationTimestamp"] = None
+    spec = obj.get("spec") or {}
+    for template in (spec.get("template"), (spec.get("jobTemplate") or {}),
+                     ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template")):
+        if isinstance(template, dict) and template:
+            template.setdefault("metadata", {})["creationTimestamp"] = None
+    if obj.get("kind") in _HAS_STATUS:
+        obj["status"] = {}
+    return obj
+
+
 def _create_object(invocation: Invocation, obj: dict) -> str:
     kind = REGISTRY.for_object(obj)
+    dry_run = str(invocation.flags.get("dry-run") or "none").lower()
+    if dry_run in ("client", "true"):
+        if invocation.flags.get("output") in ("yaml", "json"):
+            from engine.kubectl import output
+            shown = as_generated(obj)
+            return output.to_yaml(shown) if invocation.flags["output"] == "yaml" else output.to_json(shown)
+        return display(kind, obj["metadata"]["name"], "created (dry run)")
     if kind.namespaced:
         obj.setdefault("metadata", {})
         obj["metadata"]["namespace"] = obj["metadata"].get("namespace") or invocation.namespace
-    dry_run = (invocation.flags.get("dry-run") or "none") not in ("none", "false", False)
-    if dry_run:
-        if invocation.flags.get("output"):
-            from engine.kubectl import output
-            return output.to_yaml(obj) if invocation.flags["output"] == "yaml" else output.to_json(obj)
-        return display(kind, obj["metadata"]["name"], "created (dry run)")
-    created = invocation.client.create(obj)
-    return display(kind, created["metadata"]["name"], "created")
+    created = invocation.client.create(obj, dry_run=dry_run == "server")
+    return display(kind, created["metadata"]["name"], "created (server dry run)" if dry_run == "server" else "created")
 
 
 def create(invocation: Invocation) -> str:
@@ -131,7 +152,10 @@ def _secret(invocation: Invocation, name: str) -> dict:
             raise KubectlError("NAME is required")
         name = invocation.args[1]
     data = {key: base64.b64encode(value.encode()).decode() for key, value in _literals(invocation).items()}
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": "Opaque", "data": data}
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "data": data}
+    if invocation.flags.get("type"):
+        secret["type"] = invocation.flags["type"]  # without --type the API server defaults Opaque
+    return secret
 
 
 def _serviceaccount(invocation: Invocation, name: str) -> dict:

@@ -142,7 +142,11 @@ COMMANDS = [
     "describe sc standard", "describe ep manual", "describe hpa api", "describe quota q", "describe limits lr",
     "get sts,cj,job,pvc,pv,sc,ep,hpa,quota,limits,netpol", "describe netpol deny", "describe netpol web",
     "describe endpointslice api-abc", "get endpointslices", "get pods -L app -L tier,kubernetes.io/name",
-    "get pods -A -L app --show-labels", "get nodes,pods,pv,sc -A", "get pods,nodes -A -o wide",
+    "get pods -A -L app --show-labels", "run box --image=nginx --restart=Never --port=80 --dry-run=client -o yaml",
+    "create deployment web2 --image=nginx:1.25 --replicas=2 --port=80 --dry-run=client -o yaml",
+    "create job hello --image=busybox --dry-run=client -o yaml -- echo hi", "create ns dev --dry-run=client -o yaml",
+    "create cronjob tick2 --image=busybox --schedule=@hourly --dry-run=client -o yaml",
+    "create secret generic pw2 --from-literal=a=b --dry-run=client -o yaml", "create deployment web3 --image=nginx --dry-run=server", "get nodes,pods,pv,sc -A", "get pods,nodes -A -o wide",
     "get pod web -o jsonpath={.status.containerStatuses[0].state}", "get nodes node-1 -o jsonpath={.status.nodeInfo}", "get pods --sort-by=.status.podIP", "get pods --sort-by=.metadata.name -o wide", "get pods -o wide --show-labels -l app",
 ]
 

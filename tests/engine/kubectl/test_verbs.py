@@ -282,3 +282,28 @@ def test_generators_report_a_failed_create_as_kubectl_does(cluster: engine.Clust
     cluster.kubectl("create secret generic pw --from-literal=a=b")
     cluster.kubectl("run box --image=busybox")
     assert cluster.kubectl(command) == expected
+
+
+def test_run_with_client_dry_run_prints_the_generated_pod(cluster: engine.Cluster) -> None:
+    assert cluster.kubectl("run web --image=nginx --dry-run=client -o yaml") == """\
+apiVersion: v1
+kind: Pod
+metadata:
+  creationTimestamp: null
+  labels:
+    run: web
+  name: web
+spec:
+  containers:
+  - image: nginx
+    name: web
+    resources: {}
+  dnsPolicy: ClusterFirst
+  restartPolicy: Always
+status: {}
+"""
+    assert cluster.kubectl("create deployment web --image=nginx --dry-run=client") == \
+        "deployment.apps/web created (dry run)\n"
+    assert cluster.kubectl("create deployment web --image=nginx --dry-run=server") == \
+        "deployment.apps/web created (server dry run)\n"
+    assert cluster.kubectl("get deploy,pods") == "No resources found in default namespace.\n"
