@@ -117,7 +117,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[engine.Clus
         env.update(KUBECONFIG=str(handle.kubeconfig_path), HOME=str(home))
 
         def real(command: str) -> str:
-            done = subprocess.run([KUBECTL, *shlex.split(command), "--request-timeout=20s"], capture_output=True,
+            done = subprocess.run([KUBECTL, "--request-timeout=20s", *shlex.split(command)], capture_output=True,
                                   text=True, env=env, timeout=60)
             return done.stdout + done.stderr
 
