@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import engine
+from engine.components import ComponentContext, ComponentSpec
 
 
 def add_pod(cluster: engine.Cluster, name: str, *, status: dict | None = None, node: str | None = None,
@@ -45,3 +46,37 @@ def running_status(ip: str, *, restarts: int = 0, finished: str | None = None) -
             "conditions": [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": "True"},
                            {"type": "ContainersReady", "status": "True"}, {"type": "PodScheduled", "status": "True"}],
             "containerStatuses": [container]}
+
+
+class ServiceAccountsOnly:
+    """The kube-controller-manager running only its ServiceAccount controller.
+
+    Pods need their namespace's ``default`` ServiceAccount (admission checks it); nothing else a
+    controller does may change the objects these tests write by hand.
+    """
+
+    name = "kube-controller-manager"
+
+    def __init__(self, context: ComponentContext) -> None:
+        from engine.controllers.serviceaccount import ServiceAccountsController
+        self.context = context
+        self.controller = ServiceAccountsController(context)
+
+    def start(self) -> None:
+        self.controller.start()
+        self.context.informers.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+        self.context.informers.stop()
+
+
+KUBECTL_TEST_COMPONENTS = [
+    ComponentSpec("kube-controller-manager", "control-plane", "kubectl_fixtures:ServiceAccountsOnly",
+                  user="system:kube-controller-manager"),
+    ComponentSpec("kubelet", "node", "engine.kubelet.node_status:NodeStatusAgent",
+                  user="system:node:{node}", groups=("system:nodes",)),
+]
+"""What the kubectl tests run: nodes that register and report Ready, and default ServiceAccounts. No
+scheduler, controllers or pod runtime, whose writes would race the statuses the tests set by hand (the
+printers only read fields, so they need no component to be tested)."""
