@@ -46,6 +46,10 @@ class SchedulerCache:
         self._ordered: list[NodeInfo] | None = None
         self._orphans: dict[str, dict[str, dict]] = {}   # pods seen on a node not (yet) known
         self.memo: dict = {}                             # pod requests, computed once per pod version
+        self.nodes_generation = 0
+        """Grows with every node added, changed or removed (what a per-node memo must also check)."""
+        self.image_nodes: dict[str, int] = {}            # image -> how many nodes have it (ImageStates.NumNodes)
+        self.affinity_nodes: dict[str, None] = {}        # nodes holding pods with pod (anti-)affinity
 
     # -- nodes ---------------------------------------------------------------------
     def add_node(self, node: dict) -> NodeInfo:
@@ -54,6 +58,8 @@ class SchedulerCache:
         if info is not None:
             return self.update_node(node)
         info = self.nodes[name] = NodeInfo(node, memo=self.memo)
+        self._count_images(info, 1)
+        self.nodes_generation += 1
         self._zones.setdefault(zone_of(node), []).append(name)
         self._ordered = None
         for key, pod in self._orphans.pop(name, {}).items():
@@ -66,7 +72,10 @@ class SchedulerCache:
         if info is None:
             return self.add_node(node)
         old_zone, new_zone = zone_of(info.node), zone_of(node)
+        self._count_images(info, -1)
         info.set_node(node)
+        self._count_images(info, 1)
+        self.nodes_generation += 1
         if old_zone != new_zone:
             self._zones[old_zone].remove(name)
             if not self._zones[old_zone]:
@@ -79,6 +88,9 @@ class SchedulerCache:
         info = self.nodes.pop(name, None)
         if info is None:
             return
+        self._count_images(info, -1)
+        self.nodes_generation += 1
+        self.affinity_nodes.pop(name, None)
         zone = zone_of(info.node)
         self._zones[zone].remove(name)
         if not self._zones[zone]:
@@ -86,6 +98,25 @@ class SchedulerCache:
         self._ordered = None
         if info.pods:
             self._orphans[name] = dict(info.pods)
+
+    def _count_images(self, info: NodeInfo, delta: int) -> None:
+        for image in info.images:
+            count = self.image_nodes.get(image, 0) + delta
+            if count > 0:
+                self.image_nodes[image] = count
+            else:
+                self.image_nodes.pop(image, None)
+
+    def _note_affinity(self, info: NodeInfo) -> None:
+        if info.affinity_pods:
+            self.affinity_nodes[info.name] = None
+        else:
+            self.affinity_nodes.pop(info.name, None)
+
+    @property
+    def nodes_with_affinity_pods(self) -> list[NodeInfo]:
+        """havePodsWithAffinityNodeInfoList: only these nodes can hold anti-affinity that rejects a pod."""
+        return [self.nodes[name] for name in self.affinity_nodes if name in self.nodes]
 
     @property
     def node_infos(self) -> list[NodeInfo]:
@@ -119,6 +150,7 @@ class SchedulerCache:
             self._orphans.setdefault(node_name, {})[key] = pod
         else:
             info.add_pod(key, pod)
+            self._note_affinity(info)
 
     update_pod = add_pod
 
@@ -133,6 +165,7 @@ class SchedulerCache:
         info = self.nodes.get(node_name)
         if info is not None:
             info.remove_pod(key)
+            self._note_affinity(info)
         else:
             self._orphans.get(node_name, {}).pop(key, None)
 

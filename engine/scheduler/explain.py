@@ -11,6 +11,7 @@ for a score-table view. Decisions are plain data: they never hold the cache.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 
 @dataclass
@@ -39,11 +40,31 @@ class Decision:
     num_all_nodes: int = 0
     nodes_to_find: int = 0
     start_index: int = 0
-    verdicts: dict[str, NodeVerdict] = field(default_factory=dict)   # in evaluation order
     weights: dict[str, int] = field(default_factory=dict)
     selected: str | None = None
     message: str = ""
     nominated_node: str | None = None
+    evaluated: list[tuple[str, Any]] = field(default_factory=list, repr=False)
+    """(node, failing Status or None) in evaluation order: what the verdicts are built from, when asked."""
+    totals: dict[str, int] = field(default_factory=dict, repr=False)
+    score_source: Callable[[], dict[str, dict[str, int]]] | None = field(default=None, repr=False)
+    """Computes node -> plugin -> weighted score on demand (scoring records only the totals)."""
+    _verdicts: dict[str, NodeVerdict] | None = field(default=None, repr=False)
+
+    @property
+    def verdicts(self) -> dict[str, NodeVerdict]:
+        """node -> NodeVerdict, in evaluation order (the last verdict when a node was evaluated twice)."""
+        if self._verdicts is None:
+            scores = self.score_source() if self.score_source is not None else {}
+            verdicts: dict[str, NodeVerdict] = {}
+            for name, status in self.evaluated:
+                verdicts.pop(name, None)
+                if status is None:
+                    verdicts[name] = NodeVerdict(name, scores=dict(scores.get(name, {})), total=self.totals.get(name))
+                else:
+                    verdicts[name] = NodeVerdict(name, status.plugin, status.code, list(status.reasons))
+            self._verdicts = verdicts
+        return self._verdicts
 
     @property
     def feasible_nodes(self) -> list[str]:

@@ -27,7 +27,7 @@ itself (binders do, through the client they were built with).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 MAX_NODE_SCORE = 100
 MIN_NODE_SCORE = 0
@@ -226,6 +226,66 @@ class Framework:
             weight = self.weights.get(plugin.name, 1)
             result[plugin.name] = {name: score * weight for name, score in scores.items()}
         return result
+
+    def score_totals(self, state: CycleState, pod: dict, nodes: list, memo: dict | None = None,
+                     ) -> tuple[list[int], Callable[[], dict[str, dict[str, int]]]]:
+        """Each node's total (weighted, normalized scores summed), and a function giving the breakdown.
+
+        ``memo`` (node -> entry, an entry's slot 3 holding raw scores) lets a caller reuse raw scores of
+        node-local plugins for a node that has not changed since they were computed for the same pod
+        shape. With a memo, a plugin whose raw scores are all equal is normalized from one of them,
+        which is the same for every normalization here (each is a function of the value, the
+        minimum and the maximum).
+        """
+        skipped = state.get("__skip_score", ())
+        plugins = [p for p in self._point("score") if p.name not in skipped]
+        fixed = [p for p in plugins if not hasattr(p, "normalize_score")]
+        normalizing = [p for p in plugins if hasattr(p, "normalize_score")]
+        fixed_weights = [self.weights.get(p.name, 1) for p in fixed]
+        rows = []
+        for info in nodes:
+            entry = memo.get(info.name) if memo is not None else None
+            row = entry[3] if entry is not None else None
+            if row is None:
+                fixed_raw = tuple(p.score(state, pod, info) for p in fixed)
+                row = (sum(w * r for w, r in zip(fixed_weights, fixed_raw)),
+                       tuple(p.score(state, pod, info) for p in normalizing), fixed_raw)
+                if entry is not None:
+                    entry[3] = row
+            rows.append(row)
+        totals = [row[0] for row in rows]
+        normalized: list[dict[str, int] | int] = []
+        for j, plugin in enumerate(normalizing):
+            weight = self.weights.get(plugin.name, 1)
+            first = rows[0][1][j] if rows else 0
+            if memo is not None and all(row[1][j] == first for row in rows):
+                one = {nodes[0].name: first} if rows else {}
+                plugin.normalize_score(state, pod, one)
+                value = next(iter(one.values()), 0)
+                normalized.append(value)
+                for i in range(len(totals)):
+                    totals[i] += weight * value
+                continue
+            scores = {info.name: row[1][j] for info, row in zip(nodes, rows)}
+            plugin.normalize_score(state, pod, scores)
+            normalized.append(scores)
+            for i, info in enumerate(nodes):
+                totals[i] += weight * scores[info.name]
+
+        def breakdown() -> dict[str, dict[str, int]]:
+            result: dict[str, dict[str, int]] = {}
+            for info, row in zip(nodes, rows):
+                per_plugin: dict[str, int] = {}
+                for plugin, weight, raw in zip(fixed, fixed_weights, row[2]):
+                    per_plugin[plugin.name] = weight * raw
+                for plugin, values in zip(normalizing, normalized):
+                    value = values if isinstance(values, int) else values[info.name]
+                    per_plugin[plugin.name] = self.weights.get(plugin.name, 1) * value
+                order = [p.name for p in plugins]
+                result[info.name] = {name: per_plugin[name] for name in order}
+            return result
+
+        return totals, breakdown
 
     def run_reserve(self, state: CycleState, pod: dict, node: str) -> Status | None:
         for plugin in self._point("reserve"):

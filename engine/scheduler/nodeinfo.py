@@ -15,6 +15,7 @@ with its NodeInfos (no state is shared between two schedulers).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,15 @@ CPU, MEMORY, EPHEMERAL, PODS = "cpu", "memory", "ephemeral-storage", "pods"
 
 
 def _to_int(name: str, value: Any) -> int:
+    if isinstance(value, str):
+        return _parsed(name, value)
+    quantity = parse_quantity(value)
+    return quantity.milli_value() if name == CPU else quantity.value()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(name: str, value: str) -> int:
+    """A pure function of its arguments, memoized: requests repeat the same few strings."""
     quantity = parse_quantity(value)
     return quantity.milli_value() if name == CPU else quantity.value()
 
@@ -133,27 +143,22 @@ class NodeInfo:
     generation: int = 0
     allocatable: dict[str, int] = field(default_factory=dict)
     memo: dict = field(default_factory=dict, repr=False)
+    images: dict[str, int] = field(default_factory=dict, repr=False)
+    """Normalized image name -> size in bytes, from ``status.images`` (ImageLocality)."""
     affinity_pods: dict[str, dict] = field(default_factory=dict, repr=False)
     """The pods here with podAffinity or podAntiAffinity (InterPodAffinity looks only at these)."""
 
     def __post_init__(self) -> None:
         self.set_node(self.node)
 
-    @property
-    def name(self) -> str:
-        return self.node["metadata"]["name"]
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return self.node["metadata"].get("labels") or {}
-
-    @property
-    def taints(self) -> list[dict]:
-        return (self.node.get("spec") or {}).get("taints") or []
-
     def set_node(self, node: dict) -> None:
+        from engine.scheduler.plugins.image_locality import node_images
         self.node = node
+        self.name: str = node["metadata"]["name"]
+        self.labels: dict[str, str] = node["metadata"].get("labels") or {}
+        self.taints: list[dict] = (node.get("spec") or {}).get("taints") or []
         self.allocatable = node_allocatable(node)
+        self.images = node_images(node)
         self.generation += 1
 
     def add_pod(self, key: str, pod: dict) -> None:
@@ -198,12 +203,14 @@ class NodeInfo:
         """A copy whose pod set can change without touching this one (preemption's what-if)."""
         copy = NodeInfo.__new__(NodeInfo)
         copy.node = self.node
+        copy.name, copy.labels, copy.taints = self.name, self.labels, self.taints
         copy.pods = dict(self.pods)
         copy.requested = dict(self.requested)
         copy.non_zero_requested = dict(self.non_zero_requested)
         copy.used_ports = dict(self.used_ports)
         copy.generation = self.generation
         copy.allocatable = self.allocatable
+        copy.images = self.images
         copy.memo = self.memo
         copy.affinity_pods = dict(self.affinity_pods)
         return copy

@@ -36,7 +36,7 @@ from engine.client.record import NORMAL, WARNING, EventRecorder
 from engine.client.client import STRATEGIC_MERGE_PATCH
 from engine.components import ComponentContext
 from engine.scheduler.cache import SchedulerCache, pod_key
-from engine.scheduler.explain import Decision, NodeVerdict
+from engine.scheduler.explain import Decision
 from engine.scheduler.framework import (ERROR, SUCCESS, UNSCHEDULABLE_AND_UNRESOLVABLE, CycleState, Diagnosis,
                                         FitError, Framework, Status, is_success)
 from engine.scheduler.profile import build_frameworks, default_configuration
@@ -73,10 +73,40 @@ def num_feasible_nodes_to_find(percentage: int | None, num_all_nodes: int) -> in
     return max(num_nodes, MIN_FEASIBLE_NODES_TO_FIND)
 
 
+MEMO_SIGNATURES = 256
+
+
+def _signature(pod: dict) -> tuple:
+    """Everything of a pod that the node-local plugins read: pods with equal signatures get equal verdicts."""
+    spec = pod.get("spec") or {}
+
+    def containers(key: str) -> tuple:
+        return tuple((c.get("image"), repr(c.get("resources")), repr(c.get("ports")), c.get("restartPolicy"))
+                     for c in spec.get(key) or [])
+
+    return (containers("containers"), containers("initContainers"), repr(spec.get("overhead")),
+            repr(spec.get("tolerations")), repr(spec.get("nodeSelector")),
+            repr((spec.get("affinity") or {}).get("nodeAffinity")), spec.get("nodeName") or "")
+
+
+def framework_memo(framework: Framework, signature: tuple) -> dict:
+    """The per-node memo of one pod shape under one profile: node -> [generation, nodes generation,
+    filter status, raw scores]. A node's entry is used only while both generations are unchanged."""
+    memos = framework.__dict__.setdefault("_memos", {})
+    memo = memos.get(signature)
+    if memo is None:
+        if len(memos) >= MEMO_SIGNATURES:
+            memos.clear()
+        memo = memos[signature] = {}
+    return memo
+
+
 class Scheduler:
     """The kube-scheduler component: informers, queue, cache, one framework per profile."""
 
     name = "kube-scheduler"
+    fast_path = True
+    """Reuse node-local plugins' verdicts and scores for unchanged nodes (same placements, less work)."""
 
     def __init__(self, context: ComponentContext) -> None:
         self.context = context
@@ -324,22 +354,19 @@ class Scheduler:
         status = framework.run_pre_score(state, pod, feasible)
         if not is_success(status):
             raise _Error(status)
-        per_plugin = framework.run_score(state, pod, feasible)
-        best, best_total, ties = "", -1, 0
-        for info in feasible:
-            name = info.name
-            total = 0
-            verdict = decision.verdicts[name]
-            for plugin_name, scores in per_plugin.items():
-                verdict.scores[plugin_name] = scores[name]
-                total += scores[name]
-            verdict.total = total
-            if total > best_total:
-                best, best_total, ties = name, total, 1
-            elif total == best_total:
-                ties += 1
-                if self.loop.random.randrange(ties) == 0:
-                    best = name
+        memo = state.get("__memo")
+        if memo is not None and not all(getattr(p, "node_local", False) for p in framework.points.get("score", [])
+                                        if p.name not in state.get("__skip_score", ())):
+            memo = None
+        totals, breakdown = framework.score_totals(state, pod, feasible, memo)
+        decision.score_source = breakdown
+        # selectHost: the highest total, ties broken uniformly at random from the loop's seeded source
+        # (upstream samples the reservoir one tie at a time; one draw gives the same distribution).
+        names = [info.name for info in feasible]
+        decision.totals = dict(zip(names, totals))
+        best_total = max(totals)
+        tied = [name for name, total in zip(names, totals) if total == best_total]
+        best = tied[int(self.loop.random.random() * len(tied))] if len(tied) > 1 else tied[0]
         return best
 
     def find_nodes_that_fit(self, framework: Framework, state: CycleState, pod: dict, nodes: list,
@@ -351,9 +378,12 @@ class Scheduler:
                 raise _Error(status)
             for info in nodes:
                 diagnosis.node_to_status[info.name] = status
-                decision.verdicts[info.name] = NodeVerdict(info.name, status.plugin, status.code, status.reasons)
+                decision.evaluated.append((info.name, status))
             diagnosis.pre_filter_msg = status.message
             raise FitError(pod, len(nodes), diagnosis)
+        if self.fast_path and all(getattr(p, "node_local", False) for p in framework.points.get("filter", [])
+                                  if p.name not in state.get("__skip_filter", ())):
+            state["__memo"] = framework_memo(framework, _signature(pod))
         nominated = ((pod.get("status") or {}).get("nominatedNodeName"))
         if nominated:
             info = self.cache.get(nominated)
@@ -366,17 +396,50 @@ class Scheduler:
         feasible = []
         processed = 0
         start = self.next_start_node_index % num_all
-        for i in range(num_all):
-            info = nodes[(start + i) % num_all]
-            processed += 1
-            if self._evaluate(framework, state, pod, info, decision, diagnosis):
-                feasible.append(info)
-                if len(feasible) >= to_find:
-                    break
+        memo = state.get("__memo")
+        if memo is not None and not self.nominated:
+            processed = self._find_with_memo(framework, state, pod, nodes, start, to_find, memo, feasible,
+                                             decision, diagnosis)
+        else:
+            for i in range(num_all):
+                info = nodes[(start + i) % num_all]
+                processed += 1
+                if self._evaluate(framework, state, pod, info, decision, diagnosis):
+                    feasible.append(info)
+                    if len(feasible) >= to_find:
+                        break
         self.next_start_node_index = (start + processed) % num_all
         if not feasible:
             raise FitError(pod, num_all, diagnosis)
         return feasible
+
+    def _find_with_memo(self, framework: Framework, state: CycleState, pod: dict, nodes: list, start: int,
+                        to_find: int, memo: dict, feasible: list, decision: Decision, diagnosis: Diagnosis) -> int:
+        """The filter loop of ``find_nodes_that_fit`` when every filter is node-local and nobody is
+        nominated: the same verdicts in the same order, from the memo where a node has not changed."""
+        nodes_generation = self.cache.nodes_generation
+        num_all = len(nodes)
+        evaluated = decision.evaluated
+        node_to_status = diagnosis.node_to_status
+        processed = 0
+        for i in range(num_all):
+            info = nodes[(start + i) % num_all]
+            processed += 1
+            name = info.name
+            entry = memo.get(name)
+            if entry is None or entry[0] != info.generation or entry[1] != nodes_generation:
+                entry = memo[name] = [info.generation, nodes_generation, framework.run_filter(state, pod, info), None]
+            status = entry[2]
+            evaluated.append((name, status))
+            if status is None:
+                feasible.append(info)
+                if len(feasible) >= to_find:
+                    break
+            elif status.code == ERROR:
+                raise _Error(status)
+            else:
+                node_to_status[name] = status
+        return processed
 
     def _run_filters(self, framework: Framework, state: CycleState, pod: dict, info: Any) -> Status | None:
         """RunFilterPluginsWithNominatedPods: pods nominated here with equal or higher priority count too."""
@@ -396,14 +459,21 @@ class Scheduler:
 
     def _evaluate(self, framework: Framework, state: CycleState, pod: dict, info: Any, decision: Decision,
                   diagnosis: Diagnosis) -> bool:
-        status = self._run_filters(framework, state, pod, info)
+        memo = state.get("__memo")
+        if memo is not None and not self.nominated.get(info.name):
+            entry = memo.get(info.name)
+            if entry is None or entry[0] != info.generation or entry[1] != self.cache.nodes_generation:
+                entry = memo[info.name] = [info.generation, self.cache.nodes_generation,
+                                           framework.run_filter(state, pod, info), None]
+            status = entry[2]
+        else:
+            status = self._run_filters(framework, state, pod, info)
+        decision.evaluated.append((info.name, status))
         if status is None:
-            decision.verdicts[info.name] = NodeVerdict(info.name)
             return True
         if status.code == ERROR:
             raise _Error(status)
         diagnosis.node_to_status[info.name] = status
-        decision.verdicts[info.name] = NodeVerdict(info.name, status.plugin, status.code, list(status.reasons))
         return False
 
     # -- failures -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ NAME = "NodeResourcesBalancedAllocation"
 
 class BalancedAllocation:
     name = NAME
+    node_local = True             # its verdict and score on a node depend on that node and the pod only
 
     def __init__(self, args: dict[str, Any] | None = None) -> None:
         resources = (args or {}).get("resources") or [{"name": CPU, "weight": 1}, {"name": MEMORY, "weight": 1}]

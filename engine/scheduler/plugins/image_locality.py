@@ -41,6 +41,7 @@ def calculate_priority(sum_scores: int, num_containers: int) -> int:
 
 class ImageLocality:
     name = NAME
+    node_local = True             # per node, given the cluster's image spread (memo checks the nodes generation)
 
     def __init__(self, handle: Any = None) -> None:
         self.handle = handle
@@ -49,13 +50,15 @@ class ImageLocality:
         spec = pod.get("spec") or {}
         containers = list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
         images = [normalized_image_name(c.get("image", "")) for c in containers]
-        all_nodes = self.handle.snapshot.node_infos if self.handle is not None else nodes
+        snapshot = self.handle.snapshot if self.handle is not None else None
+        all_nodes = snapshot.node_infos if snapshot is not None else nodes
+        counted = getattr(snapshot, "image_nodes", None)
         spread: dict[str, int] = {}
-        for info in all_nodes:
-            present = node_images(info.node)
-            for image in set(images):
-                if image in present:
-                    spread[image] = spread.get(image, 0) + 1
+        for image in set(images):
+            if counted is not None:
+                spread[image] = counted.get(image, 0)
+            else:
+                spread[image] = sum(1 for info in all_nodes if image in info.images)
         state[NAME] = (images, spread, max(len(all_nodes), 1))
         return None
 
@@ -63,7 +66,7 @@ class ImageLocality:
         images, spread, total_nodes = state[NAME]
         if not images:
             return 0
-        present = node_images(node_info.node)
+        present = node_info.images
         total = 0
         for image in images:
             size = present.get(image)

@@ -94,7 +94,10 @@ class InterPodAffinity:
         existing_anti: dict[tuple[str, str], int] = {}
         affinity_counts: dict[tuple[str, str], int] = {}
         anti_counts: dict[tuple[str, str], int] = {}
-        for info in self.handle.snapshot.node_infos:
+        snapshot = self.handle.snapshot
+        infos = (snapshot.node_infos if affinity or anti or not hasattr(snapshot, "nodes_with_affinity_pods")
+                 else snapshot.nodes_with_affinity_pods)
+        for info in infos:
             node_labels = info.labels
             for existing in info.affinity_pods.values():
                 for term in pod_terms(existing, "podAntiAffinity", True):
@@ -161,7 +164,10 @@ class InterPodAffinity:
                 pair = (term.topology_key, value)
                 scores[pair] = scores.get(pair, 0) + weight
 
-        for info in self.handle.snapshot.node_infos:
+        snapshot = self.handle.snapshot
+        infos = (snapshot.node_infos if has_constraints or not hasattr(snapshot, "nodes_with_affinity_pods")
+                 else snapshot.nodes_with_affinity_pods)
+        for info in infos:
             candidates = info.pods if has_constraints else info.affinity_pods
             for existing in candidates.values():
                 for term in preferred:

@@ -81,6 +81,7 @@ def required_node_affinity_matches(pod: dict, node: dict) -> bool:
 
 class NodeAffinity:
     name = NAME
+    node_local = True             # its verdict and score on a node depend on that node and the pod only
 
     def filter(self, state: dict, pod: dict, node_info: NodeInfo) -> Status | None:
         if required_node_affinity_matches(pod, node_info.node):

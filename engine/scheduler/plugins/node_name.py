@@ -13,6 +13,7 @@ ERR_REASON = "node(s) didn't match the requested node name"
 
 class NodeName:
     name = NAME
+    node_local = True             # its verdict and score on a node depend on that node and the pod only
 
     def filter(self, state: dict, pod: dict, node_info: NodeInfo) -> Status | None:
         wanted = (pod.get("spec") or {}).get("nodeName")

@@ -27,6 +27,7 @@ def conflicts(wanted: list[tuple[str, str, int]], used: dict[tuple[str, str, int
 
 class NodePorts:
     name = NAME
+    node_local = True             # its verdict and score on a node depend on that node and the pod only
 
     def pre_filter(self, state: dict, pod: dict, nodes: list) -> Status | None:
         ports = pod_host_ports(pod)

@@ -80,6 +80,7 @@ def broken_linear(shape: list[tuple[int, int]]):
 
 class NodeResourcesFit:
     name = NAME
+    node_local = True             # its verdict and score on a node depend on that node and the pod only
 
     def __init__(self, args: dict[str, Any] | None = None) -> None:
         strategy = (args or {}).get("scoringStrategy") or {}

@@ -16,6 +16,7 @@ UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoS
 
 class NodeUnschedulable:
     name = NAME
+    node_local = True             # its verdict and score on a node depend on that node and the pod only
 
     def filter(self, state: dict, pod: dict, node_info: NodeInfo) -> Status | None:
         if not (node_info.node.get("spec") or {}).get("unschedulable"):

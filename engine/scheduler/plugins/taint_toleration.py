@@ -44,6 +44,7 @@ def find_untolerated(taints: list[dict], tolerations: list[dict], effects: tuple
 
 class TaintToleration:
     name = NAME
+    node_local = True             # its verdict and score on a node depend on that node and the pod only
 
     def filter(self, state: dict, pod: dict, node_info: NodeInfo) -> Status | None:
         taints = node_info.taints

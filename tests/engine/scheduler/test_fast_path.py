@@ -1,0 +1,79 @@
+"""The scheduler's memo of node-local verdicts and scores changes nothing: same placements on random clusters."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import engine
+from engine.components import COMPONENTS
+from engine.scheduler import SCHEDULER
+from engine.scheduler.scheduler import Scheduler
+
+ZONE = "topology.kubernetes.io/zone"
+
+
+def random_nodes(rng: random.Random, count: int) -> list[dict]:
+    nodes = []
+    for index in range(count):
+        taints = []
+        if rng.random() < 0.2:
+            taints.append({"key": "dedicated", "value": rng.choice(["db", "gpu"]), "effect": "NoSchedule"})
+        if rng.random() < 0.3:
+            taints.append({"key": "spot", "value": "true", "effect": "PreferNoSchedule"})
+        cpu, memory = rng.choice(["2", "4", "8"]), rng.choice(["4Gi", "8Gi", "16Gi"])
+        images = [{"names": ["nginx:latest"], "sizeBytes": 200 * 1024 * 1024}] if rng.random() < 0.3 else []
+        nodes.append({"apiVersion": "v1", "kind": "Node",
+                      "metadata": {"name": f"n-{index:03}", "labels": {"kubernetes.io/hostname": f"n-{index:03}",
+                                                                      ZONE: rng.choice(["a", "b", "c"])}},
+                      "spec": {"taints": taints} if taints else {},
+                      "status": {"allocatable": {"cpu": cpu, "memory": memory, "pods": "110"},
+                                 "capacity": {"cpu": cpu, "memory": memory, "pods": "110"}, "images": images}})
+    return nodes
+
+
+def random_pods(rng: random.Random, count: int) -> list[dict]:
+    pods = []
+    for index in range(count):
+        container: dict = {"name": "app", "image": rng.choice(["nginx", "redis"])}
+        if rng.random() < 0.8:
+            container["resources"] = {"requests": {"cpu": rng.choice(["100m", "500m", "1", "3"]),
+                                                   "memory": rng.choice(["64Mi", "1Gi", "4Gi"])}}
+        spec: dict = {"containers": [container]}
+        if rng.random() < 0.2:
+            spec["tolerations"] = [{"key": "dedicated", "operator": "Exists"}]
+        if rng.random() < 0.2:
+            spec["nodeSelector"] = {ZONE: rng.choice(["a", "b"])}
+        if rng.random() < 0.2:
+            spec["affinity"] = {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": rng.randint(1, 100), "preference": {"matchExpressions": [
+                    {"key": ZONE, "operator": "In", "values": [rng.choice(["a", "b", "c"])]}]}}]}}
+        pods.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p-{index:03}"}, "spec": spec})
+    return pods
+
+
+def placements(seed: int, nodes: int, pods: int) -> dict[str, str]:
+    rng = random.Random(seed)
+    cluster = engine.Cluster(nodes=0, seed=seed, components=[*COMPONENTS, SCHEDULER], keep_history=False)
+    for node in random_nodes(rng, nodes):
+        cluster.admin.create(node)
+    cluster.run(1)
+    for index, pod in enumerate(random_pods(rng, pods)):
+        cluster.admin.create(pod, "default")
+        if index % 10 == 0:
+            cluster.run(0.1)
+    cluster.run(5)
+    return {p["metadata"]["name"]: p["spec"].get("nodeName", "") for p in cluster.list("pods")}
+
+
+@pytest.mark.parametrize("seed, nodes, pods", [(1, 30, 80), (2, 150, 300)], ids=[
+    "a small cluster where every node is searched",
+    "a cluster large enough that only part of it is searched (percentageOfNodesToScore)",
+])
+def test_the_memo_gives_the_placements_of_the_straightforward_path(monkeypatch, seed, nodes, pods):
+    fast = placements(seed, nodes, pods)
+    monkeypatch.setattr(Scheduler, "fast_path", False)
+    plain = placements(seed, nodes, pods)
+    assert fast == plain
+    assert sum(1 for node in fast.values() if node) > pods // 2          # most pods were placed
