@@ -14,6 +14,8 @@ import queue
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 import yaml
@@ -318,6 +320,34 @@ def test_a_limited_user_is_forbidden_with_the_rbac_message(kubectl: Kubectl, jan
     assert result.stderr.strip() == ('Error from server (Forbidden): deployments.apps is forbidden: User "jane" '
                                      'cannot list resource "deployments" in API group "apps" in the namespace '
                                      '"default"')
+
+
+@pytest.mark.parametrize("verb, resource, answer", [
+    pytest.param("list", "pods", "yes", id="the admin acting as jane may list pods, as jane may"),
+    pytest.param("delete", "pods", "no", id="but not delete them, since jane may not"),
+])
+def test_the_admin_impersonates_a_user_with_as(kubectl: Kubectl, jane: pathlib.Path, verb: str, resource: str,
+                                               answer: str) -> None:
+    result = kubectl("auth", "can-i", verb, resource, "-n", "default", "--as=jane", check=False)
+    assert result.stdout.strip() == answer
+    review = json.loads(kubectl("auth", "whoami", "-o", "json", "--as=jane", "--as-group=devs").stdout)
+    assert review["status"]["userInfo"]["username"] == "jane"
+    assert review["status"]["userInfo"]["groups"] == ["devs", "system:authenticated"]
+
+
+def test_a_user_without_the_impersonate_verb_cannot_act_as_another(kubectl: Kubectl, jane: pathlib.Path,
+                                                                  served: ServeHandle, cluster: Cluster) -> None:
+    result = kubectl("get", "pods", "--as=kubernetes-admin", kubeconfig=jane, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("Error from server (Forbidden)")
+    request = urllib.request.Request(f"{served.url}/api/v1/namespaces/default/pods", headers={
+        "Authorization": f"Bearer {cluster.token_for('jane')}", "Impersonate-User": "kubernetes-admin"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 403
+    assert json.loads(refused.value.read())["message"] == (
+        'users "kubernetes-admin" is forbidden: User "jane" cannot impersonate resource "users" in API group "" '
+        'at the cluster scope')
 
 
 def test_a_client_certificate_names_the_user_and_groups(kubectl: Kubectl, served_tls: ServeHandle) -> None:

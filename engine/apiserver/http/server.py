@@ -43,6 +43,7 @@ import yaml
 
 from engine.api import errors
 from engine.apiserver.http import discovery, execute, openapi, reviews, routes, table, watch
+from engine.apiserver.impersonation import impersonation_token
 from engine.apiserver.server import APIServer, Request
 from engine.sim.realtime import RealtimeDriver
 
@@ -82,6 +83,7 @@ class HTTPFront:
         self.client_cert_user = client_cert_user
         self.certificate_tokens: dict[tuple[str, tuple[str, ...]], str] = {}
         self.insecure_token = insecure_token if ssl_context is None else None
+        self.impersonation_tokens: dict[tuple[str, tuple[str, ...]], str] = {}
         """Plain HTTP only: the identity of requests without credentials (the old insecure port)."""
         self.httpd = _Server((host, port), _Handler)
         self.httpd.front = self
@@ -231,7 +233,11 @@ class _Handler(BaseHTTPRequestHandler):
         return parts[1] if len(parts) >= 2 and parts[0].lower() == "bearer" else None
 
     def _identity(self) -> Any:
-        """The request's credentials: its bearer token, or a client certificate's identity (TLS)."""
+        """The request's credentials: its bearer token, or a client certificate's identity (TLS).
+
+        With ``Impersonate-User`` (``kubectl --as``), the identity it names, if RBAC lets the requester
+        impersonate it (``engine.apiserver.impersonation``).
+        """
         token = self._token
         if token is None and self.front.client_cert_user is not None:
             getpeercert = getattr(self.connection, "getpeercert", None)
@@ -243,7 +249,12 @@ class _Handler(BaseHTTPRequestHandler):
                     return self.front.call(execute.token_for_certificate, self.front.apiserver,
                                            self.front.certificate_tokens, user, groups)
         if token is None and self.front.insecure_token is not None:
-            return self.front.insecure_token
+            token = self.front.insecure_token
+        impersonated = self.headers.get("Impersonate-User")
+        if impersonated:
+            groups = tuple(self.headers.get_all("Impersonate-Group") or ())
+            return self.front.call(impersonation_token, self.front.apiserver, self.front.impersonation_tokens,
+                                   token, impersonated, groups)
         return token
 
     # -- dispatch ---------------------------------------------------------------
