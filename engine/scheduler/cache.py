@@ -50,6 +50,8 @@ class SchedulerCache:
         """Grows with every node added, changed or removed (what a per-node memo must also check)."""
         self.image_nodes: dict[str, int] = {}            # image -> how many nodes have it (ImageStates.NumNodes)
         self.affinity_nodes: dict[str, None] = {}        # nodes holding pods with pod (anti-)affinity
+        self.label_index: dict[tuple[str, str], dict[str, None]] = {}   # (label, value) -> placed pod keys
+        self._pod_labels: dict[str, dict] = {}
 
     # -- nodes ---------------------------------------------------------------------
     def add_node(self, node: dict) -> NodeInfo:
@@ -145,6 +147,7 @@ class SchedulerCache:
         if previous is not None and previous != node_name:
             self._remove_from(previous, key)
         self.pod_nodes[key] = node_name
+        self._index(key, pod["metadata"].get("labels") or {})
         info = self.nodes.get(node_name)
         if info is None:
             self._orphans.setdefault(node_name, {})[key] = pod
@@ -160,6 +163,31 @@ class SchedulerCache:
         node_name = self.pod_nodes.pop(key, None)
         if node_name is not None:
             self._remove_from(node_name, key)
+        self._index(key, None)
+
+    def _index(self, key: str, labels: dict | None) -> None:
+        old = self._pod_labels.pop(key, None)
+        if old is not None:
+            for pair in old.items():
+                keys = self.label_index.get(pair)
+                if keys is not None:
+                    keys.pop(key, None)
+                    if not keys:
+                        del self.label_index[pair]
+        if labels is not None:
+            self._pod_labels[key] = labels
+            for pair in labels.items():
+                self.label_index.setdefault(pair, {})[key] = None
+
+    def placed_pods_with_label(self, label: str, values: list[str]) -> list[tuple[dict, "NodeInfo"]]:
+        """(pod, its node) for every placed pod whose ``label`` has one of ``values``, in a stable order."""
+        found = []
+        for value in values:
+            for key in self.label_index.get((label, value), ()):
+                info = self.nodes.get(self.pod_nodes.get(key, ""))
+                if info is not None and key in info.pods:
+                    found.append((info.pods[key], info))
+        return found
 
     def _remove_from(self, node_name: str, key: str) -> None:
         info = self.nodes.get(node_name)

@@ -177,9 +177,10 @@ class Framework:
         state["__skip_filter"] = skipped
         return None
 
-    def run_filter(self, state: CycleState, pod: dict, node_info: Any) -> Status | None:
+    def run_filter(self, state: CycleState, pod: dict, node_info: Any, plugins: list | None = None) -> Status | None:
+        """The first failing Filter's status (``plugins``: only these, in the profile's order)."""
         skipped = state.get("__skip_filter", ())
-        for plugin in self._point("filter"):
+        for plugin in self._point("filter") if plugins is None else plugins:
             if plugin.name in skipped:
                 continue
             status = plugin.filter(state, pod, node_info)
@@ -231,16 +232,18 @@ class Framework:
                      ) -> tuple[list[int], Callable[[], dict[str, dict[str, int]]]]:
         """Each node's total (weighted, normalized scores summed), and a function giving the breakdown.
 
-        ``memo`` (node -> entry, an entry's slot 3 holding raw scores) lets a caller reuse raw scores of
-        node-local plugins for a node that has not changed since they were computed for the same pod
-        shape. With a memo, a plugin whose raw scores are all equal is normalized from one of them,
-        which is the same for every normalization here (each is a function of the value, the
-        minimum and the maximum).
+        ``memo`` (node -> entry, an entry's slot 3 holding raw scores) lets a caller reuse the raw scores
+        of node-local plugins (``node_local = True``) for a node unchanged since they were computed for
+        the same pod shape; other plugins score live. With a memo, a node-local plugin whose raw scores
+        are all equal is normalized from one of them, which is the same for every normalization of
+        node-local plugins here (each is a function of the value, the minimum and the maximum).
         """
         skipped = state.get("__skip_score", ())
         plugins = [p for p in self._point("score") if p.name not in skipped]
-        fixed = [p for p in plugins if not hasattr(p, "normalize_score")]
-        normalizing = [p for p in plugins if hasattr(p, "normalize_score")]
+        local = [p for p in plugins if memo is not None and getattr(p, "node_local", False)]
+        live = [p for p in plugins if p not in local]
+        fixed = [p for p in local if not hasattr(p, "normalize_score")]
+        normalizing = [p for p in local if hasattr(p, "normalize_score")]
         fixed_weights = [self.weights.get(p.name, 1) for p in fixed]
         rows = []
         for info in nodes:
@@ -254,21 +257,29 @@ class Framework:
                     entry[3] = row
             rows.append(row)
         totals = [row[0] for row in rows]
-        normalized: list[dict[str, int] | int] = []
+        normalized: dict[str, dict[str, int] | int] = {}
         for j, plugin in enumerate(normalizing):
             weight = self.weights.get(plugin.name, 1)
             first = rows[0][1][j] if rows else 0
-            if memo is not None and all(row[1][j] == first for row in rows):
+            if all(row[1][j] == first for row in rows):
                 one = {nodes[0].name: first} if rows else {}
                 plugin.normalize_score(state, pod, one)
                 value = next(iter(one.values()), 0)
-                normalized.append(value)
+                normalized[plugin.name] = value
                 for i in range(len(totals)):
                     totals[i] += weight * value
                 continue
             scores = {info.name: row[1][j] for info, row in zip(nodes, rows)}
             plugin.normalize_score(state, pod, scores)
-            normalized.append(scores)
+            normalized[plugin.name] = scores
+            for i, info in enumerate(nodes):
+                totals[i] += weight * scores[info.name]
+        for plugin in live:
+            weight = self.weights.get(plugin.name, 1)
+            scores = {info.name: plugin.score(state, pod, info) for info in nodes}
+            if hasattr(plugin, "normalize_score"):
+                plugin.normalize_score(state, pod, scores)
+            normalized[plugin.name] = scores
             for i, info in enumerate(nodes):
                 totals[i] += weight * scores[info.name]
 
@@ -278,11 +289,10 @@ class Framework:
                 per_plugin: dict[str, int] = {}
                 for plugin, weight, raw in zip(fixed, fixed_weights, row[2]):
                     per_plugin[plugin.name] = weight * raw
-                for plugin, values in zip(normalizing, normalized):
+                for name, values in normalized.items():
                     value = values if isinstance(values, int) else values[info.name]
-                    per_plugin[plugin.name] = self.weights.get(plugin.name, 1) * value
-                order = [p.name for p in plugins]
-                result[info.name] = {name: per_plugin[name] for name in order}
+                    per_plugin[name] = self.weights.get(name, 1) * value
+                result[info.name] = {p.name: per_plugin[p.name] for p in plugins}
             return result
 
         return totals, breakdown

@@ -355,9 +355,6 @@ class Scheduler:
         if not is_success(status):
             raise _Error(status)
         memo = state.get("__memo")
-        if memo is not None and not all(getattr(p, "node_local", False) for p in framework.points.get("score", [])
-                                        if p.name not in state.get("__skip_score", ())):
-            memo = None
         totals, breakdown = framework.score_totals(state, pod, feasible, memo)
         decision.score_source = breakdown
         # selectHost: the highest total, ties broken uniformly at random from the loop's seeded source
@@ -381,9 +378,14 @@ class Scheduler:
                 decision.evaluated.append((info.name, status))
             diagnosis.pre_filter_msg = status.message
             raise FitError(pod, len(nodes), diagnosis)
-        if self.fast_path and all(getattr(p, "node_local", False) for p in framework.points.get("filter", [])
-                                  if p.name not in state.get("__skip_filter", ())):
-            state["__memo"] = framework_memo(framework, _signature(pod))
+        if self.fast_path:
+            active = [p for p in framework.points.get("filter", []) if p.name not in state.get("__skip_filter", ())]
+            local = 0
+            while local < len(active) and getattr(active[local], "node_local", False):
+                local += 1
+            # Memoize the leading node-local filters; the rest (InterPodAffinity, ...) run live after them.
+            state["__memo"] = framework_memo(framework, (_signature(pod), tuple(p.name for p in active[:local])))
+            state["__memo_filters"] = (active[:local], active[local:])
         nominated = ((pod.get("status") or {}).get("nominatedNodeName"))
         if nominated:
             info = self.cache.get(nominated)
@@ -418,6 +420,7 @@ class Scheduler:
         """The filter loop of ``find_nodes_that_fit`` when every filter is node-local and nobody is
         nominated: the same verdicts in the same order, from the memo where a node has not changed."""
         nodes_generation = self.cache.nodes_generation
+        local, live = state["__memo_filters"]
         num_all = len(nodes)
         evaluated = decision.evaluated
         node_to_status = diagnosis.node_to_status
@@ -428,8 +431,11 @@ class Scheduler:
             name = info.name
             entry = memo.get(name)
             if entry is None or entry[0] != info.generation or entry[1] != nodes_generation:
-                entry = memo[name] = [info.generation, nodes_generation, framework.run_filter(state, pod, info), None]
+                entry = memo[name] = [info.generation, nodes_generation,
+                                      framework.run_filter(state, pod, info, local), None]
             status = entry[2]
+            if status is None and live:
+                status = framework.run_filter(state, pod, info, live)
             evaluated.append((name, status))
             if status is None:
                 feasible.append(info)
@@ -461,11 +467,14 @@ class Scheduler:
                   diagnosis: Diagnosis) -> bool:
         memo = state.get("__memo")
         if memo is not None and not self.nominated.get(info.name):
+            local, live = state["__memo_filters"]
             entry = memo.get(info.name)
             if entry is None or entry[0] != info.generation or entry[1] != self.cache.nodes_generation:
                 entry = memo[info.name] = [info.generation, self.cache.nodes_generation,
-                                           framework.run_filter(state, pod, info), None]
+                                           framework.run_filter(state, pod, info, local), None]
             status = entry[2]
+            if status is None and live:
+                status = framework.run_filter(state, pod, info, live)
         else:
             status = self._run_filters(framework, state, pod, info)
         decision.evaluated.append((info.name, status))

@@ -66,6 +66,19 @@ def _term(raw: dict, pod: dict, weight: int = 0) -> Term:
     return Term(selector, namespaces, ns_selector, raw.get("topologyKey", ""), weight)
 
 
+def _index_key(term: Term) -> tuple[str, list[str]]:
+    for requirement in term.selector.requirements:
+        if requirement.operator in ("=", "==", "in"):
+            return requirement.key, sorted(set(requirement.values))
+    raise ValueError("term has no equality requirement")
+
+
+def _indexable(term: Term) -> bool:
+    """A term whose selector requires a label to equal one of some values can use the label index."""
+    return not term.selector.selects_nothing and any(
+        r.operator in ("=", "==", "in") for r in term.selector.requirements)
+
+
 def pod_terms(pod: dict, kind: str, required: bool) -> list[Term]:
     """The pod's terms of ``podAffinity`` or ``podAntiAffinity``, required or preferred (with weights)."""
     section = (((pod.get("spec") or {}).get("affinity") or {}).get(kind) or {})
@@ -95,8 +108,14 @@ class InterPodAffinity:
         affinity_counts: dict[tuple[str, str], int] = {}
         anti_counts: dict[tuple[str, str], int] = {}
         snapshot = self.handle.snapshot
-        infos = (snapshot.node_infos if affinity or anti or not hasattr(snapshot, "nodes_with_affinity_pods")
-                 else snapshot.nodes_with_affinity_pods)
+        indexed = hasattr(snapshot, "placed_pods_with_label")
+        if indexed and (affinity or anti) and all(_indexable(term) for term in affinity + anti):
+            self._count_from_index(snapshot, affinity, anti, affinity_counts, anti_counts)
+            scan_terms = False
+        else:
+            scan_terms = True
+        infos = snapshot.node_infos if scan_terms and (affinity or anti) or not indexed \
+            else snapshot.nodes_with_affinity_pods
         for info in infos:
             node_labels = info.labels
             for existing in info.affinity_pods.values():
@@ -105,7 +124,7 @@ class InterPodAffinity:
                     if value is not None and term.matches(pod, labels):
                         pair = (term.topology_key, value)
                         existing_anti[pair] = existing_anti.get(pair, 0) + 1
-            if not affinity and not anti:
+            if not scan_terms or (not affinity and not anti):
                 continue
             for existing in info.pods.values():
                 if affinity and all(term.matches(existing, labels) for term in affinity):
@@ -149,6 +168,28 @@ class InterPodAffinity:
                 if existing_anti.get((key, value), 0) > 0:
                     return unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY)
         return None
+
+    def _count_from_index(self, snapshot: Any, affinity: list[Term], anti: list[Term],
+                          affinity_counts: dict, anti_counts: dict) -> None:
+        """The same counts as the scan over every node, from the cache's label index: only pods
+        carrying the label a term requires are candidates."""
+        labels = self._namespace_labels
+        if affinity:
+            label, values = _index_key(affinity[0])
+            for existing, info in snapshot.placed_pods_with_label(label, values):
+                if all(term.matches(existing, labels) for term in affinity):
+                    for term in affinity:
+                        value = info.labels.get(term.topology_key)
+                        if value is not None:
+                            pair = (term.topology_key, value)
+                            affinity_counts[pair] = affinity_counts.get(pair, 0) + 1
+        for term in anti:
+            label, values = _index_key(term)
+            for existing, info in snapshot.placed_pods_with_label(label, values):
+                value = info.labels.get(term.topology_key)
+                if value is not None and term.matches(existing, labels):
+                    pair = (term.topology_key, value)
+                    anti_counts[pair] = anti_counts.get(pair, 0) + 1
 
     # -- score -------------------------------------------------------------------------
     def pre_score(self, state: dict, pod: dict, nodes: list) -> Status | None:

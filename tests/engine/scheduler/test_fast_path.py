@@ -49,7 +49,19 @@ def random_pods(rng: random.Random, count: int) -> list[dict]:
             spec["affinity"] = {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
                 {"weight": rng.randint(1, 100), "preference": {"matchExpressions": [
                     {"key": ZONE, "operator": "In", "values": [rng.choice(["a", "b", "c"])]}]}}]}}
-        pods.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p-{index:03}"}, "spec": spec})
+        group = rng.choice(["red", "green", "blue"])
+        roll = rng.random()
+        term = {"labelSelector": {"matchLabels": {"group": group}}, "topologyKey": "kubernetes.io/hostname"}
+        if roll < 0.1:
+            spec["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
+        elif roll < 0.2:
+            spec["affinity"] = {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 50, "podAffinityTerm": dict(term, topologyKey=ZONE)}]}}
+        elif roll < 0.3:
+            spec["topologySpreadConstraints"] = [{"maxSkew": 1, "topologyKey": ZONE, "labelSelector": {
+                "matchLabels": {"group": group}}, "whenUnsatisfiable": rng.choice(["DoNotSchedule", "ScheduleAnyway"])}]
+        pods.append({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {"name": f"p-{index:03}", "labels": {"group": group}}, "spec": spec})
     return pods
 
 

@@ -88,3 +88,29 @@ def test_existing_pods_required_affinity_attracts_with_the_hard_weight():
     infos = nodes(n1=[make_pod("fan", labels={"app": "fan"}, affinity=affinity(required=[term("web")]))], n2=[])
     scores = run_scores(inter_pod_affinity.new(None, FakeHandle(infos)), make_pod(labels={"app": "web"}), infos)
     assert scores == {"n1": 100, "n2": 0}
+
+
+class CacheHandle:
+    """The scheduler's own cache as the snapshot: the plugin counts from its label index instead of scanning."""
+
+    def __init__(self, infos):
+        from engine.scheduler.cache import SchedulerCache
+        self.snapshot = SchedulerCache()
+        for info in infos:
+            self.snapshot.add_node(info.node)
+            for pod in info.pods.values():
+                self.snapshot.add_pod(pod)
+
+
+@pytest.mark.parametrize("pod, infos, expected", test_filter.pytestmark[0].args[1],
+                         ids=test_filter.pytestmark[0].kwargs["ids"])
+def test_filter_from_the_label_index_agrees_with_the_scan(pod, infos, expected):
+    plugin = inter_pod_affinity.new(None, CacheHandle(infos))
+    state = CycleState()
+    status = plugin.pre_filter(state, pod, infos)
+    skipped = status is not None and status.code == "Skip"
+    result = {}
+    for info in infos:
+        status = None if skipped else plugin.filter(state, pod, info)
+        result[info.name] = status.reasons[0] if status else None
+    assert result == expected
