@@ -288,9 +288,9 @@ def resolve_targets(args: list[str]) -> list[tuple[Kind, list[str]]]:
         for arg in args:
             type_name, slash, name = arg.partition("/")
             if not slash:
-                raise KubectlError(f"there is no need to specify a resource type as a separate argument when "
-                                   f"passing arguments in resource/name form (e.g. 'kubectl get resource/<"
-                                   f"resource_name>' instead of 'kubectl get resource resource/<resource_name>'")
+                raise KubectlError("there is no need to specify a resource type as a separate argument when "
+                                   "passing arguments in resource/name form (e.g. 'kubectl get resource/<"
+                                   "resource_name>' instead of 'kubectl get resource resource/<resource_name>'")
             kind = resolve_kind(type_name)
             if targets and targets[-1][0] == kind:
                 targets[-1][1].append(name)

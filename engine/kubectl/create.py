@@ -253,7 +253,7 @@ def _subjects(invocation: Invocation) -> list[dict]:
     for account in _split_values(invocation, "serviceaccount"):
         namespace, sep, account_name = account.partition(":")
         if not sep:
-            raise KubectlError(f"serviceaccount must be <namespace>:<name>")
+            raise KubectlError("serviceaccount must be <namespace>:<name>")
         subjects.append({"kind": "ServiceAccount", "name": account_name, "namespace": namespace})
     return subjects
 

@@ -188,7 +188,7 @@ def _top_pods(invocation: Invocation, names: list[str]) -> str:
              if not names or item["metadata"]["name"] in names]
     if not items:
         if names:
-            raise KubectlError(f"metrics not available yet")
+            raise KubectlError("metrics not available yet")
         return f"No resources found in {invocation.namespace} namespace." if namespace else "No resources found"
     header = ["NAMESPACE"] if invocation.all_namespaces else []
     header += ["NAME", "CPU(cores)", "MEMORY(bytes)"]

@@ -83,7 +83,7 @@ def _split_template(template: str) -> list[tuple[str, str]]:
                     break
             cursor += 1
         if cursor >= len(template):
-            raise JSONPathError(f"unclosed action")
+            raise JSONPathError("unclosed action")
         parts.append(("action", template[start + 1:cursor].strip()))
         index = cursor + 1
     return parts
@@ -176,7 +176,7 @@ def _matching_bracket(text: str, start: int) -> int:
             depth -= 1
             if depth == 0:
                 return index
-    raise JSONPathError(f"unterminated array")
+    raise JSONPathError("unterminated array")
 
 
 def _parse_bracket(inner: str) -> _Step:

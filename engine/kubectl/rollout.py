@@ -210,7 +210,7 @@ def history_command(invocation: Invocation) -> str:
         templates = {revision: _revision_template(entry) for revision, entry in entries.items()}
     if wanted:
         if wanted not in entries:
-            raise KubectlError(f"unable to find the specified revision")
+            raise KubectlError("unable to find the specified revision")
         from engine.kubectl.describe import pod_template_text
         return f"{header} with revision #{wanted}\n{pod_template_text(templates[wanted])}\n\n"
     return f"{header} \n{history_table(entries)}\n"  # kubectl leaves a space after the name

@@ -111,7 +111,7 @@ def expose(invocation: Invocation) -> str:
     else:
         container_ports = _ports_of(kind.kind, obj)
         if not container_ports:
-            raise KubectlError(f"couldn't find port via --port flag or introspection")
+            raise KubectlError("couldn't find port via --port flag or introspection")
     ports = []
     for index, port in enumerate(container_ports):
         entry: dict[str, Any] = {"port": int(port.get("containerPort") or port.get("port")),

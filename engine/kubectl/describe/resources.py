@@ -139,7 +139,6 @@ def describe_configmap(configmap: dict, client: "Client", now: float) -> str:
         w.write(0, "\n")
     w.write(0, "\nBinaryData\n====\n")
     for key in sorted(configmap.get("binaryData") or {}):
-        import base64
         w.write(0, f"{key}: {len(base64.b64decode(configmap['binaryData'][key]))} bytes\n")
     w.write(0, "\n")
     describe_events(w, find_events(client, configmap), now)
@@ -147,7 +146,6 @@ def describe_configmap(configmap: dict, client: "Client", now: float) -> str:
 
 
 def describe_secret(secret: dict, client: "Client", now: float) -> str:
-    import base64
     w = Writer()
     metadata = secret["metadata"]
     w.write(0, f"Name:\t{metadata['name']}\n")

@@ -33,7 +33,6 @@ def _owned(client: "Client", owner: dict, plural: str) -> list[dict]:
 
 
 def _template_without_hash(template: dict) -> dict:
-    import copy
     template = copy.deepcopy(template or {})
     labels = (template.get("metadata") or {}).get("labels")
     if labels:

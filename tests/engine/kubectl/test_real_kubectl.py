@@ -10,7 +10,6 @@ that the real kubectl fills with wall-clock ages are left out.
 from __future__ import annotations
 
 import os
-import pathlib
 import shlex
 import shutil
 import subprocess
