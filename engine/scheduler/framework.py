@@ -138,13 +138,6 @@ def default_normalize_score(max_priority: int, reverse: bool, scores: dict[str, 
         scores[name] = max_priority - score if reverse else score
 
 
-@dataclass
-class PluginSet:
-    """Which plugins serve one extension point, in order, with score weights."""
-
-    names: list[str] = field(default_factory=list)
-
-
 class Framework:
     """One profile's instantiated plugins, and the functions that run each extension point."""
 

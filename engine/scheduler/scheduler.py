@@ -37,7 +37,7 @@ from engine.client.client import STRATEGIC_MERGE_PATCH
 from engine.components import ComponentContext
 from engine.scheduler.cache import SchedulerCache, pod_key
 from engine.scheduler.explain import Decision
-from engine.scheduler.framework import (ERROR, SUCCESS, UNSCHEDULABLE_AND_UNRESOLVABLE, CycleState, Diagnosis,
+from engine.scheduler.framework import (ERROR, CycleState, Diagnosis,
                                         FitError, Framework, Status, is_success)
 from engine.scheduler.profile import build_frameworks, default_configuration
 from engine.scheduler.queue import QueuedPodInfo, SchedulingQueue
