@@ -213,3 +213,23 @@ def test_a_pod_that_never_preempts_says_so():
     message = c.get("pod", "polite")["status"]["conditions"][0]["message"]
     assert message == (f"0/2 nodes are available: 1 Insufficient cpu, 1 {TAINT}. "
                        "preemption: not eligible due to preemptionPolicy=Never.")
+
+
+def test_a_standby_scheduler_schedules_nothing_until_the_leader_is_gone():
+    from engine.components import ComponentContext
+    from engine.scheduler.scheduler import Scheduler
+    c = cluster(nodes=1)
+    standby = Scheduler(ComponentContext("kube-scheduler", c.client("system:kube-scheduler"), c.loop,
+                                         node_name="control-plane-2"))
+    standby.start()
+    c.run(5)
+    leader = scheduler_of(c)
+    assert leader.leading and not standby.leading
+    leader.stop()                                   # a crash: the lease is left to expire (15 s)
+    c.apply(pod("after-the-crash"))
+    c.run(5)
+    assert "nodeName" not in c.get("pod", "after-the-crash")["spec"] and not standby.leading
+    c.run(20)
+    assert standby.leading
+    assert c.get("pod", "after-the-crash")["spec"]["nodeName"] == "node-1"
+    assert c.get("lease", "kube-scheduler", "kube-system")["spec"]["holderIdentity"].startswith("control-plane-2_")
