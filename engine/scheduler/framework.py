@@ -222,7 +222,7 @@ class Framework:
         return result
 
     def score_totals(self, state: CycleState, pod: dict, nodes: list, memo: dict | None = None,
-                     ) -> tuple[list[int], Callable[[], dict[str, dict[str, int]]]]:
+                     entries: list | None = None) -> tuple[list[int], Callable[[], dict[str, dict[str, int]]]]:
         """Each node's total (weighted, normalized scores summed), and a function giving the breakdown.
 
         ``memo`` (node -> entry, an entry's slot 3 holding raw scores) lets a caller reuse the raw scores
@@ -230,6 +230,7 @@ class Framework:
         the same pod shape; other plugins score live. With a memo, a node-local plugin whose raw scores
         are all equal is normalized from one of them, which is the same for every normalization of
         node-local plugins here (each is a function of the value, the minimum and the maximum).
+        ``entries``, when given, are the memo entries of ``nodes``, in order (the filter loop's).
         """
         skipped = state.get("__skip_score", ())
         plugins = [p for p in self._point("score") if p.name not in skipped]
@@ -239,8 +240,10 @@ class Framework:
         normalizing = [p for p in local if hasattr(p, "normalize_score")]
         fixed_weights = [self.weights.get(p.name, 1) for p in fixed]
         rows = []
-        for info in nodes:
-            entry = memo.get(info.name) if memo is not None else None
+        if memo is not None and (entries is None or len(entries) != len(nodes)):
+            entries = [memo.get(info.name) for info in nodes]
+        for index, info in enumerate(nodes):
+            entry = entries[index] if memo is not None else None
             row = entry[3] if entry is not None else None
             if row is None:
                 fixed_raw = tuple(p.score(state, pod, info) for p in fixed)
@@ -251,16 +254,18 @@ class Framework:
             rows.append(row)
         totals = [row[0] for row in rows]
         normalized: dict[str, dict[str, int] | int] = {}
+        raw_normalizing = [row[1] for row in rows]
+        all_equal = bool(rows) and raw_normalizing.count(raw_normalizing[0]) == len(raw_normalizing)
         for j, plugin in enumerate(normalizing):
             weight = self.weights.get(plugin.name, 1)
             first = rows[0][1][j] if rows else 0
-            if all(row[1][j] == first for row in rows):
+            if all_equal or all(row[1][j] == first for row in rows):
                 one = {nodes[0].name: first} if rows else {}
                 plugin.normalize_score(state, pod, one)
                 value = next(iter(one.values()), 0)
                 normalized[plugin.name] = value
-                for i in range(len(totals)):
-                    totals[i] += weight * value
+                if value:
+                    totals = [total + weight * value for total in totals]
                 continue
             scores = {info.name: row[1][j] for info, row in zip(nodes, rows)}
             plugin.normalize_score(state, pod, scores)

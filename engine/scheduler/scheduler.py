@@ -355,7 +355,7 @@ class Scheduler:
         if not is_success(status):
             raise _Error(status)
         memo = state.get("__memo")
-        totals, breakdown = framework.score_totals(state, pod, feasible, memo)
+        totals, breakdown = framework.score_totals(state, pod, feasible, memo, state.get("__memo_entries"))
         decision.score_source = breakdown
         # selectHost: the highest total, ties broken uniformly at random from the loop's seeded source
         # (upstream samples the reservoir one tie at a time; one draw gives the same distribution).
@@ -417,34 +417,40 @@ class Scheduler:
 
     def _find_with_memo(self, framework: Framework, state: CycleState, pod: dict, nodes: list, start: int,
                         to_find: int, memo: dict, feasible: list, decision: Decision, diagnosis: Diagnosis) -> int:
-        """The filter loop of ``find_nodes_that_fit`` when every filter is node-local and nobody is
-        nominated: the same verdicts in the same order, from the memo where a node has not changed."""
+        """The filter loop of ``find_nodes_that_fit`` when nobody is nominated: the same verdicts in the
+        same order, the node-local filters' from the memo where a node has not changed."""
         nodes_generation = self.cache.nodes_generation
         local, live = state["__memo_filters"]
-        num_all = len(nodes)
-        evaluated = decision.evaluated
+        evaluated_append = decision.evaluated.append
+        feasible_append = feasible.append
+        entries: list = []
+        entries_append = entries.append
         node_to_status = diagnosis.node_to_status
+        memo_get = memo.get
+        run_filter = framework.run_filter
         processed = 0
-        for i in range(num_all):
-            info = nodes[(start + i) % num_all]
+        found = 0
+        for info in nodes[start:] + nodes[:start]:
             processed += 1
             name = info.name
-            entry = memo.get(name)
+            entry = memo_get(name)
             if entry is None or entry[0] != info.generation or entry[1] != nodes_generation:
-                entry = memo[name] = [info.generation, nodes_generation,
-                                      framework.run_filter(state, pod, info, local), None]
+                entry = memo[name] = [info.generation, nodes_generation, run_filter(state, pod, info, local), None]
             status = entry[2]
             if status is None and live:
-                status = framework.run_filter(state, pod, info, live)
-            evaluated.append((name, status))
+                status = run_filter(state, pod, info, live)
+            evaluated_append((name, status))
             if status is None:
-                feasible.append(info)
-                if len(feasible) >= to_find:
+                feasible_append(info)
+                entries_append(entry)
+                found += 1
+                if found >= to_find:
                     break
             elif status.code == ERROR:
                 raise _Error(status)
             else:
                 node_to_status[name] = status
+        state["__memo_entries"] = entries
         return processed
 
     def _run_filters(self, framework: Framework, state: CycleState, pod: dict, info: Any) -> Status | None:
