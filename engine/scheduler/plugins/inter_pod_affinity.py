@@ -95,6 +95,18 @@ class InterPodAffinity:
         self.handle = handle
         self.hard_pod_affinity_weight = int((args or {}).get("hardPodAffinityWeight", HARD_POD_AFFINITY_WEIGHT))
 
+    def _terms(self, pod: dict, kind: str, required: bool) -> list[Term]:
+        """``pod_terms`` of a placed pod, parsed once per pod version (kept in the scheduler cache's memo)."""
+        memo = getattr(self.handle.snapshot, "memo", None)
+        metadata = pod["metadata"]
+        if memo is None or not metadata.get("uid"):
+            return pod_terms(pod, kind, required)
+        key = ("terms", metadata["uid"], metadata.get("resourceVersion", ""), kind, required)
+        terms = memo.get(key)
+        if terms is None:
+            terms = memo[key] = pod_terms(pod, kind, required)
+        return terms
+
     def _namespace_labels(self, namespace: str) -> dict:
         lookup = getattr(self.handle, "namespace_labels", None)
         return lookup(namespace) if lookup is not None else {}
@@ -119,7 +131,7 @@ class InterPodAffinity:
         for info in infos:
             node_labels = info.labels
             for existing in info.affinity_pods.values():
-                for term in pod_terms(existing, "podAntiAffinity", True):
+                for term in self._terms(existing, "podAntiAffinity", True):
                     value = node_labels.get(term.topology_key)
                     if value is not None and term.matches(pod, labels):
                         pair = (term.topology_key, value)
@@ -217,15 +229,17 @@ class InterPodAffinity:
                 for term in preferred_anti:
                     if term.matches(existing, labels):
                         add(term, info.labels, -term.weight)
-                if not (((existing.get("spec") or {}).get("affinity") or {})):
-                    continue
-                for term in pod_terms(existing, "podAffinity", True):
+                affinity = (existing.get("spec") or {}).get("affinity") or {}
+                if not affinity.get("podAffinity") and not (affinity.get("podAntiAffinity") or {}).get(
+                        "preferredDuringSchedulingIgnoredDuringExecution"):
+                    continue                 # only required anti-affinity: it never scores
+                for term in self._terms(existing, "podAffinity", True):
                     if self.hard_pod_affinity_weight > 0 and term.matches(pod, labels):
                         add(term, info.labels, self.hard_pod_affinity_weight)
-                for term in pod_terms(existing, "podAffinity", False):
+                for term in self._terms(existing, "podAffinity", False):
                     if term.matches(pod, labels):
                         add(term, info.labels, term.weight)
-                for term in pod_terms(existing, "podAntiAffinity", False):
+                for term in self._terms(existing, "podAntiAffinity", False):
                     if term.matches(pod, labels):
                         add(term, info.labels, -term.weight)
         if not scores and not has_constraints:
