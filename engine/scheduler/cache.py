@@ -139,7 +139,12 @@ class SchedulerCache:
         return self.nodes.get(name)
 
     # -- pods -------------------------------------------------------------------------
+    MEMO_LIMIT = 1_000_000
+    """The memo holds pure results (requests, parsed terms) per pod version; past this many it starts over."""
+
     def add_pod(self, pod: dict) -> None:
+        if len(self.memo) > self.MEMO_LIMIT:
+            self.memo.clear()
         key = pod_key(pod)
         node_name = pod["spec"]["nodeName"]
         self.assumed.discard(key)
