@@ -92,6 +92,3 @@ def thaw(value: Any) -> Any:
         return [thaw(item) for item in value]
     return value
 
-
-def is_frozen(value: Any) -> bool:
-    return isinstance(value, FrozenDict | FrozenList)

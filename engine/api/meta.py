@@ -66,14 +66,6 @@ def split_key(key: str) -> tuple[str | None, str]:
     return None, key
 
 
-def controller_of(obj: dict[str, Any]) -> dict[str, Any] | None:
-    """The ownerReference with ``controller: true``, if any (metav1.GetControllerOf)."""
-    for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
-        if ref.get("controller"):
-            return ref
-    return None
-
-
 def owner_reference(owner: dict[str, Any], *, controller: bool = True,
                     block_owner_deletion: bool = True) -> dict[str, Any]:
     """An ownerReference pointing at ``owner`` (metav1.NewControllerRef)."""

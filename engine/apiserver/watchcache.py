@@ -227,9 +227,6 @@ class Cacher:
                 result.append(obj)
         return result
 
-    def count(self, prefix: str) -> int:
-        return sum(1 for _ in self.objects.irange(prefix, prefix_end(prefix), inclusive=(True, False)))
-
     # -- watching ---------------------------------------------------------------
     def watch(self, prefix: str, matcher: Matcher | None, handler: Handler, *, resource_version: str | None,
               delay: float, bookmarks: bool, observer: Handler | None = None) -> CacheWatcher:

@@ -149,12 +149,6 @@ class Loop:
         """Advance virtual time by ``seconds``, firing everything due on the way."""
         self.run_until(self.now + seconds)
 
-    def run_until_idle(self, limit: float = 3600.0) -> None:
-        """Fire timers until none is left or ``limit`` virtual seconds have passed."""
-        deadline = self.now + limit
-        while (when := self.next_time()) is not None and when <= deadline:
-            self.step()
-
     def pending(self) -> int:
         """How many live timers are waiting."""
         return sum(1 for _, _, timer in self._heap if not timer.cancelled) + len(self._incoming)
