@@ -132,7 +132,7 @@ class Cluster:
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "kubernetes", "namespace": "default",
                          "labels": {"component": "apiserver", "provider": "kubernetes"}},
-            "spec": {"clusterIP": self.apiserver.cluster_ips.first,
+            "spec": {"clusterIP": self.apiserver.services.cluster_ips.first,
                      "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
         })
 

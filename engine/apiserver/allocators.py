@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import ipaddress
 import random
+from typing import Callable, Iterable
 
 from engine import flags
+from engine.api import errors
 
 
 class AllocationError(ValueError):
@@ -90,3 +92,75 @@ class NodePortAllocator:
 
     def release(self, port: int) -> None:
         self.used.discard(port)
+
+
+class ServiceAllocator:
+    """A Service's ClusterIP and node ports: given on create, kept on update, given back on delete."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.cluster_ips = ClusterIPAllocator(rng)
+        self.node_ports = NodePortAllocator(rng)
+
+    def rebuild(self, services: Iterable[dict]) -> None:
+        """Mark as used what stored Services already hold (the API server starting on existing data)."""
+        for service in services:
+            spec = service.get("spec", {})
+            for address in spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else []):
+                if address != "None":
+                    self.cluster_ips.used.add(address)
+            for port in spec.get("ports") or []:
+                if port.get("nodePort"):
+                    self.node_ports.used.add(port["nodePort"])
+
+    def allocate(self, service: dict) -> Callable[[], None]:
+        """Fill in ``spec.clusterIP(s)`` and node ports; 422 naming the field when a value can't be had.
+
+        Returns how to give back what was taken, for when the create fails after this.
+        """
+        spec = service.setdefault("spec", {})
+        name = service["metadata"]["name"]
+        taken_ip: list[str] = []
+        taken_ports: list[int] = []
+
+        def release() -> None:
+            for address in taken_ip:
+                self.cluster_ips.release(address)
+            for port in taken_ports:
+                self.node_ports.release(port)
+        try:
+            if spec.get("type") != "ExternalName" and spec.get("clusterIP") != "None":
+                address = self.cluster_ips.allocate(spec.get("clusterIP") or None)
+                taken_ip.append(address)
+                spec["clusterIP"] = address
+                spec["clusterIPs"] = [address]
+                spec.setdefault("ipFamilies", ["IPv4"])
+            elif spec.get("clusterIP") == "None":
+                spec["clusterIPs"] = ["None"]
+            if spec.get("type") in ("NodePort", "LoadBalancer"):
+                for index, port in enumerate(spec.get("ports") or []):
+                    try:
+                        port["nodePort"] = self.node_ports.allocate(port.get("nodePort"))
+                    except AllocationError as error:
+                        raise errors.invalid("Service", name, [{
+                            "reason": "FieldValueInvalid", "field": f"spec.ports[{index}].nodePort",
+                            "message": f"Invalid value: {port.get('nodePort')}: {error}"}]) from None
+                    taken_ports.append(port["nodePort"])
+        except AllocationError as error:
+            release()
+            raise errors.invalid("Service", name, [{
+                "reason": "FieldValueInvalid", "field": "spec.clusterIPs",
+                "message": f"Invalid value: []string{{\"{spec.get('clusterIP')}\"}}: {error}"}]) from None
+        except BaseException:
+            release()
+            raise
+        return release
+
+    def release(self, service: dict) -> None:
+        """Give back a deleted Service's ClusterIP and node ports."""
+        spec = service.get("spec") or {}
+        for address in spec.get("clusterIPs") or []:
+            if address != "None":
+                self.cluster_ips.release(address)
+        for port in spec.get("ports") or []:
+            if port.get("nodePort"):
+                self.node_ports.release(port["nodePort"])

@@ -37,7 +37,7 @@ from engine.api import selectors
 from engine.api.validation import validate
 from engine.apiserver import strategy
 from engine.apiserver.admission import AdmissionChain, Attributes, default_chain
-from engine.apiserver.allocators import AllocationError, ClusterIPAllocator, NodePortAllocator
+from engine.apiserver.allocators import ServiceAllocator
 from engine.apiserver.audit import AuditLog
 from engine.apiserver.authn import Authenticator, UserInfo
 from engine.apiserver.patch import apply_patch
@@ -104,25 +104,14 @@ class APIServer:
         for kind in registry:
             self._install(kind)
         self.authorizer = RBACAuthorizer(_CacheRules(self))
-        self.cluster_ips = ClusterIPAllocator(loop.random)
-        self.node_ports = NodePortAllocator(loop.random)
-        self._rebuild_allocations()
+        self.services = ServiceAllocator(loop.random)
+        self.services.rebuild(self.cached_list("services"))
         self.connect_handlers: dict[tuple[str, str], Callable[[Request, dict], Any]] = {}
 
     def _install(self, kind: Kind) -> None:
         cacher = Cacher(kind, self.store, self.loop)
         self.cachers[kind] = cacher
         self.storages[kind] = ResourceStorage(kind, self.store, cacher, self.loop)
-
-    def _rebuild_allocations(self) -> None:
-        for service in self.cached_list("services"):
-            spec = service.get("spec", {})
-            for address in spec.get("clusterIPs") or ([spec["clusterIP"]] if spec.get("clusterIP") else []):
-                if address != "None":
-                    self.cluster_ips.used.add(address)
-            for port in spec.get("ports") or []:
-                if port.get("nodePort"):
-                    self.node_ports.used.add(port["nodePort"])
 
     # -- read access for admission plugins and the authorizer -----------------
     @property
@@ -413,47 +402,6 @@ class APIServer:
         if causes:
             raise errors.invalid(kind.kind, obj["metadata"].get("name", ""), causes, kind.group)
 
-    def _allocate(self, kind: Kind, obj: dict) -> Callable[[], None]:
-        """Give a new Service its ClusterIP and node ports; returns how to give them back."""
-        if kind.kind != "Service":
-            return lambda: None
-        spec = obj.setdefault("spec", {})
-        taken_ip: list[str] = []
-        taken_ports: list[int] = []
-
-        def release() -> None:
-            for address in taken_ip:
-                self.cluster_ips.release(address)
-            for port in taken_ports:
-                self.node_ports.release(port)
-        try:
-            if spec.get("type") != "ExternalName" and spec.get("clusterIP") != "None":
-                address = self.cluster_ips.allocate(spec.get("clusterIP") or None)
-                taken_ip.append(address)
-                spec["clusterIP"] = address
-                spec["clusterIPs"] = [address]
-                spec.setdefault("ipFamilies", ["IPv4"])
-            elif spec.get("clusterIP") == "None":
-                spec["clusterIPs"] = ["None"]
-            if spec.get("type") in ("NodePort", "LoadBalancer"):
-                for index, port in enumerate(spec.get("ports") or []):
-                    try:
-                        port["nodePort"] = self.node_ports.allocate(port.get("nodePort"))
-                    except AllocationError as error:
-                        raise errors.invalid("Service", obj["metadata"]["name"], [{
-                            "reason": "FieldValueInvalid", "field": f"spec.ports[{index}].nodePort",
-                            "message": f"Invalid value: {port.get('nodePort')}: {error}"}]) from None
-                    taken_ports.append(port["nodePort"])
-        except AllocationError as error:
-            release()
-            raise errors.invalid("Service", obj["metadata"]["name"], [{
-                "reason": "FieldValueInvalid", "field": "spec.clusterIPs",
-                "message": f"Invalid value: []string{{\"{spec.get('clusterIP')}\"}}: {error}"}]) from None
-        except BaseException:
-            release()
-            raise
-        return release
-
     def _bind(self, request: Request) -> dict:
         """POST pods/<name>/binding: the scheduler's decision, written as spec.nodeName."""
         body = request.body or {}
@@ -656,16 +604,13 @@ class APIServer:
         grace = spec.get("terminationGracePeriodSeconds", 30) if requested in (None, "") else int(requested)
         return max(0, int(grace))
 
+    def _allocate(self, kind: Kind, obj: dict) -> Callable[[], None]:
+        """A new Service's ClusterIP and node ports; returns how to give them back."""
+        return self.services.allocate(obj) if kind.kind == "Service" else (lambda: None)
+
     def _release(self, kind: Kind, obj: dict) -> None:
-        if kind.kind != "Service":
-            return
-        spec = obj.get("spec") or {}
-        for address in spec.get("clusterIPs") or []:
-            if address != "None":
-                self.cluster_ips.release(address)
-        for port in spec.get("ports") or []:
-            if port.get("nodePort"):
-                self.node_ports.release(port["nodePort"])
+        if kind.kind == "Service":
+            self.services.release(obj)
 
     def _deletecollection(self, kind: Kind, request: Request, user: UserInfo) -> dict:
         listing = self._list(kind, Request("list", kind.plural, request.namespace, params=request.params,
