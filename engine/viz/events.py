@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import ipywidgets as widgets
 
 from engine.api.meta import parse_timestamp
+from engine.kubectl.duration import human_duration
 
 if TYPE_CHECKING:
     from engine.cluster import Cluster
@@ -30,38 +31,6 @@ if TYPE_CHECKING:
 COLUMNS = ("NAMESPACE", "LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE")
 LIMIT = 200
 """Rows the widget shows: the newest ones."""
-
-
-def human_duration(seconds: float) -> str:
-    """An age as kubectl prints it (apimachinery's ``duration.HumanDuration``)."""
-    whole = int(seconds)
-    if whole < -1:
-        return "<invalid>"
-    if whole < 0:
-        return "0s"
-    if whole < 120:
-        return f"{whole}s"
-    minutes = whole // 60
-    if minutes < 10:
-        rest = whole % 60
-        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = whole // 3600
-    if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h{rest}m" if rest else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        rest = hours % 24
-        return f"{hours // 24}d{rest}h" if rest else f"{hours // 24}d"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        rest = (hours // 24) % 365
-        return f"{hours // 24 // 365}y{rest}d" if rest else f"{hours // 24 // 365}y"
-    return f"{hours // 24 // 365}y"
 
 
 def _time(value: str | None) -> float | None:
