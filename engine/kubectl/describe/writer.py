@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from engine.api.meta import EPOCH, parse_timestamp
 from engine.kubectl.duration import age
+from engine.kubectl.printers.cells import dig
 from engine.kubectl.tabwriter import DESCRIBE_MINWIDTH, DESCRIBE_PADDING, format_tabbed
 
 if TYPE_CHECKING:
@@ -61,16 +62,6 @@ def rfc1123z(timestamp: str | None) -> str:
         return "<unset>"
     moment = EPOCH + _dt.timedelta(seconds=parse_timestamp(timestamp))
     return moment.strftime("%a, %d %b %Y %H:%M:%S +0000")
-
-
-def dig(obj: Any, *path: str, default: Any = None) -> Any:
-    for key in path:
-        if not isinstance(obj, dict):
-            return default
-        obj = obj.get(key)
-        if obj is None:
-            return default
-    return obj
 
 
 def go_bool(value: Any) -> str:
