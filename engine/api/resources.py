@@ -11,7 +11,11 @@ everything after them.
 
 from __future__ import annotations
 
+from typing import Callable, TypeVar
+
 from engine.api.quantity import Quantity, parse_quantity
+
+V = TypeVar("V")
 
 
 def _container_values(container: dict, field: str) -> dict[str, Quantity]:
@@ -19,27 +23,26 @@ def _container_values(container: dict, field: str) -> dict[str, Quantity]:
     return {name: parse_quantity(value) for name, value in values.items()}
 
 
-def _add(total: dict[str, Quantity], values: dict[str, Quantity]) -> None:
+def _add(total: dict[str, V], values: dict[str, V]) -> None:
     for name, value in values.items():
         total[name] = total[name] + value if name in total else value
 
 
-def _max(total: dict[str, Quantity], values: dict[str, Quantity]) -> None:
+def _max(total: dict[str, V], values: dict[str, V]) -> None:
     for name, value in values.items():
         if name not in total or value > total[name]:
             total[name] = value
 
 
-def pod_resources(pod: dict, field: str = "requests") -> dict[str, Quantity]:
-    """The pod's effective ``requests`` (or ``limits``) per resource name."""
-    spec = pod.get("spec") or {}
-    total: dict[str, Quantity] = {}
+def combine(spec: dict, container_values: Callable[[dict], dict[str, V]], overhead: dict[str, V]) -> dict[str, V]:
+    """The rule itself, over any addable values (Quantities here, integer millis in the scheduler)."""
+    total: dict[str, V] = {}
     for container in spec.get("containers") or []:
-        _add(total, _container_values(container, field))
-    sidecars: dict[str, Quantity] = {}
-    init_peak: dict[str, Quantity] = {}
+        _add(total, container_values(container))
+    sidecars: dict[str, V] = {}
+    init_peak: dict[str, V] = {}
     for container in spec.get("initContainers") or []:
-        values = _container_values(container, field)
+        values = container_values(container)
         if container.get("restartPolicy") == "Always":
             _add(sidecars, values)
             continue
@@ -48,9 +51,15 @@ def pod_resources(pod: dict, field: str = "requests") -> dict[str, Quantity]:
         _max(init_peak, running)
     _add(total, sidecars)
     _max(total, init_peak)
-    overhead = {name: parse_quantity(value) for name, value in (spec.get("overhead") or {}).items()}
     _add(total, overhead)
     return total
+
+
+def pod_resources(pod: dict, field: str = "requests") -> dict[str, Quantity]:
+    """The pod's effective ``requests`` (or ``limits``) per resource name."""
+    spec = pod.get("spec") or {}
+    overhead = {name: parse_quantity(value) for name, value in (spec.get("overhead") or {}).items()}
+    return combine(spec, lambda container: _container_values(container, field), overhead)
 
 
 def pod_requests(pod: dict) -> dict[str, Quantity]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.api.quantity import parse_quantity
+from engine.api.resources import combine
 
 DEFAULT_MILLI_CPU_REQUEST = 100
 """schedutil.DefaultMilliCPURequest: what scoring assumes for a container with no CPU request."""
@@ -59,32 +60,11 @@ def _add(total: dict[str, int], values: dict[str, int]) -> None:
         total[name] = total.get(name, 0) + value
 
 
-def _max(total: dict[str, int], values: dict[str, int]) -> None:
-    for name, value in values.items():
-        if value > total.get(name, 0):
-            total[name] = value
-
-
 def _compute(pod: dict, non_zero: bool) -> dict[str, int]:
-    """resourcehelper.PodRequests: max(sum of containers, largest init container) + sidecars + overhead."""
+    """resourcehelper.PodRequests (engine.api.resources.combine), in integers."""
     spec = pod.get("spec") or {}
-    total: dict[str, int] = {}
-    for container in spec.get("containers") or []:
-        _add(total, _container(container, non_zero))
-    sidecars: dict[str, int] = {}
-    init_peak: dict[str, int] = {}
-    for container in spec.get("initContainers") or []:
-        values = _container(container, non_zero)
-        if container.get("restartPolicy") == "Always":
-            _add(sidecars, values)
-            continue
-        running = dict(sidecars)
-        _add(running, values)
-        _max(init_peak, running)
-    _add(total, sidecars)
-    _max(total, init_peak)
-    _add(total, {name: _to_int(name, value) for name, value in (spec.get("overhead") or {}).items()})
-    return total
+    overhead = {name: _to_int(name, value) for name, value in (spec.get("overhead") or {}).items()}
+    return combine(spec, lambda container: _container(container, non_zero), overhead)
 
 
 Memo = dict[tuple[str, str, bool], dict[str, int]]
