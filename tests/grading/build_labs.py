@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/grading/build_labs.py          # from the repo root (PATH need not include the venv)
 
-writes ``solutions/<lab>/<lab>.ipynb`` from the cell lists in ``lab_sources.py``, then runs
+writes ``solutions/<lab>/<lab>.ipynb`` from the cell lists in ``lab_specs/<lab>.py``, then runs
 ``nbgrader generate_assignment <lab> --force`` in a temporary copy of the course directory (so no
 ``gradebook.db`` appears in the repo) and copies the generated ``labs/<lab>/`` back. The drift test
 (``test_drift.py``) calls the same functions and fails when the committed files differ.
@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lab_sources import LABS  # noqa: E402
+from lab_specs import LABS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent if (Path(sys.executable).parent / "nbgrader").exists() \
@@ -59,7 +59,7 @@ def notebook(cells: list[tuple[str, str, str, float]]) -> nbformat.NotebookNode:
 
 
 def source_text(lab: str) -> str:
-    return nbformat.writes(notebook(LABS[lab]())) + "\n"
+    return nbformat.writes(notebook(LABS[lab].cells())) + "\n"
 
 
 def write_sources(root: Path = ROOT) -> None:

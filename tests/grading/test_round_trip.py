@@ -27,51 +27,9 @@ from nbgrader_runner import run_nbgrader
 CELL_TIMEOUT = 8
 """Seconds per cell: the slowest honest cell (three cluster boots and 150 real requests) needs about one."""
 
-FULL = {
-    "lab02_etcd": {"test_watch_from_revision": 2, "test_watch_prefix": 1, "test_watch_compaction": 2,
-                   "test_cas_basics": 2, "test_cas_race": 3},
-    "lab03_apiserver": {"test_rbac_rules": 2, "test_rbac_subjects": 1, "test_rbac_bindings": 2,
-                        "test_rbac_in_api_server": 2, "test_selector_equality": 1, "test_selector_sets": 2},
-}
-
-# Each wrong answer replaces one solution cell: (cell id, new source, cells expected to fail, words in feedback).
-WRONG = {
-    "lab02_etcd": {
-        "wrong_off_by_one": ("watch_events", '''
-def watch_events(history, start_revision, compact_revision, prefix=""):
-    if 0 < start_revision < compact_revision:
-        raise CompactedError(start_revision, compact_revision)
-    if start_revision <= 0:
-        return []
-    return [e for e in history if e.kv.mod_revision > start_revision and e.kv.key.startswith(prefix)]
-''', {"test_watch_from_revision", "test_watch_prefix", "test_watch_compaction"}, "start_revision is inclusive"),
-        "wrong_no_compaction": ("watch_events", '''
-def watch_events(history, start_revision, compact_revision, prefix=""):
-    if start_revision <= 0:
-        return []
-    return [e for e in history if e.kv.mod_revision >= start_revision and e.kv.key.startswith(prefix)]
-''', {"test_watch_compaction"}, "must raise CompactedError"),
-        "wrong_read_then_write": ("cas_update", '''
-def cas_update(store, key, expected_mod_revision, new_value):
-    kvs = store.range(key).kvs
-    current = kvs[0].mod_revision if kvs else 0
-    if current != expected_mod_revision:
-        return False
-    store.put(key, new_value)
-    return True
-''', {"test_cas_race"}, "lost update"),
-    },
-    "lab03_apiserver": {
-        "wrong_any_namespace": ("authorize", None, {"test_rbac_bindings", "test_rbac_in_api_server"},
-                                "a RoleBinding grants only in its own namespace"),
-        "wrong_names_on_list": ("rule_matches", None, {"test_rbac_rules", "test_rbac_bindings"},
-                                "resourceNames"),
-        "wrong_not_equal": ("selector_matches", None, {"test_selector_equality", "test_selector_sets"},
-                            "also select objects without the label"),
-    },
-}
-
-BROKEN = {"lab02_etcd": ("broken_json", "broken_loop"), "lab03_apiserver": ("broken_deleted_cell", "broken_import")}
+FULL = {lab: spec.FULL for lab, spec in build_labs.LABS.items()}
+WRONG = {lab: spec.wrong_answers() for lab, spec in build_labs.LABS.items()}
+BROKEN = {lab: spec.BROKEN for lab, spec in build_labs.LABS.items()}
 STUDENTS = ["solution", "blank", *sorted({s for wrong in WRONG.values() for s in wrong}),
             *sorted({s for broken in BROKEN.values() for s in broken})]
 
@@ -79,27 +37,6 @@ STUDENTS = ["solution", "blank", *sorted({s for wrong in WRONG.values() for s in
 def _source_of(lab: str, cell_id: str) -> str:
     notebook = json.loads((build_labs.ROOT / "solutions" / lab / f"{lab}.ipynb").read_text())
     return next("".join(cell["source"]) for cell in notebook["cells"] if cell["id"] == cell_id)
-
-
-def _lab03_wrong_sources() -> None:
-    """Lab 3's wrong answers are one-line changes of the solution, made here so they follow its text."""
-    changes = {
-        "wrong_any_namespace": ('\n                       if binding["metadata"].get("namespace") == attrs.namespace]',
-                                "]"),
-        "wrong_names_on_list": ('(not rule.get("resourceNames") or attrs.name in rule["resourceNames"])',
-                                '(not rule.get("resourceNames") or not attrs.name or attrs.name in rule["resourceNames"])'),
-        "wrong_not_equal": ("            if labels.get(key) == value:\n",
-                            "            if key not in labels or labels[key] == value:\n"),
-    }
-    for student, (old, new) in changes.items():
-        cell_id, _, failing, words = WRONG["lab03_apiserver"][student]
-        source = _source_of("lab03_apiserver", cell_id)
-        assert old in source, f"{student}: the solution of {cell_id} changed; update this test's edit"
-        source = source.replace(old, new)
-        WRONG["lab03_apiserver"][student] = (cell_id, source, failing, words)
-
-
-_lab03_wrong_sources()
 
 
 def _released(course: Path, lab: str) -> dict:
@@ -231,8 +168,7 @@ def test_feedback_names_the_mistake_and_hides_the_hidden_tests(graded: dict, lab
     html = (graded["course"] / "feedback" / student / lab / f"{lab}.html").read_text()
     words = WRONG[lab][student][3]
     assert html_unescape(words) in html_unescape(html)
-    for secret in ("BEGIN HIDDEN TESTS", "check_watch", "check_cas", "check_authorize", "check_in_api_server",
-                   "check_selectors", "check_rules"):
+    for secret in ("BEGIN HIDDEN TESTS", *build_labs.LABS[lab].SECRETS):
         assert secret not in html
 
 
