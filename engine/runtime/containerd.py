@@ -45,6 +45,7 @@ from engine.runtime.cri import (
     PodSandboxConfig,
 )
 from engine.runtime.images import ImageService, Registry
+from engine.runtime.mounts import MountedFS, NodeFilesystem
 from engine.runtime.runc import Cgroup, Namespaces, Process, namespace_inodes
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class _Container:
     message: str = ""
     process: Process | None = None
     fs: dict[str, str] = field(default_factory=dict)
+    """The container's own root filesystem (its writable layer); volumes are mounted over it."""
     partial: dict[str, str] = field(default_factory=dict)
     stopping: list[Pending[None]] = field(default_factory=list)
     stop_signal: int = SIGTERM
@@ -120,6 +122,8 @@ class RuntimeService:
         self.http: Callable[[str], dict[str, Any] | None] | None = None
         """Set by the network layer: what ``wget`` inside a container reaches."""
         self.network_ready = True
+        self.host_fs = NodeFilesystem()
+        """The node's own filesystem: hostPath volumes and the kubelet's volume directories live here."""
 
     def _new_id(self) -> str:
         return f"{self.loop.random.getrandbits(256):064x}"
@@ -231,8 +235,10 @@ class RuntimeService:
             argv = list(manifest.entrypoint) + list(manifest.cmd)
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", **manifest.env,
                "HOSTNAME": self._hostname(container), **config.envs}
+        view = MountedFS(container.fs, self.host_fs, list(config.mounts),
+                         charge=lambda delta: container.cgroup.charge_shmem(self.loop.now, delta))
         process = Process(
-            self.loop, manifest.program_factory(), argv=argv, env=env, fs=container.fs,
+            self.loop, manifest.program_factory(), argv=argv, env=env, fs=view,
             hostname=self._hostname(container), namespaces=container.namespaces, cgroup=container.cgroup,
             write=lambda stream, text: self._write(container, stream, text),
             on_exit=lambda code, oom: self._exited(container, code, oom),
@@ -317,7 +323,7 @@ class RuntimeService:
         c.cgroup.resources = replace(resources)
         c.config.resources = replace(resources)
         if c.process is not None and c.process.alive:
-            c.cgroup.set_memory(self.loop.now, c.cgroup.memory_usage)
+            c.cgroup.set_memory(self.loop.now, c.cgroup.memory_usage - c.cgroup.shmem)
 
     def version(self) -> dict[str, str]:
         """CRI Version: what the node reports as ``containerRuntimeVersion`` (``containerd://1.7.24``)."""
@@ -333,6 +339,7 @@ class RuntimeService:
         c = self._get(container_id)
         stats = c.cgroup.cpu_stat(self.loop.now)
         stats["memory_working_set_bytes"] = c.cgroup.memory_usage
+        stats["memory_shmem_bytes"] = c.cgroup.shmem
         stats["memory_max_usage_bytes"] = c.cgroup.memory_max_usage
         stats["oom_kills"] = c.cgroup.oom_kills
         return stats

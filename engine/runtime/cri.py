@@ -162,6 +162,15 @@ class ContainerMetadata:
 
 
 @dataclass
+class Mount:
+    """A bind mount of a node path into the container (the CRI's Mount; volumes arrive as these)."""
+
+    container_path: str
+    host_path: str
+    readonly: bool = False
+
+
+@dataclass
 class ContainerConfig:
     metadata: ContainerMetadata
     image: str
@@ -174,7 +183,9 @@ class ContainerConfig:
     log_path: str = ""
     resources: LinuxContainerResources = field(default_factory=LinuxContainerResources)
     files: dict[str, str] = field(default_factory=dict)
-    """Files mounted into the container (volumes), path -> content."""
+    """Files copied into the container's own filesystem at creation, path -> content."""
+    mounts: list[Mount] = field(default_factory=list)
+    """Volumes: node paths bind-mounted into the container (shared, live, optionally read-only)."""
 
 
 # -- records the runtime returns -------------------------------------------

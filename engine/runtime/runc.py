@@ -14,7 +14,8 @@ CPU demand above the quota is throttled: usage grows at most at quota/period
 cores, ``nr_periods`` / ``nr_throttled`` count 100 ms periods, and
 ``throttled_time`` grows by the demand the quota refused (for d busy threads
 held to q cores, each throttled period costs (d - q) * period of thread time).
-Memory above the limit invokes the OOM killer: SIGKILL, exit 137, reason
+Files written to a tmpfs (an emptyDir with medium Memory) are charged to the
+cgroup as ``shmem``, on top of what the process itself holds. Memory above the limit invokes the OOM killer: SIGKILL, exit 137, reason
 OOMKilled. What runc never does: decide restarts, or pick limits (the
 kubelet computes them; ``linux_resources`` is the kubelet's rule).
 """
@@ -108,6 +109,8 @@ class Cgroup:
     throttled_seconds: float = 0.0
     memory_usage: int = 0
     memory_max_usage: int = 0
+    shmem: int = 0
+    """tmpfs bytes charged to this cgroup; part of memory_usage."""
     oom_kills: int = 0
     on_oom: Callable[[], None] | None = None
     _since: float = 0.0
@@ -137,13 +140,20 @@ class Cgroup:
         self.cpu_demand = max(0.0, cores)
 
     def set_memory(self, now: float, size: int) -> None:
-        self.memory_usage = max(0, int(size))
+        """The process's resident memory is now ``size`` bytes (tmpfs pages come on top)."""
+        self.memory_usage = max(0, int(size)) + self.shmem
         self.memory_max_usage = max(self.memory_max_usage, self.memory_usage)
         limit = self.resources.memory_limit_in_bytes
         if limit and self.memory_usage > limit:
             self.oom_kills += 1
             if self.on_oom is not None:
                 self.on_oom()
+
+    def charge_shmem(self, now: float, delta: int) -> None:
+        """Charge (or uncharge) tmpfs bytes written by the container; may OOM-kill like any allocation."""
+        resident = self.memory_usage - self.shmem
+        self.shmem = max(0, self.shmem + int(delta))
+        self.set_memory(now, resident)
 
     def cpu_stat(self, now: float) -> dict[str, int]:
         """``cpu.stat`` and ``cpuacct.usage`` as the kernel reports them (integers)."""

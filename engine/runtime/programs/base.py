@@ -128,7 +128,8 @@ class ProcessContext:
 
     @property
     def memory(self) -> int:
-        return self.cgroup.memory_usage
+        """Resident memory of the process (tmpfs files it wrote are charged to the cgroup, not counted here)."""
+        return self.cgroup.memory_usage - self.cgroup.shmem
 
     def compute(self, cpu_seconds: float, then: Callable[[], None], cores: float = 1.0) -> None:
         """Burn ``cpu_seconds`` of CPU on ``cores`` threads, slowed by the CFS quota, then call ``then``."""

@@ -15,7 +15,8 @@ like the busy loop it is. As PID 1, sh has no handler for SIGTERM, so it
 ignores it (the container is SIGKILLed after the grace period, exit 137)
 unless the script set a ``trap``, which runs when the foreground command
 (the current ``sleep``) ends, as in a real shell. Errors are worded as
-busybox words them (``sh: foo: not found``, exit 127).
+busybox words them (``sh: foo: not found``, exit 127; a write under a
+read-only volume: ``touch: /etc/config/x: Read-only file system``, exit 1).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 from collections.abc import Generator, Iterator
 from typing import Any
 
+from engine.runtime.mounts import ReadOnlyFilesystem
 from engine.runtime.programs.base import ExecResult, ProcessContext, Program
 from engine.runtime.programs.sh_syntax import (
     AndOr,
@@ -204,7 +206,11 @@ class Shell:
                     self.write_err(text)
                 continue
             path = self.path(target)
-            self.ctx.fs[path] = (self.ctx.fs.get(path, "") if op == ">>" else "") + text
+            try:
+                self.ctx.fs[path] = (self.ctx.fs.get(path, "") if op == ">>" else "") + text
+            except ReadOnlyFilesystem:
+                self.write_err(f"sh: can't create {target}: Read-only file system\n")
+                return 1
         del to_stderr
         return status
 
@@ -338,7 +344,11 @@ class Shell:
         if handler is None:
             self.write_err(f"sh: {argv[0]}: not found\n")
             return 127
-        return handler(self, argv, stdin)
+        try:
+            return handler(self, argv, stdin)
+        except ReadOnlyFilesystem as error:   # a write under a readOnly volume mount
+            self.write_err(f"{name}: {error.path}: Read-only file system\n")
+            return 1
 
 
 def drain(run: Run, slept: list[float] | None = None) -> int:
