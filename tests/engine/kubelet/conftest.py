@@ -59,12 +59,6 @@ def recorder(loop: Loop) -> Recorder:
     return Recorder(loop)
 
 
-def pod_of(name: str, containers: list[dict], **spec: object) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
-            "spec": {"containers": containers, "restartPolicy": "Always", **spec}}
-
-
 class PodRunner:
     def __init__(self, loop: Loop, node: RuntimeService, recorder: Recorder, pod: dict, **manager_options) -> None:
         self.loop, self.node, self.pod = loop, node, pod

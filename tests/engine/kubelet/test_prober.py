@@ -1,9 +1,13 @@
 import pytest
 
-from conftest import pod_of
 from engine.kubelet.prober import ProbeCount
 
 LIVENESS_EXEC = {"exec": {"command": ["cat", "/tmp/healthy"]}, "initialDelaySeconds": 5, "periodSeconds": 5}
+
+
+def pod_of(name, containers, **spec):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
+            "spec": {"containers": containers, "restartPolicy": "Always", **spec}}
 
 
 def docs_exec_liveness_pod():
