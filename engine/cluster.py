@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 from engine.api import errors
 from engine.api.kinds import REGISTRY
 from engine.apiserver.authn import Authenticator, ServiceAccountTokens, TokenAuthenticator, UserInfo
+from engine.apiserver.admission.priority import system_priority_classes
 from engine.apiserver.bootstrap_policy import bootstrap_policy
 from engine.apiserver.server import APIServer
 from engine.client.client import Client
@@ -127,6 +128,8 @@ class Cluster:
         for namespace in SYSTEM_NAMESPACES:
             apiserver.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         for obj in bootstrap_policy():
+            apiserver.create(obj)
+        for obj in system_priority_classes():
             apiserver.create(obj)
         apiserver.create({
             "apiVersion": "v1", "kind": "Service",

@@ -607,6 +607,11 @@ def _default_storage_class(obj: dict) -> None:
         obj["volumeBindingMode"] = "Immediate"
 
 
+def _default_priority_class(obj: dict) -> None:
+    if obj.get("preemptionPolicy") is None:
+        obj["preemptionPolicy"] = "PreemptLowerPriority"
+
+
 _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "Pod": _default_pod,
     "Deployment": _default_deployment,
@@ -630,4 +635,5 @@ _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "HorizontalPodAutoscaler": _default_hpa,
     "NetworkPolicy": _default_network_policy,
     "StorageClass": _default_storage_class,
+    "PriorityClass": _default_priority_class,
 }

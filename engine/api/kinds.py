@@ -106,6 +106,10 @@ KINDS: tuple[Kind, ...] = (
     Kind("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ("hpa",), ("status",), _ALL),
     # networking.k8s.io/v1
     Kind("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
+    # policy/v1
+    Kind("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), ("status",)),
+    # scheduling.k8s.io/v1
+    Kind("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",), has_spec=False),
     # storage.k8s.io/v1
     Kind("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",), has_spec=False),
 )

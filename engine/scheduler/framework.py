@@ -121,7 +121,8 @@ def fit_error_message(num_all_nodes: int, diagnosis: Diagnosis) -> str:
         if histogram:
             message += f" {', '.join(histogram)}."
     if diagnosis.post_filter_msg:
-        message += f" {diagnosis.post_filter_msg}"
+        # SeparatorFormat " %v." again: a PostFilter message that ends in a period gives the real ".." ending.
+        message += f" {diagnosis.post_filter_msg}."
     return message
 
 

@@ -49,7 +49,7 @@ def test_a_pod_that_fits_nowhere_gets_the_real_message_and_is_retried_when_a_nod
     big = c.get("pod", "big")
     assert "nodeName" not in big["spec"]
     message = (f"0/5 nodes are available: 1 {TAINT}, 4 Insufficient cpu. preemption: 0/5 nodes are available: "
-               "1 Preemption is not helpful for scheduling, 4 No preemption victims found for incoming pod.")
+               "1 Preemption is not helpful for scheduling, 4 No preemption victims found for incoming pod..")
     condition = next(x for x in big["status"]["conditions"] if x["type"] == "PodScheduled")
     assert (condition["status"], condition["reason"], condition["message"]) == ("False", "Unschedulable", message)
     assert ("Warning", "FailedScheduling", message) in events(c, "big")
@@ -90,7 +90,7 @@ def test_a_node_selector_and_a_toleration_steer_the_pod():
     message = next(x for x in c.get("pod", "nowhere")["status"]["conditions"])["message"]
     assert message == ("0/5 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, "
                        f"1 {TAINT}, 3 node(s) didn't match Pod's node affinity/selector. "
-                       "preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.")
+                       "preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling..")
 
 
 def test_every_decision_is_explained_node_by_node():
@@ -205,14 +205,18 @@ def test_a_high_priority_pod_preempts_the_least_important_pod_that_makes_room():
 
 
 def test_a_pod_that_never_preempts_says_so():
+    """The docs' non-preempting class: high priority in the queue, but it waits instead of evicting."""
     c = cluster(nodes=1)
+    c.apply({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+             "metadata": {"name": "high-priority-nonpreempting"}, "value": 1000000, "preemptionPolicy": "Never",
+             "globalDefault": False, "description": "This priority class will not cause other pods to be preempted."})
     c.apply(pod("filler", cpu="3"))
     c.run(1)
-    c.apply(pod("polite", cpu="2", priorityClassName="system-cluster-critical", preemptionPolicy="Never"))
+    c.apply(pod("polite", cpu="2", priorityClassName="high-priority-nonpreempting"))
     c.run(1)
     message = c.get("pod", "polite")["status"]["conditions"][0]["message"]
     assert message == (f"0/2 nodes are available: 1 Insufficient cpu, 1 {TAINT}. "
-                       "preemption: not eligible due to preemptionPolicy=Never.")
+                       "preemption: not eligible due to preemptionPolicy=Never..")
 
 
 def test_a_standby_scheduler_schedules_nothing_until_the_leader_is_gone():

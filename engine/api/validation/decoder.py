@@ -176,6 +176,11 @@ _KIND_SCHEMAS: dict[str, dict] = {
                        "containerResource": {"name": _S, "container": _S, "target": _METRIC_TARGET},
                        "pods": {"target": _METRIC_TARGET}, "object": {"target": _METRIC_TARGET},
                        "external": {"target": _METRIC_TARGET}})}},
+    "PriorityClass": {"value": _I, "globalDefault": _B, "description": _S, "preemptionPolicy": _S},
+    "PodDisruptionBudget": {"spec": {"minAvailable": _IOS, "maxUnavailable": _IOS, "selector": _LABEL_SELECTOR,
+                                     "unhealthyPodEvictionPolicy": _S},
+                            "status": {"observedGeneration": _I, "disruptionsAllowed": _I, "currentHealthy": _I,
+                                       "desiredHealthy": _I, "expectedPods": _I, "disruptedPods": _SM}},
 }
 _KIND_SCHEMAS["ClusterRole"] = dict(_KIND_SCHEMAS["Role"], aggregationRule={
     "clusterRoleSelectors": _L(_LABEL_SELECTOR)})

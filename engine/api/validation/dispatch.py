@@ -28,7 +28,9 @@ from engine.api.validation.networking import (
     validate_endpoint_slice, validate_endpoints, validate_network_policy, validate_service,
 )
 from engine.api.validation.pods import validate_pod
+from engine.api.validation.policy import validate_pdb
 from engine.api.validation.rbac import validate_role, validate_role_binding
+from engine.api.validation.scheduling import validate_priority_class
 from engine.api.validation.resources import validate_limit_range, validate_resource_quota
 from engine.api.validation.storage import validate_pv, validate_pvc, validate_storage_class
 from engine.api.validation.workloads import (
@@ -65,6 +67,8 @@ _VALIDATORS: dict[str, _Validator] = {
     "NetworkPolicy": validate_network_policy,
     "StorageClass": validate_storage_class,
     "HorizontalPodAutoscaler": validate_hpa,
+    "PodDisruptionBudget": validate_pdb,
+    "PriorityClass": validate_priority_class,
 }
 
 

@@ -129,6 +129,19 @@ def storageclass_row(obj: dict, now: float, wide: bool) -> Row:
             obj.get("volumeBindingMode") or "Immediate", "true" if expansion else "false", created_age(obj, now)]
 
 
+def priorityclass_row(obj: dict, now: float, wide: bool) -> Row:
+    return [obj["metadata"]["name"], str(obj.get("value") or 0), "true" if obj.get("globalDefault") else "false",
+            created_age(obj, now), obj.get("preemptionPolicy") or ""]
+
+
+def pdb_row(obj: dict, now: float, wide: bool) -> Row:
+    spec = obj.get("spec") or {}
+    min_available, max_unavailable = spec.get("minAvailable"), spec.get("maxUnavailable")
+    return [obj["metadata"]["name"], "N/A" if min_available is None else str(min_available),
+            "N/A" if max_unavailable is None else str(max_unavailable),
+            str(dig(obj, "status", "disruptionsAllowed") or 0), created_age(obj, now)]
+
+
 def quota_row(obj: dict, now: float, wide: bool) -> Row:
     hard = dig(obj, "status", "hard") or dig(obj, "spec", "hard") or {}
     used = dig(obj, "status", "used") or {}

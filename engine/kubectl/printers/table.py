@@ -15,8 +15,9 @@ from engine.kubectl.printers.cells import Row, RowFunction, dig, format_labels
 from engine.kubectl.printers.network import endpoints_row, endpointslice_row, netpol_row, service_row
 from engine.kubectl.printers.pods import node_row, pod_row
 from engine.kubectl.printers.resources import (binding_row, configmap_row, created_at_row, default_row, event_row,
-                                               lease_row, namespace_row, pv_row, pvc_row, quota_row, revision_row,
-                                               secret_row, serviceaccount_row, storageclass_row)
+                                               lease_row, namespace_row, pdb_row, priorityclass_row, pv_row, pvc_row,
+                                               quota_row, revision_row, secret_row, serviceaccount_row,
+                                               storageclass_row)
 from engine.kubectl.printers.workloads import (cronjob_row, daemonset_row, deployment_row, hpa_row, job_row,
                                                replicaset_row, statefulset_row)
 from engine.kubectl.tabwriter import format_tabbed
@@ -62,6 +63,8 @@ PRINTERS: dict[str, tuple[list[str], list[str], RowFunction]] = {
     "HorizontalPodAutoscaler": (["Name", "Reference", "Targets", "MinPods", "MaxPods", "Replicas", "Age"], [],
                                 hpa_row),
     "ControllerRevision": (["Name", "Controller", "Revision", "Age"], [], revision_row),
+    "PriorityClass": (["Name", "Value", "Global-Default", "Age", "PreemptionPolicy"], [], priorityclass_row),
+    "PodDisruptionBudget": (["Name", "Min Available", "Max Unavailable", "Allowed Disruptions", "Age"], [], pdb_row),
 }
 _EVENT_WIDE = ["Last Seen", "Type", "Reason", "Object", "Subobject", "Source", "Message", "First Seen", "Count",
                "Name"]

@@ -18,12 +18,12 @@ def test_the_message_counts_reasons_and_sorts_them_as_strings():
         f"0/5 nodes are available: 1 Insufficient memory, 1 {TAINT}, 4 Insufficient cpu.")
 
 
-def test_a_postfilter_message_follows():
+def test_a_postfilter_message_follows_with_its_own_separator_hence_the_real_double_period():
     diagnosis = Diagnosis({"n": Status("Unschedulable", ["Insufficient cpu"])},
                           post_filter_msg="preemption: 0/1 nodes are available: 1 No preemption victims found "
                                           "for incoming pod.")
     assert fit_error_message(1, diagnosis) == ("0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes "
-                                               "are available: 1 No preemption victims found for incoming pod.")
+                                               "are available: 1 No preemption victims found for incoming pod..")
 
 
 @pytest.mark.parametrize("reverse, scores, expected", [
