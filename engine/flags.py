@@ -20,6 +20,10 @@ node_status_report_frequency = 300.0   # nodeStatusReportFrequency: post status 
 node_lease_duration_seconds = 40       # nodeLeaseDurationSeconds
 node_lease_renew_interval_fraction = 0.25  # the lease is renewed every 40 s * 0.25 = 10 s
 max_pods = 110                         # --max-pods
+eviction_hard = {"memory.available": "100Mi", "nodefs.available": "10%", "nodefs.inodesFree": "5%",
+                 "imagefs.available": "15%", "imagefs.inodesFree": "5%"}   # --eviction-hard (Linux defaults)
+eviction_pressure_transition_period = 300.0   # --eviction-pressure-transition-period
+eviction_monitoring_period = 10.0      # evictionMonitoringPeriod: the eviction manager's housekeeping interval
 
 # kube-controller-manager
 node_monitor_period = 5.0              # --node-monitor-period

@@ -335,13 +335,16 @@ class RuntimeService:
         return {"RuntimeReady": True, "NetworkReady": self.network_ready}
 
     def container_stats(self, container_id: str) -> dict[str, int]:
-        """cAdvisor's view of the container's cgroup: CPU usage and throttling, memory."""
+        """cAdvisor's view of the container: its cgroup's CPU (usage, throttling) and memory, its disk use."""
         c = self._get(container_id)
         stats = c.cgroup.cpu_stat(self.loop.now)
         stats["memory_working_set_bytes"] = c.cgroup.memory_usage
         stats["memory_shmem_bytes"] = c.cgroup.shmem
         stats["memory_max_usage_bytes"] = c.cgroup.memory_max_usage
         stats["oom_kills"] = c.cgroup.oom_kills
+        stats["rootfs_used_bytes"] = sum(len(content) for content in c.fs.values())
+        stats["logs_used_bytes"] = sum(len(line) + 1 for line in self.log_files.get(c.log_path, []))
+        stats["processes"] = 1 if c.process is not None and c.process.alive else 0
         return stats
 
     def namespaces(self, container_id: str) -> Namespaces:
