@@ -4,6 +4,7 @@ Interface: a plugin is an object with a ``name`` and only the methods of the
 extension points it serves, called in this order for one pod:
 
     pre_filter(state, pod, nodes) -> Status | None
+    add_pod / remove_pod(state, pod, other_pod, node_info) -> Status | None   # PreFilterExtensions
     filter(state, pod, node_info) -> Status | None           # per node
     post_filter(state, pod, statuses) -> (nominated node | None, Status | None)   # when no node fits
     pre_score(state, pod, nodes) -> Status | None
@@ -17,7 +18,10 @@ extension points it serves, called in this order for one pod:
 As in the framework, ``None`` is success; a ``Status`` carries a code and the
 reasons a user reads (``Insufficient cpu``). A PreScore or PreFilter that
 returns ``SKIP`` makes the framework skip that plugin's Score or Filter for
-this pod. Per-cycle data a plugin computes in PreFilter or PreScore lives in
+this pod. A PreFilter plugin whose state depends on other pods also offers
+``add_pod`` / ``remove_pod``: preemption's what-if (and nominated pods) change
+the pods of a node copy, and the plugin updates its state copy to match.
+Per-cycle data a plugin computes in PreFilter or PreScore lives in
 ``CycleState`` under the plugin's key, never on the plugin.
 
 ``Framework`` runs one profile's plugins; it never talks to the API server
@@ -171,6 +175,19 @@ class Framework:
         state["__skip_filter"] = skipped
         return None
 
+    def run_pre_filter_extension(self, method: str, state: CycleState, pod: dict, other: dict,
+                                 node_info: Any) -> Status | None:
+        """RunPreFilterExtensionAddPod / RemovePod (``method``: "add_pod" or "remove_pod") on a state copy."""
+        skipped = state.get("__skip_filter", ())
+        for plugin in self._point("preFilter"):
+            if plugin.name in skipped or not hasattr(plugin, method):
+                continue
+            status = getattr(plugin, method)(state, pod, other, node_info)
+            if not is_success(status):
+                status.plugin = status.plugin or plugin.name
+                return status
+        return None
+
     def run_filter(self, state: CycleState, pod: dict, node_info: Any, plugins: list | None = None) -> Status | None:
         """The first failing Filter's status (``plugins``: only these, in the profile's order)."""
         skipped = state.get("__skip_filter", ())
@@ -184,15 +201,25 @@ class Framework:
         return None
 
     def run_post_filter(self, state: CycleState, pod: dict, statuses: dict[str, Status]) -> tuple[str | None, Status | None]:
-        last: Status | None = Status(UNSCHEDULABLE)
+        """RunPostFilterPlugins: the first success wins; else every plugin's reasons, and the last nomination
+        a plugin asked for ("" clears the pod's nominatedNodeName, None leaves it)."""
+        result: str | None = None
+        reasons: list[str] = []
+        rejector = ""
         for plugin in self._point("postFilter"):
             nominated, status = plugin.post_filter(state, pod, statuses)
             if status is None or status.code == SUCCESS:
                 return nominated, None
-            last = status
-            if status.code != UNSCHEDULABLE:
-                return None, status
-        return None, last
+            if status.code == UNSCHEDULABLE_AND_UNRESOLVABLE:
+                status.plugin = plugin.name
+                return nominated, status
+            if not status.is_rejected():
+                return None, Status(ERROR, list(status.reasons), plugin.name)
+            if nominated is not None:
+                result = nominated
+            reasons += status.reasons
+            rejector = rejector or plugin.name
+        return result, Status(UNSCHEDULABLE, reasons, rejector)
 
     def run_pre_score(self, state: CycleState, pod: dict, nodes: list) -> Status | None:
         skipped: set[str] = set()

@@ -170,6 +170,18 @@ class Scheduler:
         """Run the current profile's filters (with nominated pods) on a node copy: preemption's what-if."""
         return self._run_filters(self._framework, state, pod, info)
 
+    def pre_filter_extension(self, method: str, state: CycleState, pod: dict, other: dict, info: Any) -> Status | None:
+        """The current profile's PreFilter extensions (``add_pod`` / ``remove_pod``) on a state copy."""
+        return self._framework.run_pre_filter_extension(method, state, pod, other, info)
+
+    def nominated_pods_for_node(self, node: str) -> list[dict]:
+        """The pending pods nominated to ``node`` (PodNominator.NominatedPodsForNode)."""
+        return list(self.nominated.get(node, {}).values())
+
+    def latest_pod(self, pod: dict) -> dict | None:
+        """The informer's current version of ``pod`` (None once it is gone)."""
+        return self.pods.indexer.get_by_key(pod_key(pod))
+
     def namespace_labels(self, namespace: str) -> dict:
         obj = self.namespaces.indexer.get_by_key(namespace)
         return (obj or {}).get("metadata", {}).get("labels") or {}
@@ -309,7 +321,7 @@ class Scheduler:
                 self._track_nominated(dict(pod, status=dict(pod.get("status") or {}, nominatedNodeName=nominated)),
                                       entry.key)
             decision.message = str(fit_error)
-            decision.nominated_node = nominated
+            decision.nominated_node = nominated or None
             self._record(decision)
             self._failure(entry, cycle, str(fit_error), nominated=nominated)
             return
@@ -461,10 +473,14 @@ class Scheduler:
             others = [(key, p) for key, p in nominated.items()
                       if key != own_key and ((p.get("spec") or {}).get("priority") or 0) >= own_priority]
             if others:
-                with_nominated = info.clone()
+                with_nominated, state_with_nominated = info.clone(), state.clone()
                 for key, other in others:
                     with_nominated.add_pod(key, other)
-                status = framework.run_filter(state, pod, with_nominated)
+                    status = framework.run_pre_filter_extension("add_pod", state_with_nominated, pod, other,
+                                                                with_nominated)
+                    if status is not None:
+                        return Status(ERROR, list(status.reasons), status.plugin)
+                status = framework.run_filter(state_with_nominated, pod, with_nominated)
                 if status is not None:
                     return status
         return framework.run_filter(state, pod, info)
@@ -506,8 +522,8 @@ class Scheduler:
         if current is not None and current.get("status") == "False":
             condition["lastTransitionTime"] = current.get("lastTransitionTime")
         patch: dict = {"status": {"conditions": [condition]}}
-        if nominated is not None and nominated != (pod.get("status") or {}).get("nominatedNodeName"):
-            patch["status"]["nominatedNodeName"] = nominated
+        if nominated is not None and nominated != ((pod.get("status") or {}).get("nominatedNodeName") or ""):
+            patch["status"]["nominatedNodeName"] = nominated or None      # "" clears the nomination
         if current is not None and all(current.get(k) == condition.get(k) for k in ("status", "reason", "message")) \
                 and "nominatedNodeName" not in patch["status"]:
             return

@@ -1,28 +1,44 @@
 """DefaultPreemption (PostFilter): when a pod fits nowhere, evict lower-priority pods to make room.
 
-The real evaluator's steps (pkg/scheduler/framework/preemption):
+The real evaluator's steps (pkg/scheduler/framework/preemption, plugins/defaultpreemption):
 
-1. eligibility: a pod with ``preemptionPolicy: Never`` never preempts
-   (``not eligible due to preemptionPolicy=Never.``), nor does one whose
-   nominated node already has a lower-priority pod terminating;
-2. candidates: only nodes whose filter verdict was resolvable
-   (others: ``Preemption is not helpful for scheduling``); starting at a
-   random offset, a dry run on a copy of each node removes every pod of lower
-   priority, checks that the pod then fits, and reprieves the victims one by
-   one, most important first, PDB-violating ones first, keeping each that can
-   stay; a node without lower-priority pods: ``No preemption victims found
-   for incoming pod``. The dry run stops once it has 10% of the nodes (at
-   least 100) as candidates, one of them violating no PodDisruptionBudget;
-3. the chosen candidate: fewest PDB violations, then the lowest highest
-   victim priority, the lowest sum of priorities, the fewest victims, the
-   latest start among the most important victims, then the first found;
-4. the victims are deleted (a ``Preempted`` event each) and the pod is
-   nominated to the node (``status.nominatedNodeName``); it is scheduled
-   there once the victims are gone.
+0. the pod is read again from the scheduler's informer (its latest version);
+1. eligibility (PodEligibleToPreemptOthers): a pod with ``preemptionPolicy:
+   Never`` never preempts (``not eligible due to preemptionPolicy=Never.``);
+   nor does one whose nominated node still holds a lower-priority pod that
+   preemption is terminating (DisruptionTarget, reason
+   PreemptionByScheduler), unless the filters now find that node
+   unresolvable;
+2. candidates (findCandidates, DryRunPreemption): only nodes whose filter
+   verdict was ``Unschedulable`` (the others: ``Preemption is not helpful for
+   scheduling``); from a random offset, each node is copied with the
+   CycleState; SelectVictimsOnNode removes every lower-priority pod (telling
+   PreFilter plugins through their ``remove_pod`` extension), re-runs the
+   filters with the nominated pods, then reprieves the pods most important
+   first (priority, then the earlier start; a pod not started yet counts as
+   starting now), PDB-violating ones first, each kept if the pod still fits.
+   A node without lower-priority pods: ``No preemption victims found for
+   incoming pod``. The dry run stops once it holds max(10% of the potential
+   nodes, 100) candidates and at least one violates no budget
+   (minCandidateNodesPercentage, minCandidateNodesAbsolute);
+3. the chosen candidate (pickOneNodeForPreemption): fewest PDB violations,
+   then the lowest highest-victim priority, the lowest sum of priorities
+   (each + 2^31), the fewest victims, the latest start among the highest
+   priority victims, then the first found;
+4. prepareCandidate: each victim not already terminating gets the
+   ``DisruptionTarget`` condition (reason ``PreemptionByScheduler``, message
+   ``default-scheduler: preempting to accommodate a higher priority pod``)
+   through the status subresource, is deleted through the API server, and
+   gets a ``Preempted`` event (``Preempted by pod <uid> on node <node>``);
+   lower-priority pods nominated to that node lose their nomination. The pod
+   is nominated (``status.nominatedNodeName``, written by the scheduler) and
+   retried once the victims are gone.
 
-With no candidate the message is a second ``0/N nodes are available: ...``,
-prefixed ``preemption:``. What-if checks here use node copies; the PreFilter
-state of InterPodAffinity and PodTopologySpread is not adjusted for victims.
+With no candidate the result clears the pod's nomination and the message is
+a second FitError, ``0/N nodes are available: ...``; every message gets the
+``preemption: `` prefix. PodDisruptionBudgets are read from their informer:
+a pod violates one when ``status.disruptionsAllowed`` (kept by the
+disruption controller) is used up (filterPodsWithPDBViolation).
 """
 
 from __future__ import annotations
@@ -30,9 +46,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.api.errors import ApiError
+from engine.api.errors import ApiError, NotFound
+from engine.api.meta import timestamp
 from engine.api.selectors import from_label_selector
-from engine.scheduler.framework import (UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE, Diagnosis, Status,
+from engine.client.client import STRATEGIC_MERGE_PATCH
+from engine.scheduler.framework import (ERROR, UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE, Diagnosis, Status,
                                         fit_error_message)
 
 NAME = "DefaultPreemption"
@@ -41,6 +59,10 @@ MIN_CANDIDATE_NODES_ABSOLUTE = 100
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
 MAX_INT32 = 2**31 - 1
+DISRUPTION_TARGET = "DisruptionTarget"
+PREEMPTION_BY_SCHEDULER = "PreemptionByScheduler"
+NOT_STARTED = "\uffff"
+"""GetPodStartTime's ``now`` for a pod without status.startTime: later than any RFC 3339 time."""
 
 
 def priority(pod: dict) -> int:
@@ -48,16 +70,28 @@ def priority(pod: dict) -> int:
 
 
 def start_time(pod: dict) -> str:
-    return (pod.get("status") or {}).get("startTime") or pod["metadata"].get("creationTimestamp") or ""
+    return (pod.get("status") or {}).get("startTime") or NOT_STARTED
 
 
 def importance_key(pod: dict) -> tuple:
-    """MoreImportantPod: higher priority first, then the earlier start."""
+    """MoreImportantPod: higher priority first, then the one that started earlier."""
     return (-priority(pod), start_time(pod))
+
+
+def terminating_by_preemption(pod: dict) -> bool:
+    """podTerminatingByPreemption: being deleted, with the DisruptionTarget condition preemption sets."""
+    if not pod["metadata"].get("deletionTimestamp"):
+        return False
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == DISRUPTION_TARGET:
+            return condition.get("status") == "True" and condition.get("reason") == PREEMPTION_BY_SCHEDULER
+    return False
 
 
 @dataclass
 class Candidate:
+    """A node where the pod fits once ``victims`` (most important first) are gone."""
+
     node: str
     victims: list[dict] = field(default_factory=list)
     pdb_violations: int = 0
@@ -72,137 +106,207 @@ class DefaultPreemption:
         self.min_percentage = int(args.get("minCandidateNodesPercentage", MIN_CANDIDATE_NODES_PERCENTAGE))
         self.min_absolute = int(args.get("minCandidateNodesAbsolute", MIN_CANDIDATE_NODES_ABSOLUTE))
 
+    # -- PostFilter ------------------------------------------------------------------------
     def post_filter(self, state: dict, pod: dict, statuses: dict[str, Status]) -> tuple[str | None, Status | None]:
-        eligible, reason = self._eligible(pod)
+        """Preempt: (nominated node or None, status); "" as the node clears the pod's nomination."""
+        nominated, status = self.preempt(state, pod, statuses)
+        if status is not None and status.message:
+            status = Status(status.code, [f"preemption: {status.message}"])
+        return nominated, status
+
+    def preempt(self, state: dict, pod: dict, statuses: dict[str, Status]) -> tuple[str | None, Status | None]:
+        latest = getattr(self.handle, "latest_pod", None)
+        if latest is not None:
+            pod = latest(pod)
+            if pod is None:
+                return None, Status(ERROR, ["the preemptor pod is gone"])
+        eligible, reason = self.pod_eligible_to_preempt_others(pod, statuses)
         if not eligible:
-            return None, Status(UNSCHEDULABLE, [f"preemption: {reason}"])
+            return None, Status(UNSCHEDULABLE, [reason])
         nodes = self.handle.snapshot.node_infos
-        node_statuses: dict[str, Status] = {}
-        potential = []
-        for info in nodes:
-            status = statuses.get(info.name)
-            if status is not None and status.code == UNSCHEDULABLE_AND_UNRESOLVABLE:
-                node_statuses[info.name] = Status(UNSCHEDULABLE_AND_UNRESOLVABLE, [NOT_HELPFUL])
-            else:
-                potential.append(info)
-        candidates: list[Candidate] = []
-        if potential:
-            candidates = self._dry_run(state, pod, potential, node_statuses)
+        candidates, node_statuses = self.find_candidates(state, pod, nodes, statuses)
         if not candidates:
-            message = fit_error_message(len(nodes), Diagnosis(node_statuses))
-            return None, Status(UNSCHEDULABLE, [f"preemption: {message}"])
-        best = self._select(candidates)
-        self._prepare(pod, best)
+            for info in nodes:
+                node_statuses.setdefault(info.name, Status(UNSCHEDULABLE_AND_UNRESOLVABLE, [NOT_HELPFUL]))
+            return "", Status(UNSCHEDULABLE, [fit_error_message(len(nodes), Diagnosis(node_statuses))])
+        best = self.select_candidate(candidates)
+        self.prepare_candidate(best, pod)
         return best.node, None
 
-    def _eligible(self, pod: dict) -> tuple[bool, str]:
+    def pod_eligible_to_preempt_others(self, pod: dict, statuses: dict[str, Status]) -> tuple[bool, str]:
         if (pod.get("spec") or {}).get("preemptionPolicy") == "Never":
             return False, "not eligible due to preemptionPolicy=Never."
         nominated = (pod.get("status") or {}).get("nominatedNodeName")
         if nominated:
+            status = statuses.get(nominated)
+            if status is not None and status.code == UNSCHEDULABLE_AND_UNRESOLVABLE:
+                return True, ""
             info = self.handle.snapshot.get(nominated)
-            if info is not None and any(p["metadata"].get("deletionTimestamp") and priority(p) < priority(pod)
+            if info is not None and any(priority(p) < priority(pod) and terminating_by_preemption(p)
                                         for p in info.pods.values()):
                 return False, "not eligible due to a terminating pod on the nominated node."
         return True, ""
 
-    def _dry_run(self, state: dict, pod: dict, potential: list, node_statuses: dict[str, Status]) -> list[Candidate]:
+    # -- candidates ---------------------------------------------------------------------------
+    def find_candidates(self, state: dict, pod: dict, nodes: list,
+                        statuses: dict[str, Status]) -> tuple[list[Candidate], dict[str, Status]]:
+        """Nodes where the filters said Unschedulable are dry-run; the others are not helped by preemption."""
+        potential = [info for info in nodes
+                     if (statuses.get(info.name) or Status(UNSCHEDULABLE_AND_UNRESOLVABLE)).code == UNSCHEDULABLE]
+        if not potential:
+            return [], {}
         count = len(potential)
-        wanted = max(count * self.min_percentage // 100, self.min_absolute)
-        wanted = min(wanted, count)
         offset = self.handle.loop.random.randrange(count)
-        pdbs = self._pdbs()
+        return self.dry_run_preemption(state, pod, potential, self._pdbs(), offset, self.calculate_num_candidates(count))
+
+    def calculate_num_candidates(self, num_nodes: int) -> int:
+        return min(max(num_nodes * self.min_percentage // 100, self.min_absolute), num_nodes)
+
+    def dry_run_preemption(self, state: dict, pod: dict, potential: list, pdbs: list[dict], offset: int,
+                           wanted: int) -> tuple[list[Candidate], dict[str, Status]]:
         violating: list[Candidate] = []
         non_violating: list[Candidate] = []
-        for i in range(count):
-            info = potential[(offset + i) % count]
-            victims, violations, status = self._select_victims(state, pod, info.clone(), pdbs)
+        node_statuses: dict[str, Status] = {}
+        for i in range(len(potential)):
+            info = potential[(offset + i) % len(potential)]
+            victims, violations, status = self.select_victims_on_node(state.clone(), pod, info.clone(), pdbs)
             if status is None and victims:
                 (violating if violations else non_violating).append(Candidate(info.name, victims, violations))
-            else:
-                node_statuses[info.name] = status or Status(UNSCHEDULABLE, [NO_VICTIMS])
-            if non_violating and len(non_violating) + len(violating) >= wanted:
-                break
-        return non_violating + violating
+                if non_violating and len(non_violating) + len(violating) >= wanted:
+                    break
+                continue
+            node_statuses[info.name] = status or Status(ERROR, [f'expected at least one victim pod on node "{info.name}"'])
+        return non_violating[:wanted] + violating[:wanted], node_statuses
 
-    def _select_victims(self, state: dict, pod: dict, info: Any, pdbs: list[dict]):
-        fits = self.handle.filter_node_for_preemption
-        lower = sorted((p for p in info.pods.values() if priority(p) < priority(pod)), key=importance_key)
-        if not lower:
-            return [], 0, Status(UNSCHEDULABLE_AND_UNRESOLVABLE, [NO_VICTIMS])
-        for victim in lower:
+    def select_victims_on_node(self, state: dict, pod: dict, info: Any,
+                               pdbs: list[dict]) -> tuple[list[dict], int, Status | None]:
+        """SelectVictimsOnNode on copies of the state and the node: the fewest, least important victims."""
+        handle = self.handle
+
+        def remove(victim: dict) -> Status | None:
             info.remove_pod(_key(victim))
-        status = fits(state, pod, info)
+            return handle.pre_filter_extension("remove_pod", state, pod, victim, info)
+
+        def add(victim: dict) -> Status | None:
+            info.add_pod(_key(victim), victim)
+            return handle.pre_filter_extension("add_pod", state, pod, victim, info)
+
+        potential = [p for p in info.pods.values() if priority(p) < priority(pod)]
+        for victim in potential:
+            status = remove(victim)
+            if status is not None:
+                return [], 0, Status(ERROR, status.reasons)
+        if not potential:
+            return [], 0, Status(UNSCHEDULABLE_AND_UNRESOLVABLE, [NO_VICTIMS])
+        status = handle.filter_node_for_preemption(state, pod, info)
         if status is not None:
             return [], 0, status
-        violating, non_violating = self._split_by_pdb(lower, pdbs)
+        potential.sort(key=importance_key)
+        violating, non_violating = filter_pods_with_pdb_violation(potential, pdbs)
         victims: list[dict] = []
         violations = 0
         for group, is_violating in ((violating, True), (non_violating, False)):
             for candidate in group:
-                info.add_pod(_key(candidate), candidate)
-                if fits(state, pod, info) is not None:
-                    info.remove_pod(_key(candidate))
+                status = add(candidate)
+                if status is not None:
+                    return [], 0, Status(ERROR, status.reasons)
+                if handle.filter_node_for_preemption(state, pod, info) is not None:
+                    status = remove(candidate)
+                    if status is not None:
+                        return [], 0, Status(ERROR, status.reasons)
                     victims.append(candidate)
-                    if is_violating:
-                        violations += 1
-        victims.sort(key=importance_key)
+                    violations += is_violating
+        if violating and non_violating:
+            victims.sort(key=importance_key)
         return victims, violations, None
 
     def _pdbs(self) -> list[dict]:
         lister = getattr(self.handle, "pdb_lister", None)
         return lister().list() if lister is not None else []
 
+    # -- choosing and preparing -----------------------------------------------------------------
     @staticmethod
-    def _split_by_pdb(pods: list[dict], pdbs: list[dict]) -> tuple[list[dict], list[dict]]:
-        """filterPodsWithPDBViolation: a pod whose eviction would take a PDB below its allowance violates it."""
-        allowed = {id(pdb): int((pdb.get("status") or {}).get("disruptionsAllowed") or 0) for pdb in pdbs}
-        violating, non_violating = [], []
-        for pod in pods:
-            metadata = pod["metadata"]
-            violates = False
-            for pdb in pdbs:
-                if pdb["metadata"].get("namespace") != metadata.get("namespace"):
-                    continue
-                selector = from_label_selector((pdb.get("spec") or {}).get("selector"))
-                if selector.empty or not selector.matches(metadata.get("labels") or {}):
-                    continue
-                if metadata["name"] in ((pdb.get("status") or {}).get("disruptedPods") or {}):
-                    continue
-                allowed[id(pdb)] -= 1
-                if allowed[id(pdb)] < 0:
-                    violates = True
-            (violating if violates else non_violating).append(pod)
-        return violating, non_violating
+    def select_candidate(candidates: list[Candidate]) -> Candidate:
+        """pickOneNodeForPreemption: each criterion keeps the best; ties go on to the next, then the first."""
+        def earliest_start_of_most_important(c: Candidate) -> str:
+            top = priority(c.victims[0])
+            return min(start_time(v) for v in c.victims if priority(v) == top)
 
-    @staticmethod
-    def _select(candidates: list[Candidate]) -> Candidate:
-        """pickOneNodeForPreemption: each criterion keeps the best; ties go on to the next."""
         criteria = [
             lambda c: -c.pdb_violations,
             lambda c: -priority(c.victims[0]),
             lambda c: -sum(priority(v) + MAX_INT32 + 1 for v in c.victims),
             lambda c: -len(c.victims),
-            lambda c: min(start_time(v) for v in c.victims if priority(v) == priority(c.victims[0])),
+            earliest_start_of_most_important,             # the latest of these wins
         ]
         remaining = candidates
         for criterion in criteria:
-            best = max(criterion(c) for c in remaining)
-            remaining = [c for c in remaining if criterion(c) == best]
             if len(remaining) == 1:
                 break
+            best = max(criterion(c) for c in remaining)
+            remaining = [c for c in remaining if criterion(c) == best]
         return remaining[0]
 
-    def _prepare(self, pod: dict, candidate: Candidate) -> None:
+    def prepare_candidate(self, candidate: Candidate, pod: dict) -> None:
         client, recorder = self.handle.client, self.handle.recorder
+        scheduler_name = (pod.get("spec") or {}).get("schedulerName") or "default-scheduler"
         for victim in candidate.victims:
             metadata = victim["metadata"]
+            if metadata.get("deletionTimestamp"):
+                continue                       # graceful deletion already started
+            name, namespace = metadata["name"], metadata.get("namespace") or "default"
+            condition = {"type": DISRUPTION_TARGET, "status": "True", "reason": PREEMPTION_BY_SCHEDULER,
+                         "message": f"{scheduler_name}: preempting to accommodate a higher priority pod",
+                         "lastProbeTime": None, "lastTransitionTime": timestamp(self.handle.loop.now)}
             try:
-                client.delete("pods", metadata["name"], metadata.get("namespace") or "default")
+                client.patch("pods", name, {"status": {"conditions": [condition]}}, namespace,
+                             patch_type=STRATEGIC_MERGE_PATCH, subresource="status")
+                client.delete("pods", name, namespace)
+            except NotFound:
+                continue
             except ApiError:
                 continue
             recorder.event(victim, "Normal", "Preempted",
                            f"Preempted by pod {pod['metadata'].get('uid', '')} on node {candidate.node}")
+        lower = [p for p in self.handle.nominated_pods_for_node(candidate.node)
+                 if priority(p) < priority(pod) and _key(p) != _key(pod)]
+        for nominated in lower:
+            metadata = nominated["metadata"]
+            try:
+                client.patch("pods", metadata["name"], {"status": {"nominatedNodeName": None}},
+                             metadata.get("namespace") or "default", patch_type=STRATEGIC_MERGE_PATCH,
+                             subresource="status")
+            except ApiError:
+                continue
+
+
+def filter_pods_with_pdb_violation(pods: list[dict], pdbs: list[dict]) -> tuple[list[dict], list[dict]]:
+    """filterPodsWithPDBViolation: (violating, non-violating), each in the given order.
+
+    A pod violates a budget of its namespace whose selector (nil or empty: none) matches it once the
+    budget's ``status.disruptionsAllowed`` is used up by the pods before it; a pod already listed in
+    ``status.disruptedPods`` does not use the budget up.
+    """
+    allowed = [int((pdb.get("status") or {}).get("disruptionsAllowed") or 0) for pdb in pdbs]
+    selectors = [from_label_selector((pdb.get("spec") or {}).get("selector")) for pdb in pdbs]
+    violating, non_violating = [], []
+    for pod in pods:
+        metadata = pod["metadata"]
+        labels = metadata.get("labels") or {}
+        violates = False
+        if labels:
+            for i, pdb in enumerate(pdbs):
+                if (pdb["metadata"].get("namespace") or "default") != (metadata.get("namespace") or "default"):
+                    continue
+                if selectors[i].empty or not selectors[i].matches(labels):
+                    continue
+                if metadata["name"] in ((pdb.get("status") or {}).get("disruptedPods") or {}):
+                    continue
+                allowed[i] -= 1
+                if allowed[i] < 0:
+                    violates = True
+        (violating if violates else non_violating).append(pod)
+    return violating, non_violating
 
 
 def _key(pod: dict) -> str:

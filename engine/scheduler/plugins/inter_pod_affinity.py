@@ -156,6 +156,42 @@ class InterPodAffinity:
         state[NAME] = (affinity, anti, existing_anti, affinity_counts, anti_counts, self_match)
         return None
 
+    # PreFilterExtensions: preemption's what-if removes victims (and adds nominated pods) on a node copy.
+    def add_pod(self, state: dict, pod: dict, pod_to_add: dict, node_info: NodeInfo) -> Status | None:
+        self._update_with_pod(state, pod, pod_to_add, node_info, 1)
+        return None
+
+    def remove_pod(self, state: dict, pod: dict, pod_to_remove: dict, node_info: NodeInfo) -> Status | None:
+        self._update_with_pod(state, pod, pod_to_remove, node_info, -1)
+        return None
+
+    def _update_with_pod(self, state: dict, pod: dict, other: dict, node_info: NodeInfo, delta: int) -> None:
+        """preFilterState.updateWithPod: the three counts for ``other`` on this node, on a copy of the state."""
+        if NAME not in state:
+            return
+        affinity, anti, existing_anti, affinity_counts, anti_counts, self_match = state[NAME]
+        existing_anti, affinity_counts, anti_counts = dict(existing_anti), dict(affinity_counts), dict(anti_counts)
+        labels, node_labels = self._namespace_labels, node_info.labels
+
+        def update(counts: dict, term: Term) -> None:
+            value = node_labels.get(term.topology_key)
+            if value is not None:
+                pair = (term.topology_key, value)
+                counts[pair] = counts.get(pair, 0) + delta
+                if counts[pair] == 0:
+                    del counts[pair]
+
+        for term in self._terms(other, "podAntiAffinity", True):
+            if term.matches(pod, labels):
+                update(existing_anti, term)
+        if affinity and all(term.matches(other, labels) for term in affinity):
+            for term in affinity:
+                update(affinity_counts, term)
+        for term in anti:
+            if term.matches(other, labels):
+                update(anti_counts, term)
+        state[NAME] = (affinity, anti, existing_anti, affinity_counts, anti_counts, self_match)
+
     def filter(self, state: dict, pod: dict, node_info: NodeInfo) -> Status | None:
         if NAME not in state:
             return None

@@ -57,6 +57,15 @@ def pod_matches(pod: dict, selector: LabelSelector, namespace: str) -> bool:
     return selector.matches(metadata.get("labels") or {})
 
 
+def _minimums(constraints: list[Constraint], counts: dict[tuple[str, str], int]) -> list[int]:
+    """Each constraint's global minimum matching count (0 while fewer domains than minDomains exist)."""
+    minimums = []
+    for c in constraints:
+        domain_counts = [n for (key, _), n in counts.items() if key == c.topology_key]
+        minimums.append(0 if len(domain_counts) < c.min_domains or not domain_counts else min(domain_counts))
+    return minimums
+
+
 class PodTopologySpread:
     name = NAME
 
@@ -144,15 +153,34 @@ class PodTopologySpread:
                 pair = (c.topology_key, info.labels[c.topology_key])
                 counts[pair] = counts.get(pair, 0) + sum(
                     1 for existing in info.pods.values() if pod_matches(existing, c.selector, namespace))
-        minimums = []
-        for c in constraints:
-            domain_counts = [n for (key, _), n in counts.items() if key == c.topology_key]
-            if len(domain_counts) < c.min_domains or not domain_counts:
-                minimums.append(0)
-            else:
-                minimums.append(min(domain_counts))
-        state[NAME] = (constraints, counts, minimums)
+        state[NAME] = (constraints, counts, _minimums(constraints, counts))
         return None
+
+    # PreFilterExtensions: preemption's what-if removes victims (and adds nominated pods) on a node copy.
+    def add_pod(self, state: dict, pod: dict, pod_to_add: dict, node_info: NodeInfo) -> Status | None:
+        self._update_with_pod(state, pod, pod_to_add, node_info, 1)
+        return None
+
+    def remove_pod(self, state: dict, pod: dict, pod_to_remove: dict, node_info: NodeInfo) -> Status | None:
+        self._update_with_pod(state, pod, pod_to_remove, node_info, -1)
+        return None
+
+    def _update_with_pod(self, state: dict, pod: dict, other: dict, node_info: NodeInfo, delta: int) -> None:
+        """preFilterState.updateWithPod: the matching count of the node's domains, on a copy of the state."""
+        if NAME not in state:
+            return
+        constraints, counts, _ = state[NAME]
+        namespace = pod["metadata"].get("namespace") or "default"
+        if (other["metadata"].get("namespace") or "default") != namespace or \
+                not self._eligible(pod, node_info, constraints):
+            return
+        counts = dict(counts)
+        other_labels = other["metadata"].get("labels") or {}
+        for c in constraints:
+            if c.selector.matches(other_labels):
+                pair = (c.topology_key, node_info.labels[c.topology_key])
+                counts[pair] = counts.get(pair, 0) + delta
+        state[NAME] = (constraints, counts, _minimums(constraints, counts))
 
     def filter(self, state: dict, pod: dict, node_info: NodeInfo) -> Status | None:
         if NAME not in state:

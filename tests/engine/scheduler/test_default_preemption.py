@@ -20,6 +20,12 @@ class Handle(FakeHandle):
     def filter_node_for_preemption(self, state, pod, info):
         return self.fit.filter(CycleState(), pod, info)
 
+    def pre_filter_extension(self, method, state, pod, other, info):
+        return None
+
+    def nominated_pods_for_node(self, node):
+        return []
+
     def pdb_lister(self):
         pdbs = self.pdbs
 
@@ -33,7 +39,7 @@ class Handle(FakeHandle):
 def victims_on(node_pods, preemptor, pdbs=()):
     info = node_info(make_node("n", cpu="4"), *node_pods)
     plugin = default_preemption.new(None, Handle([info], pdbs))
-    victims, violations, status = plugin._select_victims(CycleState(), preemptor, info.clone(), list(pdbs))
+    victims, violations, status = plugin.select_victims_on_node(CycleState(), preemptor, info.clone(), list(pdbs))
     return [v["metadata"]["name"] for v in victims], violations, status
 
 
@@ -99,4 +105,4 @@ def candidate(node, *priorities, violations=0, start="2025-01-01T00:00:00Z"):
     "then the first candidate found",
 ])
 def test_pick_one_node_for_preemption(candidates, chosen):
-    assert DefaultPreemption._select(candidates).node == chosen
+    assert DefaultPreemption.select_candidate(candidates).node == chosen

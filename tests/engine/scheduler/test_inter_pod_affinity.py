@@ -114,3 +114,19 @@ def test_filter_from_the_label_index_agrees_with_the_scan(pod, infos, expected):
         status = None if skipped else plugin.filter(state, pod, info)
         result[info.name] = status.reasons[0] if status else None
     assert result == expected
+
+
+def test_removing_the_pod_that_anti_affinity_avoids_makes_the_node_feasible_on_a_state_copy():
+    """PreFilterExtensions: what preemption's dry run relies on to free a node from anti-affinity."""
+    blocker = make_pod("blocker", labels={"app": "cache"})
+    infos = [node_info(make_node("n1"), blocker)]
+    pod = make_pod("web", affinity=affinity(anti=[term("cache")]))
+    plugin = inter_pod_affinity.new(None, FakeHandle(infos))
+    state = CycleState()
+    assert plugin.pre_filter(state, pod, infos) is None
+    assert plugin.filter(state, pod, infos[0]).reasons == ["node(s) didn't match pod anti-affinity rules"]
+    copy, node = state.clone(), infos[0].clone()
+    victim = node.remove_pod("default/blocker")
+    plugin.remove_pod(copy, pod, victim, node)
+    assert plugin.filter(copy, pod, node) is None
+    assert plugin.filter(state, pod, infos[0]) is not None

@@ -81,3 +81,22 @@ def test_system_defaults_apply_only_to_pods_selected_by_a_service_or_workload():
     infos = cluster({}, {"node1": "a"})
     plugin = pod_topology_spread.new(None, FakeHandle(infos))
     assert plugin.constraints(make_pod(labels={"foo": "bar"}), "ScheduleAnyway") == []
+
+
+def test_the_remove_and_add_extensions_move_the_counts_a_dry_run_sees_on_a_state_copy():
+    """PreFilterExtensions: preemption removes a victim from a node copy; the skew follows, the original does not."""
+    infos = cluster({"node1": 2, "node2": 0}, {"node1": "zoneA", "node2": "zoneB"})
+    pod = make_pod("new", labels={"foo": "bar"}, spread=[constraint()])
+    plugin = pod_topology_spread.new(None, FakeHandle(infos))
+    state = CycleState()
+    plugin.pre_filter(state, pod, infos)
+    assert plugin.filter(state, pod, infos[0]).reasons == [SKEW]           # zoneA 2+1 vs zoneB 0
+    copy, node = state.clone(), infos[0].clone()
+    for victim in list(node.pods.values()):
+        node.remove_pod(f"default/{victim['metadata']['name']}")
+        plugin.remove_pod(copy, pod, victim, node)
+    assert plugin.filter(copy, pod, node) is None
+    assert plugin.filter(state, pod, infos[0]).reasons == [SKEW]
+    plugin.add_pod(copy, pod, make_pod("back", labels={"foo": "bar"}), node)
+    plugin.add_pod(copy, pod, make_pod("again", labels={"foo": "bar"}), node)
+    assert plugin.filter(copy, pod, node).reasons == [SKEW]
