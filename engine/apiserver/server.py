@@ -39,7 +39,7 @@ from engine.apiserver import strategy
 from engine.apiserver.admission import AdmissionChain, Attributes, default_chain
 from engine.apiserver.allocators import ServiceAllocator
 from engine.apiserver.audit import AuditLog
-from engine.apiserver.authn import Authenticator, UserInfo
+from engine.apiserver.authn import DEFAULT_EXPIRATION_SECONDS, Authenticator, UserInfo
 from engine.apiserver.patch import apply_patch
 from engine.apiserver.rbac import Attributes as AuthzAttributes
 from engine.apiserver.rbac import RBACAuthorizer, forbidden_error
@@ -332,6 +332,8 @@ class APIServer:
     def _create(self, kind: Kind, request: Request, user: UserInfo) -> dict:
         if request.subresource == "binding" and kind.kind == "Pod":
             return self._bind(request)
+        if request.subresource == "token" and kind.kind == "ServiceAccount":
+            return self._token_request(request)
         if request.subresource:
             raise errors.method_not_allowed("create", f"{kind.plural}/{request.subresource}", kind.group)
         obj = self._decode(kind, request)
@@ -401,6 +403,26 @@ class APIServer:
         causes = validate(obj, old)
         if causes:
             raise errors.invalid(kind.kind, obj["metadata"].get("name", ""), causes, kind.group)
+
+    def _token_request(self, request: Request) -> dict:
+        """POST serviceaccounts/<name>/token (TokenRequest): a signed token for that account."""
+        tokens = self.authenticator.service_accounts
+        account = self.storages[self.registry.lookup("serviceaccounts")].require(request.namespace, request.name or "")
+        if tokens is None:
+            raise errors.ApiError("the TokenRequest API is not enabled on this server")
+        body = request.body if isinstance(request.body, dict) else {}
+        spec = dict(body.get("spec") or {})
+        spec.setdefault("expirationSeconds", DEFAULT_EXPIRATION_SECONDS)
+        audiences = tuple(spec.get("audiences") or ()) or None
+        token = tokens.issue(request.namespace or "", account["metadata"]["name"], account["metadata"]["uid"],
+                             expiration_seconds=int(spec["expirationSeconds"]), audiences=audiences)
+        spec["audiences"] = list(audiences or tokens.audiences)
+        return {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                "metadata": {"name": account["metadata"]["name"], "namespace": request.namespace,
+                             "creationTimestamp": timestamp(self.loop.now)},
+                "spec": spec,
+                "status": {"token": token,
+                           "expirationTimestamp": timestamp(self.loop.now + int(spec["expirationSeconds"]))}}
 
     def _bind(self, request: Request) -> dict:
         """POST pods/<name>/binding: the scheduler's decision, written as spec.nodeName."""

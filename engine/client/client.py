@@ -122,6 +122,13 @@ class Client:
                    "target": {"apiVersion": "v1", "kind": "Node", "name": node_name}}
         return self._call("create", "pods", namespace=namespace, name=pod_name, subresource="binding", body=binding)
 
+    def create_token(self, namespace: str, service_account: str, expiration_seconds: int = 3600) -> dict:
+        """POST a TokenRequest (serviceaccounts/<name>/token); the token is in ``status.token``."""
+        request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                   "spec": {"expirationSeconds": expiration_seconds}}
+        return self._call("create", "serviceaccounts", namespace=namespace, name=service_account,
+                          subresource="token", body=request)
+
     def scale(self, resource: str, name: str, namespace: str | None, replicas: int) -> dict:
         """Set ``spec.replicas`` through the scale subresource (what ``kubectl scale`` does)."""
         scale = self.get(resource, name, namespace, subresource="scale")
