@@ -35,11 +35,13 @@ class ReadOnlyFilesystem(OSError):
 
 
 class NodeFilesystem(dict):
-    """The node's own files, path -> content; ``tmpfs`` lists the host directories backed by memory."""
+    """The node's own files, path -> content; ``tmpfs`` lists the host directories backed by memory,
+    ``modes`` the permission bits the kubelet set on files it wrote (0644 when absent)."""
 
     def __init__(self, *args: object, **kwargs: str) -> None:
         super().__init__(*args, **kwargs)
         self.tmpfs: set[str] = set()
+        self.modes: dict[str, int] = {}
 
     def in_tmpfs(self, path: str) -> bool:
         return any(path == root or path.startswith(root.rstrip("/") + "/") for root in self.tmpfs)

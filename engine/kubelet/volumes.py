@@ -1,0 +1,334 @@
+"""The kubelet's volume manager: makes a pod's volumes exist on the node and says where to mount them.
+
+Every volume becomes a directory (or file) in the node's filesystem (the
+runtime's ``host_fs``), at the place the real kubelet uses:
+
+    emptyDir      /var/lib/kubelet/pods/<uid>/volumes/kubernetes.io~empty-dir/<name>
+                  (medium Memory: a tmpfs, so what containers write counts against their memory)
+    configMap     .../kubernetes.io~configmap/<name>   one file per key, or per ``items`` entry
+    secret        .../kubernetes.io~secret/<name>      the same, base64-decoded, on a tmpfs
+    downwardAPI   .../kubernetes.io~downward-api/<name>
+    projected     .../kubernetes.io~projected/<name>   (the ``kube-api-access-*`` volume: token,
+                  ca.crt from the ``kube-root-ca.crt`` ConfigMap, namespace)
+    hostPath      the path itself, checked against ``type``
+    PVC           the bound PV's hostPath / local path; other PV sources a per-node directory
+                  /var/lib/kubelet/plugins/kubernetes.io/<plugin>/mounts/<pv> (data stays on that node)
+
+Interface:
+    VolumeManager(client, loop, node_name, *, host_fs=None, request_token=None)
+    wait_for_attach_and_mount(pod) -> list[cri.Mount]
+        sets up every volume and returns the mounts of all the pod's containers;
+        raises VolumeError (the kubelet records its message as a FailedMount
+        event and keeps the pod in ContainerCreating, retrying at its next
+        sync). Called at every pod sync, as SyncPod calls WaitForAttachAndMount:
+        each call re-projects configMap, secret, downwardAPI and projected
+        volumes, so an updated ConfigMap shows in the mounted files after the
+        kubelet's sync period (written atomically, files removed when keys go).
+    mounts_for(pod, container) -> list[cri.Mount]   one container's, for its ContainerConfig
+    unmount(pod)   removes the pod's volume directories (emptyDir data is gone; hostPath and PV data stay)
+
+ConfigMap, secret, downwardAPI and projected volumes are mounted read-only,
+as they are since Kubernetes 1.10; file modes (``defaultMode``, an item's
+``mode``) are recorded in ``host_fs.modes``. The service account token comes
+from ``request_token(pod, service_account, expiration_seconds)`` (the
+TokenRequest the kubelet makes); without one the token file holds an
+unsigned JWT with the same claims. What it never does: attach or detach
+volumes (no attach/detach controller here), enforce emptyDir ``sizeLimit``,
+or talk to anything but the API server and the node's filesystem.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import math
+from collections.abc import Callable
+from typing import Any
+
+from engine.api import errors
+from engine.api.quantity import parse_quantity
+from engine.runtime.cri import Mount
+from engine.runtime.mounts import NodeFilesystem
+
+log = logging.getLogger(__name__)
+
+PODS_DIR = "/var/lib/kubelet/pods"
+DEFAULT_MODE = 0o644
+TOKEN_EXPIRATION_SECONDS = 3607
+
+_PLUGIN_DIRS = {"emptyDir": "kubernetes.io~empty-dir", "configMap": "kubernetes.io~configmap",
+                "secret": "kubernetes.io~secret", "downwardAPI": "kubernetes.io~downward-api",
+                "projected": "kubernetes.io~projected"}
+_READ_ONLY_KINDS = ("configMap", "secret", "downwardAPI", "projected")
+
+
+class VolumeError(Exception):
+    """A volume that cannot be set up; the message is the FailedMount event's."""
+
+    reason = "FailedMount"
+
+
+def _kind_of(volume: dict) -> str:
+    return next((k for k in volume if k != "name"), "")
+
+
+def _b64url(data: dict) -> str:
+    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+class VolumeManager:
+    """One node's volume manager."""
+
+    def __init__(self, client: Any, loop: Any, node_name: str, *, host_fs: NodeFilesystem | None = None,
+                 request_token: Callable[[dict, str, int], str] | None = None) -> None:
+        self.client = client
+        self.loop = loop
+        self.node_name = node_name
+        self.host_fs = host_fs if host_fs is not None else NodeFilesystem()
+        self.request_token = request_token
+
+    # -- the kubelet's calls ----------------------------------------------------
+    def wait_for_attach_and_mount(self, pod: dict) -> list[Mount]:
+        paths: dict[str, tuple[str, bool]] = {}
+        failures: list[str] = []
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            try:
+                paths[volume["name"]] = self._set_up(pod, volume)
+            except VolumeError as error:
+                failures.append(str(error))
+        if failures:
+            raise VolumeError(failures[0])
+        mounts: list[Mount] = []
+        for container in self._containers(pod):
+            mounts.extend(self._mounts(pod, container, paths))
+        return mounts
+
+    def mounts_for(self, pod: dict, container: dict) -> list[Mount]:
+        """One container's mounts (makeMounts); call after wait_for_attach_and_mount succeeded."""
+        paths = {v["name"]: self._location(pod, v) for v in (pod.get("spec") or {}).get("volumes") or []}
+        return self._mounts(pod, container, paths)
+
+    def unmount(self, pod: dict) -> None:
+        prefix = f"{PODS_DIR}/{pod['metadata']['uid']}/volumes/"
+        for path in [p for p in self.host_fs if p.startswith(prefix)]:
+            del self.host_fs[path]
+            self.host_fs.modes.pop(path, None)
+        self.host_fs.tmpfs = {root for root in self.host_fs.tmpfs if not root.startswith(prefix)}
+
+    # -- helpers ------------------------------------------------------------------
+    @staticmethod
+    def _containers(pod: dict) -> list[dict]:
+        spec = pod.get("spec") or {}
+        return list(spec.get("initContainers") or []) + list(spec.get("containers") or [])
+
+    def _mounts(self, pod: dict, container: dict, paths: dict[str, tuple[str, bool]]) -> list[Mount]:
+        mounts = []
+        for mount in container.get("volumeMounts") or []:
+            if mount["name"] not in paths:
+                raise VolumeError(f'cannot find volume "{mount["name"]}" to mount into container '
+                                  f'"{container["name"]}"')
+            host, read_only = paths[mount["name"]]
+            if mount.get("subPath"):
+                host = f"{host.rstrip('/')}/{mount['subPath']}"
+                if host not in self.host_fs and not self._is_dir(host):
+                    self.host_fs[host + "/"] = ""      # the kubelet creates a missing subPath directory
+            mounts.append(Mount(mount["mountPath"], host, read_only or bool(mount.get("readOnly"))))
+        return mounts
+
+    def _is_dir(self, path: str) -> bool:
+        return path + "/" in self.host_fs or any(p.startswith(path + "/") for p in self.host_fs)
+
+    def _volume_dir(self, pod: dict, kind: str, name: str) -> str:
+        return f"{PODS_DIR}/{pod['metadata']['uid']}/volumes/{_PLUGIN_DIRS[kind]}/{name}"
+
+    def _location(self, pod: dict, volume: dict) -> tuple[str, bool]:
+        """Where the volume is on the node, and whether it is read-only for every container."""
+        kind = _kind_of(volume)
+        if kind in _PLUGIN_DIRS:
+            return self._volume_dir(pod, kind, volume["name"]), kind in _READ_ONLY_KINDS
+        if kind == "hostPath":
+            return volume["hostPath"]["path"].rstrip("/") or "/", False
+        if kind == "persistentVolumeClaim":
+            claim = volume["persistentVolumeClaim"]
+            pv = self._bound_pv(pod, volume["name"], claim["claimName"])
+            return self._pv_path(pv), bool(claim.get("readOnly"))
+        raise VolumeError(f'MountVolume.SetUp failed for volume "{volume["name"]}" : '
+                          f"volume type {kind or 'unknown'} is not supported on this node")
+
+    def _set_up(self, pod: dict, volume: dict) -> tuple[str, bool]:
+        kind = _kind_of(volume)
+        path, read_only = self._location(pod, volume)
+        name = volume["name"]
+        if kind == "emptyDir":
+            self.host_fs.setdefault(path + "/", "")
+            if (volume["emptyDir"] or {}).get("medium") == "Memory":
+                self.host_fs.tmpfs.add(path)
+        elif kind == "hostPath":
+            self._check_host_path(name, path, volume["hostPath"].get("type") or "")
+        elif kind == "persistentVolumeClaim":
+            if path not in self.host_fs:
+                self.host_fs.setdefault(path + "/", "")
+        else:
+            files = self._payload(pod, name, kind, volume[kind] or {})
+            self._write_atomically(path, files, tmpfs=kind in ("secret", "projected"))
+        return path, read_only
+
+    # -- hostPath and PVC ---------------------------------------------------------
+    def _check_host_path(self, name: str, path: str, type_: str) -> None:
+        is_file, is_dir = path in self.host_fs, self._is_dir(path)
+        if type_ == "DirectoryOrCreate" and not is_file:
+            self.host_fs.setdefault(path + "/", "")
+        elif type_ == "FileOrCreate" and not is_dir:
+            self.host_fs.setdefault(path, "")
+        elif type_ == "Directory" and not is_dir:
+            raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : hostPath type check failed: '
+                              f"{path} is not a directory")
+        elif type_ == "File" and not is_file:
+            raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : hostPath type check failed: '
+                              f"{path} is not a file")
+        elif not type_ and not is_file:
+            self.host_fs.setdefault(path + "/", "")   # docker-style: a missing path becomes a directory
+
+    def _bound_pv(self, pod: dict, volume_name: str, claim_name: str) -> dict:
+        namespace = pod["metadata"].get("namespace", "default")
+
+        def unmounted(cause: str) -> VolumeError:
+            return VolumeError(f"Unable to attach or mount volumes: unmounted volumes=[{volume_name}], "
+                               f"unattached volumes=[], failed to process volumes=[{volume_name}]: "
+                               f"error processing PVC {namespace}/{claim_name}: {cause}")
+        try:
+            claim = self.client.get("persistentvolumeclaims", claim_name, namespace)
+        except errors.NotFound:
+            raise unmounted(f'failed to fetch PVC from API server: persistentvolumeclaims "{claim_name}" '
+                            "not found") from None
+        pv_name = (claim.get("spec") or {}).get("volumeName")
+        if (claim.get("status") or {}).get("phase") != "Bound" or not pv_name:
+            raise unmounted("PVC is not bound")
+        try:
+            return self.client.get("persistentvolumes", pv_name)
+        except errors.NotFound:
+            raise unmounted(f'failed to fetch PV {pv_name} from API server: persistentvolumes "{pv_name}" '
+                            "not found") from None
+
+    @staticmethod
+    def _pv_path(pv: dict) -> str:
+        spec = pv.get("spec") or {}
+        if "hostPath" in spec:
+            return spec["hostPath"]["path"].rstrip("/") or "/"
+        if "local" in spec:
+            return spec["local"]["path"].rstrip("/") or "/"
+        plugin = next((k for k in spec if isinstance(spec[k], dict) and k not in ("capacity", "claimRef",
+                                                                                    "nodeAffinity")), "csi")
+        return f"/var/lib/kubelet/plugins/kubernetes.io/{plugin}/mounts/{pv['metadata']['name']}"
+
+    # -- API data volumes ------------------------------------------------------------
+    def _payload(self, pod: dict, name: str, kind: str, source: dict) -> dict[str, tuple[str, int]]:
+        """The files of a configMap / secret / downwardAPI / projected volume: path -> (content, mode)."""
+        mode = source.get("defaultMode", DEFAULT_MODE)
+        if kind == "projected":
+            files: dict[str, tuple[str, int]] = {}
+            for projection in source.get("sources") or []:
+                files.update(self._projection(pod, name, projection, mode))
+            return files
+        return self._source_files(pod, name, kind, source, mode)
+
+    def _projection(self, pod: dict, name: str, projection: dict, mode: int) -> dict[str, tuple[str, int]]:
+        if "serviceAccountToken" in projection:
+            spec = projection["serviceAccountToken"]
+            token = self._token(pod, int(spec.get("expirationSeconds") or TOKEN_EXPIRATION_SECONDS))
+            return {spec["path"]: (token, mode)}
+        kind = _kind_of(projection)
+        return self._source_files(pod, name, kind, projection[kind] or {}, mode)
+
+    def _source_files(self, pod: dict, name: str, kind: str, source: dict, mode: int) -> dict[str, tuple[str, int]]:
+        if kind == "downwardAPI":
+            return {item["path"]: (self._field(pod, item), item.get("mode", mode)) for item in source.get("items") or []}
+        resource = {"configMap": "configmaps", "secret": "secrets"}[kind]
+        object_name = source.get("name") if kind == "configMap" else source.get("secretName", source.get("name"))
+        singular = {"configMap": "configmap", "secret": "secret"}[kind]
+        optional = bool(source.get("optional"))
+        try:
+            obj = self.client.get(resource, object_name, pod["metadata"].get("namespace", "default"))
+        except errors.NotFound:
+            if optional:
+                return {}
+            raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : {singular} "{object_name}" '
+                              "not found") from None
+        data = self._data(kind, obj)
+        items = source.get("items")
+        if not items:
+            return {key: (value, mode) for key, value in sorted(data.items())}
+        files = {}
+        for item in items:
+            if item["key"] not in data:
+                if optional:
+                    continue
+                raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : {singular} references '
+                                  f"non-existent config key: {item['key']}")
+            files[item["path"]] = (data[item["key"]], item.get("mode", mode))
+        return files
+
+    @staticmethod
+    def _data(kind: str, obj: dict) -> dict[str, str]:
+        if kind == "configMap":
+            binary = {k: base64.b64decode(v).decode("utf-8", "replace") for k, v in (obj.get("binaryData") or {}).items()}
+            return {**(obj.get("data") or {}), **binary}
+        decoded = {k: base64.b64decode(v).decode("utf-8", "replace") for k, v in (obj.get("data") or {}).items()}
+        return {**decoded, **(obj.get("stringData") or {})}
+
+    def _field(self, pod: dict, item: dict) -> str:
+        meta = pod["metadata"]
+        if "fieldRef" in item:
+            path = item["fieldRef"]["fieldPath"]
+            if path in ("metadata.labels", "metadata.annotations"):
+                values = meta.get(path.split(".")[1]) or {}
+                return "\n".join(f'{k}="{v}"' for k, v in sorted(values.items()))
+            simple = {"metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", ""),
+                      "metadata.uid": meta.get("uid", "")}
+            if path in simple:
+                return simple[path]
+            for prefix in ("metadata.labels['", "metadata.annotations['"):
+                if path.startswith(prefix):
+                    return (meta.get(prefix[9:-2]) or {}).get(path[len(prefix):-2], "")
+            raise VolumeError(f"unsupported fieldPath: {path}")
+        ref = item["resourceFieldRef"]
+        container = next((c for c in self._containers(pod) if c["name"] == ref.get("containerName")), None)
+        kind, resource = ref["resource"].split(".", 1)
+        value = (((container or {}).get("resources") or {}).get(kind) or {}).get(resource)
+        divisor = parse_quantity(ref.get("divisor") or "1")
+        if value is None:
+            return "0"
+        amount = parse_quantity(value).fraction / divisor.fraction
+        return str(math.ceil(amount))
+
+    def _token(self, pod: dict, expiration: int) -> str:
+        account = (pod.get("spec") or {}).get("serviceAccountName") or "default"
+        if self.request_token is not None:
+            return self.request_token(pod, account, expiration)
+        meta = pod["metadata"]
+        now = int(self.loop.now)
+        claims = {"aud": ["https://kubernetes.default.svc.cluster.local"], "exp": now + expiration, "iat": now,
+                  "iss": "https://kubernetes.default.svc.cluster.local", "nbf": now,
+                  "kubernetes.io": {"namespace": meta.get("namespace", "default"),
+                                    "node": {"name": self.node_name},
+                                    "pod": {"name": meta["name"], "uid": meta.get("uid", "")},
+                                    "serviceaccount": {"name": account}},
+                  "sub": f"system:serviceaccount:{meta.get('namespace', 'default')}:{account}"}
+        return f"{_b64url({'alg': 'none', 'typ': 'JWT'})}.{_b64url(claims)}."
+
+    def _write_atomically(self, root: str, files: dict[str, tuple[str, int]], *, tmpfs: bool) -> None:
+        """AtomicWriter: the directory ends up holding exactly ``files``; unchanged files are left alone."""
+        if tmpfs:
+            self.host_fs.tmpfs.add(root)
+        prefix = root + "/"
+        wanted = {prefix + path: content for path, (content, _) in files.items()}
+        for path in [p for p in self.host_fs if p.startswith(prefix) and p not in wanted and not p.endswith("/")]:
+            del self.host_fs[path]
+            self.host_fs.modes.pop(path, None)
+        self.host_fs.setdefault(prefix, "")
+        for path, (content, mode) in files.items():
+            if self.host_fs.get(prefix + path) != content:
+                self.host_fs[prefix + path] = content
+            self.host_fs.modes[prefix + path] = mode
