@@ -15,7 +15,7 @@ runtime's ``host_fs``), at the place the real kubelet uses:
                   /var/lib/kubelet/plugins/kubernetes.io/<plugin>/mounts/<pv> (data stays on that node)
 
 Interface:
-    VolumeManager(client, loop, node_name, *, host_fs=None, request_token=None)
+    VolumeManager(client, loop, node_name, *, host_fs=None)   (host_fs: the node runtime's ``host_fs``)
     wait_for_attach_and_mount(pod) -> list[cri.Mount]
         sets up every volume and returns the mounts of all the pod's containers;
         raises VolumeError (the kubelet records its message as a FailedMount
@@ -29,10 +29,10 @@ Interface:
 
 ConfigMap, secret, downwardAPI and projected volumes are mounted read-only,
 as they are since Kubernetes 1.10; file modes (``defaultMode``, an item's
-``mode``) are recorded in ``host_fs.modes``. The service account token comes
-from ``request_token(pod, service_account, expiration_seconds)`` (the
-TokenRequest the kubelet makes); without one the token file holds an
-unsigned JWT with the same claims. What it never does: attach or detach
+``mode``) are recorded in ``host_fs.modes``. The service account token is a
+TokenRequest (``serviceaccounts/<name>/token``), renewed once 80% of its
+lifetime has passed, as the token manager does (it is not bound to the pod
+object here). What it never does: attach or detach
 volumes (no attach/detach controller here), enforce emptyDir ``sizeLimit``,
 or talk to anything but the API server and the node's filesystem.
 """
@@ -40,10 +40,8 @@ or talk to anything but the API server and the node's filesystem.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import math
-from collections.abc import Callable
 from typing import Any
 
 from engine.api import errors
@@ -56,6 +54,8 @@ log = logging.getLogger(__name__)
 PODS_DIR = "/var/lib/kubelet/pods"
 DEFAULT_MODE = 0o644
 TOKEN_EXPIRATION_SECONDS = 3607
+TOKEN_REFRESH_FRACTION = 0.8
+"""The token manager asks for a new token once 80% of the old one's lifetime has passed."""
 
 _PLUGIN_DIRS = {"emptyDir": "kubernetes.io~empty-dir", "configMap": "kubernetes.io~configmap",
                 "secret": "kubernetes.io~secret", "downwardAPI": "kubernetes.io~downward-api",
@@ -73,21 +73,15 @@ def _kind_of(volume: dict) -> str:
     return next((k for k in volume if k != "name"), "")
 
 
-def _b64url(data: dict) -> str:
-    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 class VolumeManager:
     """One node's volume manager."""
 
-    def __init__(self, client: Any, loop: Any, node_name: str, *, host_fs: NodeFilesystem | None = None,
-                 request_token: Callable[[dict, str, int], str] | None = None) -> None:
+    def __init__(self, client: Any, loop: Any, node_name: str, *, host_fs: NodeFilesystem | None = None) -> None:
         self.client = client
         self.loop = loop
         self.node_name = node_name
         self.host_fs = host_fs if host_fs is not None else NodeFilesystem()
-        self.request_token = request_token
+        self._tokens: dict[tuple[str, str, str, int], tuple[str, float]] = {}
 
     # -- the kubelet's calls ----------------------------------------------------
     def wait_for_attach_and_mount(self, pod: dict) -> list[Mount]:
@@ -116,6 +110,7 @@ class VolumeManager:
             del self.host_fs[path]
             self.host_fs.modes.pop(path, None)
         self.host_fs.tmpfs = {root for root in self.host_fs.tmpfs if not root.startswith(prefix)}
+        self._tokens = {key: value for key, value in self._tokens.items() if key[2] != pod["metadata"]["uid"]}
 
     # -- helpers ------------------------------------------------------------------
     @staticmethod
@@ -237,7 +232,7 @@ class VolumeManager:
     def _projection(self, pod: dict, name: str, projection: dict, mode: int) -> dict[str, tuple[str, int]]:
         if "serviceAccountToken" in projection:
             spec = projection["serviceAccountToken"]
-            token = self._token(pod, int(spec.get("expirationSeconds") or TOKEN_EXPIRATION_SECONDS))
+            token = self._token(pod, name, int(spec.get("expirationSeconds") or TOKEN_EXPIRATION_SECONDS))
             return {spec["path"]: (token, mode)}
         kind = _kind_of(projection)
         return self._source_files(pod, name, kind, projection[kind] or {}, mode)
@@ -303,20 +298,21 @@ class VolumeManager:
         amount = parse_quantity(value).fraction / divisor.fraction
         return str(math.ceil(amount))
 
-    def _token(self, pod: dict, expiration: int) -> str:
+    def _token(self, pod: dict, volume_name: str, expiration: int) -> str:
+        """A TokenRequest for the pod's ServiceAccount, as the kubelet's token manager makes one."""
         account = (pod.get("spec") or {}).get("serviceAccountName") or "default"
-        if self.request_token is not None:
-            return self.request_token(pod, account, expiration)
-        meta = pod["metadata"]
-        now = int(self.loop.now)
-        claims = {"aud": ["https://kubernetes.default.svc.cluster.local"], "exp": now + expiration, "iat": now,
-                  "iss": "https://kubernetes.default.svc.cluster.local", "nbf": now,
-                  "kubernetes.io": {"namespace": meta.get("namespace", "default"),
-                                    "node": {"name": self.node_name},
-                                    "pod": {"name": meta["name"], "uid": meta.get("uid", "")},
-                                    "serviceaccount": {"name": account}},
-                  "sub": f"system:serviceaccount:{meta.get('namespace', 'default')}:{account}"}
-        return f"{_b64url({'alg': 'none', 'typ': 'JWT'})}.{_b64url(claims)}."
+        namespace = pod["metadata"].get("namespace", "default")
+        key = (namespace, account, pod["metadata"].get("uid", ""), expiration)
+        cached = self._tokens.get(key)
+        if cached is not None and self.loop.now - cached[1] < TOKEN_REFRESH_FRACTION * expiration:
+            return cached[0]
+        try:
+            answer = self.client.create_token(namespace, account, expiration)
+        except errors.ApiError as error:
+            raise VolumeError(f'MountVolume.SetUp failed for volume "{volume_name}" : failed to fetch token: '
+                              f"{error}") from None
+        self._tokens[key] = (answer["status"]["token"], self.loop.now)
+        return answer["status"]["token"]
 
     def _write_atomically(self, root: str, files: dict[str, tuple[str, int]], *, tmpfs: bool) -> None:
         """AtomicWriter: the directory ends up holding exactly ``files``; unchanged files are left alone."""

@@ -174,6 +174,7 @@ def test_a_claim_mounts_its_bound_persistent_volume_and_waits_while_unbound(loop
 
 
 def test_the_service_account_volume_holds_token_ca_and_namespace(loop, node, volumes, admin):
+    admin.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "default"}})
     admin.create({"apiVersion": "v1", "kind": "ConfigMap",
                   "metadata": {"name": "kube-root-ca.crt", "namespace": "default"},
                   "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\n"}})
@@ -193,7 +194,19 @@ def test_the_service_account_volume_holds_token_ca_and_namespace(loop, node, vol
     claims = token.split(".")[1]
     decoded = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
     assert decoded["sub"] == "system:serviceaccount:default:default"
-    assert decoded["kubernetes.io"]["pod"]["name"] == "sa"
+    loop.run_for(600)
+    volumes.wait_for_attach_and_mount(p)
+    assert cat(node, ids["c"], f"{base}/token") == token          # cached
+    loop.run_for(0.8 * 3607)
+    volumes.wait_for_attach_and_mount(p)
+    assert cat(node, ids["c"], f"{base}/token") != token          # renewed after 80% of its lifetime
+
+
+def test_a_token_for_a_missing_service_account_fails_the_mount(volumes):
+    projected = {"name": "kube-api-access-abcde", "projected": {"sources": [
+        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}]}}
+    with pytest.raises(VolumeError, match='volume "kube-api-access-abcde" : failed to fetch token: .*not found'):
+        volumes.wait_for_attach_and_mount(pod("sa", [projected], []))
 
 
 def test_downward_api_files_and_subpaths(node, volumes):
