@@ -36,12 +36,14 @@ from engine.apiserver.server import APIServer
 from engine.client.client import Client
 from engine.components import COMPONENTS, ComponentContext, ComponentSpec
 from engine.kubectl.apply import apply_one, load_manifests
+from engine.sim.hostnet import HostLocalIPAM, HostNetwork
 from engine.sim.loop import Loop
 from engine.store.memory import MemoryStore
 from engine import flags
 
 if TYPE_CHECKING:
     from engine.apiserver.http.serve import ServeHandle
+    from engine.runtime.containerd import RuntimeService
     from engine.sim.realtime import RealtimeDriver
 
 T = TypeVar("T")
@@ -84,6 +86,17 @@ class Cluster:
         self._bootstrap()
         self.specs = list(COMPONENTS if components is None else components)
         self.node_names = [CONTROL_PLANE_NODE] + [f"node-{index}" for index in range(1, nodes + 1)]
+        from engine.runtime import Registry, RuntimeService, register_all   # imported with the first cluster
+        self.registry = register_all(Registry())
+        """The remote image registries every node pulls from (labs add images with ``registry.register``)."""
+        self.hostnet = HostNetwork()
+        """The hosts' network: the API server dials kubelets (logs, exec) through it."""
+        self.runtimes: dict[str, "RuntimeService"] = {}
+        """Each node's container runtime: it belongs to the machine, so it outlives the node's kubelet."""
+        for index, node in enumerate(self.node_names):
+            runtime = RuntimeService(self.loop, self.registry, node_name=node)
+            runtime.cni = HostLocalIPAM(f"10.244.{index}.0/24")
+            self.runtimes[node] = runtime
         self._node_options = {"cpu": node_cpu, "memory": node_memory, "pods": node_pods}
         self.components: dict[tuple[str, str | None], Any] = {}
         for spec in self.specs:
@@ -142,13 +155,16 @@ class Cluster:
     def _start(self, spec: ComponentSpec, node: str | None) -> None:
         user = spec.user.format(node=node or "")
         options = dict(self._node_options) if node else {}
+        options["hostnet"] = self.hostnet
         if node is not None:
             index = self.node_names.index(node)
             options["address"] = f"172.18.0.{index + 2}"
+            options["runtime"] = self.runtimes[node]
             if node == CONTROL_PLANE_NODE:
                 options["labels"] = {"node-role.kubernetes.io/control-plane": "",
                                      "node.kubernetes.io/exclude-from-external-load-balancers": ""}
                 options["taints"] = [CONTROL_PLANE_TAINT]
+        options.update(spec.options)
         context = ComponentContext(name=spec.name, client=Client(self.apiserver, self.token_for(user, spec.groups),
                                                                  name=user),
                                    loop=self.loop, node_name=node, options=options)

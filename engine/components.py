@@ -64,6 +64,8 @@ class ComponentSpec:
     target: str                    # "module:Class"
     user: str                      # the identity it authenticates as
     groups: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict, hash=False)
+    """Merged into the context's options when a cluster starts it (labs plug their functions in here)."""
 
     def load(self) -> type:
         module_name, _, class_name = self.target.partition(":")

@@ -24,6 +24,13 @@ eviction_hard = {"memory.available": "100Mi", "nodefs.available": "10%", "nodefs
                  "imagefs.available": "15%", "imagefs.inodesFree": "5%"}   # --eviction-hard (Linux defaults)
 eviction_pressure_transition_period = 300.0   # --eviction-pressure-transition-period
 eviction_monitoring_period = 10.0      # evictionMonitoringPeriod: the eviction manager's housekeeping interval
+sync_frequency = 60.0                  # --sync-frequency: every pod worker re-syncs at least this often
+housekeeping_period = 2.0              # housekeepingPeriod: clean up pods that are gone
+pleg_relist_period = 1.0               # plegRelistPeriod: the generic PLEG lists the runtime every second
+container_backoff_initial = 10.0       # backOffPeriod: first CrashLoopBackOff / ImagePullBackOff delay
+container_backoff_max = 300.0          # MaxContainerBackOff: the delay doubles up to 5 minutes
+minimum_grace_period = 2.0             # minimumGracePeriodInSeconds: what is left for SIGTERM after preStop
+kubelet_port = 10250                   # --port: the kubelet's API (logs, exec, stats)
 
 # kube-controller-manager
 node_monitor_period = 5.0              # --node-monitor-period

@@ -124,6 +124,9 @@ class RuntimeService:
         self.network_ready = True
         self.host_fs = NodeFilesystem()
         """The node's own filesystem: hostPath volumes and the kubelet's volume directories live here."""
+        self.cni: Any = None
+        """Set by the cluster's network: ``cni.add(sandbox_id) -> pod IP`` as a sandbox starts, ``cni.delete(sandbox_id)``
+        as it stops (containerd calls the CNI plugin at RunPodSandbox and StopPodSandbox)."""
 
     def _new_id(self) -> str:
         return f"{self.loop.random.getrandbits(256):064x}"
@@ -146,7 +149,8 @@ class RuntimeService:
         sandbox_id = self._new_id()
         self._reserve(name, sandbox_id)
         self._sandboxes[sandbox_id] = _Sandbox(
-            sandbox_id, config, Namespaces.for_sandbox(self._inodes), SANDBOX_READY, self._now()
+            sandbox_id, config, Namespaces.for_sandbox(self._inodes), SANDBOX_READY, self._now(),
+            ip=self.cni.add(sandbox_id) if self.cni is not None else "",
         )
         return sandbox_id
 
@@ -159,6 +163,8 @@ class RuntimeService:
             container = self._containers.get(container_id)
             if container is not None and container.process is not None:
                 container.process.kill(SIGKILL)
+        if sandbox.state == SANDBOX_READY and self.cni is not None:
+            self.cni.delete(sandbox_id)
         sandbox.state = SANDBOX_NOTREADY
 
     def remove_pod_sandbox(self, sandbox_id: str) -> None:
@@ -314,7 +320,7 @@ class RuntimeService:
         if timeout > 0 and result.elapsed > timeout:
             raise CriError(CODE_DEADLINE_EXCEEDED, f"failed to exec in container: timeout {timeout:g}s exceeded: "
                            "context deadline exceeded")
-        return ExecSyncResponse(result.stdout, result.stderr, result.exit_code)
+        return ExecSyncResponse(result.stdout, result.stderr, result.exit_code, result.elapsed)
 
     def update_container_resources(self, container_id: str, resources: cri.LinuxContainerResources) -> None:
         """Change a container's cgroup in place (in-place pod resize); usage above a new memory limit OOM-kills."""

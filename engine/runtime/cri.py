@@ -250,6 +250,8 @@ class ExecSyncResponse:
     stdout: str
     stderr: str
     exit_code: int
+    elapsed: float = 0.0
+    """Virtual seconds the command took (its sleeps): a preStop hook's share of the grace period."""
 
 
 @dataclass

@@ -1,0 +1,395 @@
+"""The kubelet: the node agent that makes the pods bound to its node run (``pkg/kubelet/kubelet.go``).
+
+Pod sources: the API server's pods with ``spec.nodeName=<this node>`` (one
+informer with that field selector) and static pods (manifests handed in as
+``options["static_pods"]``, as files in ``/etc/kubernetes/manifests`` are on
+a kubeadm node; each gets a *mirror pod* in the API server so that kubectl
+sees it). The sync loop turns every change into work for the pod workers:
+
+    pod added         kubelet admission (``admission.admit``): rejected pods
+                      turn Failed with OutOfcpu, OutOfmemory, ...; admitted
+                      pods get a worker
+    pod updated       the worker syncs again; a deletionTimestamp kills it
+    PLEG event        the pod's worker syncs (a container started or died)
+    probe result      the worker syncs (readiness, liveness restarts)
+    housekeeping (2 s)  pods gone from every source are killed and removed
+
+Each sync reads the pod's status from the runtime, writes the API status
+through the status manager, and lets the runtime manager act (sandbox,
+pulls, init containers, containers, restarts with CrashLoopBackOff).
+
+The runtime (``options["runtime"]``, one RuntimeService per node owned by
+the cluster) outlives the kubelet: stopping the kubelet stops heartbeats and
+syncing but leaves containers running, and a new kubelet finds them again
+through the PLEG's first relist, keeping their restart counts.
+
+The kubelet talks to the API server only through its client, informers and
+event recorder, and to the runtime only through the CRI calls.
+Seams a lab may replace through ``options``: ``restart_backoff``,
+``pod_phase``, ``compute_pod_actions``, ``linux_resources``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+from typing import Any
+
+from engine import flags
+from engine.api import errors
+from engine.api.defaults import apply_defaults
+from engine.api.frozen import thaw
+from engine.client.record import WARNING, EventRecorder
+from engine.components import ComponentContext
+from engine.kubelet import admission
+from engine.kubelet.kuberuntime import RuntimeManager, get_pod_status
+from engine.kubelet.node_status import NodeStatusAgent
+from engine.kubelet.pleg import GenericPLEG, PodLifecycleEvent
+from engine.kubelet.pod_workers import PodWorkers, Task
+from engine.kubelet.status import generate_api_pod_status, pod_phase
+from engine.kubelet.status_manager import TERMINAL, StatusManager
+from engine.runtime.containerd import RuntimeService
+from engine.runtime.images import Registry
+from engine.runtime.programs.catalogue import register_all
+from engine.sim.loop import Timer
+
+log = logging.getLogger(__name__)
+
+CONFIG_SOURCE = "kubernetes.io/config.source"
+CONFIG_MIRROR = "kubernetes.io/config.mirror"
+CONFIG_HASH = "kubernetes.io/config.hash"
+CONFIG_SEEN = "kubernetes.io/config.seen"
+
+
+def is_mirror_pod(pod: dict) -> bool:
+    return CONFIG_MIRROR in (pod["metadata"].get("annotations") or {})
+
+
+def is_static_pod(pod: dict) -> bool:
+    return (pod["metadata"].get("annotations") or {}).get(CONFIG_SOURCE, "api") != "api"
+
+
+def static_pod(manifest: dict, node_name: str, seen: str) -> dict:
+    """A manifest as the kubelet's file source turns it into a pod: ``<name>-<node>``, a uid hashed from both."""
+    pod = thaw(manifest)
+    pod.setdefault("apiVersion", "v1")
+    pod.setdefault("kind", "Pod")
+    meta = pod.setdefault("metadata", {})
+    meta.setdefault("namespace", "default")
+    meta["name"] = f"{meta['name']}-{node_name}"
+    digest = hashlib.md5(json.dumps(manifest, sort_keys=True).encode() + node_name.encode()).hexdigest()
+    meta["uid"] = digest
+    meta["annotations"] = {**(meta.get("annotations") or {}), CONFIG_HASH: digest, CONFIG_SEEN: seen,
+                           CONFIG_SOURCE: "file"}
+    pod.setdefault("spec", {})["nodeName"] = node_name
+    pod["spec"].setdefault("tolerations", [{"operator": "Exists", "effect": "NoExecute"}])
+    apply_defaults(pod)
+    pod["status"] = {"phase": "Pending"}
+    return pod
+
+
+def _differ_semantically(old: dict, new: dict) -> bool:
+    """podsDifferSemantically: a change the kubelet must act on (spec, labels, annotations), not our own status."""
+    return any(old["metadata"].get(key) != new["metadata"].get(key) for key in ("labels", "annotations",
+                                                                                 "deletionTimestamp")) \
+        or old.get("spec") != new.get("spec")
+
+
+class Kubelet:
+    """One node's kubelet: node status and heartbeats, and every pod bound to the node."""
+
+    name = "kubelet"
+
+    def __init__(self, context: ComponentContext) -> None:
+        self.context = context
+        self.client = context.client
+        self.loop = context.loop
+        self.node_name = context.node_name or "node"
+        self.options = context.options
+        self.running = False
+        self.runtime: RuntimeService = self.options.get("runtime") or RuntimeService(
+            self.loop, register_all(Registry()), node_name=self.node_name)
+        self.host_ip = self.options.get("address", "")
+        self.node_status = NodeStatusAgent(context)
+        self.recorder = EventRecorder(self.client, "kubelet", self.node_name)
+        self.runtime_manager = RuntimeManager(self.loop, self.runtime, self.recorder, host_ip=self.host_ip,
+                                              options=self.options)
+        self.pod_phase = self.options.get("pod_phase", pod_phase)
+        self.admit = self.options.get("admit", admission.admit)
+        informers = context.informers
+        self.pods = informers.informer("pods", field_selector=f"spec.nodeName={self.node_name}")
+        self.nodes = informers.informer("nodes", field_selector=f"metadata.name={self.node_name}")
+        self.pod_workers = PodWorkers(self.loop, sync=self._sync_pod, terminate=self._terminate_pod,
+                                      finish=self._terminated_pod)
+        self.status_manager = StatusManager(self.client, self.loop, self._api_pod)
+        self.pleg = GenericPLEG(self.loop, self.runtime, self._on_pleg_event)
+        self.static_pods: dict[str, dict] = {}
+        self.admitted: set[str] = set()
+        self.rejected: set[str] = set()
+        self.reasons: dict[str, dict[str, tuple[str, str]]] = {}
+        self.probes = self._optional("engine.kubelet.prober", "ProbeManager", self.loop, self.runtime, self.recorder,
+                                     self._on_probe_update)
+        self._timers: list[Timer] = []
+
+    @staticmethod
+    def _optional(module: str, name: str, *args: Any) -> Any:
+        """A kubelet part that may not exist yet in this tree (probes, eviction, volumes)."""
+        try:
+            factory = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            return None
+        return factory(*args)
+
+    # -- lifecycle ------------------------------------------------------------------
+    def start(self) -> None:
+        self.running = True
+        self.pod_workers.stopped = False
+        self.node_status.start()
+        self.pods.add_event_handler(self._on_add, self._on_update, self._on_delete)
+        self.context.informers.start()
+        self.pleg.start()
+        for manifest in self.options.get("static_pods") or []:
+            pod = static_pod(manifest, self.node_name, "")
+            self.static_pods[pod["metadata"]["uid"]] = pod
+            self._handle_addition(pod)
+        self._timers.append(self.loop.call_later(flags.housekeeping_period, self._housekeeping,
+                                                 label=f"kubelet {self.node_name} housekeeping"))
+
+    def stop(self) -> None:
+        """The kubelet process ends: no heartbeats, no syncing; the containers keep running in the runtime."""
+        self.running = False
+        self.node_status.stop()
+        self.pleg.stop()
+        self.pod_workers.stop()
+        self.context.informers.stop()
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+    # -- pod sources -------------------------------------------------------------------
+    def _on_add(self, pod: dict) -> None:
+        if is_mirror_pod(pod):
+            self._mirror_changed(pod)
+            return
+        self._handle_addition(pod)
+
+    def _mirror_changed(self, mirror: dict) -> None:
+        """A mirror pod changed or went: its static pod's worker checks it (and recreates it if needed)."""
+        uid = mirror["metadata"]["annotations"][CONFIG_MIRROR]
+        if uid in self.static_pods:
+            self.pod_workers.wake(uid)
+
+    def _on_update(self, old: dict, pod: dict) -> None:
+        if is_mirror_pod(pod):
+            self._mirror_changed(pod)
+            return
+        uid = pod["metadata"]["uid"]
+        if uid in self.rejected:
+            return
+        if uid not in self.admitted:
+            self._handle_addition(pod)
+        elif pod["metadata"].get("deletionTimestamp"):
+            self.pod_workers.update_pod(pod, kill=True)
+        elif _differ_semantically(old, pod):
+            self.pod_workers.update_pod(pod)
+        elif uid in self.pod_workers.workers:
+            self.pod_workers.workers[uid].pod = pod
+
+    def _on_delete(self, pod: Any) -> None:
+        pod = getattr(pod, "obj", pod)
+        if not isinstance(pod, dict):
+            return
+        if is_mirror_pod(pod):
+            self._mirror_changed(pod)
+            return
+        uid = pod["metadata"]["uid"]
+        if uid in self.pod_workers.workers:
+            self.pod_workers.update_pod(pod, kill=True)
+
+    def _handle_addition(self, pod: dict) -> None:
+        """HandlePodAdditions: admit (or reject) a pod new to this kubelet, then hand it to its worker."""
+        uid = pod["metadata"]["uid"]
+        if uid in self.admitted or uid in self.rejected:
+            return
+        phase = (pod.get("status") or {}).get("phase")
+        if phase in TERMINAL:
+            self.admitted.add(uid)
+            self.pod_workers.update_pod(pod, kill=True)
+            return
+        if pod["metadata"].get("deletionTimestamp"):
+            self.admitted.add(uid)
+            self.pod_workers.update_pod(pod, kill=True)
+            return
+        node = self.nodes.lister.get(None, self.node_name)
+        if node is not None and not is_static_pod(pod) and not self._already_running(uid):
+            result = self.admit(pod, node, self.active_pods())
+            if not result.admit:
+                self._reject(pod, result.reason, result.message)
+                return
+        self.admitted.add(uid)
+        self.pod_workers.update_pod(pod)
+
+    def _already_running(self, uid: str) -> bool:
+        return any(s.metadata.uid == uid for s in self.runtime.list_pod_sandbox())
+
+    def active_pods(self) -> list[dict]:
+        """The admitted pods that are not terminal (what admission and eviction count)."""
+        found = []
+        for uid in sorted(self.admitted):
+            worker = self.pod_workers.workers.get(uid)
+            if worker is not None and not self.pod_workers.is_terminating(uid):
+                found.append(worker.pod)
+        return found
+
+    def _reject(self, pod: dict, reason: str, message: str) -> None:
+        """rejectPod: an event and a Failed status with the admission's reason and message."""
+        uid = pod["metadata"]["uid"]
+        self.rejected.add(uid)
+        self.recorder.event(pod, WARNING, reason, message)
+        status = thaw(pod.get("status") or {})
+        status.update({"phase": "Failed", "reason": reason, "message": message})
+        self.status_manager.set_pod_status(pod, status)
+
+    def _api_pod(self, pod: dict) -> dict | None:
+        """The pod as the API server has it: itself, or a static pod's mirror."""
+        meta = pod["metadata"]
+        current = self.pods.lister.get(meta.get("namespace"), meta["name"])
+        if current is None:
+            return None
+        if is_static_pod(pod):
+            return current if is_mirror_pod(current) else None
+        return current if current["metadata"].get("uid") == meta["uid"] else None
+
+    # -- events that wake workers ---------------------------------------------------------
+    def _on_pleg_event(self, event: PodLifecycleEvent) -> None:
+        if event.pod_uid in self.pod_workers.workers:
+            self.pod_workers.wake(event.pod_uid)
+
+    def _on_probe_update(self, pod_uid: str) -> None:
+        self.pod_workers.wake(pod_uid)
+
+    # -- the pod worker's sync functions ----------------------------------------------------
+    def _status(self, pod: dict, terminating: bool = False) -> dict:
+        uid = pod["metadata"]["uid"]
+        runtime_status = get_pod_status(self.runtime, uid)
+        api = self._api_pod(pod) or pod
+        status = generate_api_pod_status({**pod, "status": api.get("status") or {}}, runtime_status,
+                                         self.reasons.get(uid, {}), host_ip=self.host_ip, now=self.loop.now,
+                                         terminating=terminating, phase_function=self.pod_phase)
+        if self.probes is not None:
+            self.probes.update_pod_status(pod, status)
+        return status
+
+    def _sync_pod(self, pod: dict) -> Task:
+        """SyncPod: status first, then make the runtime match the spec; a finished pod moves on to terminating."""
+        uid = pod["metadata"]["uid"]
+        if is_static_pod(pod):
+            self._ensure_mirror_pod(pod)
+        if self.probes is not None:
+            self.probes.add_pod(pod)
+        status = self._status(pod)
+        self.status_manager.set_pod_status(pod, status)
+        if status["phase"] in TERMINAL:
+            self.pod_workers.update_pod(pod, kill=True)
+            return
+        failures = {}
+        if self.probes is not None:
+            for container in get_pod_status(self.runtime, uid).containers:
+                for probe in ("liveness", "startup"):
+                    if getattr(self.probes, f"{probe}_failed")(container.id):
+                        failures[container.id] = probe
+        result = yield from self.runtime_manager.sync_pod(pod, get_pod_status(self.runtime, uid), failures)
+        self.reasons[uid] = result.reasons
+        status = self._status(pod)
+        self.status_manager.set_pod_status(pod, status)
+        if status["phase"] in TERMINAL:
+            self.pod_workers.update_pod(pod, kill=True)
+            return
+        # a failed sync comes back after backOffPeriod at the latest (the worker's error requeue), sooner when a
+        # back-off ends first; a good one at the next resync
+        delay = flags.sync_frequency
+        if result.reasons:
+            delay = flags.container_backoff_initial
+        if result.retry_at is not None:
+            delay = min(delay, max(0.0, result.retry_at - self.loop.now))
+        self.pod_workers.wake(uid, delay=delay)
+
+    def _terminate_pod(self, pod: dict, grace: float | None) -> Task:
+        """syncTerminatingPod: stop every container (grace period, preStop), then the sandbox; report the end."""
+        uid = pod["metadata"]["uid"]
+        if self.probes is not None:
+            self.probes.remove_pod(pod)
+        yield from self.runtime_manager.kill_pod(pod, get_pod_status(self.runtime, uid), grace)
+        if uid not in self.rejected:
+            self.status_manager.set_pod_status(pod, self._status(pod, terminating=True))
+
+    def _terminated_pod(self, pod: dict) -> Task:
+        """syncTerminatedPod: the pod is stopped for good; finish its deletion in the API server."""
+        self.status_manager.terminated(self._newest(pod))
+        return
+        yield
+
+    def _newest(self, pod: dict) -> dict:
+        worker = self.pod_workers.workers.get(pod["metadata"]["uid"])
+        return worker.pod if worker is not None else pod
+
+    # -- static pods --------------------------------------------------------------------------
+    def _ensure_mirror_pod(self, pod: dict) -> None:
+        meta = pod["metadata"]
+        current = self.pods.lister.get(meta["namespace"], meta["name"])
+        if current is not None and is_mirror_pod(current) and current["metadata"].get("deletionTimestamp"):
+            try:
+                self.client.delete("pods", meta["name"], meta["namespace"], grace_period_seconds=0,
+                                   preconditions={"uid": current["metadata"]["uid"]})
+            except errors.ApiError as error:
+                log.debug("mirror pod %s: %s", meta["name"], error)
+                return
+        elif current is not None:
+            return
+        node = self.nodes.lister.get(None, self.node_name)
+        mirror = thaw(pod)
+        mirror["metadata"].pop("uid", None)
+        mirror["metadata"]["annotations"][CONFIG_MIRROR] = meta["annotations"][CONFIG_HASH]
+        if node is not None:
+            mirror["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": self.node_name,
+                                                      "uid": node["metadata"]["uid"], "controller": True}]
+        mirror.pop("status", None)
+        try:
+            self.client.create(mirror)
+        except errors.ApiError as error:
+            log.debug("mirror pod %s: %s", meta["name"], error)
+
+    # -- housekeeping --------------------------------------------------------------------------
+    def _housekeeping(self) -> None:
+        """HandlePodCleanups: forget finished workers of pods gone from every source; kill orphans in the runtime."""
+        if not self.running:
+            return
+        if self.pods.has_synced:
+            known = {p["metadata"]["uid"] for p in self.pods.lister.list() if not is_mirror_pod(p)}
+            known |= set(self.static_pods)
+            for uid, worker in list(self.pod_workers.workers.items()):
+                if uid in known:
+                    continue
+                if not self.pod_workers.is_terminating(uid):
+                    self.pod_workers.update_pod(worker.pod, kill=True)
+                elif self.pod_workers.is_terminated(uid) and not worker.busy:
+                    self._remove_pod(uid)
+            for sandbox in self.runtime.list_pod_sandbox():
+                uid = sandbox.metadata.uid
+                if uid not in known and uid not in self.pod_workers.workers:
+                    self.runtime.remove_pod_sandbox(sandbox.id)
+        self._timers = [self.loop.call_later(flags.housekeeping_period, self._housekeeping,
+                                             label=f"kubelet {self.node_name} housekeeping")]
+
+    def _remove_pod(self, uid: str) -> None:
+        for sandbox in self.runtime.list_pod_sandbox():
+            if sandbox.metadata.uid == uid:
+                self.runtime.remove_pod_sandbox(sandbox.id)
+        self.pod_workers.forget(uid)
+        self.status_manager.forget(uid)
+        self.reasons.pop(uid, None)
+        self.admitted.discard(uid)
+        self.runtime_manager.backoff.forget_prefix(uid)
+        self.runtime_manager.image_backoff.forget_prefix(uid)
