@@ -26,6 +26,7 @@ from engine.api import errors
 from engine.apiserver.authn import UserInfo
 from engine.apiserver.rbac import RBAC_GROUP, Attributes, RBACAuthorizer
 from engine.grading.authorizer import LearnerAuthorize, plug_authorizer
+from engine.grading.delegation import OwnWork
 from engine.grading.feedback import Outcome, _diagnosis, check, compare, describe_exception, fail
 
 NAMESPACES = ("team-a", "team-b")
@@ -288,6 +289,19 @@ def diagnose_rule(case: tuple, expected: Outcome, got: Outcome) -> str | None:
     return None
 
 
+def own_work(what: str) -> OwnWork:
+    """The engine's own RBAC pieces that the lab's ``what`` (rule_matches, subject_matches, authorize) must not
+    hand its work to: a rule's matching, a subject's, and the whole decision (which uses both)."""
+    from engine.apiserver import rbac
+
+    rules = [rbac.rule_allows, rbac.verb_matches, rbac.api_group_matches, rbac.resource_matches,
+             rbac.resource_name_matches]
+    subjects = [rbac._applies_to_user, rbac._applies_to]
+    pieces = {"rule_matches": rules, "subject_matches": subjects,
+              "authorize": [RBACAuthorizer, reference_authorize, ListRules, *rules, *subjects]}[what]
+    return OwnWork(what, pieces, see=SEE_RBAC)
+
+
 def check_rules(rule_matches: Callable[[dict, Attributes], Any], seed: int, n: int = 300) -> None:
     """Compare ``rule_matches(rule, attrs)`` with the engine's ``rule_allows`` on generated rules and requests."""
     from engine.apiserver.rbac import rule_allows
@@ -295,8 +309,11 @@ def check_rules(rule_matches: Callable[[dict, Attributes], Any], seed: int, n: i
     rng = random.Random(seed)
     requests = random_requests(seed, n)
     cases = [(_rule(rng), request.attributes()) for request in requests]
-    compare(lambda rule, attrs: rule_matches(copy.deepcopy(rule), attrs), lambda rule, attrs: rule_allows(attrs, rule),
+    own = own_work("rule_matches")
+    answer = own.wrap(rule_matches)
+    compare(lambda rule, attrs: answer(copy.deepcopy(rule), attrs), lambda rule, attrs: rule_allows(attrs, rule),
             cases, describe=_describe_rule_case, what="rule_matches", diagnose=diagnose_rule, see=SEE_RBAC)
+    own.check(rule_matches)
 
 
 def _describe_subject_case(subject: dict, user: UserInfo, namespace: str) -> str:
@@ -326,9 +343,11 @@ def check_subjects(subject_matches: Callable[[dict, UserInfo, str], Any], seed: 
         groups = USERS.get(name, ("system:serviceaccounts", "system:serviceaccounts:team-b"))
         user = UserInfo(name, (*groups, "system:authenticated"))
         cases.append((_subject(rng, rng.choice([None, *NAMESPACES])), user, rng.choice([*NAMESPACES, ""])))
-    compare(subject_matches, lambda subject, user, namespace: _applies_to_user(user, subject, namespace),
+    own = own_work("subject_matches")
+    compare(own.wrap(subject_matches), lambda subject, user, namespace: _applies_to_user(user, subject, namespace),
             cases, describe=_describe_subject_case, what="subject_matches", diagnose=diagnose_subject,
             see=SEE_RBAC)
+    own.check(subject_matches)
 
 
 def _policy_lists(policy: dict[str, list[dict]]) -> tuple[list, list, list, list]:
@@ -374,19 +393,23 @@ def check_authorize(authorize: LearnerAuthorize, seed: int, policies: int = 8, r
         for request in random_requests(seed * 1000 + number, requests):
             cases.append((request.attributes(), *_policy_lists(policy)))
     # The learner's function gets its own deep copy of the objects, so a mutation cannot leak into later cases.
-    compare(lambda *case: authorize(*copy.deepcopy(case)), reference_authorize, cases,
+    own = own_work("authorize")
+    answer = own.wrap(authorize)
+    compare(lambda *case: answer(*copy.deepcopy(case)), reference_authorize, cases,
             describe=_describe_policy_case, what="authorize", diagnose=diagnose_authorize, see=SEE_RBAC)
+    own.check(authorize)
 
 
 def check_in_api_server(authorize: LearnerAuthorize, seed: int, requests: int = 50) -> None:
     """Plug ``authorize`` into a running cluster's API server, send real requests as RBAC-limited users,
     and check every decision (and the server's answer) against the engine's own RBAC."""
-    from engine.cluster import Cluster
+    from engine.grading.integrity import fresh_cluster
 
-    cluster = Cluster(nodes=0, seed=seed)
+    cluster = fresh_cluster(nodes=0, seed=seed)
     seed_objects(cluster)
     apply_policy(cluster, random_policy(seed))
-    adapter = plug_authorizer(cluster, authorize)
+    own = own_work("authorize")
+    adapter = plug_authorizer(cluster, own.wrap(authorize))
     counter = [0]
     wrong: list[str] = []
     for request in random_requests(seed, requests):
@@ -420,3 +443,4 @@ def check_in_api_server(authorize: LearnerAuthorize, seed: int, requests: int = 
              + "\n".join(f"{n}. {line}" for n, line in enumerate(wrong[:3], start=1)),
              hint="the RBAC objects are the cluster's own (including the bootstrap ClusterRoles and bindings)",
              see=SEE_RBAC)
+    own.check(authorize)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import random
 from typing import Any, Callable, Sequence
 
-from engine.api.selectors import parse
+from engine.api.selectors import LabelSelector, Requirement, _Parser, parse
+from engine.grading.delegation import OwnWork
 from engine.grading.feedback import Outcome, compare
 
 LABEL_KEYS = ("app", "tier", "env", "app.kubernetes.io/name")
@@ -97,6 +98,9 @@ def diagnose_selector(case: tuple, expected: Outcome, got: Outcome) -> str | Non
 def check_selectors(selector_matches: Callable[[str, dict], Any], seed: int, n: int = 300,
                     operators: Sequence[str] = ALL_OPERATORS) -> None:
     """Compare ``selector_matches`` with ``labels.Parse(selector).Matches(labels)`` on generated cases."""
-    compare(selector_matches, reference_matches, selector_cases(seed, n, operators),
+    own = OwnWork("selector_matches", [parse, LabelSelector, Requirement, _Parser, reference_matches],
+                  see=SEE_SELECTORS)
+    compare(own.wrap(selector_matches), reference_matches, selector_cases(seed, n, operators),
             describe=lambda selector, labels: f"selector_matches({selector!r}, {labels})",
             what="selector_matches", diagnose=diagnose_selector, see=SEE_SELECTORS)
+    own.check(selector_matches)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import GeneratorType
 from typing import Any, Callable, Sequence
 
+from engine.grading.delegation import OwnWork
 from engine.grading.feedback import Outcome, check, compare, describe_exception, fail
 from engine.sim.loop import Loop
 from engine.store.memory import MemoryStore
@@ -228,12 +229,29 @@ def check_watch(watch_events: Callable[..., Any], seed: int, scenarios: int = 15
         cases = [case for case in cases if case[2] > 0]
     # Each call gets its own copy of the history: a learner's code that sorts or pops it must not
     # change the cases that follow (Events themselves are frozen).
+    own = watch_own_work()
+    answer = own.wrap(watch_events)
+
     def learner(history: list[Event], *rest: Any) -> Any:
-        return watch_events(list(history), *rest)
+        return answer(list(history), *rest)
 
     compare(learner, made.reference, cases, describe=made.describe, render=render_events,
             normalize=_as_list, what="watch_events", diagnose=diagnose_watch, see=SEE_WATCH,
             hint="the reference is MemoryStore.watch(prefix, prefix_end(prefix), start_revision=...)")
+    own.check(watch_events)
+
+
+def watch_own_work() -> OwnWork:
+    """The engine's own watch replay, which ``watch_events`` must not hand its work to."""
+    return OwnWork("watch_events", [MemoryStore.watch, MemoryStore._replay, reference_watch, kept_history,
+                                    watch_cases], see=SEE_WATCH)
+
+
+def cas_own_work() -> OwnWork:
+    """The engine's own compare-and-swaps, which ``cas_update`` must not hand its work to."""
+    from engine.apiserver.storage import ResourceStorage
+
+    return OwnWork("cas_update", [reference_cas, ResourceStorage.update, ResourceStorage.remove], see=SEE_CAS)
 
 
 def reference_cas(store: Store, key: str, expected_mod_revision: int, new_value: bytes) -> bool:
@@ -297,9 +315,12 @@ def check_cas(cas_update: Callable[..., Any], seed: int, scenarios: int = 12) ->
     rng = random.Random(seed)
     cases = [(rng.randrange(1 << 20), rng.choice(KEYS), choice)
              for _ in range(scenarios) for choice in ("current", "stale", "missing", "version")]
-    compare(lambda *case: _cas_run(cas_update, *case), lambda *case: _cas_run(reference_cas, *case), cases,
+    own = cas_own_work()
+    answer = own.wrap(cas_update)
+    compare(lambda *case: _cas_run(answer, *case), lambda *case: _cas_run(reference_cas, *case), cases,
             describe=_describe_cas, render=_render_cas, what="cas_update", diagnose=diagnose_cas,
             see=SEE_CAS, hint="store.txn([Compare(key, \"MOD\", \"=\", expected)], [PutOp(key, value)], [])")
+    own.check(cas_update)
 
 
 def check_cas_race(cas_update: Callable[..., Any], seed: int, scenarios: int = 10) -> None:
@@ -308,6 +329,8 @@ def check_cas_race(cas_update: Callable[..., Any], seed: int, scenarios: int = 1
     Exactly one may win: the other writer's (which came first), and the key keeps its value.
     """
     rng = random.Random(seed)
+    own = cas_own_work()
+    answer = own.wrap(cas_update)
     for _ in range(scenarios):
         store = new_store(seed)
         apply_operations(store, random_operations(rng.randrange(1 << 20), 20, compactions=False))
@@ -315,9 +338,14 @@ def check_cas_race(cas_update: Callable[..., Any], seed: int, scenarios: int = 1
         kvs = store.range(key).kvs
         seen = kvs[0].mod_revision if kvs else 0
         other: list[bool] = []
-        racing = RacingStore(store, lambda: other.append(reference_cas(store, key, seen, b"theirs")))
+
+        def competitor() -> None:
+            with own.paused():               # the other writer is the grader's, inside the learner's call
+                other.append(reference_cas(store, key, seen, b"theirs"))
+
+        racing = RacingStore(store, competitor)
         try:
-            ours = cas_update(racing, key, seen, b"ours")
+            ours = answer(racing, key, seen, b"ours")
         except Exception as error:
             fail(f"cas_update raised {describe_exception(error)}", see=SEE_CAS)
         situation = (f"both writers saw {key!r} at mod_revision {seen}; the other writer's compare-and-swap "
@@ -335,6 +363,7 @@ def check_cas_race(cas_update: Callable[..., Any], seed: int, scenarios: int = 1
                     "the put overwrites that change (a lost update). Let etcd compare and write in one txn: "
                     "Compare(key, \"MOD\", \"=\", expected_mod_revision)"),
               see=SEE_CAS)
+    own.check(cas_update)
 
 
 class RacingStore:

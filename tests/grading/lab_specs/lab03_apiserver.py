@@ -100,6 +100,8 @@ check(rule_matches({"verbs": ["get"], "apiGroups": ["apps"], "resources": ["depl
 check(rule_matches({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*/scale"]}, scale) is True,
       "*/scale covers the scale subresource of any resource", see=RBAC_SECTION)
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.rbac import check_rules
 check_rules(rule_matches, seed=30, n=400)
 ### END HIDDEN TESTS
@@ -138,6 +140,8 @@ check(subject_matches({"kind": "ServiceAccount", "name": "robot"}, robot, "team-
 check(subject_matches({"kind": "ServiceAccount", "name": "robot"}, robot, "team-b") is False,
       "robot of team-a is not robot of team-b", see=RBAC_SECTION)
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.rbac import check_subjects
 check_subjects(subject_matches, seed=31, n=300)
 ### END HIDDEN TESTS
@@ -191,6 +195,8 @@ check(authorize(elsewhere, [reader_role], [], [binding], []) is False,
 check(authorize(example, [], [], [], []) is False, "no bindings, no access: RBAC denies by default",
       see=RBAC_SECTION)
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.rbac import check_authorize
 check_authorize(authorize, seed=32, policies=10, requests=40)
 ### END HIDDEN TESTS
@@ -235,6 +241,8 @@ except engine.Forbidden as error:
 else:
     fail("alice has no binding in team-b: listing configmaps there must be forbidden", see=RBAC_SECTION)
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.rbac import check_in_api_server
 for seed in (33, 34, 35):
     check_in_api_server(authorize, seed=seed, requests=50)
@@ -311,6 +319,8 @@ check(selector_matches("app==web,tier=backend", web) is False, "every requiremen
 check(selector_matches("app!=db", web) is True, "app!=db matches app: web", see=SELECTORS_SOURCE)
 check(selector_matches("", web) is True, "the empty selector selects everything", see=SELECTORS_SOURCE)
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.selectors import check_selectors
 check_selectors(selector_matches, seed=36, n=300, operators=("=", "==", "!="))
 ### END HIDDEN TESTS
@@ -323,6 +333,8 @@ check(selector_matches("env notin (prod)", web) is False, "env notin (prod) reje
 check(selector_matches("app,!canary", web) is True, "app exists and canary does not", see=SELECTORS_SOURCE)
 check(selector_matches("canary", web) is False, "a bare key requires the label", see=SELECTORS_SOURCE)
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.selectors import check_selectors
 check_selectors(selector_matches, seed=37, n=400)
 ### END HIDDEN TESTS
@@ -361,11 +373,22 @@ _EDITS = {
 }
 
 
+_DELEGATES = """
+from engine.api.selectors import parse
+
+
+def selector_matches(selector, labels):
+    return parse(selector).matches(labels)
+"""
+
+
 def wrong_answers() -> dict[str, tuple[str, str, set[str], str]]:
-    """Typical mistakes, each a one-line change of the solution (so they follow its text):
-    student -> (answer cell id, its wrong source, graded cells that fail, words in feedback)."""
+    """Typical mistakes, each a one-line change of the solution (so they follow its text), and an answer that
+    hands its work to the engine: student -> (answer cell id, its wrong source, graded cells that fail, words in
+    feedback)."""
     sources = {grade_id: text for kind, grade_id, text, _ in cells() if kind == "solution"}
-    wrong = {}
+    wrong = {"wrong_delegates": ("selector_matches", _DELEGATES, {"test_selector_equality", "test_selector_sets"},
+                                 "hands the work to the engine's own implementation")}
     for student, (cell_id, old, new, failing, words) in _EDITS.items():
         source = sources[cell_id].strip("\n")
         assert old in source, f"{student}: the solution of {cell_id} changed; update lab03_apiserver._EDITS"
