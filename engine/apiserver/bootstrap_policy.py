@@ -385,6 +385,10 @@ def _controller_roles() -> list[dict]:
             rule("update", LEGACY, "resourcequotas/status"),
             events_rule(),
         ],
+        "root-ca-cert-publisher": [
+            rule(("create", "update"), LEGACY, "configmaps"),
+            events_rule(),
+        ],
         "route-controller": [
             rule(("list", "watch"), LEGACY, "nodes"),
             rule("patch", LEGACY, "nodes/status"),

@@ -249,17 +249,21 @@ class Cacher:
                     watcher.offer(event)
         self.watchers.append(watcher)
         if bookmarks:
-            self._ensure_bookmarks()
+            self._ensure_bookmarks(watcher._next_bookmark)
         return watcher
 
     def _remove(self, watcher: CacheWatcher) -> None:
         if watcher in self.watchers:
             self.watchers.remove(watcher)
 
-    def _ensure_bookmarks(self) -> None:
-        if self._bookmark_timer is None:
-            self._bookmark_timer = self.loop.call_later(BOOKMARK_FREQUENCY, self._bookmarks,
-                                                        label=f"bookmarks {self.kind.plural}")
+    def _ensure_bookmarks(self, when: float) -> None:
+        """Fire at ``when`` at the latest: each watcher gets its bookmark on its own schedule."""
+        timer = self._bookmark_timer
+        if timer is not None and not timer.cancelled and timer.when <= when:
+            return
+        if timer is not None:
+            timer.cancel()
+        self._bookmark_timer = self.loop.call_at(when, self._bookmarks, label=f"bookmarks {self.kind.plural}")
 
     def _bookmarks(self) -> None:
         self._bookmark_timer = None
@@ -268,7 +272,7 @@ class Cacher:
         for watcher in wanting:
             watcher.maybe_bookmark(self.revision)
         if wanting:
-            self._ensure_bookmarks()
+            self._ensure_bookmarks(min(watcher._next_bookmark for watcher in wanting))
 
     def compacted(self, revision: int) -> None:
         """Forget events at or below ``revision`` (the store compacted them)."""

@@ -26,6 +26,7 @@ from engine.controllers.client_builder import ServiceAccountClient
 CONTROLLERS: list[str] = [
     "engine.controllers.serviceaccount:ServiceAccountsController",
     "engine.controllers.cronjob:CronJobController",
+    "engine.controllers.rootcacertpublisher:RootCACertPublisher",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"

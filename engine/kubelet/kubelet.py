@@ -32,7 +32,6 @@ Seams a lab may replace through ``options``: ``restart_backoff``,
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 from typing import Any
@@ -47,9 +46,13 @@ from engine.kubelet import admission
 from engine.kubelet.kuberuntime import RuntimeManager, get_pod_status
 from engine.kubelet.node_status import NodeStatusAgent
 from engine.kubelet.pleg import GenericPLEG, PodLifecycleEvent
+from engine.kubelet.eviction import EvictionManager
 from engine.kubelet.pod_workers import PodWorkers, Task
+from engine.kubelet.prober import ProbeManager
+from engine.kubelet.stats import StatsProvider
 from engine.kubelet.status import generate_api_pod_status, pod_phase
 from engine.kubelet.status_manager import TERMINAL, StatusManager
+from engine.kubelet.volumes import VolumeError, VolumeManager
 from engine.runtime.containerd import RuntimeService
 from engine.runtime.images import Registry
 from engine.runtime.programs.catalogue import register_all
@@ -129,18 +132,17 @@ class Kubelet:
         self.admitted: set[str] = set()
         self.rejected: set[str] = set()
         self.reasons: dict[str, dict[str, tuple[str, str]]] = {}
-        self.probes = self._optional("engine.kubelet.prober", "ProbeManager", self.loop, self.runtime, self.recorder,
-                                     self._on_probe_update)
+        probe_options = {"count_result": self.options["probe_result"]} if "probe_result" in self.options else {}
+        self.probes = ProbeManager(self.loop, self.runtime, self.recorder, self._on_probe_update, **probe_options)
+        self.volumes = VolumeManager(self.client, self.loop, self.node_name, host_fs=self.runtime.host_fs)
+        self.runtime_manager.mounts = self.volumes.mounts_for
+        capacity = self.node_status.capacity()
+        self.stats = StatsProvider(self.runtime, self.loop, self.node_name, capacity)
+        self.eviction = EvictionManager(self.loop, self.recorder, capacity, self.stats, self.active_pods,
+                                        self._evict_pod, self.node_status.set_condition)
+        self.kill_statuses: dict[str, dict] = {}
+        """What a pod killed by the kubelet itself reports at the end (evicted: Failed, reason Evicted)."""
         self._timers: list[Timer] = []
-
-    @staticmethod
-    def _optional(module: str, name: str, *args: Any) -> Any:
-        """A kubelet part that may not exist yet in this tree (probes, eviction, volumes)."""
-        try:
-            factory = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            return None
-        return factory(*args)
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
@@ -150,6 +152,7 @@ class Kubelet:
         self.pods.add_event_handler(self._on_add, self._on_update, self._on_delete)
         self.context.informers.start()
         self.pleg.start()
+        self.eviction.start()
         for manifest in self.options.get("static_pods") or []:
             pod = static_pod(manifest, self.node_name, "")
             self.static_pods[pod["metadata"]["uid"]] = pod
@@ -162,6 +165,7 @@ class Kubelet:
         self.running = False
         self.node_status.stop()
         self.pleg.stop()
+        self.eviction.stop()
         self.pod_workers.stop()
         self.context.informers.stop()
         for timer in self._timers:
@@ -224,6 +228,10 @@ class Kubelet:
             return
         node = self.nodes.lister.get(None, self.node_name)
         if node is not None and not is_static_pod(pod) and not self._already_running(uid):
+            ok, reason, message = self.eviction.admit(pod)
+            if not ok:
+                self._reject(pod, reason, message)
+                return
             result = self.admit(pod, node, self.active_pods())
             if not result.admit:
                 self._reject(pod, result.reason, result.message)
@@ -252,6 +260,12 @@ class Kubelet:
         status.update({"phase": "Failed", "reason": reason, "message": message})
         self.status_manager.set_pod_status(pod, status)
 
+    def _evict_pod(self, pod: dict, status: dict, grace_period: int) -> None:
+        """The eviction manager's killPodFunc: terminate the pod, reporting ``status`` (Failed, Evicted)."""
+        uid = pod["metadata"]["uid"]
+        self.kill_statuses[uid] = status
+        self.pod_workers.update_pod(self._newest(pod), kill=True, grace=float(grace_period))
+
     def _api_pod(self, pod: dict) -> dict | None:
         """The pod as the API server has it: itself, or a static pod's mirror."""
         meta = pod["metadata"]
@@ -277,9 +291,13 @@ class Kubelet:
         api = self._api_pod(pod) or pod
         status = generate_api_pod_status({**pod, "status": api.get("status") or {}}, runtime_status,
                                          self.reasons.get(uid, {}), host_ip=self.host_ip, now=self.loop.now,
-                                         terminating=terminating, phase_function=self.pod_phase)
-        if self.probes is not None:
-            self.probes.update_pod_status(pod, status)
+                                         terminating=terminating, phase_function=self.pod_phase,
+                                         readiness=lambda built: self.probes.update_pod_status(pod, built))
+        killed = self.kill_statuses.get(uid)
+        if killed is not None:
+            status.update({key: killed[key] for key in ("phase", "reason", "message") if key in killed})
+            types = {c["type"] for c in status["conditions"]}
+            status["conditions"].extend(dict(c) for c in killed.get("conditions") or [] if c["type"] not in types)
         return status
 
     def _sync_pod(self, pod: dict) -> Task:
@@ -287,19 +305,24 @@ class Kubelet:
         uid = pod["metadata"]["uid"]
         if is_static_pod(pod):
             self._ensure_mirror_pod(pod)
-        if self.probes is not None:
-            self.probes.add_pod(pod)
+        self.probes.add_pod(pod)
         status = self._status(pod)
         self.status_manager.set_pod_status(pod, status)
         if status["phase"] in TERMINAL:
             self.pod_workers.update_pod(pod, kill=True)
             return
+        try:
+            self.volumes.wait_for_attach_and_mount(pod)
+        except VolumeError as error:
+            self.recorder.event(pod, WARNING, "FailedMount", str(error))
+            self.pod_workers.wake(uid, delay=flags.container_backoff_initial)
+            return
         failures = {}
-        if self.probes is not None:
-            for container in get_pod_status(self.runtime, uid).containers:
-                for probe in ("liveness", "startup"):
-                    if getattr(self.probes, f"{probe}_failed")(container.id):
-                        failures[container.id] = probe
+        for container in get_pod_status(self.runtime, uid).containers:
+            if self.probes.liveness_failed(container.id):
+                failures[container.id] = "liveness"
+            elif self.probes.startup_failed(container.id):
+                failures[container.id] = "startup"
         result = yield from self.runtime_manager.sync_pod(pod, get_pod_status(self.runtime, uid), failures)
         self.reasons[uid] = result.reasons
         status = self._status(pod)
@@ -319,14 +342,14 @@ class Kubelet:
     def _terminate_pod(self, pod: dict, grace: float | None) -> Task:
         """syncTerminatingPod: stop every container (grace period, preStop), then the sandbox; report the end."""
         uid = pod["metadata"]["uid"]
-        if self.probes is not None:
-            self.probes.remove_pod(pod)
+        self.probes.remove_pod(pod)
         yield from self.runtime_manager.kill_pod(pod, get_pod_status(self.runtime, uid), grace)
         if uid not in self.rejected:
             self.status_manager.set_pod_status(pod, self._status(pod, terminating=True))
 
     def _terminated_pod(self, pod: dict) -> Task:
         """syncTerminatedPod: the pod is stopped for good; finish its deletion in the API server."""
+        self.volumes.unmount(pod)
         self.status_manager.terminated(self._newest(pod))
         return
         yield
@@ -390,6 +413,7 @@ class Kubelet:
         self.pod_workers.forget(uid)
         self.status_manager.forget(uid)
         self.reasons.pop(uid, None)
+        self.kill_statuses.pop(uid, None)
         self.admitted.discard(uid)
         self.runtime_manager.backoff.forget_prefix(uid)
         self.runtime_manager.image_backoff.forget_prefix(uid)

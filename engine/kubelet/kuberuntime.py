@@ -277,8 +277,8 @@ class RuntimeManager:
         self.compute_pod_actions: Callable[..., PodActions] = options.get("compute_pod_actions", compute_pod_actions)
         self.linux_resources: Callable[[dict | None], cri.LinuxContainerResources] = options.get(
             "linux_resources", linux_resources)
-        self.mounts: Callable[[dict], Any] | None = None
-        """Set when a volume manager exists: ``mounts(pod)`` -> the files volumes put in each container."""
+        self.mounts: Callable[[dict, dict], list[cri.Mount]] | None = None
+        """``mounts(pod, container)``: the container's volume mounts (the volume manager's ``mounts_for``)."""
 
     # -- events ----------------------------------------------------------------
     def event(self, pod: dict, name: str, type_: str, reason: str, message: str) -> None:
@@ -378,7 +378,7 @@ class RuntimeManager:
         pre_stop = (container.get("lifecycle") or {}).get("preStop")
         if pre_stop:
             annotations[ANNOTATION_PRE_STOP] = json.dumps(pre_stop, sort_keys=True)
-        files = self.mounts(pod) if self.mounts is not None else {}
+        mounts = self.mounts(pod, container) if self.mounts is not None else []
         return ContainerConfig(
             ContainerMetadata(container["name"], restarts), container.get("image", ""),
             command=list(container.get("command") or []), args=list(container.get("args") or []),
@@ -386,7 +386,7 @@ class RuntimeManager:
             labels={LABEL_POD_NAME: meta["name"], LABEL_POD_NAMESPACE: meta.get("namespace", "default"),
                     LABEL_POD_UID: meta["uid"], LABEL_CONTAINER_NAME: container["name"]},
             annotations=annotations, log_path=f"{container['name']}/{restarts}.log",
-            resources=self.linux_resources(container.get("resources")), files=dict(files or {}))
+            resources=self.linux_resources(container.get("resources")), mounts=list(mounts))
 
     # -- images --------------------------------------------------------------------
     def _ensure_image(self, pod: dict, container: dict, result: SyncResult) -> Task:

@@ -43,6 +43,12 @@ _CONDITIONS = (
     ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
     ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
 )
+_PRESSURE = {
+    "MemoryPressure": ("KubeletHasInsufficientMemory", "kubelet has insufficient memory available"),
+    "DiskPressure": ("KubeletHasDiskPressure", "kubelet has disk pressure"),
+    "PIDPressure": ("KubeletHasInsufficientPID", "kubelet has insufficient PID available"),
+}
+"""The pressure conditions as the eviction manager turns them True (setters.go)."""
 
 
 class NodeStatusAgent:
@@ -60,6 +66,8 @@ class NodeStatusAgent:
         self._timers: list[Timer] = []
         self._last_report = -1e18
         self._last_status: dict | None = None
+        self.pressure: set[str] = set()
+        """Node conditions under pressure, set by the eviction manager through ``set_condition``."""
 
     # -- lifecycle ------------------------------------------------------------
     def start(self) -> None:
@@ -111,13 +119,17 @@ class NodeStatusAgent:
             "status": self.node_status(),
         }
 
-    def node_status(self) -> dict:
-        capacity = {
+    def capacity(self) -> dict[str, str]:
+        """The machine's resources (cAdvisor's MachineInfo): cpu, memory, pods, ephemeral-storage."""
+        return {
             "cpu": str(self.options.get("cpu", "4")),
             "memory": str(self.options.get("memory", "8Gi")),
             "pods": str(self.options.get("pods", flags.max_pods)),
             "ephemeral-storage": str(self.options.get("ephemeral_storage", "100Gi")),
         }
+
+    def node_status(self) -> dict:
+        capacity = self.capacity()
         allocatable = dict(capacity)
         memory = parse_quantity(capacity["memory"]) - parse_quantity(EVICTION_HARD_MEMORY)
         allocatable["memory"] = str(memory)
@@ -125,6 +137,8 @@ class NodeStatusAgent:
         previous = {c["type"]: c for c in (self._last_status or {}).get("conditions", [])}
         conditions = []
         for type_, status, reason, message in _CONDITIONS:
+            if type_ in self.pressure:
+                status, (reason, message) = "True", _PRESSURE[type_]
             old = previous.get(type_)
             transition = old["lastTransitionTime"] if old and old["status"] == status else now
             conditions.append({"type": type_, "status": status, "reason": reason, "message": message,
@@ -149,6 +163,15 @@ class NodeStatusAgent:
                 "systemUUID": "",
             },
         }
+
+    def set_condition(self, type_: str, under_pressure: bool) -> None:
+        """MemoryPressure / DiskPressure / PIDPressure turn True or False; the change is posted at once."""
+        if under_pressure:
+            self.pressure.add(type_)
+        else:
+            self.pressure.discard(type_)
+        if self.running:
+            self.update_status()
 
     def register(self) -> None:
         """tryRegisterWithAPIServer: create the Node, or take over an existing one."""

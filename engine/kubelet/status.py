@@ -236,8 +236,13 @@ def conditions(spec: dict, phase: str, init_statuses: list[dict], statuses: list
 
 def generate_api_pod_status(pod: dict, runtime: RuntimePodStatus, reasons: dict[str, tuple[str, str]], *,
                             host_ip: str, now: float, terminating: bool = False,
-                            phase_function: PhaseFunction = pod_phase) -> dict:
-    """The whole ``pod.status`` the kubelet would write now (transition times are the status manager's)."""
+                            phase_function: PhaseFunction = pod_phase,
+                            readiness: Callable[[dict], None] | None = None) -> dict:
+    """The whole ``pod.status`` the kubelet would write now (transition times are the status manager's).
+
+    ``readiness(status)`` may set each container status's ``ready`` and ``started`` (the prober manager's
+    UpdatePodStatus) before the conditions are worked out from them.
+    """
     spec = pod.get("spec") or {}
     old = pod.get("status") or {}
     restart_policy = spec.get("restartPolicy", "Always")
@@ -248,13 +253,10 @@ def generate_api_pod_status(pod: dict, runtime: RuntimePodStatus, reasons: dict[
     statuses = container_statuses(spec.get("containers") or [], runtime, restart_policy, reasons, app_default,
                                   terminating)
     phase = phase_function(spec, init_statuses, statuses, terminating)
-    if phase in ("Succeeded", "Failed"):
-        for status in statuses:
-            status["ready"] = False
     sandbox_ready = any(s.state == cri.SANDBOX_READY for s in runtime.sandboxes)
     scheduled = next((c for c in old.get("conditions") or [] if c.get("type") == "PodScheduled"), None)
     status: dict[str, Any] = {
-        "conditions": conditions(spec, phase, init_statuses, statuses, sandbox_ready, scheduled),
+        "conditions": [],
         "containerStatuses": statuses,
         "hostIP": host_ip,
         "hostIPs": [{"ip": host_ip}],
@@ -269,4 +271,10 @@ def generate_api_pod_status(pod: dict, runtime: RuntimePodStatus, reasons: dict[
         status["podIPs"] = [{"ip": ip}]
     if old.get("qosClass"):
         status["qosClass"] = old["qosClass"]
+    if readiness is not None:
+        readiness(status)
+    if phase in ("Succeeded", "Failed"):
+        for container in statuses:
+            container["ready"] = False
+    status["conditions"] = conditions(spec, phase, init_statuses, statuses, sandbox_ready, scheduled)
     return status
