@@ -5,6 +5,7 @@
 #   command   Debian package      why
 #   dot       graphviz            renders the engine's architecture/trace diagrams
 #   etcd      etcd-server         the real etcd backend of engine/store (tests start it on loopback)
+#   etcdctl   etcd-client         the etcd chapter and a test show what the API server stores in etcd
 #   chromium  chromium            the browser test drives JupyterLab with Playwright (never `playwright install`)
 #   kubectl   kubernetes-client   real-client tests point kubectl at the engine's HTTP front
 #   bwrap     bubblewrap          isolates each submission while autograding
@@ -16,6 +17,7 @@ set -euo pipefail
 needs=(
     "dot:graphviz"
     "etcd:etcd-server"
+    "etcdctl:etcd-client"
     "chromium:chromium"
     "kubectl:kubernetes-client"
     "bwrap:bubblewrap"

@@ -1,5 +1,6 @@
 """etcd: the MVCC key-value store that holds all cluster state (in memory, or a real etcd)."""
 
+from engine.store.etcd import EtcdStore
 from engine.store.memory import MIN_LEASE_TTL, MemoryStore
 from engine.store.types import (
     CompactedError,
@@ -31,6 +32,7 @@ __all__ = [
     "Compare",
     "DeleteOp",
     "DeleteResponse",
+    "EtcdStore",
     "Event",
     "FutureRevisionError",
     "KeyValue",

@@ -1,19 +1,28 @@
 """Fixtures of the store tests: the backend under test, its clock, and a recorder of watch events.
 
-The conformance suite asks only for these fixtures, so a second backend (a real etcd) joins it by adding a
-``store`` parameter: ``advance`` then sleeps instead of running the loop, ``settle`` waits for the watch
-stream to catch up. For the in-memory store both are immediate: time is the loop's, delivery is synchronous.
+The conformance suite asks only for these fixtures, so both backends run it: the in-memory store, and a
+real etcd (one server for the whole session, started here on 127.0.0.1 with a temporary data directory;
+each test gets a store confined to a fresh key prefix, and a test marked ``fresh_store`` a server of its
+own). For etcd ``advance`` sleeps (leases expire in real seconds) and ``settle`` waits for the watch
+stream to catch up; for the in-memory store both are immediate: time is the loop's, delivery synchronous.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import time
 from typing import Callable, Iterator
 
 import pytest
 
 from engine.sim import Loop
 from engine.store import Event, MemoryStore, Store
+from engine.store.etcd import EtcdStore
+from engine.store.etcd_process import EtcdServer
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fresh_store: on real etcd, the test needs a server of its own")
 
 
 @dataclass
@@ -43,21 +52,47 @@ def loop() -> Loop:
     return Loop(seed=0)
 
 
-@pytest.fixture(params=["memory"], ids=["in-memory store"])
+@pytest.fixture(scope="session")
+def etcd_server() -> Iterator[EtcdServer]:
+    server = EtcdServer("conformance").start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(params=["memory", "etcd"], ids=["in-memory store", "real etcd"])
 def store(request: pytest.FixtureRequest, loop: Loop) -> Iterator[Store]:
-    yield MemoryStore(loop)
+    if request.param == "memory":
+        yield MemoryStore(loop)
+        return
+    if request.node.get_closest_marker("fresh_store"):
+        with EtcdServer("fresh") as server:
+            etcd = EtcdStore(server.endpoint, loop=loop)
+            yield etcd
+            etcd.close()
+        return
+    server = request.getfixturevalue("etcd_server")
+    etcd = EtcdStore(server.endpoint, loop=loop, prefix=f"/{request.node.name}/")
+    yield etcd
+    etcd.revoke_granted_leases()     # a lease left behind would expire in the middle of a later test
+    etcd.close()
 
 
 @pytest.fixture
-def advance(loop: Loop) -> Callable[[float], None]:
+def advance(store: Store, loop: Loop) -> Callable[[float], None]:
     """Let ``seconds`` of the store's time pass (its leases expire on this clock)."""
-    return loop.run_for
+    return time.sleep if isinstance(store, EtcdStore) else loop.run_for
 
 
 @pytest.fixture
-def settle() -> Callable[[], None]:
+def settle(store: Store) -> Callable[[], None]:
     """Wait until every watch event of the writes made so far has been delivered."""
+    if isinstance(store, EtcdStore):
+        return lambda: assert_synced(store)
     return lambda: None
+
+
+def assert_synced(store: EtcdStore) -> None:
+    assert store.sync(timeout=5.0), "the etcd watch stream did not catch up within 5 s"
 
 
 @pytest.fixture
