@@ -194,3 +194,19 @@ def test_critical_pods_are_never_evicted(loop, stress_node, recorder):
     loop.run_for(5)
     assert node.manager.synchronize() == []
     assert node.manager.admit(pod("critical-too", priority=2_000_001_000))[0]
+
+
+def test_disk_pressure_ranks_by_ephemeral_storage_and_names_the_containers_writing_most():
+    def disk(name, used):
+        return {"podRef": {"name": name}, "ephemeral-storage": {"usedBytes": used},
+                "containers": [{"name": name, "rootfs": {"usedBytes": used}, "logs": {"usedBytes": 0}}]}
+    pods = [pod("quiet"), pod("writer"), pod("reserved", {"ephemeral-storage": "2Gi"})]
+    usage = {"quiet": 10 * Mi, "writer": 900 * Mi, "reserved": 1024 * Mi}
+    ranked = rank(pods, lambda p: disk(p["metadata"]["name"], usage[p["metadata"]["name"]]), "ephemeral-storage")
+    assert [p["metadata"]["name"] for p in ranked] == ["writer", "quiet", "reserved"]
+    threshold = Threshold("nodefs.available", "10%")
+    message, _ = eviction_message("ephemeral-storage", pods[1], disk("writer", 900 * Mi), threshold,
+                                  Observation(5 * Mi, 1000 * Mi))
+    assert message == ("The node was low on resource: ephemeral-storage. Threshold quantity: 100Mi, "
+                       "available: 5Mi. Container writer was using 900Mi, request is 0, has larger consumption of "
+                       "ephemeral-storage. ")
