@@ -38,6 +38,7 @@ from engine.components import COMPONENTS, ComponentContext, ComponentSpec
 from engine.kubectl.apply import apply_one, load_manifests
 from engine.sim.hostnet import HostLocalIPAM, HostNetwork
 from engine.sim.loop import Loop
+from engine.store.etcd import EtcdStore
 from engine.store.memory import MemoryStore
 from engine import flags
 
@@ -73,10 +74,11 @@ class Cluster:
 
     def __init__(self, nodes: int = 3, seed: int = 0, *, components: Iterable[ComponentSpec] | None = None,
                  node_cpu: str = "4", node_memory: str = "8Gi", node_pods: int = flags.max_pods,
-                 watch_delay: float = flags.watch_delay, keep_history: bool = True) -> None:
+                 watch_delay: float = flags.watch_delay, keep_history: bool = True, store: str = "memory") -> None:
         self.seed = seed
         self.loop = Loop(seed, keep_history=keep_history)
-        self.store = MemoryStore(self.loop)
+        # "memory", or a real etcd: "etcd://127.0.0.1:2379" (engine.store.etcd says what changes on it)
+        self.store = MemoryStore(self.loop) if store == "memory" else EtcdStore.from_url(store, loop=self.loop)
         self.authenticator = Authenticator(TokenAuthenticator(), ServiceAccountTokens(
             f"cluster-{seed}", self._service_account_uid, lambda: self.loop.now))
         self._tokens: dict[tuple[str, tuple[str, ...]], str] = {}

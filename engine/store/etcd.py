@@ -27,6 +27,12 @@ The contract with a virtual-clock cluster (the engine is single-threaded; etcd l
   it), so reading it costs nothing; writes by others may not be counted until their events arrive.
 - Determinism ends at the store: same seed, same calls give the same revisions only on a fresh server.
 
+``Cluster(store="etcd://127.0.0.1:2379")`` runs a whole cluster on it. The API server lays its keys out as
+Kubernetes does (``/registry/pods/default/web-abc12``, ``/registry/deployments/default/web``, nodes under
+``/registry/minions/node-1``), so ``etcdctl get --prefix /registry --keys-only`` shows what it stores. The
+values are JSON; a real API server stores built-in kinds as protobuf (``k8s\0`` then binary, which is why
+``etcdctl get`` prints bytes there) and only custom resources as JSON. A URL path is a prefix for every key.
+
 ``prefix`` confines the store to the keys under it (etcd's namespace client): the cluster sees ``/registry/..``
 while the server holds ``<prefix>/registry/..``; tests give each case a fresh prefix on one server.
 
@@ -41,6 +47,7 @@ import time
 from bisect import bisect_left
 from collections import deque
 from typing import Any
+from urllib.parse import urlsplit
 
 from engine.sim.loop import Loop
 from engine.store.etcd_client import (
@@ -271,6 +278,15 @@ class EtcdStore:
         return LeaseStatus(lease_id, float(ttl), int(response.get("grantedTTL", 0)), tuple(mine))
 
     # -- beyond the interface ---------------------------------------------------------
+    @classmethod
+    def from_url(cls, url: str, *, loop: Loop | None = None) -> "EtcdStore":
+        """``etcd://127.0.0.1:2379`` (keys as they are) or ``etcd://127.0.0.1:2379/some/prefix``."""
+        parts = urlsplit(url)
+        if parts.scheme != "etcd" or not parts.hostname:
+            raise ValueError(f"an etcd store URL looks like etcd://127.0.0.1:2379[/prefix], not {url!r}")
+        endpoint = f"http://{parts.hostname}:{parts.port or 2379}"
+        return cls(endpoint, loop=loop, prefix=parts.path.rstrip("/"))
+
     def sync(self, timeout: float | None = None) -> bool:
         """Wait until every change the server has made so far is delivered; False if ``timeout`` ran out.
 

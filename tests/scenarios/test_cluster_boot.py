@@ -11,8 +11,8 @@ def ready(node):
     return any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
 
 
-def test_a_cluster_boots_with_a_control_plane_and_ready_workers():
-    cluster = engine.Cluster(nodes=3, seed=0)
+def test_a_cluster_boots_with_a_control_plane_and_ready_workers(make_cluster):
+    cluster = make_cluster(nodes=3, seed=0)
     nodes = cluster.list("nodes")
     assert [n["metadata"]["name"] for n in nodes] == ["control-plane", "node-1", "node-2", "node-3"]
     assert all(ready(node) for node in nodes)
@@ -26,16 +26,16 @@ def test_a_cluster_boots_with_a_control_plane_and_ready_workers():
     assert {"default", "kube-system", "kube-public", "kube-node-lease"} <= set(namespaces)
 
 
-def test_node_leases_are_renewed_every_ten_seconds():
-    cluster = engine.Cluster(nodes=1, seed=0)
+def test_node_leases_are_renewed_every_ten_seconds(make_cluster):
+    cluster = make_cluster(nodes=1, seed=0)
     before = cluster.get("lease", "node-1", "kube-node-lease")["spec"]["renewTime"]
     cluster.run(10)
     after = cluster.get("lease", "node-1", "kube-node-lease")["spec"]["renewTime"]
     assert after > before
 
 
-def test_a_failed_node_stops_heartbeating_and_a_restored_one_starts_again():
-    cluster = engine.Cluster(nodes=2, seed=0)
+def test_a_failed_node_stops_heartbeating_and_a_restored_one_starts_again(make_cluster):
+    cluster = make_cluster(nodes=2, seed=0)
     cluster.fail_node("node-2")
     stopped = cluster.get("lease", "node-2", "kube-node-lease")["spec"]["renewTime"]
     cluster.run(60)
@@ -81,8 +81,8 @@ MANIFEST = textwrap.dedent("""
 """)
 
 
-def test_apply_creates_then_configures_and_removes_dropped_fields():
-    cluster = engine.Cluster(nodes=1, seed=0)
+def test_apply_creates_then_configures_and_removes_dropped_fields(make_cluster):
+    cluster = make_cluster(nodes=1, seed=0)
     created = cluster.apply(MANIFEST)
     assert [obj["kind"] for obj in created] == ["ConfigMap", "Deployment"]
     deployment = cluster.get("deploy", "nginx-deployment")
@@ -94,8 +94,8 @@ def test_apply_creates_then_configures_and_removes_dropped_fields():
     assert cluster.get("deployment", "nginx-deployment")["metadata"]["generation"] == 2
 
 
-def test_the_door_raises_api_errors_with_status():
-    cluster = engine.Cluster(nodes=0, seed=0)
+def test_the_door_raises_api_errors_with_status(make_cluster):
+    cluster = make_cluster(nodes=0, seed=0)
     with pytest.raises(engine.ApiError) as caught:
         cluster.get("pod", "nothing")
     assert isinstance(caught.value, engine.NotFound)
@@ -105,8 +105,8 @@ def test_the_door_raises_api_errors_with_status():
                        "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
 
 
-def test_list_in_all_namespaces_and_delete():
-    cluster = engine.Cluster(nodes=0, seed=0)
+def test_list_in_all_namespaces_and_delete(make_cluster):
+    cluster = make_cluster(nodes=0, seed=0)
     cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})
     cluster.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "team"}})
     cluster.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "y"}})

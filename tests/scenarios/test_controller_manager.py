@@ -13,8 +13,8 @@ def accounts(cluster, name):
     return [a["metadata"]["name"] for a in cluster.list("serviceaccounts", namespace=name)]
 
 
-def test_a_new_namespace_gets_its_default_service_account():
-    cluster = engine.Cluster(nodes=0, seed=0)
+def test_a_new_namespace_gets_its_default_service_account(make_cluster):
+    cluster = make_cluster(nodes=0, seed=0)
     cluster.apply(namespace("team"))
     assert accounts(cluster, "team") == []
     cluster.run(1)
@@ -24,8 +24,8 @@ def test_a_new_namespace_gets_its_default_service_account():
     assert accounts(cluster, "team") == ["default"]
 
 
-def test_a_second_manager_waits_and_takes_over_after_the_leader_dies_without_releasing():
-    cluster = engine.Cluster(nodes=0, seed=0)
+def test_a_second_manager_waits_and_takes_over_after_the_leader_dies_without_releasing(make_cluster):
+    cluster = make_cluster(nodes=0, seed=0)
     spare = ControllerManager(ComponentContext("kube-controller-manager", cluster.client(
         "system:kube-controller-manager", ()), cluster.loop, node_name="control-plane-2"))
     spare.start()
