@@ -170,3 +170,35 @@ def test_the_first_probe_is_jittered_within_a_period_only_just_after_the_kubelet
     runner.manager.add_pod(pod)
     worker = next(iter(runner.manager._workers.values()))
     assert worker._next_tick == loop.now
+
+
+class GrpcServer:
+    """A program serving the gRPC health protocol on port 9000: NOT_SERVING for its first 10 seconds."""
+
+    def start(self, ctx):
+        self.ctx, self.started = ctx, ctx.now
+        ctx.listen(9000)
+
+    def on_signal(self, signal):
+        self.ctx.exit(128 + signal)
+
+    def handle_http(self, request):
+        return None
+
+    def grpc_health(self, service):
+        return "SERVING" if self.ctx.now - self.started >= 10 else "NOT_SERVING"
+
+
+@pytest.mark.parametrize("port, messages", [
+    (9000, ['Readiness probe failed: service unhealthy (responded with "NOT_SERVING")']),
+    (9001, ['Readiness probe failed: timeout: failed to connect service "10.244.0.5:9001" within 1s']),
+], ids=["a grpc probe is ready once the server answers SERVING", "nothing listening fails to connect"])
+def test_grpc_readiness(loop, node, run_pod, recorder, port, messages):
+    node.registry.register("example/grpc:1.0", GrpcServer, size=1_000_000)
+    node.images.pull_image("example/grpc:1.0")
+    loop.run_for(5)
+    runner = run_pod(pod_of("grpc", [{"name": "c", "image": "example/grpc:1.0",
+                                      "readinessProbe": {"grpc": {"port": port}, "periodSeconds": 5}}]))
+    loop.run_for(15)
+    assert runner.container()["ready"] is (port == 9000)
+    assert recorder.messages("Unhealthy")[0] == messages[0]
