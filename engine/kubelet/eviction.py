@@ -12,7 +12,10 @@ True)``; the condition stays until no threshold has been met for
 False)``. Then, while a threshold is met (a soft one only after its grace
 period), it evicts ONE pod per pass, the first in the ranking for the
 starved resource (eviction_signals.rank: BestEffort, then Burstable over its
-request, Guaranteed last); critical pods are skipped. Evicting means an
+request, Guaranteed last); critical pods are skipped. Before that, whatever
+the node's state, every pod over its own local storage limits (an emptyDir
+over its ``sizeLimit``, ephemeral-storage limits) is evicted, and then
+nothing else that pass (localStorageEviction). Evicting means an
 ``Evicted`` Warning event with the starved-resource annotations, and
 ``kill_pod(pod, status, grace_period_seconds)`` with the status to write:
 phase Failed, reason Evicted, the message, and the DisruptionTarget
@@ -49,6 +52,7 @@ from engine.kubelet.eviction_signals import (
     by_eviction_priority,
     eviction_message,
     is_critical,
+    local_storage_violation,
     observe,
     parse_thresholds,
     rank,
@@ -148,14 +152,20 @@ class EvictionManager:
                       if c in self._last_observed and now - self._last_observed[c] < self.pressure_transition_period]
         self._update_conditions(conditions)
         self.thresholds_met = [t for t in met if now - self._first_observed[t] >= t.grace_period]
-        if not self.thresholds_met:
-            return []
+        stats = {p["podRef"]["uid"]: p for p in summary["pods"]}
+        active = [p for p in self.pods_provider() if p["metadata"].get("uid") not in self._evicted]
+        over_limits = []
+        for pod in active:
+            violation = local_storage_violation(pod, stats.get(pod["metadata"].get("uid")))
+            if violation is not None and not is_critical(pod):
+                self._evict(pod, IMMEDIATE_GRACE_PERIOD, violation, {}, disruption_condition=False)
+                over_limits.append(pod)
+        if over_limits or not self.thresholds_met:
+            return over_limits
         threshold = by_eviction_priority(self.thresholds_met)[0]
         resource = SIGNAL_TO_RESOURCE[threshold.signal]
         if resource == "inodes":
             return []
-        stats = {p["podRef"]["uid"]: p for p in summary["pods"]}
-        active = [p for p in self.pods_provider() if p["metadata"].get("uid") not in self._evicted]
         for pod in rank(active, lambda p: stats.get(p["metadata"].get("uid")), resource):
             if is_critical(pod):
                 log.warning("eviction manager: cannot evict a critical pod %s", pod["metadata"]["name"])
@@ -172,14 +182,16 @@ class EvictionManager:
         own = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")
         return min(self.max_pod_grace_period, own) if own is not None else self.max_pod_grace_period
 
-    def _evict(self, pod: dict, grace_period: int, message: str, annotations: dict[str, str]) -> None:
+    def _evict(self, pod: dict, grace_period: int, message: str, annotations: dict[str, str], *,
+               disruption_condition: bool = True) -> None:
         self._evicted.add(pod["metadata"].get("uid", ""))
         if self.recorder is not None:
-            self.recorder.event(pod, "Warning", REASON, message, annotations=annotations)
+            self.recorder.event(pod, "Warning", REASON, message, annotations=annotations or None)
         log.info("evicting pod %s/%s: %s", pod["metadata"].get("namespace"), pod["metadata"]["name"], message)
-        status = {"phase": "Failed", "reason": REASON, "message": message,
-                  "conditions": [{"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet",
-                                  "message": message, "lastTransitionTime": timestamp(self.loop.now)}]}
+        status: dict[str, Any] = {"phase": "Failed", "reason": REASON, "message": message}
+        if disruption_condition:
+            status["conditions"] = [{"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet",
+                                     "message": message, "lastTransitionTime": timestamp(self.loop.now)}]
         self.kill_pod(pod, status, grace_period)
 
     def _update_conditions(self, conditions: list[str]) -> None:

@@ -16,6 +16,9 @@ Pure functions of plain data, used by the eviction manager (eviction.py):
   then larger usage above the request first (so BestEffort pods go first and
   Guaranteed pods, which never exceed their requests, last). Ephemeral
   storage the same over disk use; PIDs by priority then process count.
+- ``local_storage_violation``: a pod over its own ephemeral-storage limits
+  (an emptyDir over its ``sizeLimit``, the pod over the sum of its
+  containers' limits, a container over its limit), evicted whatever the node.
 - ``eviction_message``: the status message and event annotations, worded as
   upstream: ``The node was low on resource: memory. Threshold quantity:
   100Mi, available: 92Mi. Container hog was using 300Mi, request is 0, has
@@ -208,3 +211,29 @@ def _threshold_text(threshold: Threshold, observation: Observation) -> str:
     if threshold.value.endswith("%"):
         return _binary(threshold.quantity(observation.capacity))
     return str(parse_quantity(threshold.value))
+
+
+def local_storage_violation(pod: dict, pod_stats: dict | None) -> str | None:
+    """The eviction message when the pod uses more local storage than it may (localStorageEviction), else None."""
+    if pod_stats is None:
+        return None
+    spec = pod.get("spec") or {}
+    used = {v["name"]: v["usedBytes"] for v in pod_stats.get("volume") or []}
+    for volume in spec.get("volumes") or []:
+        limit = (volume.get("emptyDir") or {}).get("sizeLimit") if "emptyDir" in volume else None
+        if limit is not None and parse_quantity(limit).value() > 0 and \
+                used.get(volume["name"], 0) > parse_quantity(limit).value():
+            name = volume["name"]
+            return f'Usage of EmptyDir volume "{name}" exceeds the limit "{parse_quantity(limit)}". '
+    containers = spec.get("containers") or []
+    limits = [((c.get("resources") or {}).get("limits") or {}).get("ephemeral-storage") for c in containers]
+    if any(limit is not None for limit in limits):
+        total = sum((parse_quantity(limit) for limit in limits if limit is not None), Quantity(0))
+        if pod_stats["ephemeral-storage"]["usedBytes"] > total.value():
+            return f"Pod ephemeral local storage usage exceeds the total limit of containers {total}. "
+    usage = {c["name"]: c["rootfs"]["usedBytes"] + c["logs"]["usedBytes"] for c in pod_stats["containers"]}
+    for container, limit in zip(containers, limits):
+        if limit is not None and usage.get(container["name"], 0) > parse_quantity(limit).value():
+            name = container["name"]
+            return f'Container {name} exceeded its local ephemeral storage limit "{parse_quantity(limit)}". '
+    return None

@@ -70,3 +70,16 @@ def test_memory_pressure_refuses_new_best_effort_pods_and_clears_after_the_trans
     assert late["message"].endswith("The node had condition: [MemoryPressure]. ")
     c.run(300)      # --eviction-pressure-transition-period 5m after the last pass that saw pressure
     assert condition(c, "MemoryPressure") == "False"
+
+
+def test_a_pod_writing_past_its_emptydir_size_limit_is_evicted_on_a_healthy_node():
+    c = engine.Cluster(nodes=1, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "writer"}, "spec": {
+        "volumes": [{"name": "cache", "emptyDir": {"sizeLimit": "1Mi"}}],
+        "containers": [{"name": "app", "image": "busybox", "volumeMounts": [{"name": "cache", "mountPath": "/cache"}],
+                        "command": ["sh", "-c", "sleep 5; seq 1 300000 > /cache/numbers; sleep 3600"]}]}})
+    c.run(30)
+    status = c.get("pod", "writer")["status"]
+    assert (status["phase"], status["reason"]) == ("Failed", "Evicted")
+    assert status["message"] == 'Usage of EmptyDir volume "cache" exceeds the limit "1Mi". '
+    assert condition(c, "DiskPressure") == "False" and condition(c, "MemoryPressure") == "False"

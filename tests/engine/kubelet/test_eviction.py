@@ -5,6 +5,7 @@ from engine.kubelet.eviction_signals import (
     Observation,
     Threshold,
     eviction_message,
+    local_storage_violation,
     observe,
     parse_thresholds,
     rank,
@@ -210,3 +211,42 @@ def test_disk_pressure_ranks_by_ephemeral_storage_and_names_the_containers_writi
     assert message == ("The node was low on resource: ephemeral-storage. Threshold quantity: 100Mi, "
                        "available: 5Mi. Container writer was using 900Mi, request is 0, has larger consumption of "
                        "ephemeral-storage. ")
+
+
+def storage_stats(volume_used=0, rootfs=0):
+    return {"volume": [{"name": "cache", "usedBytes": volume_used}], "ephemeral-storage": {"usedBytes": volume_used + rootfs},
+            "containers": [{"name": "app", "rootfs": {"usedBytes": rootfs}, "logs": {"usedBytes": 0}}]}
+
+
+def storage_pod(size_limit=None, *limits):
+    containers = [{"name": name, "resources": {"limits": {"ephemeral-storage": limit}}} for name, limit in limits]
+    empty_dir = {"sizeLimit": size_limit} if size_limit else {}
+    return {"metadata": {"name": "p", "uid": "u"}, "spec": {"volumes": [{"name": "cache", "emptyDir": empty_dir}],
+                                                          "containers": containers or [{"name": "app"}]}}
+
+
+@pytest.mark.parametrize("p, usage, message", [
+    (storage_pod("1Mi"), storage_stats(volume_used=2 * Mi), 'Usage of EmptyDir volume "cache" exceeds the limit "1Mi". '),
+    (storage_pod("1Mi"), storage_stats(volume_used=Mi), None),
+    (storage_pod(None, ("app", "1Mi"), ("side", "1Mi")), storage_stats(volume_used=3 * Mi),
+     "Pod ephemeral local storage usage exceeds the total limit of containers 2Mi. "),
+    (storage_pod(None, ("app", "1Mi"), ("side", "4Mi")), storage_stats(rootfs=2 * Mi),
+     'Container app exceeded its local ephemeral storage limit "1Mi". '),
+], ids=["an emptyDir over its sizeLimit", "an emptyDir at its sizeLimit is fine",
+        "a pod over the sum of its containers' ephemeral-storage limits",
+        "a container over its own ephemeral-storage limit"])
+def test_local_storage_violations(p, usage, message):
+    assert local_storage_violation(p, usage) == message
+
+
+def test_a_pod_over_its_emptydir_size_limit_is_evicted_without_node_pressure(loop, stress_node, recorder):
+    node = Node(loop, stress_node, recorder)
+    p = pod("writer")
+    p["spec"]["volumes"] = [{"name": "cache", "emptyDir": {"sizeLimit": "1Mi"}}]
+    node.add(p, 10)
+    directory = "/var/lib/kubelet/pods/uid-writer/volumes/kubernetes.io~empty-dir/cache"
+    stress_node.host_fs[directory + "/blob"] = "x" * (2 * Mi)
+    assert node.manager.synchronize() == [p]
+    assert node.killed[0][2] == {"phase": "Failed", "reason": "Evicted",
+                                 "message": 'Usage of EmptyDir volume "cache" exceeds the limit "1Mi". '}
+    assert node.conditions == []
