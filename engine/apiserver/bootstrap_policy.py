@@ -416,6 +416,10 @@ def _controller_roles() -> list[dict]:
             # StatefulSetAutoDeletePVC, on by default
             rule(("update", "delete"), LEGACY, "persistentvolumeclaims"),
         ],
+        "ttl-after-finished-controller": [
+            rule(("delete", "get", "list", "watch"), BATCH, "jobs"),
+            events_rule(),
+        ],
     }
     return [_cluster_role(CONTROLLER_ROLE_PREFIX + name, rules) for name, rules in controllers.items()]
 

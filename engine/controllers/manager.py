@@ -27,6 +27,8 @@ CONTROLLERS: list[str] = [
     "engine.controllers.serviceaccount:ServiceAccountsController",
     "engine.controllers.cronjob:CronJobController",
     "engine.controllers.rootcacertpublisher:RootCACertPublisher",
+    "engine.controllers.job:JobController",
+    "engine.controllers.ttl_after_finished:TTLAfterFinishedController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"
