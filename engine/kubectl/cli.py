@@ -346,21 +346,39 @@ def fetch(invocation: Invocation, kind: Kind, names: list[str]) -> tuple[list[di
 
 
 def sort_objects(objects: list[dict], expression: str | None) -> list[dict]:
-    """``--sort-by=.metadata.name``: a stable sort on the first value the path selects."""
+    """``--sort-by=.metadata.name``: kubectl's RuntimeSort, on the first value the path selects.
+
+    Its Less says an object missing the value sorts before anything (even another
+    missing one), and Go's sort.Sort is an insertion sort for lists this short: so
+    objects missing the value come first, in reverse order, the others in order.
+    """
     if not expression:
         return objects
     template = jsonpath.relaxed(expression)
 
-    def key(obj: dict) -> tuple[int, Any]:
+    def key(obj: dict) -> tuple[int, Any] | None:
         values = jsonpath.find_results(template, obj)
         if not values:
-            return (0, "")
+            return None
         value = values[0]
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return (1, value)
         return (2, str(value))
 
-    return sorted(objects, key=key)
+    def less(a: tuple[int, Any] | None, b: tuple[int, Any] | None) -> bool:
+        if a is None:
+            return True
+        if b is None:
+            return False
+        return a < b
+
+    keyed = [(key(obj), obj) for obj in objects]
+    for i in range(1, len(keyed)):          # insertionSort(data, 0, n)
+        j = i
+        while j > 0 and less(keyed[j][0], keyed[j - 1][0]):
+            keyed[j], keyed[j - 1] = keyed[j - 1], keyed[j]
+            j -= 1
+    return [obj for _, obj in keyed]
 
 
 # -- get ----------------------------------------------------------------------
