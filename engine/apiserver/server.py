@@ -40,6 +40,7 @@ from engine.apiserver.admission import AdmissionChain, Attributes, default_chain
 from engine.apiserver.allocators import ServiceAllocator
 from engine.apiserver.audit import AuditLog
 from engine.apiserver.authn import DEFAULT_EXPIRATION_SECONDS, Authenticator, UserInfo
+from engine.apiserver.fieldvalidation import prune_unknown
 from engine.apiserver.patch import apply_patch
 from engine.apiserver.rbac import Attributes as AuthzAttributes
 from engine.apiserver.rbac import RBACAuthorizer, forbidden_error
@@ -82,6 +83,8 @@ class Request:
     patch_type: str | None = None
     shared: bool = False
     """The caller accepts frozen, shared objects (informers): saves a copy per object."""
+    warnings: list[str] = field(default_factory=list)
+    """Warnings for the caller (unknown fields dropped under ``fieldValidation=Warn``), filled while serving."""
 
 
 class APIServer:
@@ -385,6 +388,7 @@ class APIServer:
         metadata = obj.setdefault("metadata", {})
         if not isinstance(metadata, dict):
             raise errors.bad_request("metadata must be an object")
+        request.warnings += prune_unknown(kind, request.verb, request.params, obj)
         if kind.namespaced:
             namespace = request.namespace or metadata.get("namespace") or "default"
             if metadata.get("namespace") and metadata["namespace"] != namespace:
@@ -560,6 +564,7 @@ class APIServer:
             patched.setdefault("metadata", {}).pop("resourceVersion", None)
         if request.subresource != "scale":
             patched["kind"], patched["apiVersion"] = kind.kind, kind.api_version
+            request.warnings += prune_unknown(kind, "patch", request.params, patched)
         return self._write_update(kind, request, user, patched)
 
     # delete ------------------------------------------------------------------

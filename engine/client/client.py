@@ -33,6 +33,8 @@ class Client:
         self.server = server
         self.token = token
         self.name = name
+        self.last_warnings: list[str] = []
+        """The warnings the API server sent with the last answer (``unknown field "spec.foo"``)."""
 
     @property
     def loop(self) -> Loop:
@@ -43,7 +45,11 @@ class Client:
         return self.server.registry.lookup(resource)
 
     def _call(self, verb: str, resource: str, **fields: Any) -> Any:
-        return self.server.handle(Request(verb, resource, token=self.token, **fields))
+        request = Request(verb, resource, token=self.token, **fields)
+        try:
+            return self.server.handle(request)
+        finally:
+            self.last_warnings = request.warnings
 
     def _resource_of(self, obj: dict) -> str:
         return self.server.registry.for_object(obj).plural
@@ -85,24 +91,28 @@ class Client:
                                          token=self.token), handler)
 
     # -- writes ---------------------------------------------------------------
-    def create(self, obj: dict, namespace: str | None = None, *, dry_run: bool = False) -> dict:
+    def create(self, obj: dict, namespace: str | None = None, *, dry_run: bool = False,
+               field_validation: str | None = None) -> dict:
+        """POST an object. ``field_validation``: ``Strict``, ``Warn`` (the server's default) or ``Ignore``."""
         namespace = namespace or (obj.get("metadata") or {}).get("namespace")
-        params = {"dryRun": "All"} if dry_run else {}
+        params = _write_params(dry_run, field_validation)
         return self._call("create", self._resource_of(obj), namespace=namespace, body=obj, params=params)
 
-    def update(self, obj: dict, *, subresource: str | None = None) -> dict:
+    def update(self, obj: dict, *, subresource: str | None = None, field_validation: str | None = None) -> dict:
         metadata = obj.get("metadata") or {}
         return self._call("update", self._resource_of(obj), namespace=metadata.get("namespace"),
-                          name=metadata.get("name"), subresource=subresource, body=obj)
+                          name=metadata.get("name"), subresource=subresource, body=obj,
+                          params=_write_params(False, field_validation))
 
     def update_status(self, obj: dict) -> dict:
         """PUT the status subresource: only ``status`` changes, and generation stays."""
         return self.update(obj, subresource="status")
 
     def patch(self, resource: str, name: str, patch: Any, namespace: str | None = None, *,
-              patch_type: str = MERGE_PATCH, subresource: str | None = None) -> dict:
+              patch_type: str = MERGE_PATCH, subresource: str | None = None,
+              field_validation: str | None = None) -> dict:
         return self._call("patch", resource, namespace=namespace, name=name, body=patch, patch_type=patch_type,
-                          subresource=subresource)
+                          subresource=subresource, params=_write_params(False, field_validation))
 
     def delete(self, resource: str, name: str, namespace: str | None = None, *,
                propagation_policy: str | None = None, grace_period_seconds: int | None = None,
@@ -134,3 +144,10 @@ class Client:
         scale = self.get(resource, name, namespace, subresource="scale")
         scale["spec"]["replicas"] = replicas
         return self._call("update", resource, namespace=namespace, name=name, subresource="scale", body=scale)
+
+
+def _write_params(dry_run: bool, field_validation: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"dryRun": "All"} if dry_run else {}
+    if field_validation:
+        params["fieldValidation"] = field_validation
+    return params

@@ -66,8 +66,13 @@ def three_way_patch(last: dict | None, new: dict, live: dict) -> dict:
     return patch
 
 
-def apply_one(client: Client, obj: dict, namespace: str | None = None) -> tuple[dict, str]:
-    """Apply one object; returns the stored object and what happened (created, configured, unchanged)."""
+def apply_one(client: Client, obj: dict, namespace: str | None = None, *,
+              field_validation: str = "Strict") -> tuple[dict, str]:
+    """Apply one object; returns the stored object and what happened (created, configured, unchanged).
+
+    ``field_validation`` is what kubectl sends for ``--validate``: ``Strict`` by default, so a
+    misspelt field fails the request instead of vanishing.
+    """
     manifest = json.loads(json.dumps(obj))
     kind = client.server.registry.for_object(manifest)
     metadata = manifest.setdefault("metadata", {})
@@ -83,12 +88,13 @@ def apply_one(client: Client, obj: dict, namespace: str | None = None) -> tuple[
     except NotFound:
         live = None
     if live is None:
-        return client.create(annotated), "created"
+        return client.create(annotated, field_validation=field_validation), "created"
     last_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
     last = json.loads(last_text) if last_text else None
     patch = three_way_patch(last, annotated, live)
     if not patch:
         return live, "unchanged"
-    patched = client.patch(kind.plural, name, patch, metadata.get("namespace"), patch_type=STRATEGIC_MERGE_PATCH)
+    patched = client.patch(kind.plural, name, patch, metadata.get("namespace"), patch_type=STRATEGIC_MERGE_PATCH,
+                           field_validation=field_validation)
     changed = patched["metadata"]["resourceVersion"] != live["metadata"]["resourceVersion"]
     return patched, "configured" if changed else "unchanged"

@@ -20,7 +20,7 @@ from typing import Any
 from engine.api import errors
 from engine.api.kinds import REGISTRY
 from engine.kubectl.cli import Invocation, KubectlError, resolve_kind
-from engine.kubectl.verbs import display, failure_when, objects_from_files, source_name
+from engine.kubectl.verbs import display, failure_when, field_validation, objects_from_files, source_name, warned
 
 
 _HAS_STATUS = {"Pod", "Namespace", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job",
@@ -55,8 +55,9 @@ def _create_object(invocation: Invocation, obj: dict) -> str:
     if kind.namespaced:
         obj.setdefault("metadata", {})
         obj["metadata"]["namespace"] = obj["metadata"].get("namespace") or invocation.namespace
-    created = invocation.client.create(obj, dry_run=dry_run == "server")
-    return display(kind, created["metadata"]["name"], "created (server dry run)" if dry_run == "server" else "created")
+    created = invocation.client.create(obj, dry_run=dry_run == "server", field_validation=field_validation(invocation))
+    shown = display(kind, created["metadata"]["name"], "created (server dry run)" if dry_run == "server" else "created")
+    return "\n".join([*warned(invocation), shown])
 
 
 def create(invocation: Invocation) -> str:

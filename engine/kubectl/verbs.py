@@ -72,18 +72,39 @@ def source_name(invocation: Invocation) -> str:
 
 # -- apply and create ---------------------------------------------------------
 
+_VALIDATE = {"strict": "Strict", "true": "Strict", "warn": "Warn", "ignore": "Ignore", "false": "Ignore"}
+
+
+def field_validation(invocation: Invocation) -> str:
+    """``--validate`` (default ``strict``) as the ``fieldValidation`` kubectl sends with each write."""
+    value = str(invocation.flags.get("validate", "strict")).lower()
+    if value not in _VALIDATE:
+        raise KubectlError(f'invalid - validate option "{value}"; must be one of: strict (or true), warn, '
+                           f'ignore (or false)')
+    return _VALIDATE[value]
+
+
+def warned(invocation: Invocation) -> list[str]:
+    """The API server's warnings on the last request, as kubectl prints them."""
+    return [f"Warning: {warning}" for warning in invocation.client.last_warnings]
+
+
 def apply(invocation: Invocation) -> str:
     """``kubectl apply -f``: created, configured or unchanged, one line per object."""
     lines = []
+    validation = field_validation(invocation)
     for obj in objects_from_files(invocation):
         kind = REGISTRY.for_object(obj)
         namespace = invocation.flags.get("namespace")
         try:
-            stored, what = apply_one(invocation.client, obj, namespace if namespace else None)
+            stored, what = apply_one(invocation.client, obj, namespace if namespace else None,
+                                     field_validation=validation)
         except errors.ApiError as error:
+            lines += warned(invocation)
             lines.append(failure_when(error, "creating" if not _exists(invocation, kind, obj) else "patching",
                                source_name(invocation)))
             continue
+        lines += warned(invocation)
         lines.append(display(kind, stored["metadata"]["name"], what))
     return "\n".join(lines)
 

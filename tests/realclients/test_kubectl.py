@@ -256,6 +256,20 @@ def test_invalid_objects_are_rejected_with_the_field_path(kubectl: Kubectl) -> N
                                     'a lowercase RFC 1123 subdomain must consist of')
 
 
+
+def test_a_misspelt_field_fails_strict_validation_and_only_warns_with_validate_warn(kubectl: Kubectl,
+                                                                                     cluster: Cluster) -> None:
+    typo = _manifest("web-typo", **{"image: nginx:1.14.2": "image: nginx:1.14.2\n        imagePullPolicyy: Always"})
+    strict = kubectl("apply", "-f", "-", stdin=typo, check=False)
+    assert strict.returncode == 1
+    assert strict.stderr.strip() == (
+        'Error from server (BadRequest): error when creating "STDIN": Deployment in version "v1" cannot be handled '
+        'as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolicyy"')
+    warned = kubectl("apply", "--validate=warn", "-f", "-", stdin=typo)
+    assert warned.stderr.strip() == 'Warning: unknown field "spec.template.spec.containers[0].imagePullPolicyy"'
+    assert warned.stdout.strip() == "deployment.apps/web-typo created"
+    assert "imagePullPolicyy" not in json.dumps(cluster.get("deploy", "web-typo")["spec"])
+
 def test_explain_prints_the_fields_of_deployment_spec(kubectl: Kubectl) -> None:
     out = kubectl("explain", "deployment.spec").stdout
     assert "KIND:       Deployment" in out

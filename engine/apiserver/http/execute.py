@@ -88,10 +88,14 @@ def server_side_apply(apiserver: APIServer, request: Request) -> tuple[int, Any]
     except errors.NotFound:
         create = Request("create", request.resource, request.namespace, None, None, body, dict(request.params),
                          request.token, request.group)
-        return 201, apiserver.handle(create)
+        created = apiserver.handle(create)
+        request.warnings += create.warnings
+        return 201, created
     patch = Request("patch", request.resource, request.namespace, request.name, request.subresource, body,
                     dict(request.params), request.token, request.group, STRATEGIC_MERGE_PATCH)
-    return 200, apiserver.handle(patch)
+    patched = apiserver.handle(patch)
+    request.warnings += patch.warnings
+    return 200, patched
 
 
 def authorize_path(apiserver: APIServer, token: str | None, path: str) -> None:

@@ -209,8 +209,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._serve("OPTIONS")
 
-    def _send(self, code: int, body: bytes, content_type: str = JSON, *, close: bool = False) -> None:
+    def _send(self, code: int, body: bytes, content_type: str = JSON, *, close: bool = False,
+              warnings: list[str] = ()) -> None:
         self.send_response(code)
+        for warning in warnings:      # RFC 7234 warn-code 299, as the real API server sends them
+            self.send_header("Warning", '299 - "%s"' % warning.replace("\\", "\\\\").replace('"', '\\"'))
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-cache, private")
@@ -221,8 +224,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _send_json(self, code: int, obj: Any, content_type: str = JSON, *, close: bool = False) -> None:
-        self._send(code, json.dumps(obj, separators=(",", ":")).encode() + b"\n", content_type, close=close)
+    def _send_json(self, code: int, obj: Any, content_type: str = JSON, *, close: bool = False,
+                   warnings: list[str] = ()) -> None:
+        self._send(code, json.dumps(obj, separators=(",", ":")).encode() + b"\n", content_type, close=close,
+                   warnings=warnings)
 
     def _send_error(self, error: errors.ApiError, *, close: bool = False) -> None:
         self._send_json(error.code, error.status, close=close)
@@ -335,9 +340,10 @@ class _Handler(BaseHTTPRequestHandler):
         code, result = self.front.call(execute.execute, self.front.apiserver, request, want_table,
                                        route.params.get("includeObject"))
         if isinstance(result, (str, bytes)):
-            self._send(code, result.encode() if isinstance(result, str) else result, "text/plain")
+            self._send(code, result.encode() if isinstance(result, str) else result, "text/plain",
+                       warnings=request.warnings)
         else:
-            self._send_json(code, result)
+            self._send_json(code, result, warnings=request.warnings)
 
     # -- bodies -----------------------------------------------------------------
     def _decode(self, raw: bytes, accepted: tuple[str, ...]) -> Any:

@@ -61,6 +61,20 @@ def test_apply_reads_standard_input_for_dash(cluster: engine.Cluster) -> None:
     assert run(cluster, "apply -f -") == "error: no objects passed to read from standard input\n"
 
 
+
+def test_apply_and_create_validate_fields_strictly_unless_told(cluster: engine.Cluster, tmp_path: pathlib.Path) -> None:
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndat: {a: '1'}\n")
+    error = (f'Error from server (BadRequest): error when creating "{typo}": ConfigMap in version "v1" cannot be '
+             f'handled as a ConfigMap: strict decoding error: unknown field "dat"\n')
+    assert cluster.kubectl(f"apply -f {typo}") == error
+    assert cluster.kubectl(f"create -f {typo}") == error
+    assert cluster.kubectl(f"apply -f {typo} --validate=warn") == (
+        'Warning: unknown field "dat"\nconfigmap/settings created\n')
+    assert cluster.kubectl(f"apply -f {typo} --validate=false") == "configmap/settings unchanged\n"
+    assert cluster.kubectl(f"apply -f {typo} --validate=maybe") == (
+        'error: invalid - validate option "maybe"; must be one of: strict (or true), warn, ignore (or false)\n')
+
 def test_create_from_a_file_reports_what_already_exists(cluster: engine.Cluster, manifest: str) -> None:
     assert cluster.kubectl(f"create -f {manifest}") == "deployment.apps/web created\nservice/web created\n"
     assert cluster.kubectl(f"create -f {manifest}") == (

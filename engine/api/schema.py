@@ -1,0 +1,90 @@
+"""The fields of every built-in kind, for field validation: which fields of an object are unknown.
+
+The real API server decodes a request body into the kind's Go type. A field the
+type does not have cannot be kept: it is dropped (pruned), and what the server
+says about it depends on the request's ``fieldValidation``:
+
+- ``Strict`` (what kubectl sends by default since 1.27): the request fails with
+  400 BadRequest, ``Pod in version "v1" cannot be handled as a Pod: strict
+  decoding error: unknown field "spec.containers[0].imagee"``;
+- ``Warn`` (the server's default): the field is dropped and each one comes back
+  as a warning (kubectl prints ``Warning: unknown field "spec.foo"``);
+- ``Ignore``: the field is dropped silently.
+
+The types come from ``schema.json``, generated from the official client's
+models by ``scripts/generate_api_schema.py``: for each type its JSON field names
+and their types (``string``, ``integer``, ``number``, ``boolean``, ``object`` for
+free-form values such as IntOrString or RawExtension, ``[]T``, ``map[string]T``,
+or another type's name). A kind missing from it (a learner's own kind) keeps
+every field, as a CustomResourceDefinition with
+``x-kubernetes-preserve-unknown-fields`` does. Only field *names* are checked
+here; values are checked by validation, which names the field in a 422.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+STRICT = "Strict"
+WARN = "Warn"
+IGNORE = "Ignore"
+DIRECTIVES = (STRICT, WARN, IGNORE)
+
+
+@functools.cache
+def _data() -> dict[str, Any]:
+    return json.loads(Path(__file__).with_name("schema.json").read_text())
+
+
+def type_of(api_version: str, kind: str) -> str | None:
+    """The schema type of a kind (``V1Pod``), or None when the kind has no schema."""
+    return _data()["kinds"].get(f"{api_version}/{kind}")
+
+
+def unknown_fields(obj: dict[str, Any], *, prune: bool = False) -> list[str]:
+    """Paths of the fields ``obj`` has that its kind does not (``spec.containers[0].imagee``), in document order.
+
+    With ``prune=True`` the fields are also removed from ``obj`` (which must be a mutable dict).
+    """
+    root = type_of(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+    found: list[str] = []
+    if root is not None:
+        _walk(obj, root, "", found, prune)
+    return found
+
+
+def _walk(value: Any, type_: str, path: str, found: list[str], prune: bool) -> None:
+    if type_.startswith("[]"):
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                _walk(item, type_[2:], f"{path}[{index}]", found, prune)
+        return
+    if type_.startswith("map[string]"):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _walk(item, type_[len("map[string]"):], _join(path, key), found, prune)
+        return
+    fields = _data()["types"].get(type_)
+    if fields is None or not isinstance(value, dict):
+        return
+    unknown = [key for key in value if key not in fields]
+    for key in value:
+        if key in fields:
+            _walk(value[key], fields[key], _join(path, key), found, prune)
+        else:
+            found.append(_join(path, key))
+    if prune:
+        for key in unknown:
+            del value[key]
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def strict_error_text(paths: list[str]) -> str:
+    """``strict decoding error: unknown field "a", unknown field "b"`` as apimachinery words it."""
+    return "strict decoding error: " + ", ".join(f'unknown field "{path}"' for path in paths)
