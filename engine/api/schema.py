@@ -12,10 +12,10 @@ says about it depends on the request's ``fieldValidation``:
 - ``Ignore``: the field is dropped silently.
 
 The types come from ``schema.json``, generated from the official client's
-models by ``scripts/generate_api_schema.py``: for each type its JSON field names
+models by ``scripts/generate_api_schema.py``: every built-in kind, and for each type its JSON field names
 and their types (``string``, ``integer``, ``number``, ``boolean``, ``object`` for
 free-form values such as IntOrString or RawExtension, ``[]T``, ``map[string]T``,
-or another type's name). A kind missing from it (a learner's own kind) keeps
+or another type's name). A kind outside the built-in groups (a learner's own kind) keeps
 every field, as a CustomResourceDefinition with
 ``x-kubernetes-preserve-unknown-fields`` does. Only field *names* are checked
 here; values are checked by validation, which names the field in a 422.
@@ -39,9 +39,35 @@ def _data() -> dict[str, Any]:
     return json.loads(Path(__file__).with_name("schema.json").read_text())
 
 
+BUILT_IN_GROUPS = frozenset({
+    "", "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "apps",
+    "authentication.k8s.io", "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io",
+    "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io", "networking.k8s.io", "node.k8s.io", "policy", "rbac.authorization.k8s.io",
+    "resource.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io"})
+"""The groups Kubernetes itself serves. Any other group is a custom resource's: its fields are its own."""
+
+
 def type_of(api_version: str, kind: str) -> str | None:
-    """The schema type of a kind (``V1Pod``), or None when the kind has no schema."""
-    return _data()["kinds"].get(f"{api_version}/{kind}")
+    """The schema type of a kind (``V1Pod``, ``CoreV1Event``), or None when the kind has no schema.
+
+    The client names a model ``<Version><Kind>``, prefixed with the group (``Core``, ``Events``,
+    ``Authentication``) where two groups have a kind of the same name and version.
+    """
+    group, _, version = api_version.rpartition("/")
+    if group not in BUILT_IN_GROUPS or not version:
+        return None
+    prefix = "".join(part.capitalize() for part in group.removesuffix(".k8s.io").split(".")) if group else "Core"
+    kinds = _kinds()
+    for name in (f"{prefix}{version.capitalize()}{kind}", f"{version.capitalize()}{kind}"):
+        if name in kinds:
+            return name
+    return None
+
+
+@functools.cache
+def _kinds() -> frozenset[str]:
+    return frozenset(_data()["kinds"])
 
 
 def unknown_fields(obj: dict[str, Any], *, prune: bool = False) -> list[str]:
