@@ -1,0 +1,133 @@
+"""Jobs on whole clusters: the real scheduler places their pods, the real kubelet runs them to the end."""
+
+from __future__ import annotations
+
+import engine
+from engine.api.meta import parse_timestamp
+from engine.components import COMPONENTS
+from engine.kubelet import KUBELET
+from engine.scheduler import SCHEDULER
+
+PI_JOB = """
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: pi
+spec:
+  template:
+    spec:
+      containers:
+      - name: pi
+        image: perl:5.34.0
+        command: ["perl",  "-Mbignum=bpi", "-wle", "print bpi(2000)"]
+      restartPolicy: Never
+  backoffLimit: 4
+"""
+
+
+def cluster(nodes: int = 2) -> engine.Cluster:
+    return engine.Cluster(nodes=nodes, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+
+
+def busybox_job(name: str, script: str, **spec) -> dict:
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+            "spec": {**spec, "template": {"spec": {"restartPolicy": "Never", "containers": [
+                {"name": "main", "image": "busybox:1.36", "command": ["sh", "-c", script]}]}}}}
+
+
+def job_pods(c: engine.Cluster, name: str) -> list[dict]:
+    return c.list("pods", selector=f"batch.kubernetes.io/job-name={name}")
+
+
+def phases(c: engine.Cluster, name: str) -> list[str]:
+    return sorted((p.get("status") or {}).get("phase", "") for p in job_pods(c, name))
+
+
+def reasons(c: engine.Cluster, name: str) -> list[str]:
+    found = [e for e in c.list("events") if e["involvedObject"]["kind"] == "Job"
+             and e["involvedObject"]["name"] == name]
+    found.sort(key=lambda e: (e["firstTimestamp"], e["metadata"]["name"]))
+    return [e["reason"] for e in found]
+
+
+def test_the_docs_pi_job_runs_to_completion():
+    c = cluster()
+    c.apply(PI_JOB)
+    c.run(60)
+    job = c.get("job", "pi")
+    assert [cond["type"] for cond in job["status"]["conditions"]] == ["SuccessCriteriaMet", "Complete"]
+    assert job["status"]["succeeded"] == 1 and job["status"]["completionTime"]
+    (pod,) = job_pods(c, "pi")
+    assert pod["status"]["phase"] == "Succeeded" and pod["spec"]["nodeName"].startswith("node-")
+    assert pod["metadata"].get("finalizers") in (None, [])          # counted, so the tracking finalizer is off
+    assert reasons(c, "pi") == ["SuccessfulCreate", "Completed"]
+    line = c.kubectl("get job pi").splitlines()[1].split()
+    assert line[:3] == ["pi", "Complete", "1/1"]
+
+
+def test_a_parallel_job_never_runs_more_pods_than_its_parallelism():
+    c = cluster()
+    c.apply(busybox_job("work", "sleep 5", completions=5, parallelism=2))
+    most = 0
+    for _ in range(60):
+        c.run(1)
+        running = sum(1 for phase in phases(c, "work") if phase in ("Pending", "Running"))
+        most = max(most, running)
+    assert most == 2
+    status = c.get("job", "work")["status"]
+    assert status["succeeded"] == 5 and status["conditions"][-1]["type"] == "Complete"
+    assert len(job_pods(c, "work")) == 5
+
+
+def test_a_failing_pod_is_retried_with_the_real_delays_until_the_backoff_limit():
+    c = cluster()
+    c.apply(busybox_job("fail", "exit 1", backoffLimit=2))
+    c.run(120)
+    pods = sorted(job_pods(c, "fail"), key=lambda p: p["metadata"]["creationTimestamp"])
+    assert len(pods) == 3 and all(p["status"]["phase"] == "Failed" for p in pods)
+    created = [parse_timestamp(p["metadata"]["creationTimestamp"]) for p in pods]
+    finished = [parse_timestamp(
+        p["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"]) for p in pods]
+    waits = [round(created[i + 1] - finished[i]) for i in range(2)]
+    assert waits == [10, 20]                        # 10 s after the first failure, doubled after the second
+    job = c.get("job", "fail")
+    failed = job["status"]["conditions"][-1]
+    assert (failed["type"], failed["reason"], failed["message"]) == (
+        "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
+    assert job["status"]["failed"] == 3
+    assert reasons(c, "fail")[-1] == "BackoffLimitExceeded"
+
+
+def test_an_indexed_job_runs_each_index_once_with_its_hostname():
+    c = cluster()
+    c.apply(busybox_job("idx", "sleep 2", completions=3, parallelism=3, completionMode="Indexed"))
+    c.run(40)
+    pods = job_pods(c, "idx")
+    assert sorted(p["spec"]["hostname"] for p in pods) == ["idx-0", "idx-1", "idx-2"]
+    assert sorted(p["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"] for p in pods) == ["0", "1", "2"]
+    status = c.get("job", "idx")["status"]
+    assert (status["completedIndexes"], status["succeeded"]) == ("0-2", 3)
+
+
+def test_active_deadline_seconds_stops_a_job_that_runs_too_long():
+    c = cluster()
+    c.apply(busybox_job("slow", "sleep 600", activeDeadlineSeconds=20))
+    c.run(60)
+    job = c.get("job", "slow")
+    assert [cond["reason"] for cond in job["status"]["conditions"]] == ["DeadlineExceeded", "DeadlineExceeded"]
+    assert all(p["metadata"].get("deletionTimestamp") or p["status"]["phase"] == "Failed" for p in job_pods(c, "slow"))
+
+
+def test_ttl_seconds_after_finished_deletes_the_finished_job():
+    c = cluster()
+    c.apply(busybox_job("short", "true", ttlSecondsAfterFinished=30))
+    c.run(20)
+    finished = c.get("job", "short")["status"]["completionTime"]
+    assert finished
+    c.run(40)
+    try:
+        job = c.get("job", "short")
+    except engine.NotFound:
+        return
+    # without a garbage collector the foreground deletion waits on its pods
+    assert job["metadata"]["deletionTimestamp"] and "foregroundDeletion" in job["metadata"]["finalizers"]
