@@ -14,7 +14,8 @@ our stderr), a readiness wait, and a clean shutdown that removes what it created
 
 Promises: ``start`` returns once the member answers its client port and knows a leader (for a cluster
 member started alone: once it answers); ``stop`` sends SIGTERM and waits (SIGKILL after ``timeout``);
-``kill_member`` is SIGKILL, a crash. A stopped member keeps its data directory, so starting it again
+``kill_member`` is SIGKILL, a crash. A member still running when its object is collected, or when Python
+exits, is terminated. A stopped member keeps its data directory, so starting it again
 rejoins with its log, as a rebooted machine would. Nothing listens beyond loopback.
 
 The flags are etcd's defaults (``--heartbeat-interval=100``, ``--election-timeout=1000``, so the shortest
@@ -32,6 +33,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from types import TracebackType
 
@@ -62,6 +64,15 @@ def etcd_binary() -> str:
 def _scratch_root() -> str | None:
     """Prefer memory-backed /dev/shm for data directories: etcd fsyncs every write."""
     return "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+
+
+def _terminate(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 class EtcdServer:
@@ -111,6 +122,7 @@ class EtcdServer:
         self._log_file = open(self.log_path, "ab")
         self._process = subprocess.Popen(self.command(), stdout=self._log_file, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, start_new_session=True)
+        weakref.finalize(self, _terminate, self._process)   # never outlive the Python that started it
         log.info("started etcd member %s (pid %d) on %s", self.name, self._process.pid, self.endpoint)
 
     def wait_ready(self, timeout: float = 15.0, *, need_leader: bool = True) -> MemberStatus:
