@@ -40,6 +40,7 @@ from engine.apiserver.admission import AdmissionChain, Attributes, default_chain
 from engine.apiserver.allocators import ServiceAllocator
 from engine.apiserver.audit import AuditLog
 from engine.apiserver.authn import DEFAULT_EXPIRATION_SECONDS, Authenticator, UserInfo
+from engine.apiserver.eviction import evict
 from engine.apiserver.fieldvalidation import prune_unknown
 from engine.apiserver.patch import apply_patch
 from engine.apiserver.rbac import Attributes as AuthzAttributes
@@ -337,6 +338,8 @@ class APIServer:
             return self._bind(request)
         if request.subresource == "token" and kind.kind == "ServiceAccount":
             return self._token_request(request)
+        if request.subresource == "eviction" and kind.kind == "Pod":
+            return evict(self, kind, request, user)
         if request.subresource:
             raise errors.method_not_allowed("create", f"{kind.plural}/{request.subresource}", kind.group)
         obj = self._decode(kind, request)
@@ -568,6 +571,11 @@ class APIServer:
         return self._write_update(kind, request, user, patched)
 
     # delete ------------------------------------------------------------------
+    def delete_for_eviction(self, kind: Kind, request: Request, user: UserInfo, options: dict) -> dict:
+        """The delete an allowed eviction ends with: the user needs ``create pods/eviction``, not ``delete``."""
+        delete = Request("delete", kind.plural, request.namespace, request.name, None, options, token=request.token)
+        return self._delete(kind, delete, user)
+
     def _delete(self, kind: Kind, request: Request, user: UserInfo) -> dict:
         storage = self.storages[kind]
         current = storage.require(request.namespace, request.name or "")

@@ -126,6 +126,16 @@ class Client:
             body["preconditions"] = preconditions
         return self._call("delete", resource, namespace=namespace, name=name, body=body)
 
+    def evict(self, namespace: str, pod_name: str, *, grace_period_seconds: int | None = None,
+              dry_run: bool = False) -> dict:
+        """POST an Eviction (pods/<name>/eviction): a delete that PodDisruptionBudgets may refuse with 429."""
+        body: dict[str, Any] = {"apiVersion": "policy/v1", "kind": "Eviction",
+                                "metadata": {"name": pod_name, "namespace": namespace}}
+        if grace_period_seconds is not None:
+            body["deleteOptions"] = {"gracePeriodSeconds": grace_period_seconds}
+        return self._call("create", "pods", namespace=namespace, name=pod_name, subresource="eviction", body=body,
+                          params=_write_params(dry_run, None))
+
     def bind(self, namespace: str, pod_name: str, node_name: str) -> dict:
         """POST a Binding (pods/<name>/binding): how the scheduler assigns a pod to a node."""
         binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": pod_name, "namespace": namespace},

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from engine.api.errors import ApiError
 from engine.client.client import STRATEGIC_MERGE_PATCH
 from engine.kubectl.cli import Invocation, KubectlError, resolve_kind, scope_of
 from engine.kubectl.printers import resource_prefix
@@ -215,8 +216,11 @@ def _drain_problems(pods: list[dict], invocation: Invocation) -> tuple[list[dict
 def drain(invocation: Invocation) -> str:
     """``kubectl drain NODE [--ignore-daemonsets] [--force] [--delete-emptydir-data]``: cordon, then evict.
 
-    The miniature API server has no eviction subresource yet, so pods are deleted
-    (what ``--disable-eviction`` does); PodDisruptionBudgets are therefore not consulted.
+    Each pod is evicted through the Eviction API, so PodDisruptionBudgets decide
+    (``--disable-eviction`` deletes instead). The real kubectl retries a refused
+    eviction every 5 s until ``--timeout``; this one runs inside a notebook cell,
+    where virtual time stands still, so it reports the refusal as kubectl does
+    when its time is up: run the cluster on and drain again.
     """
     if not invocation.args:
         raise KubectlError("USAGE: drain NODE [flags]")
@@ -241,9 +245,26 @@ def drain(invocation: Invocation) -> str:
     grace = invocation.flag_int("grace-period")
     for pod in to_delete:
         lines.append(f"evicting pod {pod['metadata'].get('namespace', '')}/{pod['metadata']['name']}")
+    grace = grace if grace is not None and grace >= 0 else None
+    refused = []
     for pod in to_delete:
-        invocation.client.delete("pods", pod["metadata"]["name"], pod["metadata"].get("namespace"),
-                                 grace_period_seconds=grace if grace is not None and grace >= 0 else None)
-        lines.append(f"pod/{pod['metadata']['name']} evicted")
+        pod_name, namespace = pod["metadata"]["name"], pod["metadata"].get("namespace")
+        if invocation.flag_bool("disable-eviction"):
+            invocation.client.delete("pods", pod_name, namespace, grace_period_seconds=grace)
+        else:
+            try:
+                invocation.client.evict(namespace, pod_name, grace_period_seconds=grace)
+            except ApiError as error:
+                if error.code != 429:
+                    raise
+                lines.append(f'error when evicting pods/"{pod_name}" -n "{namespace}" (will retry after 5s): '
+                             f"{error.message}")
+                refused.append(f'error when evicting pods/"{pod_name}" -n "{namespace}": {error.message}')
+                continue
+        lines.append(f"pod/{pod_name} evicted")
+    if refused:
+        lines.append(f'error: unable to drain node "{name}" due to error: {", ".join(refused)}, continuing command...')
+        lines += ["There are pending nodes to be drained:", f" {name}", *(f"error: {text}" for text in refused)]
+        return "\n".join(lines)
     lines.append(f"node/{name} drained")
     return "\n".join(lines)

@@ -193,3 +193,27 @@ def test_over_tls_the_client_verifies_the_cluster_ca_and_authenticates_its_token
     finally:
         api.close()
     assert error.value.status == 403
+
+
+def test_an_eviction_a_budget_forbids_is_a_429_with_its_cause(core: client.CoreV1Api, cluster: Cluster) -> None:
+    # The pod sits on a node without a kubelet, so its Ready status stays what this test writes.
+    pod = cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "guarded", "labels": {"app": "guarded"}},
+                         "spec": {"nodeName": "retired-node", "containers": [{"name": "web", "image": "nginx"}]}})
+    pod["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    cluster.admin.update_status(pod)
+    budget = cluster.apply({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "guarded"},
+                            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}})
+    budget["status"] = {"observedGeneration": budget["metadata"]["generation"], "disruptionsAllowed": 0,
+                        "currentHealthy": 1, "desiredHealthy": 1, "expectedPods": 1}
+    cluster.admin.update_status(budget)
+    eviction = client.V1Eviction(metadata=client.V1ObjectMeta(name="guarded", namespace="default"))
+    with pytest.raises(ApiException) as refused:
+        core.create_namespaced_pod_eviction("guarded", "default", eviction)
+    assert refused.value.status == 429
+    status = json.loads(refused.value.body)
+    assert status["reason"] == "TooManyRequests"
+    assert status["details"]["causes"] == [{"reason": "DisruptionBudget",
+                                           "message": "The disruption budget guarded needs 1 healthy pods and has 1 currently"}]
+    cluster.delete("pdb", "guarded")
+    core.create_namespaced_pod_eviction("guarded", "default", eviction)
+    assert cluster.get("pod", "guarded")["metadata"]["deletionTimestamp"]

@@ -87,5 +87,41 @@ def test_drain_cordons_and_refuses_pods_without_a_controller(cluster: engine.Clu
     assert [p["metadata"].get("deletionTimestamp") is not None for p in cluster.list("pods")] == [True, True]
 
 
+
+def test_drain_evicts_through_the_eviction_api_so_budgets_decide(cluster: engine.Cluster) -> None:
+    from kubectl_fixtures import add_pod
+    from engine.api.meta import owner_reference
+    owner = cluster.apply({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
+                           "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                                    "template": {"metadata": {"labels": {"app": "web"}},
+                                                 "spec": {"containers": [{"name": "n", "image": "nginx"}]}}}})
+    for name in ("web-a", "web-b"):
+        pod = add_pod(cluster, name, node="node-1", labels={"app": "web"})
+        pod["metadata"]["ownerReferences"] = [owner_reference(owner)]
+        pod = cluster.admin.update(pod)
+        pod["status"].update(phase="Running", conditions=[{"type": "Ready", "status": "True"}])
+        cluster.admin.update_status(pod)
+    budget = cluster.apply({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                            "metadata": {"name": "web"},
+                            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}}})
+    budget["status"] = {"observedGeneration": budget["metadata"]["generation"], "disruptionsAllowed": 1,
+                        "currentHealthy": 2, "desiredHealthy": 1, "expectedPods": 2}
+    cluster.admin.update_status(budget)
+    refused = ('error when evicting pods/"web-b" -n "default": Cannot evict pod as it would violate the pod\'s '
+               'disruption budget.')
+    assert cluster.kubectl("drain node-1") == (
+        "node/node-1 cordoned\n"
+        "evicting pod default/web-a\n"
+        "evicting pod default/web-b\n"
+        "pod/web-a evicted\n"
+        'error when evicting pods/"web-b" -n "default" (will retry after 5s): Cannot evict pod as it would violate '
+        "the pod's disruption budget.\n"
+        f'error: unable to drain node "node-1" due to error: {refused}, continuing command...\n'
+        "There are pending nodes to be drained:\n"
+        " node-1\n"
+        f"error: {refused}\n")
+    assert cluster.get("pod", "web-a")["metadata"].get("deletionTimestamp")
+    assert not cluster.get("pod", "web-b")["metadata"].get("deletionTimestamp")
+
 def test_commands_this_kubectl_lacks_say_so(cluster: engine.Cluster) -> None:
     assert cluster.kubectl("exec box -- ls") == 'error: "kubectl exec" is not part of this miniature kubectl\n'
