@@ -1,0 +1,90 @@
+"""The scheduler lab's checks: the engine's answers pass, and each typical mistake is named."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.api.quantity import parse_quantity
+from engine.grading import GradingFailure
+from engine.grading.scheduling import (check_fit_filter, check_in_scheduler, check_pod_requests, check_score,
+                                       check_taints, reference_fit_filter, reference_pod_requests, reference_score,
+                                       reference_taint_filter, reference_tolerates)
+from engine.scheduler.plugins.node_resources_fit import insufficient_resources
+from engine.scheduler.plugins.taint_toleration import tolerates
+
+
+def _amount(name: str, value: str) -> int:
+    quantity = parse_quantity(value)
+    return quantity.milli_value() if name == "cpu" else quantity.value()
+
+
+def requests_without_init_containers(pod: dict, defaults: dict | None = None) -> dict:
+    defaults = defaults or {}
+    total = {"cpu": 0, "memory": 0}
+    for container in pod["spec"]["containers"]:
+        requests = (container.get("resources") or {}).get("requests") or {}
+        for name in total:
+            total[name] += _amount(name, requests[name]) if name in requests else defaults.get(name, 0)
+    for name, value in (pod["spec"].get("overhead") or {}).items():
+        total[name] += _amount(name, value)
+    return total
+
+
+def taints_blocking_on_every_effect(pod: dict, info) -> str | None:
+    for taint in info.taints:
+        if not any(tolerates(t, taint) for t in pod["spec"].get("tolerations") or []):
+            return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
+    return None
+
+
+def _score(pod, info, resources, per_resource, combine):
+    request = reference_pod_requests(pod, {"cpu": 100, "memory": 200 * 1024 * 1024})
+    total = weights = 0
+    for name, weight in resources:
+        capacity = info.allocatable.get(name, 0)
+        requested = info.non_zero_requested.get(name, 0) + request[name]
+        total += per_resource(capacity, requested) * weight
+        weights += weight
+    return combine(total, weights)
+
+
+def most_allocated(pod, info, resources):
+    return _score(pod, info, resources, lambda c, r: r * 100 // c if c and r <= c else 0, lambda t, w: t // w)
+
+
+def rounded(pod, info, resources):
+    return _score(pod, info, resources, lambda c, r: (c - r) * 100 // c if c and r <= c else 0,
+                  lambda t, w: round(t / w))
+
+
+def test_the_engine_answers_pass_every_check():
+    check_pod_requests(reference_pod_requests, seed=1)
+    check_fit_filter(reference_fit_filter, reference_pod_requests, seed=2)
+    check_taints(reference_tolerates, reference_taint_filter, seed=3)
+    check_score(reference_score, reference_pod_requests, seed=4)
+    check_in_scheduler(reference_fit_filter, reference_taint_filter, reference_score, seed=5)
+
+
+@pytest.mark.parametrize("run, words", [
+    pytest.param(lambda: check_pod_requests(requests_without_init_containers, seed=1),
+                 "init containers count", id="requests that ignore init containers are named"),
+    pytest.param(lambda: check_fit_filter(lambda pod, info: insufficient_resources(requests_without_init_containers(pod), info),
+                                          requests_without_init_containers, seed=2),
+                 "init containers count", id="a fit filter built on such requests sends the learner back to them"),
+    pytest.param(lambda: check_taints(reference_tolerates, taints_blocking_on_every_effect, seed=3),
+                 "PreferNoSchedule never keeps a pod off a node", id="PreferNoSchedule treated as blocking"),
+    pytest.param(lambda: check_score(most_allocated, reference_pod_requests, seed=4),
+                 "MostAllocated", id="the most-allocated score instead of the least"),
+    pytest.param(lambda: check_score(rounded, reference_pod_requests, seed=4),
+                 "integer division", id="rounding instead of integer division"),
+    pytest.param(lambda: check_in_scheduler(reference_fit_filter, taints_blocking_on_every_effect, reference_score,
+                                            seed=44),
+                 "The first disagreement: taint_filter", id="in a running scheduler the first disagreeing call is shown"),
+    pytest.param(lambda: check_in_scheduler(lambda pod, info: 1 / 0, reference_taint_filter, reference_score, seed=44),
+                 "the scheduler called your fit_filter and it failed: ZeroDivisionError",
+                 id="a learner function that raises in the scheduler is reported with its error"),
+])
+def test_each_typical_mistake_fails_with_feedback_that_names_it(run, words):
+    with pytest.raises(GradingFailure) as failure:
+        run()
+    assert words in str(failure.value)
