@@ -29,6 +29,7 @@ from engine.scheduler.nodeinfo import (CPU, DEFAULT_MEMORY_REQUEST, DEFAULT_MILL
                                        pod_non_zero_request, pod_request)
 from engine.scheduler.plugins.node_resources_fit import NodeResourcesFit, insufficient_resources
 from engine.scheduler.plugins.taint_toleration import TaintToleration, tolerates
+from engine.scheduler.profile import default_configuration
 
 SCORING_DEFAULTS = {CPU: DEFAULT_MILLI_CPU_REQUEST, MEMORY: DEFAULT_MEMORY_REQUEST}
 """What scoring counts for a container that requests no cpu / no memory (100m, 200Mi)."""
@@ -379,7 +380,6 @@ def _run_workload(cluster: Any, pods: list[dict], deletions: int) -> tuple[dict,
 def _configuration(seed: int) -> dict | None:
     if seed % 2 == 0:
         return None
-    from engine.scheduler.profile import default_configuration
     configuration = default_configuration()
     configuration["profiles"][0]["pluginConfig"] = [{"name": "NodeResourcesFit", "args": {"scoringStrategy": {
         "type": "LeastAllocated", "resources": [{"name": CPU, "weight": 2}, {"name": MEMORY, "weight": 1}]}}}]
@@ -401,14 +401,17 @@ def check_in_scheduler(fit_filter: Callable, taint_filter: Callable, score: Call
     if record.errors:
         function, error = record.errors[0]
         fail(f"the scheduler called your {function} and it failed: {describe_exception(error)}", see=SEE)
-    if got == expected:
+    wrong = record.disagreements()
+    if got == expected and not wrong:
         return
     why = ""
-    wrong = record.disagreements()
     if wrong:
         call = wrong[0]
         why = (f"\nThe first disagreement: {call.function} for pod {call.pod} on {call.node} answered "
                f"{call.learner!r}, the engine {call.reference!r}.")
+    if got == expected:
+        fail(f"the workload (seed {seed}) ended as with the engine's plugins, but on {len(wrong)} of "
+             f"{len(record.calls)} calls your functions answered otherwise" + why, see=SEE)
     for name in sorted(expected[0]):
         if expected[0][name] != got[0].get(name):
             fail(f"with your plugins the scheduler placed pod {name} differently (workload seed {seed})" + why,

@@ -80,6 +80,8 @@ def test_the_engine_answers_pass_every_check():
     pytest.param(lambda: check_in_scheduler(reference_fit_filter, taints_blocking_on_every_effect, reference_score,
                                             seed=44),
                  "The first disagreement: taint_filter", id="in a running scheduler the first disagreeing call is shown"),
+    pytest.param(lambda: check_in_scheduler(reference_fit_filter, reference_taint_filter, rounded, seed=44),
+                 "your functions answered otherwise", id="a wrong answer that changes no placement still fails"),
     pytest.param(lambda: check_in_scheduler(lambda pod, info: 1 / 0, reference_taint_filter, reference_score, seed=44),
                  "the scheduler called your fit_filter and it failed: ZeroDivisionError",
                  id="a learner function that raises in the scheduler is reported with its error"),

@@ -346,7 +346,7 @@ check(cluster.get("pod", "web")["spec"].get("nodeName") == "large",
       "3 cpu fit only on 'large' (small has 2, gpu is tainted)", got=cluster.get("pod", "web")["spec"].get("nodeName"))
 message = [e["message"] for e in cluster.list("events") if e["reason"] == "FailedScheduling"]
 expected = ("0/3 nodes are available: 1 node(s) had untolerated taint {gpu: true}, 2 Insufficient cpu. preemption: "
-            "0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.")
+            "0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod..")
 check(message[:1] == [expected], "'huge' fits nowhere: the FailedScheduling event counts your reasons",
       expected=[expected], got=message)
 print(cluster.kubectl("get pods -o wide"))
@@ -390,7 +390,7 @@ _EDITS = {
                              "requested * 100 // capacity", {"test_least_allocated", "test_in_scheduler"},
                              "MostAllocated"),
     "wrong_rounding": ("least_allocated_score", "return total // weights if weights else 0",
-                       "return round(total / weights) if weights else 0", {"test_least_allocated"},
+                       "return round(total / weights) if weights else 0", {"test_least_allocated", "test_in_scheduler"},
                        "integer division"),
 }
 
