@@ -6,7 +6,7 @@ are etcd's own: the server assigns revisions, checks compares, refuses duplicate
 conformance suite (tests/engine/store/test_conformance.py) runs unchanged against this and ``MemoryStore``.
 
 How watches work. The store opens ONE watch stream on its whole key space when it is created (with prev_kv
-and progress notifications), read by a daemon thread that only queues what arrives. Every ``watch()`` is
+and progress notifications), read by a daemon thread that only queues what arrives (``etcd_watch.WatchFeed``). Every ``watch()`` is
 served locally from that stream, as etcd's own gRPC proxy does: callbacks run on the caller's thread, never
 on the reader thread, in revision order, one call per revision, never a miss or a repeat. History since the
 store was created is kept in a local log (trimmed by ``compact``), so a watch from a recent revision replays
@@ -43,16 +43,13 @@ out may or may not have been applied; that is etcd's contract too).
 from __future__ import annotations
 
 import threading
-import time
 from bisect import bisect_left
-from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
 from engine.sim.loop import Loop
-from engine.store.etcd_client import (
-    EtcdClient, EtcdUnavailable, WatchStream, decode_kv, encode_key, encode_value, header_revision,
-)
+from engine.store.etcd_client import EtcdClient, EtcdUnavailable, decode_kv, encode_key, encode_value, header_revision
+from engine.store.etcd_watch import WatchFeed, server_history
 from engine.store.types import (
     CompactedError, Compare, DeleteOp, DeleteResponse, Event, FutureRevisionError, KeyValue, LeaseGrant,
     LeaseNotFoundError, LeaseStatus, Op, PutOp, PutResponse, RangeOp, RangeResponse, StoreError, TxnResponse,
@@ -61,7 +58,6 @@ from engine.store.types import (
 
 _RESULTS = {"=": "EQUAL", "!=": "NOT_EQUAL", "<": "LESS", ">": "GREATER"}
 _TARGETS = {"VERSION": "version", "CREATE": "create_revision", "MOD": "mod_revision", "LEASE": "lease"}
-RECONNECT_DELAY = 0.2
 
 
 def _in_range(key: str, start: str, range_end: str | None) -> bool:
@@ -110,23 +106,13 @@ class EtcdStore:
         self._log: list[tuple[int, list[Event]]] = []
         self._delivering = False
         self._errors: list[Exception] = []
-        # Shared with the reader thread, under _cond.
-        self._cond = threading.Condition()
-        self._arrived: deque[tuple[int, list[Event]]] = deque()
-        self._seen = 0                   # every revision up to this one has been queued
-        self._failure: StoreError | None = None
-        self._pump_scheduled = False
-        self._closed = False
+        self._pump_scheduled = threading.Event()
         self._revision = 0
         start = self._current_revision()
-        self._revision = start
-        self._start_revision = start     # the stream covers every revision after this one
+        self._start_revision = start     # the feed covers every revision after this one
         self._delivered = start
-        self._seen = start
         self._compact_revision = self._probe_compact_revision()
-        self._stream = self._open_stream(start + 1)
-        self._reader = threading.Thread(target=self._read, name=f"etcd-watch {endpoint}{prefix}", daemon=True)
-        self._reader.start()
+        self._feed = WatchFeed(endpoint, prefix, start + 1, timeout=timeout, on_arrival=self._arrival)
 
     # -- the Store interface ------------------------------------------------------
     @property
@@ -220,7 +206,8 @@ class EtcdStore:
         if 0 < start_revision < self._compact_revision:
             raise CompactedError(start_revision, self._compact_revision)
         next_revision = start_revision if start_revision > 0 else self._current_revision() + 1
-        history = self._server_history(key, range_end, next_revision) if next_revision <= self._start_revision else []
+        history = server_history(self.endpoint, self.prefix, key, range_end, next_revision, self._start_revision,
+                                 timeout=self.timeout)
         watcher = _Watcher(self, self._next_watch_id, key, range_end, prev_kv, callback, next_revision)
         self._next_watch_id += 1
         self._watchers[watcher.id] = watcher
@@ -292,12 +279,9 @@ class EtcdStore:
 
         Servers started by ``engine.store.etcd_process`` prove progress every 100 ms; others every 10 min.
         """
-        target = self._current_revision()
-        with self._cond:
-            reached = self._cond.wait_for(lambda: self._seen >= target or self._failure is not None,
-                                          self.timeout if timeout is None else timeout)
+        reached = self._feed.wait_for(self._current_revision(), self.timeout if timeout is None else timeout)
         self._pump()
-        return bool(reached) and self._failure is None
+        return reached
 
     def revoke_granted_leases(self) -> None:
         """Revoke every lease this store granted that is still alive (a test's clean-up)."""
@@ -309,11 +293,7 @@ class EtcdStore:
 
     def close(self) -> None:
         """Stop the watch stream and its thread; the store answers nothing after this."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        self._stream.close()
-        self._reader.join(timeout=5)
+        self._feed.close()
         self._client.close()
 
     # -- talking to etcd ------------------------------------------------------------
@@ -412,125 +392,22 @@ class EtcdStore:
             low, high = (low, middle) if readable(middle) else (middle, high)
         return high
 
-    def _server_history(self, key: str, range_end: str | None, start: int) -> list[tuple[int, list[Event]]]:
-        """Events in range at revisions ``start`` to ``_start_revision`` (before this store's stream began).
-
-        Every revision after the first writes something, so a watch of the whole key space from ``start``
-        reaches ``_start_revision`` with an event or, past the end of history, with a progress notification.
-        """
-        stop = self._start_revision
-        if stop <= 1:
-            return []
-        stream = WatchStream(self.endpoint, {"key": encode_key("\0"), "range_end": encode_key("\0"),
-                                             "start_revision": start, "prev_kv": True, "progress_notify": True},
-                             timeout=self.timeout)
-        found: dict[int, list[Event]] = {}
-        deadline = time.monotonic() + self.timeout
-        try:
-            for message in stream.read():
-                if message.get("compact_revision"):
-                    raise CompactedError(start, int(message["compact_revision"]))
-                raws = message.get("events", [])
-                for raw in raws:
-                    if not decode_kv(raw.get("kv", {})).key.startswith(self.prefix):
-                        continue
-                    event = self._event(raw)
-                    if event.kv.mod_revision <= stop and _in_range(event.kv.key, key, range_end):
-                        found.setdefault(event.kv.mod_revision, []).append(event)
-                last = int(raws[-1]["kv"].get("mod_revision", 0)) if raws else header_revision(message)
-                if (raws or not message.get("created")) and last >= stop:
-                    break
-                if time.monotonic() > deadline:
-                    raise EtcdUnavailable(f"{self.endpoint}: history before revision {stop} did not arrive")
-        finally:
-            stream.close()
-        return sorted(found.items())
-
-    # -- the watch stream (reader thread) ---------------------------------------------
-    def _open_stream(self, start: int) -> WatchStream:
-        end = prefix_end(self.prefix) if self.prefix else "\0"
-        return WatchStream(self.endpoint, {"key": encode_key(self.prefix or "\0"), "range_end": encode_key(end),
-                                           "start_revision": start, "prev_kv": True, "progress_notify": True},
-                           timeout=self.timeout)
-
-    def _event(self, raw: dict) -> Event:
-        kv = decode_kv(raw.get("kv", {}))
-        kv = KeyValue(kv.key[len(self.prefix):], kv.value, kv.create_revision, kv.mod_revision, kv.version,
-                      kv.lease)
-        previous = raw.get("prev_kv")
-        return Event("DELETE" if raw.get("type") == "DELETE" else "PUT", kv,
-                     self._kv(previous) if previous else None)
-
-    def _read(self) -> None:
-        """Queue each revision's events as they arrive; reopen the stream after the next queued revision
-        when it breaks (a restarted server), until ``close``."""
-        stream = self._stream
-        while True:
-            try:
-                for message in stream.read():
-                    if message.get("canceled"):
-                        raise CompactedError(self._seen + 1, int(message.get("compact_revision", 0)))
-                    self._queue(message)
-            except CompactedError as error:
-                self._fail(error)
-                return
-            except StoreError:
-                pass
-            while True:
-                with self._cond:
-                    if self._closed:
-                        return
-                    self._cond.wait(RECONNECT_DELAY)
-                    if self._closed:
-                        return
-                    resume = self._seen + 1
-                try:
-                    stream = self._stream = self._open_stream(resume)
-                    break
-                except StoreError:
-                    continue
-
-    def _queue(self, message: dict) -> None:
-        batches: dict[int, list[Event]] = {}
-        for raw in message.get("events", []):
-            event = self._event(raw)
-            batches.setdefault(event.kv.mod_revision, []).append(event)
-        with self._cond:
-            for revision in sorted(batches):
-                if revision > self._seen:
-                    self._arrived.append((revision, batches[revision]))
-                    self._seen = revision
-            if not batches and not message.get("created"):      # a progress notification
-                self._seen = max(self._seen, header_revision(message))
-            schedule = bool(batches) and self._loop is not None and not self._pump_scheduled
-            self._pump_scheduled = self._pump_scheduled or schedule
-            self._cond.notify_all()
-        if schedule:
-            assert self._loop is not None
-            self._loop.call_soon_threadsafe(self._scheduled_pump)
-
-    def _fail(self, error: StoreError) -> None:
-        with self._cond:
-            self._failure = error
-            self._cond.notify_all()
-
     # -- delivering (owner thread) ------------------------------------------------------
     def _written(self, revision: int) -> None:
         """Wait until the stream brought back ``revision`` (a write of ours), then deliver it."""
-        with self._cond:
-            reached = self._cond.wait_for(lambda: self._seen >= revision or self._failure is not None,
-                                          self.timeout)
-            failure = self._failure
-        if failure is not None:
-            raise StoreError(f"the watch stream of {self.endpoint} ended: {failure}") from failure
-        if not reached:
+        if not self._feed.wait_for(revision, self.timeout):
             raise EtcdUnavailable(f"{self.endpoint}: revision {revision} was written but its events did not "
                                   f"come back within {self.timeout} s")
         self._pump()
 
+    def _arrival(self) -> None:
+        """Called by the feed's thread: ask the loop (once until it runs) to deliver what arrived."""
+        if self._loop is not None and not self._pump_scheduled.is_set():
+            self._pump_scheduled.set()
+            self._loop.call_soon_threadsafe(self._scheduled_pump)
+
     def _scheduled_pump(self) -> None:
-        with self._cond:
-            self._pump_scheduled = False
+        self._pump_scheduled.clear()
         self._pump()
 
     def _pump(self) -> None:
@@ -539,11 +416,8 @@ class EtcdStore:
             return
         self._delivering = True
         try:
-            while True:
-                with self._cond:
-                    if not self._arrived:
-                        break
-                    revision, events = self._arrived.popleft()
+            while (arrived := self._feed.pop()) is not None:
+                revision, events = arrived
                 if revision <= self._delivered:
                     continue
                 self._delivered = revision

@@ -124,10 +124,12 @@ class EtcdClient:
 class WatchStream:
     """One Watch RPC: ``request`` is a ``WatchCreateRequest``; ``read()`` yields each ``WatchResponse``.
 
-    ``close()`` (from any thread) cancels the watch: the blocked ``read()`` then ends quietly.
+    ``close()`` (from any thread) cancels the watch: the blocked ``read()`` then ends quietly, as it does
+    after ``idle_timeout`` seconds without a message (None: wait forever).
     """
 
-    def __init__(self, endpoint: str, request: dict[str, Any], *, timeout: float = 10.0) -> None:
+    def __init__(self, endpoint: str, request: dict[str, Any], *, timeout: float = 10.0,
+                 idle_timeout: float | None = None) -> None:
         host, port = _split(endpoint)
         self._connection = http.client.HTTPConnection(host, port, timeout=timeout)
         self.closed = False
@@ -136,7 +138,7 @@ class WatchStream:
                                      {"Content-Type": "application/json"})
             self._response = self._connection.getresponse()
             if self._connection.sock is not None:
-                self._connection.sock.settimeout(None)   # a quiet watch is not a dead one
+                self._connection.sock.settimeout(idle_timeout)   # by default a quiet watch is not a dead one
         except (OSError, http.client.HTTPException) as error:
             self._connection.close()
             raise EtcdUnavailable(f"{endpoint}: {error or type(error).__name__}") from error

@@ -4,6 +4,7 @@ write, others' changes reach the loop in order, a prefix confines it, and it rea
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -11,6 +12,7 @@ from engine.sim import Loop
 from engine.store import prefix_end
 from engine.store.etcd import EtcdStore
 from engine.store.etcd_client import EtcdClient, encode_key, encode_value
+from engine.store.etcd_process import EtcdServer
 
 
 @pytest.fixture
@@ -74,7 +76,7 @@ def test_the_loop_delivers_changes_of_others_at_its_next_step(etcd, etcd_server,
         loop.run_for(0.01)
         if record.calls:
             break
-        threading.Event().wait(0.01)
+        time.sleep(0.01)
     assert record.summary() == [("PUT", "x", b"1")]
 
 
@@ -114,3 +116,19 @@ def test_a_callback_that_raises_does_not_starve_the_others(etcd, recorder):
     with pytest.raises(RuntimeError, match="boom"):
         etcd.put("k", b"v")
     assert record.summary() == [("PUT", "k", b"v")]
+
+
+def test_the_watch_stream_resumes_after_the_server_restarts_without_missing_a_revision(loop, recorder):
+    with EtcdServer("restart") as server:
+        store = EtcdStore(server.endpoint, loop=loop)
+        try:
+            record = recorder()
+            store.watch("", "\0", callback=record)
+            store.put("before", b"1")
+            server.stop()
+            server.start()
+            outside_put(server.endpoint, "while-reconnecting", b"2")
+            store.put("after", b"3")
+            assert [event.kv.key for event in record.events] == ["before", "while-reconnecting", "after"]
+        finally:
+            store.close()
