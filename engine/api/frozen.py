@@ -79,9 +79,13 @@ def _freeze_lists(value: Any) -> Any:
     return value
 
 
+_FROZEN_DECODER = json.JSONDecoder(object_pairs_hook=_frozen_pairs)
+"""One decoder for every call: ``json.loads`` with a hook builds a new decoder (and scanner) each time."""
+
+
 def loads_frozen(text: str | bytes) -> Any:
     """Decode JSON straight into frozen objects: one pass, as cheap as a plain ``json.loads``."""
-    return _freeze_lists(json.loads(text, object_pairs_hook=_frozen_pairs))
+    return _freeze_lists(_FROZEN_DECODER.decode(text if isinstance(text, str) else text.decode()))
 
 
 def thaw(value: Any) -> Any:

@@ -9,6 +9,7 @@ random source, never from the operating system.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import random
 import uuid
 from typing import Any
@@ -23,8 +24,12 @@ GENERATE_NAME_SUFFIX = 5
 
 def timestamp(now: float) -> str:
     """RFC 3339 with seconds, as metav1.Time serialises (``2025-01-01T00:00:05Z``)."""
-    moment = EPOCH + _dt.timedelta(seconds=int(now))
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _timestamp(int(now))
+
+
+@functools.lru_cache(maxsize=4096)
+def _timestamp(seconds: int) -> str:
+    return (EPOCH + _dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def micro_timestamp(now: float) -> str:

@@ -71,25 +71,53 @@ Visitor = Callable[[str | None, dict | None, str | None], bool]
 class RBACAuthorizer:
     """Role-based access control over the RBAC objects that ``rules_source`` supplies."""
 
+    CACHE_ENTRIES = 4096
+
     def __init__(self, rules_source: RulesSource) -> None:
         self.rules_source = rules_source
+        self._version: object = None
+        self._decisions: dict[Attributes, Decision] = {}
+        self._visits: dict[tuple[UserInfo, str], list[tuple[str | None, dict | None, str | None]]] = {}
+
+    def _current(self) -> bool:
+        """Whether the caches may be used: the rules source tells its version, and they are kept for it."""
+        version_of = getattr(self.rules_source, "version", None)
+        if version_of is None:
+            return False
+        version = version_of()
+        if version != self._version or len(self._decisions) + len(self._visits) >= self.CACHE_ENTRIES:
+            self._decisions, self._visits, self._version = {}, {}, version
+        return True
 
     def authorize(self, attrs: Attributes) -> Decision:
-        """Allowed by the first rule that matches, with the real reason text; denied otherwise."""
-        found: list[str] = []
-        problems: list[str] = []
+        """Allowed by the first rule that matches, with the real reason text; denied otherwise.
 
-        def visit(source: str | None, rule: dict | None, error: str | None) -> bool:
+        A decision is a pure function of the request's attributes and the RBAC objects, so when the rules
+        source can say which version of them it holds (``version()``), the rules that apply to a user in a
+        namespace, and the decisions, are remembered until it changes.
+        """
+        cached = self._current()
+        decision = self._decisions.get(attrs) if cached else None
+        if decision is None:
+            decision = self._authorize(attrs, cached)
+            if cached:
+                self._decisions[attrs] = decision
+        return decision
+
+    def _authorize(self, attrs: Attributes, cached: bool) -> Decision:
+        key = (attrs.user, attrs.namespace)
+        visits = self._visits.get(key) if cached else None
+        if visits is None:
+            visits = []
+            self.visit_rules_for(attrs.user, attrs.namespace, lambda *visit: visits.append(visit) or True)
+            if cached:
+                self._visits[key] = visits
+        problems: list[str] = []
+        for source, rule, error in visits:
             if rule is not None and rule_allows(attrs, rule):
-                found.append(f"RBAC: allowed by {source}")
-                return False
+                return Decision(True, f"RBAC: allowed by {source}")
             if error is not None:
                 problems.append(error)
-            return True
-
-        self.visit_rules_for(attrs.user, attrs.namespace, visit)
-        if found:
-            return Decision(True, found[0])
         return Decision(False, f"RBAC: {_aggregate(problems)}" if problems else "")
 
     def rules_for(self, user: UserInfo, namespace: str) -> list[dict]:

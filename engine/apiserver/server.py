@@ -695,6 +695,12 @@ class _CacheRules:
 
     def __init__(self, server: APIServer) -> None:
         self.server = server
+        self._cachers = [server.cachers[server.registry.lookup(resource)]
+                         for resource in ("clusterrolebindings", "rolebindings", "clusterroles", "roles")]
+
+    def version(self) -> tuple[int, ...]:
+        """Changes whenever an RBAC object does: the revisions the four watch caches have reached."""
+        return tuple(cacher.revision for cacher in self._cachers)
 
     def list_cluster_role_bindings(self) -> list[dict]:
         return self.server.cached_list("clusterrolebindings")

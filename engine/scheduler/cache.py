@@ -3,7 +3,9 @@
 Interface: ``add_node`` / ``update_node`` / ``remove_node``, ``add_pod`` /
 ``update_pod`` / ``remove_pod`` (from the informers: pods with a nodeName),
 ``assume_pod`` (the scheduler placed a pod and is binding it), ``forget_pod``
-(binding failed), and ``node_infos``: every node in the node tree's order.
+(binding failed), ``node_infos``: every node in the node tree's order, and
+``subscribe(sink)``: the names of nodes that change from then on (the fast
+path's memos, ``engine.scheduler.memo``).
 
 Promises: an assumed pod counts on its node at once, so the next pod sees it
 before the informer does; when the informer reports the bound pod, the
@@ -44,6 +46,8 @@ class SchedulerCache:
         self.assumed: set[str] = set()
         self._zones: dict[str, list[str]] = {}       # zone -> node names, in the order they were added
         self._ordered: list[NodeInfo] | None = None
+        self._ordered_names: list[str] = []
+        self._sinks: list[set[str]] = []                  # the memos' dirty sets (engine.scheduler.memo)
         self._orphans: dict[str, dict[str, dict]] = {}   # pods seen on a node not (yet) known
         self.memo: dict = {}                             # pod requests, computed once per pod version
         self.nodes_generation = 0
@@ -62,6 +66,7 @@ class SchedulerCache:
         info = self.nodes[name] = NodeInfo(node, memo=self.memo)
         self._count_images(info, 1)
         self.nodes_generation += 1
+        self._touched(name)
         self._zones.setdefault(zone_of(node), []).append(name)
         self._ordered = None
         for key, pod in self._orphans.pop(name, {}).items():
@@ -78,6 +83,7 @@ class SchedulerCache:
         info.set_node(node)
         self._count_images(info, 1)
         self.nodes_generation += 1
+        self._touched(name)
         if old_zone != new_zone:
             self._zones[old_zone].remove(name)
             if not self._zones[old_zone]:
@@ -92,6 +98,7 @@ class SchedulerCache:
             return
         self._count_images(info, -1)
         self.nodes_generation += 1
+        self._touched(name)
         self.affinity_nodes.pop(name, None)
         zone = zone_of(info.node)
         self._zones[zone].remove(name)
@@ -100,6 +107,18 @@ class SchedulerCache:
         self._ordered = None
         if info.pods:
             self._orphans[name] = dict(info.pods)
+
+    # -- who must forget what ---------------------------------------------------------
+    def subscribe(self, sink: set[str]) -> None:
+        """From now on, add the name of every node that changes to ``sink``."""
+        self._sinks.append(sink)
+
+    def unsubscribe(self, sink: set[str]) -> None:
+        self._sinks = [s for s in self._sinks if s is not sink]
+
+    def _touched(self, name: str) -> None:
+        for sink in self._sinks:
+            sink.add(name)
 
     def _count_images(self, info: NodeInfo, delta: int) -> None:
         for image in info.images:
@@ -133,7 +152,14 @@ class SchedulerCache:
                         ordered.append(self.nodes[names[index]])
                 index += 1
             self._ordered = ordered
+            self._ordered_names = [info.name for info in ordered]
         return self._ordered
+
+    @property
+    def node_names(self) -> list[str]:
+        """The names of ``node_infos``, in the same order (a new list whenever the order changes)."""
+        self.node_infos
+        return self._ordered_names
 
     def get(self, name: str) -> NodeInfo | None:
         return self.nodes.get(name)
@@ -159,6 +185,7 @@ class SchedulerCache:
         else:
             info.add_pod(key, pod)
             self._note_affinity(info)
+            self._touched(node_name)
 
     update_pod = add_pod
 
@@ -199,6 +226,7 @@ class SchedulerCache:
         if info is not None:
             info.remove_pod(key)
             self._note_affinity(info)
+            self._touched(node_name)
         else:
             self._orphans.get(node_name, {}).pop(key, None)
 

@@ -46,21 +46,38 @@ class Decision:
     nominated_node: str | None = None
     evaluated: list[tuple[str, Any]] = field(default_factory=list, repr=False)
     """(node, failing Status or None) in evaluation order: what the verdicts are built from, when asked."""
+    evaluated_source: Callable[[], list[tuple[str, Any]]] | None = field(default=None, repr=False)
+    """Computes more of ``evaluated`` on demand (the fast path records only the rejections)."""
     totals: dict[str, int] = field(default_factory=dict, repr=False)
+    totals_source: Callable[[], dict[str, int]] | None = field(default=None, repr=False)
     score_source: Callable[[], dict[str, dict[str, int]]] | None = field(default=None, repr=False)
     """Computes node -> plugin -> weighted score on demand (scoring records only the totals)."""
     _verdicts: dict[str, NodeVerdict] | None = field(default=None, repr=False)
+
+    def all_evaluated(self) -> list[tuple[str, Any]]:
+        """``evaluated`` with what the fast path left to compute on demand."""
+        if self.evaluated_source is not None:
+            self.evaluated = self.evaluated + self.evaluated_source()
+            self.evaluated_source = None
+        return self.evaluated
+
+    def all_totals(self) -> dict[str, int]:
+        if self.totals_source is not None:
+            self.totals = self.totals_source()
+            self.totals_source = None
+        return self.totals
 
     @property
     def verdicts(self) -> dict[str, NodeVerdict]:
         """node -> NodeVerdict, in evaluation order (the last verdict when a node was evaluated twice)."""
         if self._verdicts is None:
             scores = self.score_source() if self.score_source is not None else {}
+            totals = self.all_totals()
             verdicts: dict[str, NodeVerdict] = {}
-            for name, status in self.evaluated:
+            for name, status in self.all_evaluated():
                 verdicts.pop(name, None)
                 if status is None:
-                    verdicts[name] = NodeVerdict(name, scores=dict(scores.get(name, {})), total=self.totals.get(name))
+                    verdicts[name] = NodeVerdict(name, scores=dict(scores.get(name, {})), total=totals.get(name))
                 else:
                     verdicts[name] = NodeVerdict(name, status.plugin, status.code, list(status.reasons))
             self._verdicts = verdicts

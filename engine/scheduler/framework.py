@@ -31,6 +31,7 @@ itself (binders do, through the client they were built with).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Callable
 
 MAX_NODE_SCORE = 100
@@ -45,6 +46,7 @@ SKIP = "Skip"
 PENDING = "Pending"
 
 NO_NODE_AVAILABLE_MSG = "0/{} nodes are available"
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 @dataclass
@@ -249,40 +251,42 @@ class Framework:
             result[plugin.name] = {name: score * weight for name, score in scores.items()}
         return result
 
-    def score_totals(self, state: CycleState, pod: dict, nodes: list, memo: dict | None = None,
-                     entries: list | None = None) -> tuple[list[int], Callable[[], dict[str, dict[str, int]]]]:
+    def score_totals(self, state: CycleState, pod: dict, nodes: list, rows_memo: dict | None = None,
+                     names: list[str] | None = None) -> tuple[list[int], Callable[[], dict[str, dict[str, int]]]]:
         """Each node's total (weighted, normalized scores summed), and a function giving the breakdown.
 
-        ``memo`` (node -> entry, an entry's slot 3 holding raw scores) lets a caller reuse the raw scores
-        of node-local plugins (``node_local = True``) for a node unchanged since they were computed for
-        the same pod shape; other plugins score live. With a memo, a node-local plugin whose raw scores
-        are all equal is normalized from one of them, which is the same for every normalization of
-        node-local plugins here (each is a function of the value, the minimum and the maximum).
-        ``entries``, when given, are the memo entries of ``nodes``, in order (the filter loop's).
+        ``rows_memo`` (node name -> row: the weighted sum and raw values of the node-local plugins'
+        scores, kept by ``engine.scheduler.memo``) lets a caller reuse the raw scores of node-local
+        plugins (``node_local = True``) for a node unchanged since they were computed for the same pod
+        shape; other plugins score live. With a memo, a node-local plugin whose raw scores are all equal
+        is normalized from one of them, which is the same for every normalization of node-local plugins
+        here (each is a function of the value, the minimum and the maximum). ``names``, when given, are
+        the names of ``nodes``.
         """
         skipped = state.get("__skip_score", ())
         plugins = [p for p in self._point("score") if p.name not in skipped]
-        local = [p for p in plugins if memo is not None and getattr(p, "node_local", False)]
+        local = [p for p in plugins if rows_memo is not None and getattr(p, "node_local", False)]
         live = [p for p in plugins if p not in local]
         fixed = [p for p in local if not hasattr(p, "normalize_score")]
         normalizing = [p for p in local if hasattr(p, "normalize_score")]
         fixed_weights = [self.weights.get(p.name, 1) for p in fixed]
-        rows = []
-        if memo is not None and (entries is None or len(entries) != len(nodes)):
-            entries = [memo.get(info.name) for info in nodes]
-        for index, info in enumerate(nodes):
-            entry = entries[index] if memo is not None else None
-            row = entry[3] if entry is not None else None
-            if row is None:
-                fixed_raw = tuple(p.score(state, pod, info) for p in fixed)
-                row = (sum(w * r for w, r in zip(fixed_weights, fixed_raw)),
-                       tuple(p.score(state, pod, info) for p in normalizing), fixed_raw)
-                if entry is not None:
-                    entry[3] = row
-            rows.append(row)
-        totals = [row[0] for row in rows]
+
+        def row_of(info: Any) -> tuple:
+            fixed_raw = tuple(p.score(state, pod, info) for p in fixed)
+            return (sum(w * r for w, r in zip(fixed_weights, fixed_raw)),
+                    tuple(p.score(state, pod, info) for p in normalizing), fixed_raw)
+
+        if rows_memo is None:
+            rows = [row_of(info) for info in nodes]
+        else:
+            rows = list(map(rows_memo.get, names if names is not None else [info.name for info in nodes]))
+            index = -1
+            while None in rows:
+                index = rows.index(None, index + 1)
+                rows[index] = rows_memo[nodes[index].name] = row_of(nodes[index])
+        totals = list(map(_first, rows))
         normalized: dict[str, dict[str, int] | int] = {}
-        raw_normalizing = [row[1] for row in rows]
+        raw_normalizing = list(map(_second, rows))
         all_equal = bool(rows) and raw_normalizing.count(raw_normalizing[0]) == len(raw_normalizing)
         for j, plugin in enumerate(normalizing):
             weight = self.weights.get(plugin.name, 1)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from itertools import compress
 from typing import Any
 
 from engine.api.errors import ApiError
@@ -39,6 +40,7 @@ from engine.scheduler.cache import SchedulerCache, pod_key
 from engine.scheduler.explain import Decision
 from engine.scheduler.framework import (ERROR, CycleState, Diagnosis,
                                         FitError, Framework, Status, is_success)
+from engine.scheduler.memo import find_feasible, memo_for
 from engine.scheduler.profile import build_frameworks, default_configuration
 from engine.scheduler.queue import QueuedPodInfo, SchedulingQueue
 from engine.scheduler.registry import Registry, default_registry
@@ -71,34 +73,6 @@ def num_feasible_nodes_to_find(percentage: int | None, num_all_nodes: int) -> in
         return num_all_nodes
     num_nodes = num_all_nodes * percentage // 100
     return max(num_nodes, MIN_FEASIBLE_NODES_TO_FIND)
-
-
-MEMO_SIGNATURES = 256
-
-
-def _signature(pod: dict) -> tuple:
-    """Everything of a pod that the node-local plugins read: pods with equal signatures get equal verdicts."""
-    spec = pod.get("spec") or {}
-
-    def containers(key: str) -> tuple:
-        return tuple((c.get("image"), repr(c.get("resources")), repr(c.get("ports")), c.get("restartPolicy"))
-                     for c in spec.get(key) or [])
-
-    return (containers("containers"), containers("initContainers"), repr(spec.get("overhead")),
-            repr(spec.get("tolerations")), repr(spec.get("nodeSelector")),
-            repr((spec.get("affinity") or {}).get("nodeAffinity")), spec.get("nodeName") or "")
-
-
-def framework_memo(framework: Framework, signature: tuple) -> dict:
-    """The per-node memo of one pod shape under one profile: node -> [generation, nodes generation,
-    filter status, raw scores]. A node's entry is used only while both generations are unchanged."""
-    memos = framework.__dict__.setdefault("_memos", {})
-    memo = memos.get(signature)
-    if memo is None:
-        if len(memos) >= MEMO_SIGNATURES:
-            memos.clear()
-        memo = memos[signature] = {}
-    return memo
 
 
 class Scheduler:
@@ -367,16 +341,18 @@ class Scheduler:
         if not is_success(status):
             raise _Error(status)
         memo = state.get("__memo")
-        totals, breakdown = framework.score_totals(state, pod, feasible, memo, state.get("__memo_entries"))
+        totals, breakdown = framework.score_totals(state, pod, feasible, memo.rows if memo is not None else None,
+                                                   state.get("__memo_names"))
         decision.score_source = breakdown
+        decision.totals_source = lambda: {info.name: total for info, total in zip(feasible, totals)}
         # selectHost: the highest total, ties broken uniformly at random from the loop's seeded source
         # (upstream samples the reservoir one tie at a time; one draw gives the same distribution).
-        names = [info.name for info in feasible]
-        decision.totals = dict(zip(names, totals))
         best_total = max(totals)
-        tied = [name for name, total in zip(names, totals) if total == best_total]
-        best = tied[int(self.loop.random.random() * len(tied))] if len(tied) > 1 else tied[0]
-        return best
+        ties = totals.count(best_total)
+        if ties == 1:
+            return feasible[totals.index(best_total)].name
+        tied = list(compress(feasible, map(best_total.__eq__, totals)))
+        return tied[int(self.loop.random.random() * ties)].name
 
     def find_nodes_that_fit(self, framework: Framework, state: CycleState, pod: dict, nodes: list,
                             decision: Decision) -> list:
@@ -390,14 +366,6 @@ class Scheduler:
                 decision.evaluated.append((info.name, status))
             diagnosis.pre_filter_msg = status.message
             raise FitError(pod, len(nodes), diagnosis)
-        if self.fast_path:
-            active = [p for p in framework.points.get("filter", []) if p.name not in state.get("__skip_filter", ())]
-            local = 0
-            while local < len(active) and getattr(active[local], "node_local", False):
-                local += 1
-            # Memoize the leading node-local filters; the rest (InterPodAffinity, ...) run live after them.
-            state["__memo"] = framework_memo(framework, (_signature(pod), tuple(p.name for p in active[:local])))
-            state["__memo_filters"] = (active[:local], active[local:])
         nominated = ((pod.get("status") or {}).get("nominatedNodeName"))
         if nominated:
             info = self.cache.get(nominated)
@@ -407,14 +375,11 @@ class Scheduler:
         to_find = num_feasible_nodes_to_find(framework.percentage_of_nodes_to_score, num_all)
         decision.nodes_to_find = to_find
         decision.start_index = self.next_start_node_index
-        feasible = []
-        processed = 0
         start = self.next_start_node_index % num_all
-        memo = state.get("__memo")
-        if memo is not None and not self.nominated:
-            processed = self._find_with_memo(framework, state, pod, nodes, start, to_find, memo, feasible,
-                                             decision, diagnosis)
+        if self.fast_path and not self.nominated:
+            feasible, processed = self._find_with_memo(framework, state, pod, start, to_find, decision, diagnosis)
         else:
+            feasible, processed = [], 0
             for i in range(num_all):
                 info = nodes[(start + i) % num_all]
                 processed += 1
@@ -427,43 +392,32 @@ class Scheduler:
             raise FitError(pod, num_all, diagnosis)
         return feasible
 
-    def _find_with_memo(self, framework: Framework, state: CycleState, pod: dict, nodes: list, start: int,
-                        to_find: int, memo: dict, feasible: list, decision: Decision, diagnosis: Diagnosis) -> int:
-        """The filter loop of ``find_nodes_that_fit`` when nobody is nominated: the same verdicts in the
-        same order, the node-local filters' from the memo where a node has not changed."""
-        nodes_generation = self.cache.nodes_generation
-        local, live = state["__memo_filters"]
-        evaluated_append = decision.evaluated.append
-        feasible_append = feasible.append
-        entries: list = []
-        entries_append = entries.append
-        node_to_status = diagnosis.node_to_status
-        memo_get = memo.get
-        run_filter = framework.run_filter
-        processed = 0
-        found = 0
-        for info in nodes[start:] + nodes[:start]:
-            processed += 1
-            name = info.name
-            entry = memo_get(name)
-            if entry is None or entry[0] != info.generation or entry[1] != nodes_generation:
-                entry = memo[name] = [info.generation, nodes_generation, run_filter(state, pod, info, local), None]
-            status = entry[2]
-            if status is None and live:
-                status = run_filter(state, pod, info, live)
-            evaluated_append((name, status))
-            if status is None:
-                feasible_append(info)
-                entries_append(entry)
-                found += 1
-                if found >= to_find:
-                    break
-            elif status.code == ERROR:
+    def _find_with_memo(self, framework: Framework, state: CycleState, pod: dict, start: int, to_find: int,
+                        decision: Decision, diagnosis: Diagnosis) -> tuple[list, int]:
+        """The filter loop over the memo of node-local verdicts (engine.scheduler.memo): the same verdicts
+        in the same order; the decision gets its list of evaluated nodes on demand."""
+        active = [p for p in framework.points.get("filter", []) if p.name not in state.get("__skip_filter", ())]
+        local = 0
+        while local < len(active) and getattr(active[local], "node_local", False):
+            local += 1
+        memo = memo_for(framework, self.cache, pod, active[:local])
+        state["__memo"] = memo
+        feasible, feasible_names, processed, rejections = find_feasible(framework, state, pod, memo, self.cache,
+                                                                        start, to_find, active[local:])
+        state["__memo_names"] = feasible_names
+        names = self.cache.node_names
+        count = len(names)
+        for offset, status in rejections:
+            if status.code == ERROR:
                 raise _Error(status)
-            else:
-                node_to_status[name] = status
-        state["__memo_entries"] = entries
-        return processed
+            diagnosis.node_to_status[names[(start + offset) % count]] = status
+
+        def evaluated() -> list[tuple[str, Any]]:
+            rejected = dict(rejections)
+            return [(names[(start + i) % count], rejected.get(i)) for i in range(processed)]
+
+        decision.evaluated_source = evaluated
+        return feasible, processed
 
     def _run_filters(self, framework: Framework, state: CycleState, pod: dict, info: Any) -> Status | None:
         """RunFilterPluginsWithNominatedPods: pods nominated here with equal or higher priority count too."""
@@ -487,18 +441,7 @@ class Scheduler:
 
     def _evaluate(self, framework: Framework, state: CycleState, pod: dict, info: Any, decision: Decision,
                   diagnosis: Diagnosis) -> bool:
-        memo = state.get("__memo")
-        if memo is not None and not self.nominated.get(info.name):
-            local, live = state["__memo_filters"]
-            entry = memo.get(info.name)
-            if entry is None or entry[0] != info.generation or entry[1] != self.cache.nodes_generation:
-                entry = memo[info.name] = [info.generation, self.cache.nodes_generation,
-                                           framework.run_filter(state, pod, info, local), None]
-            status = entry[2]
-            if status is None and live:
-                status = framework.run_filter(state, pod, info, live)
-        else:
-            status = self._run_filters(framework, state, pod, info)
+        status = self._run_filters(framework, state, pod, info)
         decision.evaluated.append((info.name, status))
         if status is None:
             return True
