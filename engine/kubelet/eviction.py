@@ -32,8 +32,10 @@ What it never does: taint the node. The ``node.kubernetes.io/memory-pressure
 :NoSchedule`` taint comes from the node lifecycle controller (TaintNodesByCondition),
 which reads the condition the kubelet posts; the scheduler then keeps new
 pods away. Nor does it reclaim node-level resources before evicting (image
-and container garbage collection for disk pressure), or watch memory through
-cgroup notifications between passes.
+and container garbage collection for disk pressure), watch memory through
+cgroup notifications between passes, or wait for an evicted pod's cleanup
+before the next pass (upstream does, then passes again at once; here the
+next pass is simply the next period).
 """
 
 from __future__ import annotations
