@@ -56,6 +56,7 @@ class SchedulerCache:
         self.affinity_nodes: dict[str, None] = {}        # nodes holding pods with pod (anti-)affinity
         self.label_index: dict[tuple[str, str], dict[str, None]] = {}   # (label, value) -> placed pod keys
         self._pod_labels: dict[str, dict] = {}
+        self.node_label_index: dict[tuple[str, str], dict[str, None]] = {}   # (label, value) -> node names
 
     # -- nodes ---------------------------------------------------------------------
     def add_node(self, node: dict) -> NodeInfo:
@@ -64,6 +65,7 @@ class SchedulerCache:
         if info is not None:
             return self.update_node(node)
         info = self.nodes[name] = NodeInfo(node, memo=self.memo)
+        self._index_node(name, None, info.labels)
         self._count_images(info, 1)
         self.nodes_generation += 1
         self._touched(name)
@@ -80,7 +82,9 @@ class SchedulerCache:
             return self.add_node(node)
         old_zone, new_zone = zone_of(info.node), zone_of(node)
         self._count_images(info, -1)
+        old_labels = info.labels
         info.set_node(node)
+        self._index_node(name, old_labels, info.labels)
         self._count_images(info, 1)
         self.nodes_generation += 1
         self._touched(name)
@@ -96,6 +100,7 @@ class SchedulerCache:
         info = self.nodes.pop(name, None)
         if info is None:
             return
+        self._index_node(name, info.labels, None)
         self._count_images(info, -1)
         self.nodes_generation += 1
         self._touched(name)
@@ -119,6 +124,20 @@ class SchedulerCache:
     def _touched(self, name: str) -> None:
         for sink in self._sinks:
             sink.add(name)
+
+    def _index_node(self, name: str, old: dict | None, new: dict | None) -> None:
+        for pair in (old or {}).items():
+            names = self.node_label_index.get(pair)
+            if names is not None:
+                names.pop(name, None)
+                if not names:
+                    del self.node_label_index[pair]
+        for pair in (new or {}).items():
+            self.node_label_index.setdefault(pair, {})[name] = None
+
+    def nodes_with_label(self, label: str, value: str) -> dict[str, None]:
+        """The names of the nodes whose ``label`` is ``value`` (do not modify)."""
+        return self.node_label_index.get((label, value), {})
 
     def _count_images(self, info: NodeInfo, delta: int) -> None:
         for image in info.images:

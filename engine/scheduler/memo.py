@@ -18,7 +18,10 @@ which ``tests/engine/scheduler/test_fast_path.py`` checks on random clusters):
 - every score row is dropped when any node is added, changed or removed,
   because ImageLocality scales its score by how many nodes hold an image;
 - plugins that are not node-local (InterPodAffinity, PodTopologySpread, a
-  lab's plugins) always run live, after the memoized ones, in profile order.
+  lab's plugins) run live, after the memoized ones, in profile order; a live
+  plugin that can list, for this cycle, every node it rejects
+  (``rejected_nodes``, InterPodAffinity without required affinity) is asked
+  once instead of node by node.
 
 The memo never calls the API server and never changes a NodeInfo.
 """
@@ -116,6 +119,9 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
     """
     memo.sync(framework, state, pod, cache)
     nodes, names = cache.node_infos, cache.node_names
+    live_rejected = _live_rejections(state, pod, live)
+    if live_rejected is not None:
+        live = []
     count = len(nodes)
     statuses, rejected = memo.statuses, memo.rejected
     feasible: list = []
@@ -128,15 +134,30 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
         high = min(low + need, count, low + count - offset)
         chunk_names, chunk = names[low:high], nodes[low:high]
         memo.ensure(framework, state, pod, chunk_names, cache)
-        if not live and rejected.isdisjoint(chunk_names):
+        if not live and rejected.isdisjoint(chunk_names) and (
+                live_rejected is None or live_rejected.keys().isdisjoint(chunk_names)):
             feasible.extend(chunk)
             feasible_names.extend(chunk_names)
             need -= high - low
             offset += high - low
             continue
+        if not live:
+            # Every verdict is known: keep the feasible positions, up to the ones still needed.
+            others = live_rejected if live_rejected is not None else {}
+            passing = [j for j, name in enumerate(chunk_names) if name not in rejected and name not in others]
+            span = passing[need - 1] + 1 if len(passing) >= need else high - low
+            passing = passing[:need]
+            feasible.extend(map(chunk.__getitem__, passing))
+            feasible_names.extend(map(chunk_names.__getitem__, passing))
+            kept = set(passing)
+            rejections.extend((offset + j, statuses[chunk_names[j]] or others[chunk_names[j]])
+                              for j in range(span) if j not in kept)
+            need -= len(passing)
+            offset += span
+            continue
         for j, info in enumerate(chunk):
             status = statuses[chunk_names[j]]
-            if status is None and live:
+            if status is None:
                 status = framework.run_filter(state, pod, info, live)
             if status is None:
                 feasible.append(info)
@@ -150,3 +171,19 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
         else:
             offset += high - low
     return feasible, feasible_names, offset, rejections
+
+
+def _live_rejections(state: CycleState, pod: dict, live: list) -> dict[str, Any] | None:
+    """The nodes the live filters reject, in their order (the first rejection wins), when every one of them
+    can list its rejections (``rejected_nodes``); None when some node must be visited."""
+    if not live:
+        return None
+    merged: dict[str, Any] = {}
+    for plugin in live:
+        listing = getattr(plugin, "rejected_nodes", None)
+        rejected = listing(state, pod) if listing is not None else None
+        if rejected is None:
+            return None
+        for name, status in rejected.items():
+            merged.setdefault(name, status)
+    return merged

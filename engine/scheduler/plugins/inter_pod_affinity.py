@@ -21,7 +21,8 @@ hardPodAffinityWeight (1); normalized to 0..100 between the lowest and highest n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.api.selectors import LabelSelector, from_label_selector
@@ -42,6 +43,8 @@ class Term:
     namespace_selector: LabelSelector | None
     topology_key: str
     weight: int = 0
+    key: tuple = field(default=(), compare=False)
+    """What makes two terms the same term (its text and, where it matters, the pod's namespace)."""
 
     def matches(self, pod: dict, namespace_labels: Any) -> bool:
         metadata = pod["metadata"]
@@ -53,6 +56,19 @@ class Term:
 
 
 def _term(raw: dict, pod: dict, weight: int = 0) -> Term:
+    term = _parse_term(raw, pod, weight)
+    term.key = (json.dumps(raw, sort_keys=True), weight,
+                pod["metadata"].get("namespace") or "default" if term.namespaces is not None else "")
+    return term
+
+
+def _pod_identity(pod: dict) -> tuple:
+    """What a term reads of a pod: equal identities, equal matches."""
+    metadata = pod["metadata"]
+    return (metadata.get("namespace") or "default", tuple((metadata.get("labels") or {}).items()))
+
+
+def _parse_term(raw: dict, pod: dict, weight: int = 0) -> Term:
     namespaces = set(raw.get("namespaces") or [])
     namespace_selector = raw.get("namespaceSelector")
     selector = from_label_selector(raw.get("labelSelector"))
@@ -128,12 +144,18 @@ class InterPodAffinity:
             scan_terms = True
         infos = snapshot.node_infos if scan_terms and (affinity or anti) or not indexed \
             else snapshot.nodes_with_affinity_pods
+        matched: dict[tuple, bool] = {}              # term key -> whether it matches this pod
         for info in infos:
             node_labels = info.labels
             for existing in info.affinity_pods.values():
                 for term in self._terms(existing, "podAntiAffinity", True):
                     value = node_labels.get(term.topology_key)
-                    if value is not None and term.matches(pod, labels):
+                    if value is None:
+                        continue
+                    hit = matched.get(term.key)
+                    if hit is None:
+                        hit = matched[term.key] = term.matches(pod, labels)
+                    if hit:
                         pair = (term.topology_key, value)
                         existing_anti[pair] = existing_anti.get(pair, 0) + 1
             if not scan_terms or (not affinity and not anti):
@@ -192,6 +214,29 @@ class InterPodAffinity:
                 update(anti_counts, term)
         state[NAME] = (affinity, anti, existing_anti, affinity_counts, anti_counts, self_match)
 
+    def rejected_nodes(self, state: dict, pod: dict) -> dict[str, Status] | None:
+        """Every node ``filter`` rejects, with its status, when the pod has no required affinity (the
+        others pass); None when that cannot be told without visiting each node. A fast path: the
+        rejections of anti-affinity are exactly the nodes in the domains their counts name."""
+        lookup = getattr(self.handle.snapshot, "nodes_with_label", None)
+        if NAME not in state or lookup is None:
+            return None
+        affinity, anti, existing_anti, _, anti_counts, _ = state[NAME]
+        if affinity:
+            return None
+        rejected: dict[str, Status] = {}
+        for statuses, reason in ((anti_counts, ERR_REASON_ANTI_AFFINITY),
+                                 (existing_anti, ERR_REASON_EXISTING_ANTI_AFFINITY)):
+            status = None
+            for (key, value), count in statuses.items():
+                if count > 0:
+                    if status is None:
+                        status = unschedulable(reason)
+                        status.plugin = NAME
+                    for name in lookup(key, value):
+                        rejected.setdefault(name, status)
+        return rejected
+
     def filter(self, state: dict, pod: dict, node_info: NodeInfo) -> Status | None:
         if NAME not in state:
             return None
@@ -222,20 +267,30 @@ class InterPodAffinity:
         """The same counts as the scan over every node, from the cache's label index: only pods
         carrying the label a term requires are candidates."""
         labels = self._namespace_labels
+        seen: dict[tuple, bool] = {}                 # (term, pod identity) -> match
+
+        def all_match(tag: object, terms: list[Term], existing: dict) -> bool:
+            key = (tag, _pod_identity(existing))
+            hit = seen.get(key)
+            if hit is None:
+                hit = seen[key] = all(term.matches(existing, labels) for term in terms)
+            return hit
+
         if affinity:
             label, values = _index_key(affinity[0])
             for existing, info in snapshot.placed_pods_with_label(label, values):
-                if all(term.matches(existing, labels) for term in affinity):
+                if all_match("affinity", affinity, existing):
                     for term in affinity:
                         value = info.labels.get(term.topology_key)
                         if value is not None:
                             pair = (term.topology_key, value)
                             affinity_counts[pair] = affinity_counts.get(pair, 0) + 1
-        for term in anti:
+        for position, term in enumerate(anti):
             label, values = _index_key(term)
+            single = [term]
             for existing, info in snapshot.placed_pods_with_label(label, values):
                 value = info.labels.get(term.topology_key)
-                if value is not None and term.matches(existing, labels):
+                if value is not None and all_match(position, single, existing):
                     pair = (term.topology_key, value)
                     anti_counts[pair] = anti_counts.get(pair, 0) + 1
 
