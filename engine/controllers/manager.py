@@ -29,6 +29,7 @@ CONTROLLERS: list[str] = [
     "engine.controllers.rootcacertpublisher:RootCACertPublisher",
     "engine.controllers.job:JobController",
     "engine.controllers.ttl_after_finished:TTLAfterFinishedController",
+    "engine.controllers.daemonset:DaemonSetsController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"
