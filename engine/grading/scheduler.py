@@ -184,9 +184,9 @@ def scheduler_cluster(nodes: list[dict], seed: int = 0) -> Any:
     No kubelet runs: pods are bound to nodes and stay Pending there, which is all a scheduling test needs,
     and nothing else (node lifecycle, the kubelet's own components) changes the nodes under the scheduler.
     """
-    import engine
+    from engine.cluster import Cluster
     from engine.scheduler import SCHEDULER
-    cluster = engine.Cluster(nodes=0, seed=seed, components=[SCHEDULER])
+    cluster = Cluster(nodes=0, seed=seed, components=[SCHEDULER])
     admin = cluster.admin
     admin.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": "default"}})
     for node in nodes:

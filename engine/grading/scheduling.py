@@ -11,7 +11,8 @@ Interface:
 - ``check_pod_requests``, ``check_fit_filter``, ``check_taints``, ``check_score`` (pure functions
   against the engine's) and ``check_in_scheduler`` (the learner's functions plugged into a running
   kube-scheduler, see ``engine.grading.scheduler``, placing a seeded workload beside a cluster
-  that runs the engine's own plugins): each raises a ``GradingFailure`` that names the mistake.
+  that runs the engine's own plugins): each raises a ``GradingFailure`` that names the mistake, and
+  gives no marks to an answer that hands its work to the engine's own code (``own_work``).
 
 Pods here have no sidecars (init containers with ``restartPolicy: Always``) and request only cpu
 and memory: the lab's rules are the whole rule for them.
@@ -22,7 +23,9 @@ from __future__ import annotations
 import random
 from typing import Any, Callable
 
+from engine.grading.delegation import OwnWork
 from engine.grading.feedback import Outcome, check, compare, describe_exception, fail
+from engine.grading.integrity import ensure_installed
 from engine.grading.scheduler import configure_scheduler, plug_scheduler_plugins, scheduler_cluster
 from engine.scheduler.framework import CycleState
 from engine.scheduler.nodeinfo import (CPU, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, MEMORY, NodeInfo,
@@ -136,6 +139,25 @@ def reference_score(pod: dict, node_info: NodeInfo, resources: list) -> int:
     return plugin.score(CycleState(), pod, node_info)
 
 
+def own_work(what: str) -> OwnWork:
+    """The engine's own pieces that the lab's ``what`` must not hand its work to (a function the answer
+    builds on counts too: a fit filter or a score on top of delegated requests is delegated)."""
+    from engine.api import resources
+    from engine.scheduler import nodeinfo
+    from engine.scheduler.plugins import node_resources_fit, taint_toleration
+
+    requests = [nodeinfo.pod_request, nodeinfo.pod_non_zero_request, nodeinfo._compute, resources.combine,
+                resources.pod_resources, reference_pod_requests]
+    taints = [taint_toleration.tolerates, taint_toleration.find_untolerated, taint_toleration.TaintToleration,
+              reference_tolerates, reference_taint_filter]
+    fit = [node_resources_fit.NodeResourcesFit, node_resources_fit.insufficient_resources, reference_fit_filter]
+    score = [node_resources_fit.NodeResourcesFit, node_resources_fit.least_allocated,
+             node_resources_fit.most_allocated, reference_score]
+    pieces = {"pod_requests": requests, "fit_filter": fit + requests, "tolerates": taints, "taint_filter": taints,
+              "least_allocated_score": score + requests}[what]
+    return OwnWork(what, pieces, see=SEE)
+
+
 # -- how a case reads in a message ----------------------------------------------------------------
 def _amounts(resources: dict) -> str:
     requests = (resources or {}).get("requests") or {}
@@ -198,10 +220,13 @@ def check_pod_requests(pod_requests: Callable, seed: int, n: int = 200) -> None:
     rng = random.Random(seed)
     cases = [(random_pod(rng, f"pod-{i}", tolerations=False), None if i % 2 else dict(SCORING_DEFAULTS))
              for i in range(n)]
-    compare(lambda pod, defaults: pod_requests(pod, defaults), reference_pod_requests, cases,
+    own = own_work("pod_requests")
+    answer = own.wrap(pod_requests)
+    compare(lambda pod, defaults: answer(pod, defaults), reference_pod_requests, cases,
             describe=lambda pod, defaults: describe_pod(pod) + (", with scoring defaults" if defaults else ""),
             normalize=_cpu_memory, what="pod_requests", diagnose=_diagnose_requests, see=SEE,
             hint="requests are integers: cpu in millicores ('500m' -> 500), memory in bytes ('1Gi' -> 1073741824)")
+    own.check(pod_requests)
 
 
 # -- Step 2: does the pod fit? ------------------------------------------------------------------
@@ -229,10 +254,12 @@ def _diagnose_fit(pod_requests: Callable) -> Callable[[tuple, Outcome, Outcome],
 def check_fit_filter(fit_filter: Callable, pod_requests: Callable, seed: int, n: int = 200) -> None:
     rng = random.Random(seed)
     cases = [(random_pod(rng, f"pod-{i}", tolerations=False), random_node_info(rng, f"node-{i}")) for i in range(n)]
-    compare(fit_filter, reference_fit_filter, cases,
+    own = own_work("fit_filter")
+    compare(own.wrap(fit_filter), reference_fit_filter, cases,
             describe=lambda pod, info: f"pod {describe_pod(pod)} on {describe_node(info)}",
             normalize=lambda value: list(value or []), what="fit_filter", diagnose=_diagnose_fit(pod_requests),
             see=SEE)
+    own.check(fit_filter)
 
 
 # -- Step 3: taints and tolerations ------------------------------------------------------------
@@ -267,16 +294,21 @@ def _diagnose_taints(case: tuple, expected: Outcome, got: Outcome) -> str | None
 
 def check_taints(tolerates_fn: Callable, taint_filter: Callable, seed: int, n: int = 200) -> None:
     pairs = [(toleration, taint) for toleration in TOLERATIONS for taint in TAINTS]
-    compare(tolerates_fn, reference_tolerates, pairs, what="tolerates", diagnose=_diagnose_tolerates, see=SEE)
+    own_tolerates = own_work("tolerates")
+    compare(own_tolerates.wrap(tolerates_fn), reference_tolerates, pairs, what="tolerates",
+            diagnose=_diagnose_tolerates, see=SEE)
+    own_tolerates.check(tolerates_fn)
     rng = random.Random(seed)
     cases = []
     for i in range(n):
         pod = random_pod(rng, f"pod-{i}")
         info = NodeInfo(random_node(rng, f"node-{i}", taint_chance=0.9))
         cases.append((pod, info))
-    compare(taint_filter, reference_taint_filter, cases,
+    own = own_work("taint_filter")
+    compare(own.wrap(taint_filter), reference_taint_filter, cases,
             describe=lambda pod, info: f"pod tolerations {pod['spec'].get('tolerations', [])} on {_taints(info)}",
             normalize=lambda value: value or None, what="taint_filter", diagnose=_diagnose_taints, see=SEE)
+    own.check(taint_filter)
 
 
 # -- Step 4: the LeastAllocated score ------------------------------------------------------------
@@ -342,17 +374,26 @@ def check_score(score: Callable, pod_requests: Callable, seed: int, n: int = 200
     rng = random.Random(seed)
     cases = [(random_pod(rng, f"pod-{i}", tolerations=False), random_node_info(rng, f"node-{i}"),
               list(WEIGHTS[i % len(WEIGHTS)])) for i in range(n)]
-    compare(score, reference_score, cases,
+    own = own_work("least_allocated_score")
+    compare(own.wrap(score), reference_score, cases,
             describe=lambda pod, info, resources: f"pod {describe_pod(pod)} on {describe_node(info)}, "
                                                   f"weights {resources}",
             normalize=lambda value: value if isinstance(value, int) and not isinstance(value, bool)
             else f"{value!r} (not an int)", what="least_allocated_score", diagnose=_diagnose_score(pod_requests), see=SEE)
+    own.check(score)
 
 
 # -- Everything in a running scheduler -----------------------------------------------------------
 def _workload(seed: int, nodes: int, pods: int) -> tuple[list[dict], list[dict]]:
+    """Seeded nodes and pods; the first node has a PreferNoSchedule taint and the second a NoSchedule or
+    NoExecute one, so that every workload tries each effect."""
     rng = random.Random(seed)
     node_objects = [random_node(rng, f"node-{i}", taint_chance=0.4) for i in range(1, nodes + 1)]
+    prefer = [t for t in TAINTS if t["effect"] == "PreferNoSchedule"]
+    blocking = [t for t in TAINTS if t["effect"] != "PreferNoSchedule"]
+    for node, choices in zip(node_objects, (prefer, blocking)):
+        taint = rng.choice(choices)
+        node["spec"]["taints"] = [taint] + [t for t in node["spec"].get("taints", []) if t["key"] != taint["key"]]
     pod_objects = [random_pod(rng, f"pod-{i:02d}") for i in range(pods)]
     for pod in pod_objects:
         del pod["metadata"]["uid"], pod["status"]
@@ -391,13 +432,20 @@ def check_in_scheduler(fit_filter: Callable, taint_filter: Callable, score: Call
     """Schedule one seeded workload twice, with the learner's plugins and with the engine's; compare."""
     node_objects, pod_objects = _workload(seed, nodes, pods)
     configuration = _configuration(seed)
+    ensure_installed("engine.cluster")       # both clusters from the installed engine, before any learner code runs
     reference_cluster = scheduler_cluster(node_objects, seed)
     configure_scheduler(reference_cluster, configuration)
-    expected = _run_workload(reference_cluster, pod_objects, deletions=4)
     cluster = scheduler_cluster(node_objects, seed)
-    record = plug_scheduler_plugins(cluster, fit_filter=fit_filter, taint_filter=taint_filter, score=score,
+    expected = _run_workload(reference_cluster, pod_objects, deletions=4)
+    owns = [(own_work(what), function) for what, function in (("fit_filter", fit_filter),
+                                                              ("taint_filter", taint_filter),
+                                                              ("least_allocated_score", score))]
+    record = plug_scheduler_plugins(cluster, fit_filter=owns[0][0].wrap(fit_filter),
+                                    taint_filter=owns[1][0].wrap(taint_filter), score=owns[2][0].wrap(score),
                                     configuration=configuration)
     got = _run_workload(cluster, pod_objects, deletions=4)
+    for own, function in owns:
+        own.check(function)
     if record.errors:
         function, error = record.errors[0]
         fail(f"the scheduler called your {function} and it failed: {describe_exception(error)}", see=SEE)

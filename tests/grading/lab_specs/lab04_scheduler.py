@@ -150,6 +150,8 @@ check(pod_requests(bare, {"cpu": 100, "memory": 209715200}) == {"cpu": 100, "mem
       "with defaults, a container without requests counts as the defaults", got=pod_requests(bare, {"cpu": 100, "memory": 209715200}),
       see=FILTER_SECTION)
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.scheduling import check_pod_requests
 check_pod_requests(pod_requests, seed=40)
 ### END HIDDEN TESTS
@@ -195,6 +197,8 @@ full = node_info(make_node("tiny", pods=2), make_pod("a"), make_pod("b"))
 check(list(fit_filter(make_pod("c"), full)) == ["Too many pods"], "a node with pods=2 holds two pods",
       got=fit_filter(make_pod("c"), full), see=FILTER_SECTION)
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.scheduling import check_fit_filter
 check_fit_filter(fit_filter, pod_requests, seed=41)
 ### END HIDDEN TESTS
@@ -265,6 +269,8 @@ check(taint_filter(pod, node1) == "node(s) had untolerated taint {key2: value2}"
       "the pod tolerates both key1 taints, not key2=value2:NoSchedule", expected="node(s) had untolerated taint {key2: value2}",
       got=taint_filter(pod, node1), see=TAINTS_SECTION)
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.scheduling import check_taints
 check_taints(tolerates, taint_filter, seed=42)
 ### END HIDDEN TESTS
@@ -320,6 +326,8 @@ check(least_allocated_score(make_pod("p", cpu="1", memory="1Gi"), odd, both) == 
 check(least_allocated_score(make_pod("p", cpu="1", memory="1Gi"), odd, [("cpu", 3), ("memory", 1)]) == 71,
       "weights: (66 * 3 + 87 * 1) // 4 = 71", got=least_allocated_score(make_pod("p", cpu="1", memory="1Gi"), odd, [("cpu", 3), ("memory", 1)]))
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.scheduling import check_score
 check_score(least_allocated_score, pod_requests, seed=43)
 ### END HIDDEN TESTS
@@ -351,9 +359,10 @@ check(message[:1] == [expected], "'huge' fits nowhere: the FailedScheduling even
       expected=[expected], got=message)
 print(cluster.kubectl("get pods -o wide"))
 ### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
 from engine.grading.scheduling import check_in_scheduler
-for seed in (44, 45, 46):
-    check_in_scheduler(fit_filter, taint_filter, least_allocated_score, seed=seed)
+check_in_scheduler(fit_filter, taint_filter, least_allocated_score, seed=45)
 ### END HIDDEN TESTS
 """),
         md("outro", """
@@ -395,11 +404,26 @@ _EDITS = {
 }
 
 
+_DELEGATES = """
+from engine.scheduler.plugins.taint_toleration import tolerates
+
+
+def taint_filter(pod, node_info):
+    for taint in node_info.taints:
+        if taint["effect"] in ("NoSchedule", "NoExecute") and not any(
+                tolerates(toleration, taint) for toleration in pod["spec"].get("tolerations") or []):
+            return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value') or ''}}}"
+    return None
+"""
+
+
 def wrong_answers() -> dict[str, tuple[str, str, set[str], str]]:
-    """Typical mistakes, each a one-line change of the solution (so they follow its text):
-    student -> (answer cell id, its wrong source, graded cells that fail, words in feedback)."""
+    """Typical mistakes, each a one-line change of the solution (so they follow its text), and an answer that
+    hands its work to the engine: student -> (answer cell id, its wrong source, graded cells that fail, words in
+    feedback)."""
     sources = {grade_id: text for kind, grade_id, text, _ in cells() if kind == "solution"}
-    wrong = {}
+    wrong = {"wrong_delegates_tolerates": ("taints", _DELEGATES, {"test_taints", "test_in_scheduler"},
+                                           "hands the work to the engine's own implementation")}
     for student, (cell_id, old, new, failing, words) in _EDITS.items():
         source = sources[cell_id].strip("\n")
         assert old in source, f"{student}: the solution of {cell_id} changed; update lab04_scheduler._EDITS"
