@@ -422,3 +422,31 @@ class PodControl:
 
     def patch_pod(self, namespace: str, name: str, patch: dict) -> dict:
         return self.client.patch("pods", name, patch, namespace, patch_type=STRATEGIC_MERGE_PATCH)
+
+
+# -- the controller-uid index ------------------------------------------------------------
+
+CONTROLLER_UID_INDEX = "controllerUID"
+ORPHAN_INDEX_KEY = "_ORPHAN_POD"
+
+
+def _controller_uid_values(obj: dict) -> list[str]:
+    for ref in obj["metadata"].get("ownerReferences") or []:
+        if ref.get("controller"):
+            return [ref.get("uid", "")]
+    return [f"{obj['metadata'].get('namespace', '')}/{ORPHAN_INDEX_KEY}"]
+
+
+def add_controller_uid_indexer(informer: Any) -> None:
+    """AddPodControllerUIDIndexer: index objects by their controller's uid (orphans under ``ns/_ORPHAN_POD``).
+
+    Several controllers share one informer; the index is added once.
+    """
+    if CONTROLLER_UID_INDEX not in informer.indexer.get_indexers():
+        informer.add_indexers({CONTROLLER_UID_INDEX: _controller_uid_values})
+
+
+def owned_or_orphaned(informer: Any, namespace: str, uid: str) -> list[dict]:
+    """The objects controlled by ``uid`` and the orphans of ``namespace``: what an owner may claim."""
+    return (informer.indexer.by_index(CONTROLLER_UID_INDEX, uid)
+            + informer.indexer.by_index(CONTROLLER_UID_INDEX, f"{namespace}/{ORPHAN_INDEX_KEY}"))

@@ -30,6 +30,8 @@ CONTROLLERS: list[str] = [
     "engine.controllers.job:JobController",
     "engine.controllers.ttl_after_finished:TTLAfterFinishedController",
     "engine.controllers.daemonset:DaemonSetsController",
+    "engine.controllers.replicaset:ReplicaSetController",
+    "engine.controllers.deployment:DeploymentController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"

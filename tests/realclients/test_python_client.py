@@ -86,10 +86,16 @@ def test_deployment_create_scale_and_replace(apps: client.AppsV1Api, cluster: Cl
 
 def test_a_stale_resource_version_is_a_409_conflict(apps: client.AppsV1Api) -> None:
     apps.create_namespaced_deployment("default", _deployment("py-stale"))
-    first = apps.read_namespaced_deployment("py-stale", "default")
-    second = apps.read_namespaced_deployment("py-stale", "default")
-    first.spec.replicas = 3
-    apps.replace_namespaced_deployment("py-stale", "default", first)
+    for _ in range(20):      # the Deployment controller writes it too: retry until our first replace wins
+        first = apps.read_namespaced_deployment("py-stale", "default")
+        second = apps.read_namespaced_deployment("py-stale", "default")
+        first.spec.replicas = 3
+        try:
+            apps.replace_namespaced_deployment("py-stale", "default", first)
+            break
+        except ApiException as conflict:
+            if conflict.status != 409:
+                raise
     second.spec.replicas = 5
     with pytest.raises(ApiException) as error:
         apps.replace_namespaced_deployment("py-stale", "default", second)

@@ -65,8 +65,7 @@ def test_objects_are_stored_as_json_under_the_kubernetes_key_layout(etcd_cluster
     keys = etcdctl(server, "get", "--prefix", "/registry", "--keys-only").split()
     assert "/registry/deployments/default/web" in keys
     assert "/registry/minions/node-1" in keys, "nodes live under minions, as in Kubernetes"
-    pods = [key for key in keys if key.startswith("/registry/pods/default/web-")]
-    assert len(pods) == 2
+    assert {"/registry/pods/default/web-1", "/registry/pods/default/web-2"} <= set(keys)
     stored = json.loads(etcdctl(server, "get", "/registry/deployments/default/web", "--print-value-only"))
     assert (stored["kind"], stored["metadata"]["name"]) == ("Deployment", "web")
     assert "resourceVersion" not in stored["metadata"], "the resourceVersion is the etcd revision, not stored"

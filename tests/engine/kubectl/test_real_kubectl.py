@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 import pytest
 
 import engine
-from kubectl_fixtures import add_pod, running_status
+from kubectl_fixtures import KUBECTL_TEST_COMPONENTS, add_pod, running_status
 from engine.api.meta import owner_reference
 
 KUBECTL = shutil.which("kubectl")
@@ -80,7 +80,7 @@ EXTRA_OBJECTS = [
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[engine.Cluster, Callable[[str], str]]]:
     """A populated cluster and a function running the real kubectl against it."""
-    cluster = engine.Cluster(nodes=1, seed=0)
+    cluster = engine.Cluster(nodes=1, seed=0, components=KUBECTL_TEST_COMPONENTS)
     add_pod(cluster, "web", node="node-1", labels={"app": "web", "tier": "front"},
             status=running_status("10.244.1.2", restarts=1, finished="2025-01-01T00:00:01Z"),
             initContainers=[{"name": "init", "image": "busybox", "command": ["sh", "-c", "true"]}],

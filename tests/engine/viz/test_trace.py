@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import pytest
 
+import engine
+from engine.components import COMPONENTS
 from engine.viz.trace import request_trace, trace_table
 
 
 def without_controllers(steps):
     """The steps that do not involve kube-controller-manager (its controllers watch pods too)."""
     return [step for step in steps if "kube-controller-manager" not in (step["source"], step["target"])]
+
+
+@pytest.fixture
+def cluster() -> engine.Cluster:
+    """Without kube-controller-manager (its informers would add their own watch deliveries to every trace)."""
+    c = engine.Cluster(nodes=3, seed=0, components=[s for s in COMPONENTS if s.name != "kube-controller-manager"])
+    c.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}})
+    return c
 
 
 @pytest.fixture
