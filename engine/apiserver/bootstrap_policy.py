@@ -309,6 +309,17 @@ def _controller_roles() -> list[dict]:
             rule(("get", "list", "watch", "update"), LEGACY, "pods"),
             events_rule(),
         ],
+        "disruption-controller": [
+            rule(READ, ("extensions", APPS), "deployments"),
+            rule(READ, (APPS, "extensions"), "replicasets"),
+            rule(READ, LEGACY, "replicationcontrollers"),
+            rule(READ, POLICY, "poddisruptionbudgets"),
+            rule(READ, APPS, "statefulsets"),
+            rule("update", POLICY, "poddisruptionbudgets/status"),
+            rule("get", "*", "*/scale"),
+            rule(("patch", "update"), LEGACY, "pods/status"),
+            events_rule(),
+        ],
         "endpoint-controller": [
             rule(READ, LEGACY, ("services", "pods")),
             rule(("get", "list", "create", "update", "delete"), LEGACY, "endpoints"),

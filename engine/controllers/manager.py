@@ -32,6 +32,7 @@ CONTROLLERS: list[str] = [
     "engine.controllers.daemonset:DaemonSetsController",
     "engine.controllers.replicaset:ReplicaSetController",
     "engine.controllers.deployment:DeploymentController",
+    "engine.controllers.disruption:DisruptionController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"
