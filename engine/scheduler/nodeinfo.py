@@ -9,8 +9,9 @@ as 100m CPU and 200Mi), ``used_ports``, and the pods themselves.
 
 Promises: a NodeInfo changes only through ``add_pod`` / ``remove_pod`` /
 ``set_node``, and ``generation`` grows on each change. Pod requests are
-computed once per pod version in the ``memo`` its scheduler's cache shares
-with its NodeInfos (no state is shared between two schedulers).
+computed once per version of the pod's spec (its generation) in the ``memo``
+its scheduler's cache shares with its NodeInfos (no state is shared between
+two schedulers; the cache starts the memo over past a million entries).
 """
 
 from __future__ import annotations
@@ -70,12 +71,17 @@ def _compute(pod: dict, non_zero: bool) -> dict[str, int]:
 Memo = dict[tuple[str, str, bool], dict[str, int]]
 
 
+def _memo_key(metadata: dict, non_zero: bool) -> tuple:
+    """One pod's spec version: its generation (which any spec change bumps), else its resourceVersion."""
+    generation = metadata.get("generation")
+    return (f"{metadata.get('namespace')}/{metadata.get('name')}/{metadata.get('uid')}",
+            generation if generation is not None else ("rv", metadata.get("resourceVersion", "")), non_zero)
+
+
 def _cached(pod: dict, non_zero: bool, memo: Memo | None) -> dict[str, int]:
     if memo is None:
         return _compute(pod, non_zero)
-    metadata = pod.get("metadata") or {}
-    key = (f"{metadata.get('namespace')}/{metadata.get('name')}/{metadata.get('uid')}",
-           metadata.get("resourceVersion", ""), non_zero)
+    key = _memo_key(pod.get("metadata") or {}, non_zero)
     value = memo.get(key)
     if value is None:
         value = memo[key] = _compute(pod, non_zero)
@@ -164,10 +170,6 @@ class NodeInfo:
         for name, value in pod_request(pod, self.memo).items():
             self.requested[name] = self.requested.get(name, 0) - value
         non_zero = pod_non_zero_request(pod, self.memo)
-        metadata = pod.get("metadata") or {}
-        memo_key = f"{metadata.get('namespace')}/{metadata.get('name')}/{metadata.get('uid')}"
-        for non_zero_flag in (False, True):
-            self.memo.pop((memo_key, metadata.get("resourceVersion", ""), non_zero_flag), None)
         for name in (CPU, MEMORY):
             self.non_zero_requested[name] = self.non_zero_requested.get(name, 0) - non_zero.get(name, 0)
         for port in pod_host_ports(pod):

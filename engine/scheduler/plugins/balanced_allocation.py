@@ -21,12 +21,13 @@ class BalancedAllocation:
     name = NAME
     node_local = True             # its verdict and score on a node depend on that node and the pod only
 
-    def __init__(self, args: dict[str, Any] | None = None) -> None:
+    def __init__(self, args: dict[str, Any] | None = None, handle: Any = None) -> None:
+        self.memo = getattr(getattr(handle, "snapshot", None), "memo", None)
         resources = (args or {}).get("resources") or [{"name": CPU, "weight": 1}, {"name": MEMORY, "weight": 1}]
         self.resources = [r["name"] for r in resources]
 
     def pre_score(self, state: dict, pod: dict, nodes: list) -> Status | None:
-        state[NAME] = pod_request(pod)
+        state[NAME] = pod_request(pod, self.memo)
         return None
 
     def score(self, state: dict, pod: dict, node_info: NodeInfo) -> int:
@@ -53,4 +54,4 @@ class BalancedAllocation:
 
 
 def new(args: dict[str, Any] | None = None, handle: Any = None) -> BalancedAllocation:
-    return BalancedAllocation(args)
+    return BalancedAllocation(args, handle)

@@ -82,7 +82,9 @@ class NodeResourcesFit:
     name = NAME
     node_local = True             # its verdict and score on a node depend on that node and the pod only
 
-    def __init__(self, args: dict[str, Any] | None = None) -> None:
+    def __init__(self, args: dict[str, Any] | None = None, handle: Any = None) -> None:
+        self.memo = getattr(getattr(handle, "snapshot", None), "memo", None)
+        """The scheduler cache's memo of pod requests, when there is one."""
         strategy = (args or {}).get("scoringStrategy") or {}
         self.strategy = strategy.get("type") or LEAST_ALLOCATED
         self.resources = [(r["name"], int(r.get("weight", 1))) for r in strategy.get("resources")
@@ -94,7 +96,7 @@ class NodeResourcesFit:
                                      int(p["score"]) * MAX_NODE_SCORE // MAX_CUSTOM_PRIORITY_SCORE) for p in shape])
 
     def pre_filter(self, state: dict, pod: dict, nodes: list) -> Status | None:
-        request = pod_request(pod)
+        request = pod_request(pod, self.memo)
         if self.ignored_resources:
             request = {k: v for k, v in request.items() if k not in self.ignored_resources}
         state[NAME] = request
@@ -110,7 +112,7 @@ class NodeResourcesFit:
         return None
 
     def pre_score(self, state: dict, pod: dict, nodes: list) -> Status | None:
-        state[NAME + "/score"] = pod_non_zero_request(pod), pod_request(pod)
+        state[NAME + "/score"] = pod_non_zero_request(pod, self.memo), pod_request(pod, self.memo)
         return None
 
     def _requested(self, node_info: NodeInfo, resource: str, non_zero: dict[str, int],
@@ -149,4 +151,4 @@ class NodeResourcesFit:
 
 
 def new(args: dict[str, Any] | None = None, handle: Any = None) -> NodeResourcesFit:
-    return NodeResourcesFit(args)
+    return NodeResourcesFit(args, handle)
