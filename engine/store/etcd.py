@@ -6,8 +6,8 @@ are etcd's own: the server assigns revisions, checks compares, refuses duplicate
 conformance suite (tests/engine/store/test_conformance.py) runs unchanged against this and ``MemoryStore``.
 
 How watches work. The store opens ONE watch stream on its whole key space when it is created (with prev_kv
-and progress notifications), read by a daemon thread that only queues what arrives (``etcd_watch.WatchFeed``). Every ``watch()`` is
-served locally from that stream, as etcd's own gRPC proxy does: callbacks run on the caller's thread, never
+and progress notifications), read by a daemon thread that only queues what arrives (``etcd_watch.WatchFeed``).
+Every ``watch()`` is served locally from that stream, as etcd's own gRPC proxy does: callbacks run on the caller's thread, never
 on the reader thread, in revision order, one call per revision, never a miss or a repeat. History since the
 store was created is kept in a local log (trimmed by ``compact``), so a watch from a recent revision replays
 it; a watch from further back reads the server's history once.
@@ -32,6 +32,7 @@ Kubernetes does (``/registry/pods/default/web-abc12``, ``/registry/deployments/d
 ``/registry/minions/node-1``), so ``etcdctl get --prefix /registry --keys-only`` shows what it stores. The
 values are JSON; a real API server stores built-in kinds as protobuf (``k8s\0`` then binary, which is why
 ``etcdctl get`` prints bytes there) and only custom resources as JSON. A URL path is a prefix for every key.
+Like a new kube-apiserver, a new cluster expects an empty key space: give it a fresh server or a fresh prefix.
 
 ``prefix`` confines the store to the keys under it (etcd's namespace client): the cluster sees ``/registry/..``
 while the server holds ``<prefix>/registry/..``; tests give each case a fresh prefix on one server.
@@ -126,7 +127,6 @@ class EtcdStore:
     def range(self, key: str, range_end: str | None = None, *, revision: int = 0, limit: int = 0,
               keys_only: bool = False, count_only: bool = False) -> RangeResponse:
         """Read ``key`` (or ``[key, range_end)``) at ``revision`` (0: now), in key order."""
-        self._pump()
         if key == "" and range_end is None:
             return RangeResponse(self._revision, [], 0, False)
         body = self._range_body(key, range_end, revision, limit)
@@ -146,7 +146,6 @@ class EtcdStore:
 
     def delete_range(self, key: str, range_end: str | None = None, *, prev_kv: bool = False) -> DeleteResponse:
         """Delete ``key`` (or ``[key, range_end)``) in one revision; no revision when nothing matched."""
-        self._pump()
         if key == "" and range_end is None:
             return DeleteResponse(self._revision, 0)
         body = self._range_body(key, range_end, 0, 0)
@@ -192,7 +191,6 @@ class EtcdStore:
 
     def compact(self, revision: int) -> None:
         """Forget every version superseded at ``revision``: reads and watches below it fail from now on."""
-        self._pump()
         self._call("kv/compaction", {"revision": revision}, revision=revision)
         self._compact_revision = revision
         cut = bisect_left(self._log, revision, key=_revision_of)
