@@ -5,7 +5,11 @@ Interface: a ``Decision`` per scheduling attempt, kept by the scheduler
 nodes evaluated in order, for each either the filter that rejected it (plugin
 and reasons) or its score per plugin (already weighted) and its total; the
 chosen node, or the message the pod was given. ``Decision.table()`` gives rows
-for a score-table view. Decisions are plain data: they never hold the cache.
+for a score-table view. When the pod fit nowhere and preemption was tried,
+``Decision.preemption`` says what it found: for each candidate node the pods
+that would be evicted there (and how many PodDisruptionBudgets that breaks),
+the node chosen, and why preemption would not help on the other nodes.
+Decisions are plain data: they never hold the cache.
 """
 
 from __future__ import annotations
@@ -31,6 +35,39 @@ class NodeVerdict:
 
 
 @dataclass
+class PreemptionWhatIf:
+    """What DefaultPreemption found for one pod: per candidate node, the victims it would evict."""
+
+    candidates: dict[str, list[str]] = field(default_factory=dict)
+    """node -> the pods (namespace/name) that would be evicted there, most important first."""
+    pdb_violations: dict[str, int] = field(default_factory=dict)
+    chosen: str | None = None
+    not_helpful: dict[str, str] = field(default_factory=dict)
+    """node -> why preemption would not make room there."""
+    reason: str = ""
+    """Why nothing was tried (``not eligible due to preemptionPolicy=Never.``), if so."""
+
+    def table(self) -> list[dict]:
+        """One row per node considered: candidate victims or why not, and the chosen one marked."""
+        rows = [{"node": node, "victims": ", ".join(victims), "pdb violations": self.pdb_violations.get(node, 0),
+                 "chosen": node == self.chosen} for node, victims in self.candidates.items()]
+        rows += [{"node": node, "victims": "", "why not": why} for node, why in self.not_helpful.items()]
+        return rows
+
+    def __str__(self) -> str:
+        if self.reason:
+            return f"preemption: {self.reason}"
+        lines = []
+        for node, victims in self.candidates.items():
+            mark = " (chosen)" if node == self.chosen else ""
+            lines.append(f"  {node}{mark}: evict {', '.join(victims)}"
+                         + (f" ({self.pdb_violations[node]} PDB violation(s))" if self.pdb_violations.get(node) else ""))
+        for node, why in self.not_helpful.items():
+            lines.append(f"  {node}: {why}")
+        return "preemption:\n" + "\n".join(lines)
+
+
+@dataclass
 class Decision:
     """One scheduling attempt of one pod."""
 
@@ -44,6 +81,7 @@ class Decision:
     selected: str | None = None
     message: str = ""
     nominated_node: str | None = None
+    preemption: PreemptionWhatIf | None = None
     evaluated: list[tuple[str, Any]] = field(default_factory=list, repr=False)
     """(node, failing Status or None) in evaluation order: what the verdicts are built from, when asked."""
     evaluated_source: Callable[[], list[tuple[str, Any]]] | None = field(default=None, repr=False)

@@ -41,6 +41,7 @@ from engine.scheduler.explain import Decision
 from engine.scheduler.framework import (ERROR, CycleState, Diagnosis,
                                         FitError, Framework, Status, is_success)
 from engine.scheduler.memo import find_feasible, memo_for
+from engine.scheduler.plugins.default_preemption import WHAT_IF_KEY
 from engine.scheduler.profile import build_frameworks, default_configuration
 from engine.scheduler.queue import QueuedPodInfo, SchedulingQueue
 from engine.scheduler.registry import Registry, default_registry
@@ -296,6 +297,7 @@ class Scheduler:
                                       entry.key)
             decision.message = str(fit_error)
             decision.nominated_node = nominated or None
+            decision.preemption = state.get(WHAT_IF_KEY)
             self._record(decision)
             self._failure(entry, cycle, str(fit_error), nominated=nominated)
             return

@@ -165,3 +165,20 @@ def test_a_higher_priority_preemptor_takes_over_the_node_and_lower_nominations_a
     c.run(3)
     assert c.get("pod", "high")["spec"]["nodeName"] == "node-1"
     assert "nodeName" not in c.get("pod", "medium")["spec"]
+
+
+def test_the_explanation_says_which_pods_would_be_evicted_on_which_node():
+    c = cluster(nodes=2)
+    c.apply({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "medium"},
+             "value": 500})
+    place(c, "medium-1", "node-1", "3", priority_class="medium")
+    place(c, "low-2", "node-2", "3")
+    c.apply(pod("high", "2", "high-priority"))
+    c.run(1)
+    what_if = c.components[("kube-scheduler", None)].explain("default", "high").preemption
+    assert what_if.candidates == {"node-1": ["default/medium-1"], "node-2": ["default/low-2"]}
+    assert what_if.chosen == "node-2" and what_if.pdb_violations == {"node-1": 0, "node-2": 0}
+    assert what_if.not_helpful == {"control-plane": "Preemption is not helpful for scheduling"}
+    assert "node-2 (chosen): evict default/low-2" in str(what_if)
+    rows = what_if.table()                              # candidates in dry-run order, then the others
+    assert sorted(row["node"] for row in rows[:2]) == ["node-1", "node-2"] and rows[2]["node"] == "control-plane"

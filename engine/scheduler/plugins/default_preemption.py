@@ -38,7 +38,10 @@ With no candidate the result clears the pod's nomination and the message is
 a second FitError, ``0/N nodes are available: ...``; every message gets the
 ``preemption: `` prefix. PodDisruptionBudgets are read from their informer:
 a pod violates one when ``status.disruptionsAllowed`` (kept by the
-disruption controller) is used up (filterPodsWithPDBViolation).
+disruption controller) is used up (filterPodsWithPDBViolation). What it
+found (candidates and their victims, the choice, the nodes it would not help)
+is left in the CycleState under ``WHAT_IF_KEY`` for the scheduler's
+explanation (``engine.scheduler.explain.PreemptionWhatIf``).
 """
 
 from __future__ import annotations
@@ -50,10 +53,13 @@ from engine.api.errors import ApiError, NotFound
 from engine.api.meta import timestamp
 from engine.api.selectors import from_label_selector
 from engine.client.client import STRATEGIC_MERGE_PATCH
+from engine.scheduler.explain import PreemptionWhatIf
 from engine.scheduler.framework import (ERROR, UNSCHEDULABLE, UNSCHEDULABLE_AND_UNRESOLVABLE, Diagnosis, Status,
                                         fit_error_message)
 
 NAME = "DefaultPreemption"
+WHAT_IF_KEY = NAME + "/what-if"
+"""Where the last attempt's findings are left in the CycleState, for the scheduler's explanation."""
 MIN_CANDIDATE_NODES_PERCENTAGE = 10
 MIN_CANDIDATE_NODES_ABSOLUTE = 100
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
@@ -120,16 +126,27 @@ class DefaultPreemption:
             pod = latest(pod)
             if pod is None:
                 return None, Status(ERROR, ["the preemptor pod is gone"])
+        what_if = state[WHAT_IF_KEY] = PreemptionWhatIf()
         eligible, reason = self.pod_eligible_to_preempt_others(pod, statuses)
         if not eligible:
+            what_if.reason = reason
             return None, Status(UNSCHEDULABLE, [reason])
         nodes = self.handle.snapshot.node_infos
         candidates, node_statuses = self.find_candidates(state, pod, nodes, statuses)
+        for candidate in candidates:
+            what_if.candidates[candidate.node] = [_key(victim) for victim in candidate.victims]
+            what_if.pdb_violations[candidate.node] = candidate.pdb_violations
         if not candidates:
             for info in nodes:
                 node_statuses.setdefault(info.name, Status(UNSCHEDULABLE_AND_UNRESOLVABLE, [NOT_HELPFUL]))
+        what_if.not_helpful = {info.name: NOT_HELPFUL for info in nodes
+                               if (statuses.get(info.name) or Status(UNSCHEDULABLE_AND_UNRESOLVABLE)).code
+                               != UNSCHEDULABLE}
+        what_if.not_helpful.update((node, status.message) for node, status in node_statuses.items())
+        if not candidates:
             return "", Status(UNSCHEDULABLE, [fit_error_message(len(nodes), Diagnosis(node_statuses))])
         best = self.select_candidate(candidates)
+        what_if.chosen = best.node
         self.prepare_candidate(best, pod)
         return best.node, None
 
