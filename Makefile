@@ -3,6 +3,8 @@
 #   make lab        set up, then open JupyterLab on the course (127.0.0.1 only)
 #   make test       set up, then run the whole pytest suite
 #   make bench      set up, then run the benchmarks in benchmarks/
+#   make grade LAB=lab02_etcd   set up, then autograde every submitted/<student>/<lab> in a sandbox
+#                   (feedback/, reports/<lab>/; course/INSTRUCTORS.md)
 #   make setup      the virtualenv in .venv plus the Debian packages; idempotent
 #   make clean      remove caches and build leftovers (keeps .venv and grades)
 #   make distclean  clean, and remove .venv too
@@ -26,11 +28,13 @@ IN_VENV := env PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 LAB_ARGS ?=
+GRADE_ARGS ?=
+LAB ?=
 LAB_NOTEBOOK := $(wildcard course/00_welcome.ipynb)
 # Jupyter refuses to start as root without this; developers' and CI's machines run as root.
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help setup system-deps python-deps lab test bench clean distclean
+.PHONY: help setup system-deps python-deps lab test bench grade clean distclean
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -65,6 +69,10 @@ test: setup
 
 bench: setup
 	$(IN_VENV) $(VENV_PYTHON) -m benchmarks $(BENCH_ARGS)
+
+grade: setup
+	@test -n "$(LAB)" || { echo "grade: name the lab, e.g. make grade LAB=lab02_etcd" >&2; exit 2; }
+	$(IN_VENV) $(VENV_PYTHON) -m grading $(LAB) $(GRADE_ARGS)
 
 clean:
 	rm -rf .pytest_cache .hypothesis build dist test-artifacts *.egg-info

@@ -1,5 +1,8 @@
 """nbgrader's configuration for this course; every nbgrader command reads it when run from the repo root.
 
+Instructors grade with `make grade LAB=<lab>` (the `grading/` tooling, course/INSTRUCTORS.md), which
+reads this file too and runs nbgrader's autograde on each submission in a sandbox.
+
 `solutions/` holds the instructor versions (solutions and hidden tests) and
 `labs/` the student versions that `nbgrader generate_assignment` makes from
 them. Grades go to `gradebook.db` at the root, which git ignores.
@@ -25,6 +28,12 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "gradebook.db")
 # suits nothing heavy. Budgets say a whole notebook runs in under 30 s, so
 # 120 s per cell only stops a submission that is truly stuck.
 c.ExecutePreprocessor.timeout = 120
+
+# `nbgrader zip_collect <lab>` (course/INSTRUCTORS.md): files from an LMS named <student>__<lab>.ipynb,
+# alone or in .zip archives under downloaded/<lab>/archive/, go to submitted/<student>/<lab>/<lab>.ipynb.
+# The pattern is matched against the extracted file's absolute path.
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[A-Za-z0-9][A-Za-z0-9._-]*)__(?P<file_id>[A-Za-z0-9_]+)\.ipynb$")
 
 # Put back a test cell the student deleted, so it is graded (run against the
 # student's code) instead of keeping an old score or silently vanishing.

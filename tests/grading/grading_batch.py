@@ -1,0 +1,53 @@
+"""``make grade``'s code path as the grading tests drive it: submissions written, ``python -m grading`` run.
+
+(A module of its own, not conftest.py: several test folders have a conftest.py, so ``import conftest``
+could find another one.)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import build_labs
+
+
+GRADE_ARGS = ["--cell-timeout", "10", "--cpu", "60", "--wall", "240", "--memory", "1536", "--jobs", "2"]
+"""The limits of the graded batches: cells take about a second each (several on a loaded machine), so
+10 s per cell only stops the infinite loop; 1.5 GB of address space is ample for a kernel (about 250 MB)."""
+
+SEEDED_MANUAL_SCORE = 99
+"""Written straight into the gradebook between the batches: a manual score no grader gave."""
+
+
+def write_submission(course: Path, lab: str, student: str, files: dict[str, str]) -> None:
+    folder = course / "submitted" / student / lab
+    for name, text in files.items():
+        path = folder / (f"{lab}.ipynb" if name == "NOTEBOOK" else name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def grade(course: Path, lab: str) -> dict:
+    """``python -m grading <lab>`` (what ``make grade`` runs) on ``course``; its results.json and output."""
+    env = build_labs.nbgrader_env()
+    env["PYTHONWARNINGS"] = "default"            # the kernels show every warning: none may reach a test cell
+    process = subprocess.run([sys.executable, "-m", "grading", lab, "--course", str(course), *GRADE_ARGS],
+                             cwd=build_labs.ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert process.returncode == 0, process.stdout + process.stderr
+    results = json.loads((course / "reports" / lab / "results.json").read_text())
+    results["stdout"], results["stderr"] = process.stdout, process.stderr
+    results["by_student"] = {result["student"]: result for result in results["submissions"]}
+    return results
+
+
+def gradebook_rows(course: Path) -> list[tuple]:
+    """``(lab, student, grade cell, auto, manual, extra credit)`` of every grade in the course's gradebook."""
+    with sqlite3.connect(course / "gradebook.db") as connection:
+        return connection.execute(
+            "SELECT a.name, s.student_id, c.name, g.auto_score, g.manual_score, g.extra_credit FROM grade g "
+            "JOIN submitted_notebook n ON g.notebook_id = n.id JOIN submitted_assignment s ON n.assignment_id = s.id "
+            "JOIN assignment a ON s.assignment_id = a.id JOIN base_cell c ON g.cell_id = c.id").fetchall()
