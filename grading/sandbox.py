@@ -38,6 +38,7 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 
 LAUNCHER = ("import engine, engine.grading.integrity\n"          # the installed engine, before any cell runs
+            "engine.grading.integrity.snapshot()\n"                  # ... remembered as untampered
             "from ipykernel import kernelapp\n"
             "kernelapp.launch_new_instance()\n")
 

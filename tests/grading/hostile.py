@@ -65,13 +65,15 @@ def _nb(notebook: dict) -> dict[str, str]:
 
 
 PATCH_ENGINE = """
-# Make every check pass: patch the feedback helpers and every check_* the hidden tests could use.
-import importlib, pkgutil, engine.grading, engine.grading.feedback as _feedback
+# Make every check pass: patch the feedback helpers, every check_* the hidden tests could use and the guard
+# that would put them back, and rebind the names the notebook imported.
+import importlib, pkgutil, engine.grading
 for _info in pkgutil.iter_modules(engine.grading.__path__):
     _module = importlib.import_module(f"engine.grading.{_info.name}")
     for _name in list(vars(_module)):
-        if _name.startswith("check") or _name in ("compare", "fail", "ensure_installed", "fresh_cluster"):
+        if _name.startswith("check") or _name in ("compare", "fail", "ensure_installed", "fresh_cluster", "guard"):
             setattr(_module, _name, lambda *args, **kwargs: None)
+check = fail = compare = lambda *args, **kwargs: None
 """
 
 STEAL = """
