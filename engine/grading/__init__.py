@@ -23,7 +23,10 @@ Two guards make hidden tests trustworthy; every lab's hidden tests use both:
       check_filter(filter_nodes, seed=40)
 
   and build the cluster a check runs the learner's code in with ``fresh_cluster(**kwargs)``
-  (never a cluster the notebook made).
+  (never a cluster the notebook made). ``make grade`` (``grading/``) also runs the guard itself
+  before every test cell, from a fresh copy of the module, and rebinds the names your read-only
+  cells import from the engine (``check``, ``fail``); the call in the hidden tests keeps a lab
+  safe when it is graded by plain nbgrader too.
 - ``engine.grading.delegation.OwnWork``: the engine holds the reference of every piece a lab asks
   for; an answer that is it, imports it or calls into it gets no marks. In a lab's check function:
 

@@ -136,8 +136,9 @@ def catalogue(course: Path, lab: str) -> dict[str, Hostile]:
         "hostile_cell_type": Hostile(_nb(retyped), words="NotImplementedError"),
         "hostile_loop": Hostile(_nb(_with_first_answer(blank, "import time\nwhile True:\n    time.sleep(0.05)")),
                                 words="KeyboardInterrupt"),
-        "hostile_memory": Hostile(_nb(_with_first_answer(blank, "hog = []\nwhile True:\n    hog.append(bytearray(64 << 20))")),
-                                  words="MemoryError"),
+        # A terabyte: past the address-space limit at once (a bomb that grows by touching memory would only
+        # show how fast the machine writes it before the same MemoryError).
+        "hostile_memory": Hostile(_nb(_with_first_answer(blank, "hog = [bytearray(1 << 40)]")), words="MemoryError"),
         "hostile_sys_exit": Hostile(_nb(_with_first_answer(blank, "import sys\nsys.exit()")), words="SystemExit"),
         "hostile_os_exit": Hostile(_nb(_with_first_answer(blank, "import os\nos._exit(1)")), words="KernelDied"),
         "hostile_stderr": Hostile(_nb(_with_first_answer(solved, "import sys, warnings\nprint('debugging', file=sys.stderr)\n"
