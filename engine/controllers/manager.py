@@ -33,6 +33,7 @@ CONTROLLERS: list[str] = [
     "engine.controllers.replicaset:ReplicaSetController",
     "engine.controllers.deployment:DeploymentController",
     "engine.controllers.disruption:DisruptionController",
+    "engine.controllers.statefulset:StatefulSetController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"
