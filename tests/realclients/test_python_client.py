@@ -77,9 +77,15 @@ def test_deployment_create_scale_and_replace(apps: client.AppsV1Api, cluster: Cl
     assert scale.spec.replicas == 2
     apps.patch_namespaced_deployment_scale("py-web", "default", {"spec": {"replicas": 4}})
     assert cluster.get("deploy", "py-web")["spec"]["replicas"] == 4
-    current = apps.read_namespaced_deployment("py-web", "default")
-    current.spec.template.spec.containers[0].image = "nginx:1.26"
-    replaced = apps.replace_namespaced_deployment("py-web", "default", current)
+    for _ in range(5):      # read-modify-write retried on 409, as client-go's RetryOnConflict does:
+        current = apps.read_namespaced_deployment("py-web", "default")   # the Deployment controller writes too
+        current.spec.template.spec.containers[0].image = "nginx:1.26"
+        try:
+            replaced = apps.replace_namespaced_deployment("py-web", "default", current)
+            break
+        except ApiException as error:
+            if error.status != 409:
+                raise
     assert replaced.spec.template.spec.containers[0].image == "nginx:1.26"
     assert replaced.metadata.generation == 3
 
