@@ -427,8 +427,8 @@ def _configuration(seed: int) -> dict | None:
     return configuration
 
 
-def check_in_scheduler(fit_filter: Callable, taint_filter: Callable, score: Callable, seed: int, nodes: int = 6,
-                       pods: int = 30) -> None:
+def check_in_scheduler(fit_filter: Callable, taint_filter: Callable, score: Callable, seed: int, nodes: int = 5,
+                       pods: int = 24) -> None:
     """Schedule one seeded workload twice, with the learner's plugins and with the engine's; compare."""
     node_objects, pod_objects = _workload(seed, nodes, pods)
     configuration = _configuration(seed)

@@ -33,11 +33,9 @@ your functions with the engine's on many generated pods and nodes, then compare 
 scheduler puts whole workloads with your plugins and with the engine's, and the messages it gives.
 """),
         code("setup", f"""
-import engine
 from engine.api.quantity import parse_quantity
 from engine.scheduler.nodeinfo import NodeInfo
 from engine.grading import check, fail
-from engine.grading.scheduler import plug_scheduler_plugins, scheduler_cluster
 
 # Where the checks below send you when something is not right yet.
 FILTER_SECTION = {see_filter!r}
@@ -343,6 +341,9 @@ engine's framework does the rest (the other plugins, weights, picking the best n
 `FailedScheduling` message built from your reasons). The hidden tests schedule whole seeded workloads
 this way and compare every placement and message with what the engine's own plugins produce.
 """),
+        code("live_setup", """
+from engine.grading.scheduler import plug_scheduler_plugins, scheduler_cluster
+"""),
         tests("test_in_scheduler", 2, """
 cluster = scheduler_cluster([make_node("small", cpu="2"), make_node("large", cpu="8"),
                              make_node("gpu", cpu="8", taints=[{"key": "gpu", "value": "true", "effect": "NoSchedule"}])])
@@ -350,6 +351,8 @@ plugged = plug_scheduler_plugins(cluster, fit_filter=fit_filter, taint_filter=ta
 cluster.apply(make_pod("web", cpu="3"))
 cluster.apply(make_pod("huge", cpu="16"))
 cluster.run(2)
+for function, error in plugged.errors[:1]:     # what your code raised inside the scheduler, if anything
+    fail(f"the scheduler called your {function} and it raised {type(error).__name__}: {error}")
 check(cluster.get("pod", "web")["spec"].get("nodeName") == "large",
       "3 cpu fit only on 'large' (small has 2, gpu is tainted)", got=cluster.get("pod", "web")["spec"].get("nodeName"))
 message = [e["message"] for e in cluster.list("events") if e["reason"] == "FailedScheduling"]
