@@ -37,6 +37,10 @@ node_monitor_period = 5.0              # --node-monitor-period
 node_monitor_grace_period = 40.0       # --node-monitor-grace-period
 node_startup_grace_period = 60.0       # --node-startup-grace-period
 concurrent_syncs = 5                   # --concurrent-*-syncs (replicaset, deployment, ...)
+concurrent_service_endpoint_syncs = 5  # --concurrent-service-endpoint-syncs (EndpointSlice workers)
+concurrent_endpoint_syncs = 5          # --concurrent-endpoint-syncs (Endpoints workers)
+max_endpoints_per_slice = 100          # --max-endpoints-per-slice
+max_endpoints_per_endpoints = 1000     # maxCapacity: addresses kept in one Endpoints object (the rest truncated)
 
 # leader election (component-base/config: LeaderElectionConfiguration)
 leader_elect_lease_duration = 15.0     # --leader-elect-lease-duration

@@ -34,6 +34,8 @@ CONTROLLERS: list[str] = [
     "engine.controllers.deployment:DeploymentController",
     "engine.controllers.disruption:DisruptionController",
     "engine.controllers.statefulset:StatefulSetController",
+    "engine.controllers.endpoints:EndpointsController",
+    "engine.controllers.endpointslice:EndpointSliceController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"
