@@ -427,6 +427,11 @@ def _controller_roles() -> list[dict]:
             # StatefulSetAutoDeletePVC, on by default
             rule(("update", "delete"), LEGACY, "persistentvolumeclaims"),
         ],
+        "taint-eviction-controller": [
+            rule(("patch", "update"), LEGACY, "pods/status"),
+            rule(("list", "get", "delete"), LEGACY, "pods"),
+            events_rule(),
+        ],
         "ttl-after-finished-controller": [
             rule(("delete", "get", "list", "watch"), BATCH, "jobs"),
             events_rule(),

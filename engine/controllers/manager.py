@@ -36,6 +36,8 @@ CONTROLLERS: list[str] = [
     "engine.controllers.statefulset:StatefulSetController",
     "engine.controllers.endpoints:EndpointsController",
     "engine.controllers.endpointslice:EndpointSliceController",
+    "engine.controllers.nodelifecycle:NodeLifecycleController",
+    "engine.controllers.tainteviction:TaintEvictionController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"

@@ -2,7 +2,7 @@
 
 import engine
 from engine.controllers.endpoints import desired_subsets, truncate
-from tests.engine.controllers.test_endpointslice import pod, run_pod, service
+from tests.engine.controllers.test_endpointslice_controller import pod, run_pod, service
 
 
 def test_ready_and_not_ready_addresses_share_a_subset_by_ports():
