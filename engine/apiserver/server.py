@@ -526,6 +526,8 @@ class APIServer:
     def _being_finalized(new: dict, old: dict) -> bool:
         """An update that removes the last finalizer of an object already deleted gracefully ends it."""
         old_meta = old["metadata"]
+        if old.get("kind") == "Namespace" and (new.get("spec") or {}).get("finalizers"):
+            return False        # a namespace also waits for spec.finalizers (the namespace controller's)
         return (bool(old_meta.get("deletionTimestamp")) and not new["metadata"].get("finalizers")
                 and old_meta.get("deletionGracePeriodSeconds") == 0)
 

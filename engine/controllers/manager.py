@@ -38,6 +38,7 @@ CONTROLLERS: list[str] = [
     "engine.controllers.endpointslice:EndpointSliceController",
     "engine.controllers.nodelifecycle:NodeLifecycleController",
     "engine.controllers.tainteviction:TaintEvictionController",
+    "engine.controllers.namespace:NamespaceController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"
