@@ -39,6 +39,7 @@ CONTROLLERS: list[str] = [
     "engine.controllers.nodelifecycle:NodeLifecycleController",
     "engine.controllers.tainteviction:TaintEvictionController",
     "engine.controllers.namespace:NamespaceController",
+    "engine.controllers.garbagecollector:GarbageCollector",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"
