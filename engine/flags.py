@@ -43,6 +43,9 @@ large_cluster_size_threshold = 50      # --large-cluster-size-threshold: smaller
 concurrent_syncs = 5                   # --concurrent-*-syncs (replicaset, deployment, ...)
 concurrent_service_endpoint_syncs = 5  # --concurrent-service-endpoint-syncs (EndpointSlice workers)
 concurrent_endpoint_syncs = 5          # --concurrent-endpoint-syncs (Endpoints workers)
+terminated_pod_gc_threshold = 12500    # --terminated-pod-gc-threshold
+resource_quota_sync_period = 300.0     # --resource-quota-sync-period
+concurrent_resource_quota_syncs = 5    # --concurrent-resource-quota-syncs
 max_endpoints_per_slice = 100          # --max-endpoints-per-slice
 max_endpoints_per_endpoints = 1000     # maxCapacity: addresses kept in one Endpoints object (the rest truncated)
 

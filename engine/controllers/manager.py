@@ -40,6 +40,8 @@ CONTROLLERS: list[str] = [
     "engine.controllers.tainteviction:TaintEvictionController",
     "engine.controllers.namespace:NamespaceController",
     "engine.controllers.garbagecollector:GarbageCollector",
+    "engine.controllers.podgc:PodGCController",
+    "engine.controllers.resourcequota:ResourceQuotaController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"
