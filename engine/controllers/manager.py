@@ -42,6 +42,7 @@ CONTROLLERS: list[str] = [
     "engine.controllers.garbagecollector:GarbageCollector",
     "engine.controllers.podgc:PodGCController",
     "engine.controllers.resourcequota:ResourceQuotaController",
+    "engine.controllers.horizontal:HorizontalController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"
