@@ -101,3 +101,25 @@ def test_all_nodes_down_is_a_full_disruption_and_nothing_is_evicted(make_cluster
     assert all(ready(cluster.get("node", n, None))["status"] == "Unknown" for n in ("node-1", "node-2"))
     assert ("node.kubernetes.io/unreachable", "NoExecute") not in taints(cluster, "node-1")
     assert not deleting(cluster, "web")
+
+
+def test_replicaset_replaces_the_pods_evicted_from_a_dead_node(make_cluster):
+    cluster = make_cluster(nodes=2, seed=0)
+    cluster.apply({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "frontend"}, "spec": {
+        "replicas": 2, "selector": {"matchLabels": {"tier": "frontend"}}, "template": {
+            "metadata": {"labels": {"tier": "frontend"}},
+            "spec": {"containers": [{"name": "php-redis", "image": "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5"}]}}}})
+    cluster.run(2)
+    originals = sorted(p["metadata"]["name"] for p in cluster.list("pods", selector="tier=frontend"))
+    for name in originals:                              # the test plays the scheduler: both on node-1
+        cluster.admin.bind("default", name, "node-1")
+    cluster.run(2)
+    cluster.fail_node("node-1")
+    cluster.run(40 + 5 + 300 + 10)
+    assert all(deleting(cluster, name) for name in originals)     # Terminating: no kubelet to confirm
+    live = [p["metadata"]["name"] for p in cluster.list("pods", selector="tier=frontend")
+            if not p["metadata"].get("deletionTimestamp")]
+    assert len(live) == 2 and not set(live) & set(originals)
+    created = [e for e in cluster.list("events") if e["reason"] == "SuccessfulCreate"
+               and e["involvedObject"]["name"] == "frontend"]
+    assert sum(e.get("count", 1) for e in created) == 4
