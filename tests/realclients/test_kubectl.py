@@ -224,14 +224,15 @@ def test_scale_changes_spec_replicas_through_the_scale_subresource(kubectl: Kube
     assert cluster.get("deploy", "web-scale")["spec"]["replicas"] == 5
 
 
-def test_delete_with_foreground_cascade_sets_the_foreground_finalizer(kubectl: Kubectl, cluster: Cluster) -> None:
+def test_delete_with_foreground_cascade_waits_for_the_dependents(kubectl: Kubectl, cluster: Cluster) -> None:
     kubectl("apply", "-f", "-", stdin=_manifest("web-doomed"))
-    # --wait=false: with no garbage collector yet, the foregroundDeletion finalizer is never removed.
-    result = kubectl("delete", "deployment", "web-doomed", "--cascade=foreground", "--wait=false")
+    # kubectl waits until the garbage collector has deleted the ReplicaSet and lifted foregroundDeletion.
+    result = kubectl("delete", "deployment", "web-doomed", "--cascade=foreground")
     assert result.stdout.strip() == 'deployment.apps "web-doomed" deleted'
-    metadata = cluster.get("deploy", "web-doomed")["metadata"]
-    assert metadata["finalizers"] == ["foregroundDeletion"]
-    assert metadata["deletionTimestamp"]
+    assert kubectl("get", "deployment", "web-doomed", check=False).returncode == 1
+    owned = [rs for rs in cluster.list("replicasets")
+             if any(ref["name"] == "web-doomed" for ref in rs["metadata"].get("ownerReferences") or ())]
+    assert owned == []
 
 
 def test_delete_removes_an_object_and_a_later_get_is_not_found(kubectl: Kubectl) -> None:

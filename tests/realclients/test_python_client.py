@@ -159,11 +159,12 @@ def test_a_too_old_resource_version_ends_the_watch_with_410(core: client.CoreV1A
     assert error.value.status == 410
 
 
-def test_delete_with_foreground_propagation_in_delete_options(apps: client.AppsV1Api, cluster: Cluster) -> None:
+def test_delete_with_foreground_propagation_in_delete_options(apps: client.AppsV1Api) -> None:
     apps.create_namespaced_deployment("default", _deployment("py-doomed"))
-    apps.delete_namespaced_deployment("py-doomed", "default", body=client.V1DeleteOptions(
-        propagation_policy="Foreground"))
-    assert cluster.get("deploy", "py-doomed")["metadata"]["finalizers"] == ["foregroundDeletion"]
+    response = apps.delete_namespaced_deployment("py-doomed", "default", body=client.V1DeleteOptions(
+        propagation_policy="Foreground"), _preload_content=False)
+    # the answer is the Deployment as it waits for the garbage collector to delete its dependents
+    assert json.loads(response.data)["metadata"]["finalizers"] == ["foregroundDeletion"]
 
 
 def test_an_invalid_object_is_a_422_with_its_causes(core: client.CoreV1Api) -> None:
