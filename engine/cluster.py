@@ -86,13 +86,15 @@ class Cluster:
                                    watch_delay=watch_delay)
         self.admin = self.client(ADMIN_USER, ("system:masters",))
         self._bootstrap()
-        self.specs = list(COMPONENTS if components is None else components)
+        self.specs = list(dict.fromkeys(COMPONENTS if components is None else components))
         self.node_names = [CONTROL_PLANE_NODE] + [f"node-{index}" for index in range(1, nodes + 1)]
         from engine.runtime import Registry, RuntimeService, register_all   # imported with the first cluster
         self.registry = register_all(Registry())
         """The remote image registries every node pulls from (labs add images with ``registry.register``)."""
         self.hostnet = HostNetwork()
         """The hosts' network: the API server dials kubelets (logs, exec) through it."""
+        from engine.apiserver import pod_connect
+        pod_connect.register(self.apiserver, self.hostnet)
         self.runtimes: dict[str, "RuntimeService"] = {}
         """Each node's container runtime: it belongs to the machine, so it outlives the node's kubelet."""
         for index, node in enumerate(self.node_names):

@@ -49,6 +49,7 @@ from engine.kubelet.pleg import GenericPLEG, PodLifecycleEvent
 from engine.kubelet.eviction import EvictionManager
 from engine.kubelet.pod_workers import PodWorkers, Task
 from engine.kubelet.prober import ProbeManager
+from engine.kubelet.server import KubeletServer
 from engine.kubelet.stats import StatsProvider
 from engine.kubelet.status import generate_api_pod_status, pod_phase
 from engine.kubelet.status_manager import TERMINAL, StatusManager
@@ -140,6 +141,8 @@ class Kubelet:
         self.stats = StatsProvider(self.runtime, self.loop, self.node_name, capacity)
         self.eviction = EvictionManager(self.loop, self.recorder, capacity, self.stats, self.active_pods,
                                         self._evict_pod, self.node_status.set_condition)
+        self.server = KubeletServer(self)
+        self.hostnet = self.options.get("hostnet")
         self.kill_statuses: dict[str, dict] = {}
         """What a pod killed by the kubelet itself reports at the end (evicted: Failed, reason Evicted)."""
         self._timers: list[Timer] = []
@@ -153,6 +156,8 @@ class Kubelet:
         self.context.informers.start()
         self.pleg.start()
         self.eviction.start()
+        if self.hostnet is not None and self.host_ip:
+            self.hostnet.listen(self.host_ip, flags.kubelet_port, self.server)
         for manifest in self.options.get("static_pods") or []:
             pod = static_pod(manifest, self.node_name, "")
             self.static_pods[pod["metadata"]["uid"]] = pod
@@ -166,6 +171,8 @@ class Kubelet:
         self.node_status.stop()
         self.pleg.stop()
         self.eviction.stop()
+        if self.hostnet is not None and self.host_ip:
+            self.hostnet.close(self.host_ip, flags.kubelet_port, self.server)
         self.pod_workers.stop()
         self.context.informers.stop()
         for timer in self._timers:

@@ -155,18 +155,19 @@ def test_a_table_has_the_pod_printer_columns_with_wide_ones_at_priority_1(served
 def test_pod_logs_go_through_the_connect_handler_registry(served: ServeHandle, cluster: Cluster) -> None:
     cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "log-pod"},
                    "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
-    missing = call(served, "GET", PODS + "/log-pod/log")
-    assert missing.status == 404                      # no component serves logs yet
+    kubelets = served.call(cluster.apiserver.connect_handlers.pop, ("pods", "log"))
     seen: list[dict] = []
 
     def logs(request: Any, pod: dict) -> str:
         seen.append(dict(request.params))
         return f"hello from {pod['metadata']['name']}\n"
-    served.call(cluster.apiserver.register_connect, "pods", "log", logs)
     try:
+        missing = call(served, "GET", PODS + "/log-pod/log")
+        assert missing.status == 404                  # nothing serves the subresource
+        served.call(cluster.apiserver.register_connect, "pods", "log", logs)
         response = call(served, "GET", PODS + "/log-pod/log?container=c&tailLines=10&previous=false")
     finally:
-        served.call(cluster.apiserver.connect_handlers.pop, ("pods", "log"))
+        served.call(cluster.apiserver.register_connect, "pods", "log", kubelets)
     assert (response.status, response.body) == (200, b"hello from log-pod\n")
     assert seen == [{"container": "c", "tailLines": 10, "previous": False}]
 

@@ -19,7 +19,7 @@ Per request, in order:
    400 for malformed JSON, 415 for a type the verb does not take;
 4. the API server handles it on the loop (``execute``); the answer is JSON, or
    a Table when the Accept header asks for one (``table``), or text for
-   ``pods/log``; watches stream instead (``watch``);
+   ``pods/log``; watches and ``pods/log?follow=true`` stream instead (``watch``);
 5. a failure is the ``Status`` of the ``ApiError``, with its code.
 
 Over plain HTTP a request without credentials is served as ``insecure_token``'s
@@ -342,6 +342,8 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(result, (str, bytes)):
             self._send(code, result.encode() if isinstance(result, str) else result, "text/plain",
                        warnings=request.warnings)
+        elif hasattr(result, "read") and hasattr(result, "done"):
+            watch.follow(self, self.front, result)
         else:
             self._send_json(code, result, warnings=request.warnings)
 

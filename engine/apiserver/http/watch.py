@@ -12,6 +12,10 @@ HTTP chunks. The stream ends, with the terminating zero-length chunk:
 - when the client goes away or the front stops.
 
 Either way the watcher is stopped on the loop, so the watch cache forgets it.
+
+``follow`` streams ``pods/log?follow=true`` the same way: the kubelet's
+``LogStream`` is read on the loop every ``FOLLOW_POLL`` wall seconds and each
+new piece of text goes out as a chunk, until the container stops.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_WATCH_TIMEOUT = 1800.0
 """Wall seconds a watch lasts without ``timeoutSeconds`` (the real server's ``--min-request-timeout``)."""
+FOLLOW_POLL = 0.1
+"""How often (wall seconds) a followed log is read for new lines."""
 QUEUE_POLL = 0.5
 """How often (wall seconds) an idle stream checks its deadline and whether the front is stopping."""
 
@@ -89,3 +95,28 @@ def stream(handler: "BaseHTTPRequestHandler", front: "HTTPFront", request: Reque
 def _chunk(handler: "BaseHTTPRequestHandler", data: bytes) -> None:
     handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
     handler.wfile.flush()
+
+
+def follow(handler: "BaseHTTPRequestHandler", front: "HTTPFront", stream: Any) -> None:
+    """Serve a followed container log: what is there, then each new piece, until the container stops."""
+    front.stream_started()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/plain")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.send_header("Cache-Control", "no-cache, private")
+    handler.end_headers()
+    handler.close_connection = True
+    deadline = time.monotonic() + DEFAULT_WATCH_TIMEOUT
+    try:
+        while not front.stopping and time.monotonic() < deadline:
+            text, done = front.call(lambda: (stream.read(), stream.done))
+            if text:
+                _chunk(handler, text.encode())
+            if done:
+                break
+            time.sleep(FOLLOW_POLL)
+        _chunk(handler, b"")
+    except OSError:                       # the client went away
+        pass
+    finally:
+        front.stream_ended()

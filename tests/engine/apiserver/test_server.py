@@ -430,13 +430,14 @@ def test_events_expire_with_their_etcd_lease(cluster, admin):
 
 
 def test_watch_deliveries_are_recorded_per_watcher_for_request_traces(cluster, admin):
-    watcher = cluster.client("system:kube-scheduler", ())
+    watcher = cluster.client("trace-watcher", ("system:masters",))
     watcher.watch("pods", lambda event: None, resource_version=str(cluster.store.revision))
-    admin.create(POD)
+    created = admin.create(POD)
     cluster.run(1)
-    mine = [d for d in cluster.apiserver.deliveries if d.user == "system:kube-scheduler" and d.resource == "pods"]
-    assert [(d.type, d.namespace, d.name) for d in mine] == [("ADDED", "default", "web")]
-    assert mine[0].revision == int(admin.get("pods", "web", "default")["metadata"]["resourceVersion"])
+    mine = [d for d in cluster.apiserver.deliveries if d.user == "trace-watcher" and d.resource == "pods"]
+    assert [(d.type, d.namespace, d.name) for d in mine][0] == ("ADDED", "default", "web")
+    assert {d.type for d in mine[1:]} <= {"MODIFIED"}     # the scheduler binds it, its kubelet reports status
+    assert mine[0].revision == int(created["metadata"]["resourceVersion"])
 
 
 def test_a_job_gets_a_generated_selector_on_the_controller_uid(admin):

@@ -39,6 +39,7 @@ def test_log_state_error(status: dict | None, previous: bool, message: str | Non
 
 
 def test_logs_without_a_log_server_explain_the_container_state(cluster: engine.Cluster) -> None:
+    cluster.apiserver.connect_handlers.pop(("pods", "log"))     # no API server route to the kubelets
     add_pod(cluster, "web", node="node-1", status=waiting_status("ContainerCreating"))
     assert cluster.kubectl("logs web") == (
         'Error from server (BadRequest): container "app" in pod "web" is waiting to start: ContainerCreating\n')

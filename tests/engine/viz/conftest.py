@@ -7,6 +7,7 @@ import re
 import pytest
 
 import engine
+from engine.components import COMPONENTS, ComponentSpec
 
 _EDGE = re.compile(r'^\s*(?P<tail>"[^"]+"|[\w.]+) -> (?P<head>"[^"]+"|[\w.]+)(?: \[(?P<attrs>.*)\])?$')
 _NODE = re.compile(r'^\s*(?P<id>"[^"]+"|[\w.]+) \[(?P<attrs>.*)\]$')
@@ -59,9 +60,19 @@ def helpers() -> type[Helpers]:
     return Helpers
 
 
+VIZ_TEST_COMPONENTS = [
+    COMPONENTS[0],
+    ComponentSpec("kubelet", "node", "engine.kubelet.node_status:NodeStatusAgent", user="system:node:{node}",
+                  groups=("system:nodes",)),
+]
+"""The views are tested on a cluster whose pods stay where the tests put them: the controller manager and
+nodes that register and heartbeat, but no kube-scheduler and no kubelet running containers (the tests play
+those parts themselves, so every request they trace or count is theirs)."""
+
+
 @pytest.fixture
 def cluster() -> engine.Cluster:
-    return engine.Cluster(nodes=3, seed=0)
+    return engine.Cluster(nodes=3, seed=0, components=VIZ_TEST_COMPONENTS)
 
 
 @pytest.fixture
