@@ -330,7 +330,7 @@ def _render(sample: tuple) -> str:
 
 
 def check_in_kubelet(restart_backoff: Callable, pod_phase: Callable, probe_step: Callable, seed: int,
-                     seconds: int = 46) -> None:
+                     seconds: int = 36) -> None:
     """The seeded pods on a node running the learner's pieces and on one running the engine's: same history?"""
     pods = crash_loop_pods(seed)
     plugged = Plugged()
