@@ -7,29 +7,7 @@ from engine.components import COMPONENTS
 from engine.kubelet import KUBELET
 from engine.scheduler import SCHEDULER
 
-LIVENESS_EXEC = """
-apiVersion: v1
-kind: Pod
-metadata:
-  labels:
-    test: liveness
-  name: liveness-exec
-spec:
-  containers:
-  - name: liveness
-    image: registry.k8s.io/busybox
-    args:
-    - /bin/sh
-    - -c
-    - touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600
-    livenessProbe:
-      exec:
-        command:
-        - cat
-        - /tmp/healthy
-      initialDelaySeconds: 5
-      periodSeconds: 5
-"""
+from test_kubelet_probes import LIVENESS_EXEC   # the docs' manifest, kept in one place
 
 
 def cluster() -> engine.Cluster:
