@@ -298,6 +298,21 @@ def _default_replica_set(obj: dict) -> None:
     default_pod_template(spec.get("template"))
 
 
+def _default_replication_controller(obj: dict) -> None:
+    """SetDefaults_ReplicationController: selector and labels from the template's labels, one replica."""
+    spec = _dict(obj, "spec")
+    template = spec.get("template")
+    labels = ((template.get("metadata") or {}).get("labels") if isinstance(template, dict) else None) or {}
+    if labels and not spec.get("selector"):
+        spec["selector"] = dict(labels)
+    metadata = _dict(obj, "metadata")
+    if labels and not metadata.get("labels"):
+        metadata["labels"] = dict(labels)
+    if spec.get("replicas") is None:
+        spec["replicas"] = 1
+    default_pod_template(template)
+
+
 def _default_stateful_set(obj: dict) -> None:
     spec = _dict(obj, "spec")
     _set_if_missing(spec, "podManagementPolicy", "OrderedReady")
@@ -616,6 +631,7 @@ _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "Pod": _default_pod,
     "Deployment": _default_deployment,
     "ReplicaSet": _default_replica_set,
+    "ReplicationController": _default_replication_controller,
     "StatefulSet": _default_stateful_set,
     "DaemonSet": _default_daemon_set,
     "Job": _default_job,

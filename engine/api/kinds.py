@@ -80,6 +80,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("", "v1", "Secret", "secrets", True, (), has_spec=False),
     Kind("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",), ("token",), has_spec=False),
     Kind("", "v1", "Event", "events", True, ("ev",), has_spec=False),
+    Kind("", "v1", "ReplicationController", "replicationcontrollers", True, ("rc",), ("status", "scale"), _ALL,
+         storage_prefix="controllers"),
     Kind("", "v1", "PersistentVolume", "persistentvolumes", False, ("pv",), ("status",)),
     Kind("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", True, ("pvc",), ("status",)),
     Kind("", "v1", "LimitRange", "limitranges", True, ("limits",)),

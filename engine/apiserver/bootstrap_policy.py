@@ -391,6 +391,13 @@ def _controller_roles() -> list[dict]:
             rule(("list", "watch", "patch", "create", "delete"), LEGACY, "pods"),
             events_rule(),
         ],
+        "replication-controller": [
+            rule(("get", "list", "watch", "update"), LEGACY, "replicationcontrollers"),
+            rule("update", LEGACY, "replicationcontrollers/status"),
+            rule("update", LEGACY, "replicationcontrollers/finalizers"),
+            rule(("list", "watch", "patch", "create", "delete"), LEGACY, "pods"),
+            events_rule(),
+        ],
         "resourcequota-controller": [
             rule(("list", "watch"), "*", "*"),
             rule("update", LEGACY, "resourcequotas/status"),

@@ -536,6 +536,8 @@ class APIServer:
             raise errors.NotFound("the server could not find the requested resource")
         metadata = obj["metadata"]
         selector = (obj.get("spec") or {}).get("selector") or {}
+        if kind.kind == "ReplicationController":      # core/v1's selector is a plain label map
+            selector = {"matchLabels": selector} if selector else {}
         status = {"replicas": (obj.get("status") or {}).get("replicas", 0)}
         if selector:
             status["selector"] = selectors.format_label_selector(selector)

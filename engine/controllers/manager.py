@@ -31,6 +31,7 @@ CONTROLLERS: list[str] = [
     "engine.controllers.ttl_after_finished:TTLAfterFinishedController",
     "engine.controllers.daemonset:DaemonSetsController",
     "engine.controllers.replicaset:ReplicaSetController",
+    "engine.controllers.replication:ReplicationManager",
     "engine.controllers.deployment:DeploymentController",
     "engine.controllers.disruption:DisruptionController",
     "engine.controllers.statefulset:StatefulSetController",

@@ -266,7 +266,7 @@ def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
 
 # -- resolving what the user named --------------------------------------------
 
-ALL_CATEGORY = ("pods", "services", "daemonsets", "deployments", "replicasets", "statefulsets",
+ALL_CATEGORY = ("pods", "replicationcontrollers", "services", "daemonsets", "deployments", "replicasets", "statefulsets",
                 "horizontalpodautoscalers", "cronjobs", "jobs")
 """``kubectl get all``: the ``all`` category in discovery order."""
 

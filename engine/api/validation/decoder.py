@@ -117,6 +117,8 @@ _KIND_SCHEMAS: dict[str, dict] = {
                             "revisionHistoryLimit": _I, "progressDeadlineSeconds": _I, "paused": _B}},
     "ReplicaSet": {"spec": {"replicas": _I, "selector": _LABEL_SELECTOR, "template": _POD_TEMPLATE,
                             "minReadySeconds": _I}},
+    "ReplicationController": {"spec": {"replicas": _I, "selector": _SM, "template": _POD_TEMPLATE,
+                                       "minReadySeconds": _I}},
     "DaemonSet": {"spec": {"selector": _LABEL_SELECTOR, "template": _POD_TEMPLATE, "minReadySeconds": _I,
                            "updateStrategy": {"type": _S, "rollingUpdate": _ROLLING}, "revisionHistoryLimit": _I}},
     "StatefulSet": {"spec": {"replicas": _I, "selector": _LABEL_SELECTOR, "template": _POD_TEMPLATE, "serviceName": _S,

@@ -35,6 +35,7 @@ from engine.api.validation.resources import validate_limit_range, validate_resou
 from engine.api.validation.storage import validate_pv, validate_pvc, validate_storage_class
 from engine.api.validation.workloads import (
     validate_controller_revision, validate_daemon_set, validate_deployment, validate_replica_set, validate_stateful_set,
+    validate_replication_controller,
 )
 
 _Validator = Callable[[dict, "dict | None", Errors], None]
@@ -42,6 +43,7 @@ _VALIDATORS: dict[str, _Validator] = {
     "Pod": validate_pod,
     "Deployment": validate_deployment,
     "ReplicaSet": validate_replica_set,
+    "ReplicationController": validate_replication_controller,
     "StatefulSet": validate_stateful_set,
     "DaemonSet": validate_daemon_set,
     "Job": validate_job,

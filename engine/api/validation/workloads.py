@@ -1,4 +1,4 @@
-"""Workloads: Deployment, ReplicaSet, StatefulSet, DaemonSet and ControllerRevision.
+"""Workloads: Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet and ControllerRevision.
 
 Mirrors ``pkg/apis/apps/validation``: a required, non-empty selector that
 matches the template's labels, a template whose pods always restart, the
@@ -173,6 +173,27 @@ def validate_replica_set(obj: dict, old: dict | None, errs: Errors) -> None:
     errs.nonnegative("spec.minReadySeconds", get_int(errs, spec, "minReadySeconds", "spec.minReadySeconds") or 0)
     _replica_set_template(errs, spec)
     _selector_immutable(errs, obj, old)
+
+
+def validate_replication_controller(obj: dict, old: dict | None, errs: Errors) -> None:
+    """ValidateReplicationControllerSpec (core/v1): a map selector, required and non-empty, matching the template."""
+    validate_metadata(errs, obj, old, name_is_dns_subdomain)
+    spec = get_spec(errs, obj)
+    errs.nonnegative("spec.minReadySeconds", get_int(errs, spec, "minReadySeconds", "spec.minReadySeconds") or 0)
+    selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else {}
+    if not selector:
+        errs.required("spec.selector")
+    replicas = get_int(errs, spec, "replicas", "spec.replicas")
+    if replicas is not None:
+        errs.nonnegative("spec.replicas", replicas)
+    template = spec.get("template")
+    if not isinstance(template, dict):
+        errs.required("spec.template")
+        return
+    if selector:
+        _template_selector(errs, {"matchLabels": selector}, template, "invalid label selector")
+    validate_pod_template(errs, template, "spec.template")
+    _template_restart_always(errs, template, "ReplicationController")
 
 
 def validate_daemon_set(obj: dict, old: dict | None, errs: Errors) -> None:

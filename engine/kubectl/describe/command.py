@@ -21,6 +21,7 @@ from engine.kubectl.describe.resources import (describe_binding, describe_config
 from engine.kubectl.describe.storage import describe_pv, describe_pvc, describe_storageclass
 from engine.kubectl.describe.workloads import (describe_cronjob, describe_daemonset, describe_deployment,
                                                describe_hpa, describe_job, describe_replicaset,
+                                               describe_replicationcontroller,
                                                describe_statefulset)
 from engine.kubectl.describe.writer import Describer
 
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 
 DESCRIBERS: dict[str, Describer] = {
     "Pod": describe_pod, "Node": describe_node, "Deployment": describe_deployment,
-    "ReplicaSet": describe_replicaset, "Service": describe_service, "Namespace": describe_namespace,
+    "ReplicaSet": describe_replicaset, "ReplicationController": describe_replicationcontroller,
+    "Service": describe_service, "Namespace": describe_namespace,
     "ConfigMap": describe_configmap, "Secret": describe_secret, "ServiceAccount": describe_serviceaccount,
     "DaemonSet": describe_daemonset, "StatefulSet": describe_statefulset, "Job": describe_job,
     "Role": describe_role, "ClusterRole": describe_role, "RoleBinding": describe_binding,

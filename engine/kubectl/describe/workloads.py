@@ -1,4 +1,4 @@
-"""describe for the workload controllers' objects: Deployment, ReplicaSet, DaemonSet, StatefulSet, Job.
+"""describe for the workload controllers' objects: Deployment, ReplicaSet, ReplicationController, DaemonSet, StatefulSet, Job.
 
 Interface: one ``describe_<kind>(obj, client, now)`` per kind. A Deployment
 names its new ReplicaSet (the owned one whose template matches, ignoring
@@ -102,6 +102,27 @@ def describe_replicaset(rs: dict, client: "Client", now: float) -> str:
         for c in status["conditions"]:
             w.write(1, f"{c.get('type', '')} \t{c.get('status', '')}\t{c.get('reason', '')}\n")
     describe_events(w, find_events(client, rs), now)
+    return w.text()
+
+
+def describe_replicationcontroller(rc: dict, client: "Client", now: float) -> str:
+    """describeReplicationController: a ReplicaSet's page with a map selector and no Controlled By."""
+    w = Writer()
+    metadata, spec, status = rc["metadata"], rc.get("spec") or {}, rc.get("status") or {}
+    w.write(0, f"Name:\t{metadata['name']}\n")
+    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
+    w.write(0, f"Selector:\t{format_labels(spec.get('selector'))}\n")
+    print_labels(w, "Labels", metadata.get("labels"))
+    print_annotations(w, "Annotations", metadata.get("annotations"))
+    w.write(0, f"Replicas:\t{int(status.get('replicas') or 0)} current / {int(spec.get('replicas') or 0)} desired\n")
+    w.write(0, f"Pods Status:\t{_pods_status(client, rc)}\n")
+    describe_pod_template(w, spec.get("template"))
+    if status.get("conditions"):
+        w.write(0, "Conditions:\n  Type\tStatus\tReason\n")
+        w.write(1, "----\t------\t------\n")
+        for c in status["conditions"]:
+            w.write(1, f"{c.get('type', '')} \t{c.get('status', '')}\t{c.get('reason', '')}\n")
+    describe_events(w, find_events(client, rc), now)
     return w.text()
 
 

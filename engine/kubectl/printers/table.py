@@ -19,7 +19,7 @@ from engine.kubectl.printers.resources import (binding_row, configmap_row, creat
                                                quota_row, revision_row, secret_row, serviceaccount_row,
                                                storageclass_row)
 from engine.kubectl.printers.workloads import (cronjob_row, daemonset_row, deployment_row, hpa_row, job_row,
-                                               replicaset_row, statefulset_row)
+                                               replicaset_row, replicationcontroller_row, statefulset_row)
 from engine.kubectl.tabwriter import format_tabbed
 
 
@@ -32,6 +32,8 @@ PRINTERS: dict[str, tuple[list[str], list[str], RowFunction]] = {
                    deployment_row),
     "ReplicaSet": (["Name", "Desired", "Current", "Ready", "Age"], ["Containers", "Images", "Selector"],
                    replicaset_row),
+    "ReplicationController": (["Name", "Desired", "Current", "Ready", "Age"], ["Containers", "Images", "Selector"],
+                              replicationcontroller_row),
     "StatefulSet": (["Name", "Ready", "Age"], ["Containers", "Images"], statefulset_row),
     "DaemonSet": (["Name", "Desired", "Current", "Ready", "Up-to-date", "Available", "Node Selector", "Age"],
                   ["Containers", "Images", "Selector"], daemonset_row),

@@ -1,4 +1,4 @@
-"""Printers for Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs and HPAs.
+"""Printers for Deployments, ReplicaSets, ReplicationControllers, StatefulSets, DaemonSets, Jobs, CronJobs and HPAs.
 
 Interface: one ``<kind>_row(obj, now, wide)`` per kind, plus ``job_status(job)``
 (the Job STATUS column: Complete, Failed, Terminating, Suspended,
@@ -28,6 +28,14 @@ def replicaset_row(obj: dict, now: float, wide: bool) -> Row:
            str(int(status.get("readyReplicas") or 0)), created_age(obj, now)]
     if wide:
         row += [*template_cells(obj), selector_string(spec.get("selector"))]
+    return row
+
+
+def replicationcontroller_row(obj: dict, now: float, wide: bool) -> Row:
+    """printReplicationController: a ReplicaSet's columns, the selector a plain label map."""
+    row = replicaset_row(obj, now, False)
+    if wide:
+        row += [*template_cells(obj), format_labels((obj.get("spec") or {}).get("selector"))]
     return row
 
 
