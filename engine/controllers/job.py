@@ -18,7 +18,11 @@ The Job finishes, in 1.31's two steps, when:
   active pods deleted, then ``Failed`` with reason ``BackoffLimitExceeded``
   (event ``Job has reached the specified backoff limit``);
 - it ran longer than ``activeDeadlineSeconds``: the same with
-  ``DeadlineExceeded``.
+  ``DeadlineExceeded``;
+- a failed pod matched a ``FailJob`` rule of ``spec.podFailurePolicy``
+  (``engine.controllers.job_pod_failure_policy``): the same with
+  ``PodFailurePolicy`` and the rule's message. Pods an ``Ignore`` rule
+  matches are not counted in ``failed`` nor against ``backoffLimit``.
 
 A failed pod is replaced only after the pod-failure backoff
 (``engine.controllers.job_backoff``). Indexed Jobs (``engine.controllers.
@@ -45,7 +49,7 @@ from engine.client.cache import DeletedFinalStateUnknown
 from engine.client.record import NORMAL, WARNING, EventRecorder
 from engine.client.workqueue import ItemExponentialFailureRateLimiter, WorkQueue, run_workers
 from engine.components import ComponentContext
-from engine.controllers import job_backoff, job_indexed
+from engine.controllers import job_backoff, job_indexed, job_pod_failure_policy
 from engine.controllers.controller_ref_manager import ControllerRefManager, controller_of
 from engine.controllers.controller_utils import (
     ControllerExpectations, PodControl, filter_active_pods, is_pod_ready, pod_from_template,
@@ -361,7 +365,8 @@ class JobController:
         active = len(active_pods)
         new_succeeded, new_failed = self._new_finished_pods(ctx)
         ctx.succeeded = (status.get("succeeded") or 0) + len(new_succeeded) + len(ctx.uncounted_succeeded)
-        ctx.failed = (status.get("failed") or 0) + len(new_failed) + len(ctx.uncounted_failed)
+        counted = [pod for pod in new_failed if job_pod_failure_policy.counts_towards_backoff_limit(job, pod)]
+        ctx.failed = (status.get("failed") or 0) + len(counted) + len(ctx.uncounted_failed)
         now = self.loop.now
         if not status.get("startTime") and not job["spec"].get("suspend"):
             status["startTime"] = timestamp(now)
@@ -374,6 +379,11 @@ class JobController:
             if target is not None and target.get("status") == "True":
                 ctx.finished_condition = new_condition("Failed", "True", target.get("reason", ""),
                                                        target.get("message", ""), now)
+            else:
+                message = job_pod_failure_policy.fail_job_message(job, [p for p in pods if is_pod_failed(p, job)])
+                if message is not None:          # FailureTarget first, so the message outlives the pods
+                    ctx.finished_condition = new_condition(
+                        "FailureTarget", "True", job_pod_failure_policy.REASON_POD_FAILURE_POLICY, message, now)
         if ctx.finished_condition is None:
             if ctx.failed > job["spec"]["backoffLimit"] or past_backoff_limit_on_failure(job, pods):
                 ctx.finished_condition = new_condition("FailureTarget", "True", "BackoffLimitExceeded",
@@ -628,7 +638,8 @@ class JobController:
                             and ctx.finished_condition["type"] != "SuccessCriteriaMet"):
                 index = job_indexed.completion_index(pod)
                 if uid not in ctx.uncounted_failed and (
-                        not indexed or 0 <= index < job["spec"]["completions"]):
+                        not indexed or 0 <= index < job["spec"]["completions"]) and (
+                        job_pod_failure_policy.counts_towards_backoff_limit(job, pod)):
                     uncounted.setdefault("failed", []).append(uid)
                     needs_flush = True
             if len(new_indexes) + len(uncounted.get("succeeded") or ()) + len(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import engine
 from engine.api.meta import parse_timestamp
 from engine.components import COMPONENTS
@@ -131,3 +133,82 @@ def test_ttl_seconds_after_finished_deletes_the_finished_job():
         return
     # without a garbage collector the foreground deletion waits on its pods
     assert job["metadata"]["deletionTimestamp"] and "foregroundDeletion" in job["metadata"]["finalizers"]
+
+
+# The docs' example (tasks/job/pod-failure-policy), with 12 completions and 3 at a time: every pod exits 42.
+POD_FAILURE_POLICY_EXAMPLE = """
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: job-pod-failure-policy-example
+spec:
+  completions: 12
+  parallelism: 3
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: docker.io/library/bash:5
+        command: ["bash"]        # example command simulating a bug which triggers the FailJob action
+        args:
+        - -c
+        - echo "Hello world!" && sleep 5 && exit 42
+  backoffLimit: 6
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes:
+        containerName: main      # optional
+        operator: In             # one of: In, NotIn
+        values: [42]
+    - action: Ignore             # one of: Ignore, FailJob, Count
+      onPodConditions:
+      - type: DisruptionTarget   # indicates Pod disruption
+"""
+
+
+def test_the_docs_pod_failure_policy_fails_the_job_on_exit_code_42_without_retries():
+    c = cluster()
+    c.apply(POD_FAILURE_POLICY_EXAMPLE)
+    c.run(30)
+    name = "job-pod-failure-policy-example"
+    job = c.get("job", name)
+    conditions = [(cond["type"], cond["status"], cond["reason"]) for cond in job["status"]["conditions"]]
+    assert conditions == [("FailureTarget", "True", "PodFailurePolicy"), ("Failed", "True", "PodFailurePolicy")]
+    message = job["status"]["conditions"][-1]["message"]
+    failed = [p for p in job_pods(c, name) if p["status"]["phase"] == "Failed"
+              and p["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 42]
+    assert message in {f"Container main for pod default/{p['metadata']['name']} failed with exit code 42 "
+                       f"matching FailJob rule at index 0" for p in failed}
+    assert len(job_pods(c, name)) == 3                 # the first failure ended it: nothing was retried
+    assert job["status"].get("succeeded", 0) == 0 and "active" not in job["status"]
+    assert reasons(c, name)[-1] == "PodFailurePolicy"
+    assert c.kubectl(f"get job {name}").splitlines()[1].split()[1] == "Failed"
+
+
+@pytest.mark.parametrize("action, conditions, failed", [
+    ("Ignore", ["SuccessCriteriaMet", "Complete"], 0),
+    ("Count", ["FailureTarget", "Failed"], 1),
+], ids=["an Ignore rule: the disrupted pod is replaced and not counted, so backoffLimit 0 is not reached",
+        "a Count rule: the same failure counts and the Job fails at once"])
+def test_a_disrupted_pod_and_the_pod_failure_policy(action, conditions, failed):
+    c = cluster()
+    c.apply(busybox_job("steady", "sleep 20", backoffLimit=0, podFailurePolicy={"rules": [
+        {"action": action, "onPodConditions": [{"type": "DisruptionTarget"}]}]}))
+    c.run(5)
+    (victim,) = job_pods(c, "steady")
+    node = victim["spec"]["nodeName"]
+    c.kubectl(f"cordon {node}")
+    c.fail_node(node)
+    # What PodGC does to a pod on a node that is gone: Failed, with the DisruptionTarget condition.
+    pod = c.get("pod", victim["metadata"]["name"])
+    pod["status"]["phase"] = "Failed"
+    pod["status"]["conditions"].append({"type": "DisruptionTarget", "status": "True", "reason": "DeletionByPodGC",
+                                        "message": "PodGC: node no longer exists"})
+    c.admin.update_status(pod)
+    c.run(30)
+    status = c.get("job", "steady")["status"]
+    assert [cond["type"] for cond in status["conditions"]] == conditions
+    assert status.get("failed", 0) == failed
+    assert reasons(c, "steady").count("SuccessfulCreate") == 2 - failed    # replaced only when ignored

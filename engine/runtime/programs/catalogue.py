@@ -46,6 +46,8 @@ def _shells(registry: Registry) -> None:
     for tag in ("latest", "22.04", "24.04"):
         registry.register(f"ubuntu:{tag}", ShellProgram, size=29_700_000, cmd=["/bin/bash"])
     registry.register("centos:7", ShellProgram, size=76 * MB, cmd=["/bin/bash"])
+    for tag in ("5", "latest"):                 # the Job pod failure policy examples' docker.io/library/bash:5
+        registry.register(f"bash:{tag}", ShellProgram, layers=[ALPINE], size=6_300_000, cmd=["bash"])
 
 
 def _misc(registry: Registry) -> None:
