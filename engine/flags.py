@@ -65,3 +65,13 @@ workqueue_max_delay = 1000.0           # ... up to 1000 s
 workqueue_qps = 10.0                   # ... and an overall token bucket of 10 qps
 workqueue_burst = 100                  # ... with a burst of 100
 informer_resync_period = 0.0           # 0 disables periodic resync (the factory default per informer)
+
+# kube-proxy (KubeProxyConfiguration; the flags override the config file)
+iptables_min_sync_period = 1.0         # --iptables-min-sync-period: at most one burst of rule writes per second
+iptables_sync_period = 30.0            # --iptables-sync-period: how often the rules are checked (canary) and retried
+ipvs_min_sync_period = 0.0             # --ipvs-min-sync-period
+ipvs_sync_period = 30.0                # --ipvs-sync-period
+ipvs_scheduler = "rr"                  # --ipvs-scheduler: round robin
+iptables_masquerade_bit = 14           # --iptables-masquerade-bit: the fwmark 0x4000 means "SNAT me"
+masquerade_all = False                 # --masquerade-all
+proxy_full_sync_period = 3600.0        # proxyutil.FullSyncPeriod: a full resync at least hourly
