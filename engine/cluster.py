@@ -44,6 +44,7 @@ from engine import flags
 
 if TYPE_CHECKING:
     from engine.apiserver.http.serve import ServeHandle
+    from engine.network.curl import CurlResult
     from engine.runtime.containerd import RuntimeService
     from engine.sim.realtime import RealtimeDriver
 
@@ -243,6 +244,18 @@ class Cluster:
         """Run a kubectl command line against this cluster; returns what the real kubectl would print."""
         from engine.kubectl.cli import run
         return run(self, command)
+
+    @_on_loop
+    def curl(self, source: str, url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
+             connect_timeout: float | None = None) -> "CurlResult":
+        """``curl URL`` from a pod (``"name"`` in default or ``"namespace/name"``) or a node (its name).
+
+        Goes through the packet model (DNS, NAT, routes, encapsulation): the result has the answer
+        (``status``, ``body``) or curl's error line (``error``), and every hop (``hops``). Needs a network
+        add-on (``engine.network``).
+        """
+        from engine.network.door import curl_from
+        return curl_from(self, source, url, method=method, headers=headers, connect_timeout=connect_timeout)
 
     # -- faults ---------------------------------------------------------------
     @_on_loop

@@ -52,6 +52,9 @@ terminated_pod_gc_threshold = 12500    # --terminated-pod-gc-threshold
 resource_quota_sync_period = 300.0     # --resource-quota-sync-period
 concurrent_resource_quota_syncs = 5    # --concurrent-resource-quota-syncs
 max_endpoints_per_slice = 100          # --max-endpoints-per-slice
+allocate_node_cidrs = False            # --allocate-node-cidrs (kubeadm sets it when a pod subnet is given)
+cluster_cidr = "10.244.0.0/16"          # --cluster-cidr (kubeadm's networking.podSubnet, flannel's default)
+node_cidr_mask_size = 24               # --node-cidr-mask-size (IPv4)
 max_endpoints_per_endpoints = 1000     # maxCapacity: addresses kept in one Endpoints object (the rest truncated)
 
 # leader election (component-base/config: LeaderElectionConfiguration)

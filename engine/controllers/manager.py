@@ -39,6 +39,7 @@ CONTROLLERS: list[str] = [
     "engine.controllers.endpointslice:EndpointSliceController",
     "engine.controllers.nodelifecycle:NodeLifecycleController",
     "engine.controllers.tainteviction:TaintEvictionController",
+    "engine.controllers.nodeipam:NodeIpamController",
     "engine.controllers.namespace:NamespaceController",
     "engine.controllers.garbagecollector:GarbageCollector",
     "engine.controllers.podgc:PodGCController",

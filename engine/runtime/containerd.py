@@ -126,7 +126,12 @@ class RuntimeService:
         """The node's own filesystem: hostPath volumes and the kubelet's volume directories live here."""
         self.cni: Any = None
         """Set by the cluster's network: ``cni.add(sandbox_id) -> pod IP`` as a sandbox starts, ``cni.delete(sandbox_id)``
-        as it stops (containerd calls the CNI plugin at RunPodSandbox and StopPodSandbox)."""
+        as it stops (containerd calls the CNI plugin at RunPodSandbox and StopPodSandbox); a failed ADD fails
+        RunPodSandbox with ``failed to setup network for sandbox``. ``engine.network.cni.CNIExecutor`` runs the
+        plugin chain of ``/etc/cni/net.d``; without a network add-on it is a bare host-local IPAM."""
+        self.network: Any = None
+        """Set by ``engine.network``: ``network.wire(ctx, sandbox_id)`` points a process's ``http`` / ``resolve`` /
+        ``dial`` at its pod's network namespace (they then go through the packet model)."""
 
     def _new_id(self) -> str:
         return f"{self.loop.random.getrandbits(256):064x}"
@@ -148,10 +153,16 @@ class RuntimeService:
         name = f"k8s_POD_{meta.name}_{meta.namespace}_{meta.uid}_{meta.attempt}"
         sandbox_id = self._new_id()
         self._reserve(name, sandbox_id)
-        self._sandboxes[sandbox_id] = _Sandbox(
-            sandbox_id, config, Namespaces.for_sandbox(self._inodes), SANDBOX_READY, self._now(),
-            ip=self.cni.add(sandbox_id) if self.cni is not None else "",
-        )
+        sandbox = _Sandbox(sandbox_id, config, Namespaces.for_sandbox(self._inodes), SANDBOX_READY, self._now())
+        self._sandboxes[sandbox_id] = sandbox
+        if self.cni is not None:
+            try:
+                sandbox.ip = self.cni.add(sandbox_id)
+            except Exception as error:  # noqa: BLE001 - any plugin failure fails RunPodSandbox, as in containerd
+                self.cni.delete(sandbox_id)
+                del self._sandboxes[sandbox_id]
+                self._names.pop(name, None)
+                raise CriError(CODE_UNKNOWN, f'failed to setup network for sandbox "{sandbox_id}": {error}') from None
         return sandbox_id
 
     def stop_pod_sandbox(self, sandbox_id: str) -> None:
@@ -251,6 +262,8 @@ class RuntimeService:
         )
         process.ctx.resolve = self.resolver
         process.ctx.http = self.http
+        if self.network is not None:
+            self.network.wire(process.ctx, container.sandbox_id)
         container.stop_signal = manifest.stop_signal
         container.process = process
         container.state = CONTAINER_RUNNING
@@ -337,8 +350,10 @@ class RuntimeService:
                 "runtime_api_version": "v1"}
 
     def status(self) -> dict[str, bool]:
-        """CRI Status: the RuntimeReady and NetworkReady conditions the kubelet turns into node readiness."""
-        return {"RuntimeReady": True, "NetworkReady": self.network_ready}
+        """CRI Status: the RuntimeReady and NetworkReady conditions the kubelet turns into node readiness
+        (NetworkReady is false while the CNI executor has no network configuration)."""
+        ready = getattr(self.cni, "ready", None)
+        return {"RuntimeReady": True, "NetworkReady": self.network_ready and (ready() if ready else True)}
 
     def container_stats(self, container_id: str) -> dict[str, int]:
         """cAdvisor's view of the container: its cgroup's CPU (usage, throttling) and memory, its disk use."""

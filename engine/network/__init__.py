@@ -1,0 +1,60 @@
+"""The cluster network (``engine.network``): every node's kernel stack, CNI, and the add-ons that program them.
+
+    packet.py      Packet, Hop, Trace: what travels and the record of its path
+    routing.py     interfaces and routing tables (longest-prefix match)
+    conntrack.py   connection tracking: NAT decided once per flow, undone on replies
+    host.py        Host: one node's stack (netfilter hooks in order, IPVS, pods' namespaces)
+    fabric.py      Fabric: the nodes' network between the hosts, and request/answer exchanges
+    curl.py        curl and the programs' http / resolve / dial through the model
+    cni.py         the CNI executor containerd runs from /etc/cni/net.d
+    cni_plugins.py host-local, bridge, flannel, calico, portmap
+    flannel.py     flanneld: subnet.env and the VXLAN device's routes, neighbours and FDB
+    calico.py      calico-node: routes to other nodes' pod CIDRs, and Felix's NetworkPolicy filter
+    policy.py      the NetworkPolicy decision, a pure function
+    manifests.py   the add-ons' manifests (DaemonSets, RBAC, ConfigMaps) for kubeadm's addon phase
+    (netfilter.py and ipvs.py belong to kube-proxy's side: iptables and IPVS tables)
+
+``attach(cluster)`` builds the ``Fabric`` of a booted cluster: one ``Host``
+per node (with its iptables and IPVS tables when those modules exist), the
+runtime's CNI executor and its programs' network calls. kubeadm's boot calls
+it when a network add-on is chosen; without it the runtime keeps its bare
+IPAM and nothing carries packets (``Cluster(network=None)``, as before).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.network.cni import CNIExecutor
+from engine.network.curl import CurlResult, PodNetworking, curl
+from engine.network.fabric import Fabric
+from engine.network.host import Host
+from engine.network.packet import Hop, Packet, Trace
+
+__all__ = ["CNIExecutor", "CurlResult", "Fabric", "Hop", "Host", "Packet", "Trace", "attach", "curl"]
+
+
+def _tables(loop: Any) -> tuple[Any, Any]:
+    """The node's iptables and IPVS tables, when kube-proxy's side of the package is installed."""
+    try:
+        from engine.network.netfilter import Netfilter
+        from engine.network.ipvs import IPVS
+    except ImportError:
+        return None, None
+    return Netfilter(lambda: loop.now, loop.random), IPVS()
+
+
+def attach(cluster: Any) -> Fabric:
+    """Give each node of ``cluster`` a network stack and make containerd run CNI; returns the fabric."""
+    fabric = Fabric(cluster.hostnet)
+    for index, node in enumerate(cluster.node_names):
+        runtime = cluster.runtimes[node]
+        iptables, ipvs = _tables(cluster.loop)
+        host = fabric.add_host(Host(node, f"172.18.0.{index + 2}", runtime, iptables=iptables, ipvs=ipvs))
+        runtime.cni = CNIExecutor(host, runtime)
+        runtime.network = PodNetworking(fabric, host)
+        machine = getattr(cluster, "machines", {}).get(node)
+        if machine is not None:
+            machine.network_stack = host
+    cluster.fabric = fabric
+    return fabric
