@@ -15,7 +15,7 @@
     (netfilter.py and ipvs.py belong to kube-proxy's side: iptables and IPVS tables)
 
 ``attach(cluster)`` builds the ``Fabric`` of a booted cluster: one ``Host``
-per node (with its iptables and IPVS tables when those modules exist), the
+per node (with its iptables and IPVS tables), the
 runtime's CNI executor and its programs' network calls. kubeadm's boot calls
 it when a network add-on is chosen; without it the runtime keeps its bare
 IPAM and nothing carries packets (``Cluster(network=None)``, as before).
@@ -34,14 +34,12 @@ from engine.network.packet import Hop, Packet, Trace
 __all__ = ["CNIExecutor", "CurlResult", "Fabric", "Hop", "Host", "Packet", "Trace", "attach", "curl"]
 
 
-def _tables(loop: Any) -> tuple[Any, Any]:
-    """The node's iptables and IPVS tables, when kube-proxy's side of the package is installed."""
-    try:
-        from engine.network.netfilter import Netfilter
-        from engine.network.ipvs import IPVS
-    except ImportError:
-        return None, None
-    return Netfilter(lambda: loop.now, loop.random), IPVS()
+def _tables(loop: Any, host: Host) -> tuple[Any, Any]:
+    """The node's iptables and IPVS tables (``addrtype LOCAL`` asks the host which addresses are its own)."""
+    from engine.network.ipvs import IPVS
+    from engine.network.netfilter import Netfilter
+    return Netfilter(lambda: loop.now, loop.random, is_local=lambda address: address in host.local_addresses()), \
+        IPVS(lambda: loop.now)
 
 
 def attach(cluster: Any) -> Fabric:
@@ -49,8 +47,8 @@ def attach(cluster: Any) -> Fabric:
     fabric = Fabric(cluster.hostnet)
     for index, node in enumerate(cluster.node_names):
         runtime = cluster.runtimes[node]
-        iptables, ipvs = _tables(cluster.loop)
-        host = fabric.add_host(Host(node, f"172.18.0.{index + 2}", runtime, iptables=iptables, ipvs=ipvs))
+        host = fabric.add_host(Host(node, f"172.18.0.{index + 2}", runtime))
+        host.iptables, host.ipvs = _tables(cluster.loop, host)
         runtime.cni = CNIExecutor(host, runtime)
         runtime.network = PodNetworking(fabric, host)
         machine = getattr(cluster, "machines", {}).get(node)

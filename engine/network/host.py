@@ -215,15 +215,17 @@ class Host:
             entry, direction = found
             if direction == "reply":
                 entry.state = "ESTABLISHED"
+            packet.ctstate, packet.ctstate_dnat = "ESTABLISHED", entry.dnat
             if self.conntrack.translate_destination(entry, direction, packet):
                 trace.add(self.name, "conntrack", packet, f"{direction}: {entry}")
             return entry, direction, False
         entry = self.conntrack.track(packet)
+        packet.ctstate, packet.ctstate_dnat = "NEW", False
         verdict = self._traverse("nat", chain, packet, trace)
         if verdict is not None and verdict.dnat is not None:
             ip, port = verdict.dnat
             self.conntrack.set_dnat(entry, ip, port)
-            packet.dst, packet.dport = ip, port
+            packet.dst, packet.dport, packet.ctstate_dnat = ip, port, True
             trace.add(self.name, "DNAT", packet, f"--to-destination {ip}:{port}")
         return entry, "original", True
 

@@ -59,6 +59,10 @@ class Packet:
     outer: VxlanHeader | None = None
     flags: str = "SYN"
     """TCP: ``SYN`` opens a connection, ``SYN-ACK`` / ``ACK`` answer it, ``RST`` refuses it; UDP: empty."""
+    ctstate: str = "NEW"
+    """What ``-m conntrack --ctstate`` sees: ``NEW`` for a flow's first packet, ``ESTABLISHED`` after."""
+    ctstate_dnat: bool = False
+    """The flow's conntrack entry has a DNAT (``--ctstate DNAT``)."""
 
     def headers(self) -> str:
         """What tcpdump would print of the headers: ``10.244.1.2:41234 > 10.96.0.10:80 TCP [SYN]``."""

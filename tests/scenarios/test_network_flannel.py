@@ -100,11 +100,11 @@ class ServiceRules:
 
 def test_conntrack_undoes_dnat_and_masquerade_on_the_answer(cluster: engine.Cluster) -> None:
     host = cluster.fabric.hosts["node-1"]
-    host.iptables = ServiceRules("10.96.0.50", pod_ip(cluster, "web"))
+    real, host.iptables = host.iptables, ServiceRules("10.96.0.50", pod_ip(cluster, "web"))
     try:
         result = cluster.curl("client", "http://10.96.0.50/")
     finally:
-        host.iptables = None
+        host.iptables = real
     assert result.status == 200
     what = [hop.what for hop in result.hops]
     assert what.index("DNAT") < what.index("MASQUERADE") < what.index("encapsulate")
