@@ -53,8 +53,9 @@ class VirtualServer:
 class IPVS:
     """The IPVS table of one node, and the addresses bound to its ``kube-ipvs0`` dummy interface."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self.clock = clock
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self.clock = clock or (lambda: 0.0)
+        """Persistence templates expire on this clock; kube-proxy sets the loop's when none was given."""
         self.services: dict[tuple[str, str, int], VirtualServer] = {}
         self.dummy_addresses: set[str] = set()
 
