@@ -104,6 +104,7 @@ class Fabric:
             if isinstance(step, Local):
                 return Arrival(step.host)
             if isinstance(step, ToNetns):
+                packet.mark = 0
                 trace.add(step.netns.pod, "veth", packet, f"{step.netns.host.name}:{step.netns.host_iface} -> eth0")
                 return Arrival(step.netns)
             step = self._across(packet, step, trace)
@@ -128,7 +129,7 @@ class Fabric:
 
     def _across(self, packet: Packet, wire: Wire, trace: Trace) -> Step:
         """The segment: deliver to the host at the next hop (or through the VPC's routes)."""
-        sender = self.host_at(packet.outer.src) if packet.outer is not None else None
+        packet.mark = 0           # a fwmark belongs to one kernel's skb: it never crosses the wire
         target = self.host_at(wire.address)
         if target is None:
             target = self._vpc_route(packet.dst)
@@ -137,7 +138,7 @@ class Fabric:
         if target is None:
             trace.add("fabric", "lost", packet, f"no host at {wire.address}")
             return Stopped("drop", f"no host at {wire.address}")
-        trace.add(sender.name if sender is not None else "fabric", "wire", packet, f"eth0 -> {target.name}:eth0")
+        trace.add(wire.sender or "fabric", "wire", packet, f"eth0 -> {target.name}:eth0")
         if packet.outer is not None and packet.outer.dst == target.address:
             device = target.decapsulate(packet, trace)
             if device is None:

@@ -62,8 +62,9 @@ def mac_for(*parts: str) -> str:
 # -- where a step leaves the packet ----------------------------------------------
 @dataclass
 class Wire:
-    """Out of ``eth0`` towards ``address`` (the next hop on the nodes' network)."""
+    """Out of ``eth0`` of ``sender`` towards ``address`` (the next hop on the nodes' network)."""
     address: str
+    sender: str = ""
 
 
 @dataclass
@@ -145,7 +146,11 @@ class Host:
         self.routes.routes = [r for r in self.routes.routes if r.dev != name]
 
     def local_addresses(self) -> set[str]:
-        return {ip for interface in self.interfaces.values() for ip in interface.ips()}
+        """The addresses this namespace owns: its interfaces', and in ipvs mode the Service IPs on kube-ipvs0."""
+        local = {ip for interface in self.interfaces.values() for ip in interface.ips()}
+        if self.ipvs is not None:
+            local |= set(self.ipvs.dummy_addresses)
+        return local
 
     def programs_of(self, sandbox_id: str) -> list[Any]:
         if self.runtime is None:
@@ -297,7 +302,7 @@ class Host:
         if device is None:
             return Stopped("unreachable", f"device {route.dev} does not exist")
         if device.kind == "ethernet":
-            return Wire(route.via or packet.dst)
+            return Wire(route.via or packet.dst, self.name)
         if device.kind == "vxlan":
             return self._encapsulate(packet, route, device, trace)
         netns = self.pods.get(packet.dst)
@@ -321,7 +326,7 @@ class Host:
                                    vxlan.get("id", 1), neighbor[0])
         trace.add(self.name, "encapsulate", packet,
                   f"{device.name}: neigh {gateway} lladdr {neighbor[0]}, fdb {neighbor[0]} dst {remote}")
-        return Wire(remote)
+        return Wire(remote, self.name)
 
     def decapsulate(self, packet: Packet, trace: Trace) -> str | None:
         """A VXLAN packet for this node: strip the outer header; the device it re-enters on, or None."""

@@ -18,17 +18,26 @@ from engine.network import attach
 from engine.scheduler import SCHEDULER
 
 
-def network_cluster(agent: type, nodes: int = 2, seed: int = 0, **options: Any) -> engine.Cluster:
+def network_cluster(agent: type, nodes: int = 2, seed: int = 0, proxy_mode: str | None = None,
+                    **options: Any) -> engine.Cluster:
+    """A cluster whose nodes run ``agent`` (FlannelAgent, CalicoNode), and kube-proxy in ``proxy_mode`` if given."""
     kcm = dataclasses.replace(COMPONENTS[0], options={"allocate-node-cidrs": True})
     cluster = engine.Cluster(nodes=nodes, seed=seed, components=[kcm, *COMPONENTS[1:], SCHEDULER, KUBELET])
     fabric = attach(cluster)
     cluster.agents = []
     for node in cluster.node_names:
-        machine = types.SimpleNamespace(name=node, runtime=cluster.runtimes[node], network_stack=fabric.hosts[node])
-        context = ComponentContext(agent.name, cluster.admin, cluster.loop, node, {"machine": machine, **options})
-        running = agent(context)
-        running.start()
-        cluster.agents.append(running)
+        machine = types.SimpleNamespace(name=node, address=fabric.hosts[node].address,
+                                        runtime=cluster.runtimes[node], network_stack=fabric.hosts[node])
+        programs = [(agent, agent.name, {"machine": machine, **options})]
+        if proxy_mode is not None:
+            from engine.proxy.server import KubeProxy
+            programs.append((KubeProxy, "kube-proxy", {"machine": machine, "proxy-mode": proxy_mode,
+                                                       "cluster-cidr": "10.244.0.0/16"}))
+        for program, name, program_options in programs:
+            context = ComponentContext(name, cluster.admin, cluster.loop, node, program_options)
+            running = program(context)
+            running.start()
+            cluster.agents.append(running)
     cluster.run(2)
     return cluster
 
