@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from engine.components import ComponentContext
+from engine.network.ipvs import DUMMY_INTERFACE
 from engine.proxy.config import KubeProxyConfiguration, parse
 from engine.proxy.iptables.proxier import Proxier as IptablesProxier
 from engine.proxy.iptables.rules import RulesConfig
@@ -89,7 +90,7 @@ class KubeProxy:
             self.proxier: IptablesProxier = IpvsProxier(
                 stack.iptables, stack.ipvs, self.loop, rules, node_ips=[self.node_ip] if self.node_ip else [],
                 scheduler=self.config.ipvs_scheduler, min_sync_period=self.config.ipvs_min_sync_period,
-                sync_period=self.config.ipvs_sync_period)
+                sync_period=self.config.ipvs_sync_period, on_bound=lambda addresses: _bind_dummy(stack, addresses))
         else:
             self.proxier = IptablesProxier(stack.iptables, self.loop, rules,
                                            min_sync_period=self.config.iptables_min_sync_period,
@@ -130,6 +131,14 @@ class KubeProxy:
             self._poll.cancel()
         self.proxier.stop()
         self.context.informers.stop()
+
+
+def _bind_dummy(stack: Any, addresses: set[str]) -> None:
+    """``ip link add kube-ipvs0 type dummy`` and its addresses, on a Host that has interfaces."""
+    if not callable(getattr(stack, "add_interface", None)):
+        return
+    from engine.network.routing import Interface
+    stack.add_interface(Interface(DUMMY_INTERFACE, "dummy", sorted(f"{a}/32" for a in addresses)))
 
 
 def _final(obj: Any) -> dict:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from engine import flags
 from engine.network.ipvs import IPVS
@@ -197,8 +197,11 @@ class Proxier(IptablesProxier):
     def __init__(self, netfilter: "Netfilter", ipvs: IPVS, loop: "Loop", config: RulesConfig, *,
                  node_ips: list[str], scheduler: str = flags.ipvs_scheduler,
                  min_sync_period: float = flags.ipvs_min_sync_period,
-                 sync_period: float = flags.ipvs_sync_period) -> None:
+                 sync_period: float = flags.ipvs_sync_period,
+                 on_bound: Callable[[set[str]], None] | None = None) -> None:
         super().__init__(netfilter, loop, config, min_sync_period=min_sync_period, sync_period=sync_period)
+        self.on_bound = on_bound
+        """Called with kube-ipvs0's addresses after each sync (the host adds the dummy device's addresses)."""
         self.ipvs = ipvs
         self.node_ips = list(node_ips)
         self.scheduler = scheduler
@@ -219,6 +222,8 @@ class Proxier(IptablesProxier):
             self.ipvs.delete_virtual_server(*key)
         self.ipvs.dummy_addresses.clear()
         self.ipvs.dummy_addresses.update(state.bound)
+        if self.on_bound is not None:
+            self.on_bound(set(state.bound))
         if self.need_full_sync:
             for table, source, destination, comment in JUMP_CHAINS:
                 self.iptables.ensure_chain(table, destination)

@@ -1,0 +1,153 @@
+"""kube-proxy on a flannel cluster: curl a Service from a pod, over and over, and watch it follow its endpoints.
+
+Until kubeadm's boot runs kube-proxy as its DaemonSet, ``KubeProxy`` is started on every node as a component
+(kubeadm's config file, the system:kube-proxy identity, the node's network stack), as network_setup does
+for the CNI agents.
+"""
+
+from __future__ import annotations
+
+import types
+from collections import Counter
+
+import pytest
+
+import engine
+from engine.components import ComponentContext
+from engine.network.flannel import FlannelAgent
+from engine.proxy.config import render
+from engine.proxy.server import KubeProxy
+from network_setup import network_cluster, pod
+
+WEB = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx
+        ports: [{containerPort: 80, name: http}]
+        readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: sticky}
+spec:
+  selector: {app: web}
+  sessionAffinity: ClientIP
+  ports: [{name: http, port: 80, targetPort: http}]
+"""
+
+
+def start_kube_proxy(cluster: engine.Cluster, mode: str = "iptables") -> None:
+    for node in cluster.node_names:
+        host = cluster.fabric.hosts[node]
+        machine = types.SimpleNamespace(name=node, address=host.address, runtime=cluster.runtimes[node],
+                                        network_stack=host)
+        options = {"machine": machine, "config": "/var/lib/kube-proxy/config.conf",
+                   "fs": {"/var/lib/kube-proxy/config.conf": render(mode, "10.244.0.0/16")}}
+        proxy = KubeProxy(ComponentContext("kube-proxy", cluster.client("system:kube-proxy"), cluster.loop, node,
+                                           options))
+        proxy.start()
+        cluster.agents.append(proxy)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> engine.Cluster:
+    c = network_cluster(FlannelAgent)
+    start_kube_proxy(c)
+    c.apply(WEB)
+    c.apply(pod("client", "node-1", image="busybox", command=["sleep", "3600"]))
+    c.run(30)
+    return c
+
+
+def backends(cluster: engine.Cluster) -> dict[str, str]:
+    """Ready web pods: IP -> name."""
+    return {p["status"]["podIP"]: p["metadata"]["name"] for p in cluster.list("pods")
+            if p["metadata"]["labels"].get("app") == "web" and p["metadata"].get("deletionTimestamp") is None
+            and any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))}
+
+
+def served_by(result) -> str:
+    """The pod whose program answered (the hop that delivered the request)."""
+    return next(hop.where for hop in result.hops if hop.what == "deliver")
+
+
+def test_curling_the_service_ip_spreads_over_the_ready_pods(cluster: engine.Cluster) -> None:
+    vip = cluster.get("service", "web")["spec"]["clusterIP"]
+    ready = backends(cluster)
+    assert len(ready) == 3
+    results = [cluster.curl("client", f"http://{vip}/") for _ in range(120)]
+    assert all(r.status == 200 for r in results), results[0].error
+    chosen = Counter(served_by(r) for r in results)
+    assert set(chosen) == {f"default/{name}" for name in ready.values()}, chosen
+    assert all(25 <= n <= 55 for n in chosen.values()), chosen
+
+
+def test_the_hops_show_kube_proxys_rules(cluster: engine.Cluster) -> None:
+    vip = cluster.get("service", "web")["spec"]["clusterIP"]
+    result = cluster.curl("client", f"http://{vip}/")
+    rules = " ".join(hop.rule or "" for hop in result.hops)
+    assert '--comment "default/web:http cluster IP"' in rules and "KUBE-SVC-" in rules
+    assert "-j DNAT --to-destination" in rules
+
+
+def test_nodeport_answers_on_every_node_address(cluster: engine.Cluster) -> None:
+    for node in cluster.node_names:
+        address = cluster.fabric.hosts[node].address
+        assert cluster.curl("client", f"http://{address}:30080/").status == 200
+
+
+def test_session_affinity_sticks(cluster: engine.Cluster) -> None:
+    vip = cluster.get("service", "sticky")["spec"]["clusterIP"]
+    chosen = {served_by(cluster.curl("client", f"http://{vip}/")) for _ in range(15)}
+    assert len(chosen) == 1
+
+
+def test_rules_follow_the_endpoints_when_pods_stop_being_ready(cluster: engine.Cluster) -> None:
+    vip = cluster.get("service", "web")["spec"]["clusterIP"]
+    cluster.kubectl("scale deployment web --replicas=1")
+    cluster.run(40)
+    ready = backends(cluster)
+    assert len(ready) == 1
+    chosen = {served_by(cluster.curl("client", f"http://{vip}/")) for _ in range(10)}
+    assert chosen == {f"default/{name}" for name in ready.values()}
+    cluster.kubectl("scale deployment web --replicas=0")
+    cluster.run(40)
+    result = cluster.curl("client", f"http://{vip}/")
+    assert result.status is None and result.exit_code == 7, "a Service without endpoints is REJECTed"
+
+
+@pytest.fixture(scope="module")
+def ipvs_cluster() -> engine.Cluster:
+    c = network_cluster(FlannelAgent, seed=1)
+    start_kube_proxy(c, "ipvs")
+    c.apply(WEB)
+    c.apply(pod("client", "node-1", image="busybox", command=["sleep", "3600"]))
+    c.run(30)
+    return c
+
+
+def test_ipvs_mode_binds_the_service_ips_and_takes_the_backends_in_turn(ipvs_cluster: engine.Cluster) -> None:
+    vip = ipvs_cluster.get("service", "web")["spec"]["clusterIP"]
+    host = ipvs_cluster.fabric.hosts["node-1"]
+    assert f"{vip}/32" in host.interfaces["kube-ipvs0"].addresses
+    assert f"TCP  {vip}:80 rr" in host.ipvs.dump()
+    served = [served_by(ipvs_cluster.curl("client", f"http://{vip}/")) for _ in range(9)]
+    assert len(set(served)) == 3 and served[:3] * 3 == served, "round robin: the same order again and again"
+    assert any(hop.what == "IPVS" for hop in ipvs_cluster.curl("client", f"http://{vip}/").hops)
