@@ -25,6 +25,11 @@ node on the host network, holding three programs this agent plays:
 
 It also annotates its Node with ``projectcalico.org/IPv4Address``. It
 writes nothing else through the API server.
+
+**canal** is calico's policy on flannel's network: ``Canal`` runs this agent
+with ``CALICO_NETWORKING_BACKEND=none`` (no BIRD routes; install-cni writes
+``10-canal.conflist``, so pods still get ``cali*`` interfaces and Felix's
+filter) beside a flanneld that carries the packets between nodes in VXLAN.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from engine.network.routing import Route
 log = logging.getLogger(__name__)
 
 CNI_CONF_PATH = "/etc/cni/net.d/10-calico.conflist"
+CANAL_CNI_CONF_PATH = "/etc/cni/net.d/10-canal.conflist"
 NETWORK_NAME = "k8s-pod-network"
 
 
@@ -83,6 +89,9 @@ class CalicoNode:
                                      on_delete=self._routes)
         self.learned: dict[str, str] = {}
         """Pod CIDR -> the node address BIRD routes it to."""
+        self.backend = context.options.get("backend", "bird")
+        """``CALICO_NETWORKING_BACKEND``: ``bird`` routes between nodes; ``none`` (canal) leaves that to flannel."""
+        self.cni_conf_path = CNI_CONF_PATH if self.backend == "bird" else CANAL_CNI_CONF_PATH
         self.running = False
 
     def start(self) -> None:
@@ -107,7 +116,7 @@ class CalicoNode:
                 continue
             if name == self.node_name:
                 self._own_block(node, cidr)
-            elif address:
+            elif address and self.backend == "bird":
                 wanted[cidr] = address
         for cidr in sorted(set(self.learned) - set(wanted)):
             self.host.routes.delete(cidr)
@@ -118,9 +127,10 @@ class CalicoNode:
                 self.learned[cidr] = address
 
     def _own_block(self, node: dict, cidr: str) -> None:
-        if CNI_CONF_PATH not in self.node_fs:
-            self.node_fs[CNI_CONF_PATH] = json.dumps(cni_conflist(self.node_name, cidr), indent=2)
-            self.host.routes.add(Route(str(ipaddress.IPv4Network(cidr)), "", proto="bird", type="blackhole"))
+        if self.cni_conf_path not in self.node_fs:
+            self.node_fs[self.cni_conf_path] = json.dumps(cni_conflist(self.node_name, cidr), indent=2)
+            if self.backend == "bird":
+                self.host.routes.add(Route(str(ipaddress.IPv4Network(cidr)), "", proto="bird", type="blackhole"))
         wanted = f"{self.host.address}/16"
         if (node["metadata"].get("annotations") or {}).get("projectcalico.org/IPv4Address") != wanted:
             self.client.patch("nodes", self.node_name,
@@ -166,3 +176,27 @@ class CalicoNode:
 
     def _namespaces(self) -> dict[str, dict]:
         return {ns["metadata"]["name"]: ns for ns in self.namespaces.indexer.list()}
+
+
+class Canal:
+    """The canal DaemonSet's pod: calico-node (policy only) and kube-flannel (the overlay) on one node."""
+
+    name = "canal"
+
+    def __init__(self, context: ComponentContext) -> None:
+        from dataclasses import replace
+
+        from engine.network.flannel import FlannelAgent
+        self.calico = CalicoNode(replace(context, options={**context.options, "backend": "none"}))
+        self.flannel = FlannelAgent(replace(context, options={**context.options, "install_cni": False}))
+        self.running = False
+
+    def start(self) -> None:
+        self.running = True
+        self.calico.start()
+        self.flannel.start()
+
+    def stop(self) -> None:
+        self.running = False
+        self.flannel.stop()
+        self.calico.stop()

@@ -22,7 +22,8 @@ pod per node on the host network. Each flanneld:
 
 The ``install-cni`` init container of the real DaemonSet copies
 ``cni-conf.json`` to ``/etc/cni/net.d/10-flannel.conflist``; the agent
-does that copy as it starts. It reads Nodes through an informer and writes
+does that copy as it starts (not in canal, where calico's CNI plugin makes the
+pods' interfaces and flannel only carries them between nodes). It reads Nodes through an informer and writes
 only its own Node's annotations, through the API server.
 """
 
@@ -73,6 +74,8 @@ class FlannelAgent:
         self.net_conf = json.loads(files[NET_CONF_PATH]) if NET_CONF_PATH in files else dict(DEFAULT_NET_CONF)
         self.network = self.net_conf["Network"]
         self.ip_masq = "--ip-masq" in (context.options.get("argv") or ["--ip-masq"])
+        self.install_cni = bool(context.options.get("install_cni", True))
+        """False in canal, where calico's install-cni writes the node's CNI configuration."""
         self.nodes = context.informers.informer("nodes")
         self.nodes.add_event_handler(on_add=self._changed, on_update=lambda old, new: self._changed(new),
                                      on_delete=self._deleted)
@@ -83,7 +86,8 @@ class FlannelAgent:
 
     def start(self) -> None:
         self.running = True
-        self.node_fs[CNI_CONF_PATH] = json.dumps(CNI_CONF, indent=2)
+        if self.install_cni:
+            self.node_fs[CNI_CONF_PATH] = json.dumps(CNI_CONF, indent=2)
         self.context.informers.start()
 
     def stop(self) -> None:

@@ -10,7 +10,10 @@ tolerating every NoSchedule taint, ``flanneld --ip-masq
 ConfigMap ``calico-config`` and the DaemonSet ``calico-node`` in
 kube-system with BGP routing and no IP-in-IP / VXLAN pool encapsulation
 (``CALICO_IPV4POOL_IPIP=Never``); calico-kube-controllers and the CRDs are
-left out. Two deliberate differences: the agents patch their Node's
+left out. ``manifests("canal")`` is canal.yaml's core: the DaemonSet
+``canal`` in kube-system whose pod runs calico-node (policy only,
+``CALICO_NETWORKING_BACKEND=none``) beside kube-flannel, with both agents'
+RBAC under the ServiceAccount ``canal``. Two deliberate differences: the agents patch their Node's
 annotations on ``nodes`` (this API server keeps metadata out of status
 writes), and ``NODE_NAME`` comes from the downward API for flanneld too.
 """
@@ -25,7 +28,7 @@ FLANNEL_IMAGE = "docker.io/flannel/flannel:v0.25.6"
 FLANNEL_CNI_PLUGIN_IMAGE = "docker.io/flannel/flannel-cni-plugin:v1.5.1-flannel2"
 CALICO_NODE_IMAGE = "docker.io/calico/node:v3.28.1"
 CALICO_CNI_IMAGE = "docker.io/calico/cni:v3.28.1"
-PLUGINS = ("flannel", "calico")
+PLUGINS = ("flannel", "calico", "canal")
 
 
 def _rbac(name: str, namespace: str, rules: list[dict]) -> list[dict]:
@@ -160,6 +163,32 @@ def calico() -> list[dict]:
     ]
 
 
+def canal() -> list[dict]:
+    calico_objects = calico()
+    flannel_objects = flannel()
+    node = next(o for o in calico_objects if o["kind"] == "DaemonSet")
+    kube_flannel = next(o for o in flannel_objects if o["kind"] == "DaemonSet")["spec"]["template"]["spec"]
+    calico_role = next(o for o in calico_objects if o["kind"] == "ClusterRole")["rules"]
+    flannel_role = next(o for o in flannel_objects if o["kind"] == "ClusterRole")["rules"]
+    config = next(o for o in flannel_objects if o["kind"] == "ConfigMap")
+    labels = {"k8s-app": "canal"}
+    spec = node["spec"]["template"]["spec"]
+    calico_container = dict(spec["containers"][0])
+    calico_container["env"] = [e if e["name"] != "CALICO_NETWORKING_BACKEND" else
+                               {"name": "CALICO_NETWORKING_BACKEND", "value": "none"}
+                               for e in calico_container["env"]]
+    spec = {**spec, "serviceAccountName": "canal",
+            "containers": [calico_container, kube_flannel["containers"][0]],
+            "volumes": spec["volumes"] + [v for v in kube_flannel["volumes"] if v["name"] in ("run", "flannel-cfg")]}
+    return [
+        *_rbac("canal", "kube-system", calico_role + flannel_role),
+        {**config, "metadata": {"name": "kube-flannel-cfg", "namespace": "kube-system"}},
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "canal", "namespace": "kube-system",
+                                                                    "labels": labels},
+         "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": spec}}},
+    ]
+
+
 def manifests(plugin: str | None) -> list[dict]:
     """The objects of the network add-on ``plugin`` ("flannel" or "calico"); none for None."""
     if plugin is None:
@@ -168,4 +197,6 @@ def manifests(plugin: str | None) -> list[dict]:
         return flannel()
     if plugin == "calico":
         return calico()
+    if plugin == "canal":
+        return canal()
     raise ValueError(f"unknown network plugin {plugin!r}: choose one of {PLUGINS}")

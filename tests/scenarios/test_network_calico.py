@@ -115,3 +115,22 @@ def test_a_namespace_selector_admits_pods_of_labelled_namespaces(cluster: engine
     url = f"http://{pod_ip(cluster, 'nginx')}/"
     assert cluster.curl("prod/client", url).status == 200
     assert cluster.curl("default/allowed", url, connect_timeout=1).exit_code == 28
+
+
+def test_canal_carries_calico_interfaces_over_flannels_vxlan_and_enforces_policy() -> None:
+    from engine.network.calico import Canal
+    c = network_cluster(Canal)
+    c.apply(pod("nginx", "node-2", labels={"app": "nginx"}))
+    c.apply(pod("other", "node-1", image="busybox", command=["sleep", "3600"]))
+    c.run(20)
+    assert "/etc/cni/net.d/10-canal.conflist" in c.runtimes["node-1"].host_fs
+    assert "/etc/cni/net.d/10-flannel.conflist" not in c.runtimes["node-1"].host_fs
+    url = f"http://{pod_ip(c, 'nginx')}/"
+    result = c.curl("other", url)
+    assert result.status == 200
+    what = [hop.what for hop in result.hops]
+    assert "encapsulate" in what and "bridge" not in what
+    assert any(hop.rule.startswith("cali-tw-cali") for hop in result.hops)
+    c.apply(DEFAULT_DENY_INGRESS)
+    c.run(1)
+    assert c.curl("other", url, connect_timeout=1).exit_code == 28

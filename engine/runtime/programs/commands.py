@@ -286,7 +286,10 @@ def _nslookup(shell: Shell, argv: list[str], stdin: str) -> int:
 
 
 def _wget(shell: Shell, argv: list[str], stdin: str) -> int:
-    """``wget -qO- URL`` through ``ctx.http`` (the network layer); without it no host resolves."""
+    """``wget -qO- URL`` through ``ctx.http`` (the network layer); without it no host resolves.
+
+    ``ctx.http`` answers a response, None (connection refused), or ``{"error": "unresolved" | "timeout" |
+    "unreachable"}`` (a name that does not resolve, a packet dropped by a NetworkPolicy, no route)."""
     url = next((a for a in argv[1:] if not a.startswith("-")), "")
     host = url.split("://", 1)[-1].split("/", 1)[0]
     quiet = any(a.startswith("-") and "q" in a for a in argv[1:])
@@ -296,6 +299,11 @@ def _wget(shell: Shell, argv: list[str], stdin: str) -> int:
         return 1
     if answer is None:
         shell.write_err(f"wget: can't connect to remote host ({host}): Connection refused\n")
+        return 1
+    failure = answer.get("error")      # the packet model's other failures, worded as busybox does
+    if failure is not None:
+        shell.write_err({"unresolved": f"wget: bad address '{host}'\n", "timeout": "wget: download timed out\n"}
+                        .get(failure, f"wget: can't connect to remote host ({host}): No route to host\n"))
         return 1
     if not quiet:
         shell.write_err(f"Connecting to {host} ({host})\n")

@@ -7,7 +7,8 @@ from engine.network.manifests import manifests
 
 
 @pytest.mark.parametrize("plugin, daemonset, namespace", [("flannel", "kube-flannel-ds", "kube-flannel"),
-                                                         ("calico", "calico-node", "kube-system")])
+                                                         ("calico", "calico-node", "kube-system"),
+                                                         ("canal", "canal", "kube-system")])
 def test_the_manifest_applies_and_its_daemonset_runs_on_the_host_network(plugin, daemonset, namespace) -> None:
     cluster = engine.Cluster(nodes=1)
     cluster.apply(manifests(plugin))

@@ -212,11 +212,15 @@ def test_an_init_container_waits_until_its_service_resolves(loop, node):
         ({"status": 200, "body": "hello\n"}, 0, "hello\n", ""),
         ({"status": 503, "body": ""}, 1, "", "wget: server returned error: HTTP/1.1 503 Service Unavailable\n"),
         (None, 1, "", "wget: can't connect to remote host (web): Connection refused\n"),
+        ({"status": 0, "error": "timeout"}, 1, "", "wget: download timed out\n"),
+        ({"status": 0, "error": "unresolved"}, 1, "", "wget: bad address 'web'\n"),
     ],
     ids=[
         "wget prints the body the network layer returns",
         "an error status fails as busybox wget does",
         "nothing listening is connection refused",
+        "a dropped connection times out",
+        "a name that does not resolve is a bad address",
     ],
 )
 def test_wget_goes_through_the_network_hook(loop, node, answer, code, out, err):
