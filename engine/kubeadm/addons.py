@@ -18,7 +18,8 @@ network agent and the CNI config on every node, and any other add-on
 
 The add-on packages own their manifests: each exposes ``manifests(...)``
 returning the objects (``engine.dns.manifests(config)``,
-``engine.proxy.manifests(config)``, ``engine.network.manifests(plugin)``,
+``engine.proxy.manifests({"mode", "clusterCIDR", "controlPlaneEndpoint"})``,
+``engine.network.manifests(plugin)``,
 ``engine.addons.manifests(config)``) and may expose
 ``register_images(registry)`` to publish the images its pods run. This
 module only knows the order (``ADDONS``) and applies what they return, as the
@@ -65,9 +66,15 @@ class Addon:
         return package if callable(getattr(package, "manifests", None)) else None
 
 
+def kube_proxy_configuration(config: InitConfiguration) -> dict[str, str]:
+    """What kubeadm fills into kube-proxy's config from the ClusterConfiguration (``engine.proxy.manifests``'s keys)."""
+    return {"mode": config.proxy_mode, "clusterCIDR": config.pod_subnet,
+            "controlPlaneEndpoint": config.control_plane_endpoint}
+
+
 ADDONS: list[Addon] = [
     Addon("CoreDNS", "engine.dns", essential=True),
-    Addon("kube-proxy", "engine.proxy", essential=True),
+    Addon("kube-proxy", "engine.proxy", argument=kube_proxy_configuration, essential=True),
     Addon("pod network", "engine.network", argument=lambda config: config.network),
     Addon("add-ons", "engine.addons"),
 ]
