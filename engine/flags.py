@@ -56,7 +56,21 @@ allocate_node_cidrs = False            # --allocate-node-cidrs (kubeadm sets it 
 cluster_cidr = "10.244.0.0/16"          # --cluster-cidr (kubeadm's networking.podSubnet, flannel's default)
 node_cidr_mask_size = 24               # --node-cidr-mask-size (IPv4)
 max_endpoints_per_endpoints = 1000     # maxCapacity: addresses kept in one Endpoints object (the rest truncated)
-pvclaimbinder_sync_period = 15.0       # --pvclaimbinder-sync-period: the PV controller re-syncs every claim and volume
+
+# cloud-controller-manager (k8s.io/cloud-provider; its own binary, so its flags are its own)
+cluster_name = "kubernetes"            # --cluster-name: tags the cloud resources this cluster owns
+cloud_cluster_cidr = "10.244.0.0/16"   # --cluster-cidr: the route controller owns routes inside it
+configure_cloud_routes = True          # --configure-cloud-routes
+route_reconciliation_period = 10.0     # --route-reconciliation-period
+cloud_node_status_update_frequency = 300.0   # --node-status-update-frequency: the cloud node controller's address refresh
+concurrent_service_syncs = 1           # --concurrent-service-syncs
+service_node_sync_period = 100.0       # nodeSyncPeriod: load balancers re-targeted at least this often
+service_min_retry_delay = 5.0          # minRetryDelay: a failed load balancer sync is retried after 5 s...
+service_max_retry_delay = 300.0        # maxRetryDelay: ... doubling up to 5 minutes
+attach_detach_reconcile_sync_period = 60.0   # --attach-detach-reconcile-sync-period
+max_wait_for_unmount_duration = 360.0  # maxWaitForUnmountDuration: detach anyway after 6 min (node not reporting)
+csi_retry_interval_start = 1.0         # external-provisioner / external-attacher --retry-interval-start
+csi_retry_interval_max = 300.0         # ... --retry-interval-max
 
 # leader election (component-base/config: LeaderElectionConfiguration)
 leader_elect_lease_duration = 15.0     # --leader-elect-lease-duration

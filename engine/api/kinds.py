@@ -114,6 +114,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",), has_spec=False),
     # storage.k8s.io/v1
     Kind("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",), has_spec=False),
+    Kind("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", False, (), ("status",)),
 )
 
 

@@ -418,6 +418,7 @@ def _controller_roles() -> list[dict]:
         ],
         "service-controller": [
             rule(READ, LEGACY, "services"),
+            rule(("patch", "update"), LEGACY, "services"),      # its load-balancer-cleanup finalizer
             rule(("patch", "update"), LEGACY, "services/status"),
             rule(("list", "watch"), LEGACY, "nodes"),
             events_rule(),

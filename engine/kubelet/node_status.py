@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 KUBELET_VERSION = "v1.31.0"
 CONTAINER_RUNTIME_VERSION = "containerd://1.7.13"
+UNINITIALIZED_TAINT = {"key": "node.cloudprovider.kubernetes.io/uninitialized", "value": "true", "effect": "NoSchedule"}
 EVICTION_HARD_MEMORY = "100Mi"
 """--eviction-hard memory.available: kept out of allocatable, as the real kubelet does."""
 
@@ -67,6 +68,8 @@ class NodeStatusAgent:
         self._last_report = -1e18
         self._last_status: dict | None = None
         self.pressure: set[str] = set()
+        self.volumes_in_use = lambda: []
+        """The volume manager's GetVolumesInUse (set by the kubelet): reported so attached disks stay attached."""
         """Node conditions under pressure, set by the eviction manager through ``set_condition``."""
 
     # -- lifecycle ------------------------------------------------------------
@@ -106,6 +109,8 @@ class NodeStatusAgent:
         spec: dict = {}
         if self.options.get("taints"):
             spec["taints"] = [dict(taint) for taint in self.options["taints"]]
+        if self.options.get("cloud_provider") == "external":   # --cloud-provider=external: the CCM initialises us
+            spec.setdefault("taints", []).append(dict(UNINITIALIZED_TAINT))
         return {
             "apiVersion": "v1",
             "kind": "Node",
@@ -143,7 +148,9 @@ class NodeStatusAgent:
             transition = old["lastTransitionTime"] if old and old["status"] == status else now
             conditions.append({"type": type_, "status": status, "reason": reason, "message": message,
                                "lastHeartbeatTime": now, "lastTransitionTime": transition})
+        in_use = {"volumesInUse": self.volumes_in_use()} if self.volumes_in_use() else {}
         return {
+            **in_use,
             "capacity": capacity,
             "allocatable": allocatable,
             "conditions": conditions,
@@ -197,7 +204,7 @@ class NodeStatusAgent:
             self.register()
             return
         node = thaw(node)
-        node["status"] = status
+        node["status"] = _merged(node.get("status") or {}, status, self.options.get("cloud_provider") == "external")
         try:
             self.client.update_status(node)
         except errors.ApiError as error:
@@ -244,3 +251,16 @@ def _without_heartbeats(status: dict) -> dict:
     copy = dict(status)
     copy["conditions"] = [{k: v for k, v in c.items() if k != "lastHeartbeatTime"} for c in status["conditions"]]
     return copy
+
+
+def _merged(current: dict, status: dict, external_cloud: bool) -> dict:
+    """What the kubelet's status PATCH leaves of fields it does not own: other controllers' conditions
+    (NetworkUnavailable), volumesAttached, and, with an external cloud provider, the addresses it set."""
+    merged = dict(status)
+    own = {c["type"] for c in status["conditions"]}
+    merged["conditions"] = status["conditions"] + [c for c in current.get("conditions") or () if c["type"] not in own]
+    if current.get("volumesAttached"):
+        merged["volumesAttached"] = current["volumesAttached"]
+    if external_cloud and current.get("addresses"):
+        merged["addresses"] = current["addresses"]
+    return merged

@@ -32,8 +32,12 @@ as they are since Kubernetes 1.10; file modes (``defaultMode``, an item's
 ``mode``) are recorded in ``host_fs.modes``. The service account token is a
 TokenRequest (``serviceaccounts/<name>/token``), renewed once 80% of its
 lifetime has passed, as the token manager does (it is not bound to the pod
-object here). What it never does: attach or detach
-volumes (no attach/detach controller here), enforce emptyDir ``sizeLimit``,
+object here). An attachable (CSI) PV is mounted only once the attach/detach
+controller lists it in ``node.status.volumesAttached``; until then the pod
+waits ("unattached volumes=[...]"), and the volumes the node's pods use are
+reported through ``volumes_in_use()`` (``node.status.volumesInUse``) so that
+nothing detaches them while mounted. What it never does: attach or detach
+volumes itself, enforce emptyDir ``sizeLimit``,
 or talk to anything but the API server and the node's filesystem.
 """
 
@@ -82,6 +86,8 @@ class VolumeManager:
         self.node_name = node_name
         self.host_fs = host_fs if host_fs is not None else NodeFilesystem()
         self._tokens: dict[tuple[str, str, str, int], tuple[str, float]] = {}
+        self._in_use: dict[str, set[str]] = {}
+        """Attachable (CSI) volume -> uids of the pods that use it: GetVolumesInUse, for the node status."""
 
     # -- the kubelet's calls ----------------------------------------------------
     def wait_for_attach_and_mount(self, pod: dict) -> list[Mount]:
@@ -111,6 +117,27 @@ class VolumeManager:
             self.host_fs.modes.pop(path, None)
         self.host_fs.tmpfs = {root for root in self.host_fs.tmpfs if not root.startswith(prefix)}
         self._tokens = {key: value for key, value in self._tokens.items() if key[2] != pod["metadata"]["uid"]}
+        for pods in self._in_use.values():
+            pods.discard(pod["metadata"]["uid"])
+        self._in_use = {name: pods for name, pods in self._in_use.items() if pods}
+
+    def volumes_in_use(self) -> list[str]:
+        """Attachable volumes the node's pods use (node.status.volumesInUse): not to be detached yet."""
+        return sorted(self._in_use)
+
+    def _wait_for_attach(self, pod: dict, volume: dict) -> None:
+        """A CSI volume is mounted only once the attach/detach controller lists it in volumesAttached."""
+        pv = self._bound_pv(pod, volume["name"], volume["persistentVolumeClaim"]["claimName"])
+        csi = (pv.get("spec") or {}).get("csi")
+        if not csi:
+            return
+        unique = f"kubernetes.io/csi/{csi['driver']}^{csi['volumeHandle']}"
+        self._in_use.setdefault(unique, set()).add(pod["metadata"]["uid"])
+        node = self.client.get("nodes", self.node_name)
+        if not any(v.get("name") == unique for v in (node.get("status") or {}).get("volumesAttached") or ()):
+            name = volume["name"]
+            raise VolumeError(f"Unable to attach or mount volumes: unmounted volumes=[{name}], unattached "
+                              f"volumes=[{name}], failed to process volumes=[]: timed out waiting for the condition")
 
     # -- helpers ------------------------------------------------------------------
     @staticmethod
@@ -163,6 +190,7 @@ class VolumeManager:
         elif kind == "hostPath":
             self._check_host_path(name, path, volume["hostPath"].get("type") or "")
         elif kind == "persistentVolumeClaim":
+            self._wait_for_attach(pod, volume)
             if path not in self.host_fs:
                 self.host_fs.setdefault(path + "/", "")
         else:
