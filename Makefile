@@ -25,7 +25,7 @@ INSTALLED := $(VENV)/.installed-pyproject.toml
 # `alembic` and notebooks call `jupyter` from PATH (DESIGN.md, Known pitfalls).
 IN_VENV := env PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)"
 
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= --durations=25
 BENCH_ARGS ?=
 LAB_ARGS ?=
 GRADE_ARGS ?=

@@ -15,6 +15,12 @@ cluster is booted and its nodes Ready when the constructor returns.
     c.now                                 # virtual seconds since boot
     c.kubectl("get pods -o wide")         # what the real kubectl would print
 
+With ``network="flannel"`` or ``"calico"`` (and ``proxy_mode="iptables"`` or
+``"ipvs"``) the boot goes on as ``kubeadm init`` does after the control
+plane is up (``engine.kubeadm``): kubeadm's ConfigMaps, then its add-ons as
+pods (CoreDNS, kube-proxy) and the CNI manifest, applied as the admin.
+``network=None`` (the default for now) installs no add-ons.
+
 Everything the cluster does goes through its API server, so failures raise
 ``engine.ApiError`` subclasses carrying the real ``Status``. The same seed
 and the same calls give the same history, event for event.
@@ -38,12 +44,14 @@ from engine.components import COMPONENTS, ComponentContext, ComponentSpec
 from engine.kubectl.apply import apply_one, load_manifests
 from engine.sim.hostnet import HostLocalIPAM, HostNetwork
 from engine.sim.loop import Loop
+from engine.sim.machine import Machine, machine_address
 from engine.store.etcd import EtcdStore
 from engine.store.memory import MemoryStore
 from engine import flags
 
 if TYPE_CHECKING:
     from engine.apiserver.http.serve import ServeHandle
+    from engine.kubeadm import InitConfiguration
     from engine.network.curl import CurlResult
     from engine.runtime.containerd import RuntimeService
     from engine.sim.realtime import RealtimeDriver
@@ -64,6 +72,9 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 BOOT_SECONDS = 1.0
 """Virtual time the constructor runs so that every node has registered and reported Ready."""
 
+NETWORKS = (None, "flannel", "calico")
+PROXY_MODES = ("iptables", "ipvs")
+
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 
 
@@ -76,8 +87,16 @@ class Cluster:
     def __init__(self, nodes: int = 3, seed: int = 0, *, components: Iterable[ComponentSpec] | None = None,
                  node_cpu: str = "4", node_memory: str = "8Gi", node_pods: int = flags.max_pods,
                  watch_delay: float = flags.watch_delay, keep_history: bool = True, store: str = "memory",
-                 cloud: str | None = None) -> None:
+                 network: str | None = None, proxy_mode: str = "iptables", cloud: str | None = None) -> None:
+        if network not in NETWORKS:
+            raise ValueError(f"network must be one of {NETWORKS}, not {network!r}")
+        if proxy_mode not in PROXY_MODES:
+            raise ValueError(f"proxy_mode must be one of {PROXY_MODES}, not {proxy_mode!r}")
         self.seed = seed
+        self.network = network
+        """The CNI add-on kubeadm's boot installs ("flannel", "calico"), or None: no add-ons."""
+        self.proxy_mode = proxy_mode
+        """kube-proxy's mode (its ConfigMap's ``mode``) when the add-ons are installed."""
         self.loop = Loop(seed, keep_history=keep_history)
         # "memory", or a real etcd: "etcd://127.0.0.1:2379" (engine.store.etcd says what changes on it)
         self.store = MemoryStore(self.loop) if store == "memory" else EtcdStore.from_url(store, loop=self.loop)
@@ -99,10 +118,17 @@ class Cluster:
         pod_connect.register(self.apiserver, self.hostnet)
         self.runtimes: dict[str, "RuntimeService"] = {}
         """Each node's container runtime: it belongs to the machine, so it outlives the node's kubelet."""
+        self.machines: dict[str, Machine] = {}
+        """Each node's machine (``engine.sim.machine``): its address, runtime, host network and network stack."""
         for index, node in enumerate(self.node_names):
             runtime = RuntimeService(self.loop, self.registry, node_name=node)
             runtime.cni = HostLocalIPAM(f"10.244.{index}.0/24")
             self.runtimes[node] = runtime
+            self.machines[node] = runtime.machine = Machine(node, machine_address(index), runtime, self.hostnet)
+        from engine.apiserver.endpoint import SECURE_PORT, APIServerEndpoint
+        self.endpoint = APIServerEndpoint(self.apiserver, self.machines[CONTROL_PLANE_NODE].address, SECURE_PORT)
+        """kube-apiserver's secure port on the control-plane machine (``https://172.18.0.2:6443``)."""
+        self.hostnet.listen(self.endpoint.address, self.endpoint.port, self.endpoint)
         self._node_options = {"cpu": node_cpu, "memory": node_memory, "pods": node_pods}
         self.cloud = None
         """The cloud the machines run in (``cloud="sim"``: engine.cloud, with its cloud-controller-manager)."""
@@ -115,6 +141,9 @@ class Cluster:
                 self._start(spec, None)
         for node in self.node_names:
             self._start_node(node)
+        if network is not None:
+            from engine.kubeadm import init_phases
+            init_phases(self.admin, self.kubeadm_config(), registry=self.registry)
         self.run(BOOT_SECONDS)
         from engine.kubectl import magic; magic.register(self)  # the %kubectl magic defaults to the latest cluster (weakref)
 
@@ -168,8 +197,7 @@ class Cluster:
         options = dict(self._node_options) if node else {}
         options["hostnet"] = self.hostnet
         if node is not None:
-            index = self.node_names.index(node)
-            options["address"] = f"172.18.0.{index + 2}"
+            options["address"] = self.machines[node].address
             options["runtime"] = self.runtimes[node]
             if node == CONTROL_PLANE_NODE:
                 options["labels"] = {"node-role.kubernetes.io/control-plane": "",
@@ -182,6 +210,12 @@ class Cluster:
         component = spec.load()(context)
         self.components[(spec.name, node)] = component
         component.start()
+
+    def kubeadm_config(self) -> "InitConfiguration":
+        """What ``kubeadm init --config`` would be given for this cluster (``engine.kubeadm.InitConfiguration``)."""
+        from engine.kubeadm import InitConfiguration
+        return InitConfiguration(node_name=CONTROL_PLANE_NODE, advertise_address=self.endpoint.address,
+                                 bind_port=self.endpoint.port, network=self.network, proxy_mode=self.proxy_mode)
 
     def _start_node(self, node: str) -> None:
         for spec in self.specs:

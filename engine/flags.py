@@ -56,6 +56,7 @@ allocate_node_cidrs = False            # --allocate-node-cidrs (kubeadm sets it 
 cluster_cidr = "10.244.0.0/16"          # --cluster-cidr (kubeadm's networking.podSubnet, flannel's default)
 node_cidr_mask_size = 24               # --node-cidr-mask-size (IPv4)
 max_endpoints_per_endpoints = 1000     # maxCapacity: addresses kept in one Endpoints object (the rest truncated)
+pvclaimbinder_sync_period = 15.0       # --pvclaimbinder-sync-period: the PV controller re-syncs every claim and volume
 
 # cloud-controller-manager (k8s.io/cloud-provider; its own binary, so its flags are its own)
 cluster_name = "kubernetes"            # --cluster-name: tags the cloud resources this cluster owns

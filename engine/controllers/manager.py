@@ -45,6 +45,7 @@ CONTROLLERS: list[str] = [
     "engine.controllers.podgc:PodGCController",
     "engine.controllers.resourcequota:ResourceQuotaController",
     "engine.controllers.horizontal:HorizontalController",
+    "engine.controllers.persistentvolume:PersistentVolumeController",
 ]
 LEASE_NAMESPACE = "kube-system"
 LEASE_NAME = "kube-controller-manager"

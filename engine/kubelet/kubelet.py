@@ -23,6 +23,11 @@ the cluster) outlives the kubelet: stopping the kubelet stops heartbeats and
 syncing but leaves containers running, and a new kubelet finds them again
 through the PLEG's first relist, keeping their restart counts.
 
+Containers get the Service environment variables (``envvars``) from the
+kubelet's own Service informer, as the real kubelet's service lister gives
+them; a hostNetwork pod's sandbox shares the node's network namespace, and
+the pod reports the node's InternalIP as its pod IP.
+
 The kubelet talks to the API server only through its client, informers and
 event recorder, and to the runtime only through the CRI calls.
 Seams a lab may replace through ``options``: ``restart_backoff``,
@@ -42,8 +47,8 @@ from engine.api.defaults import apply_defaults
 from engine.api.frozen import thaw
 from engine.client.record import WARNING, EventRecorder
 from engine.components import ComponentContext
-from engine.kubelet import admission
-from engine.kubelet.kuberuntime import RuntimeManager, get_pod_status
+from engine.kubelet import admission, envvars
+from engine.kubelet.kuberuntime import ContainerConfigError, RuntimeManager, get_pod_status
 from engine.kubelet.node_status import NodeStatusAgent
 from engine.kubelet.pleg import GenericPLEG, PodLifecycleEvent
 from engine.kubelet.eviction import EvictionManager
@@ -125,6 +130,8 @@ class Kubelet:
         informers = context.informers
         self.pods = informers.informer("pods", field_selector=f"spec.nodeName={self.node_name}")
         self.nodes = informers.informer("nodes", field_selector=f"metadata.name={self.node_name}")
+        self.services = informers.informer("services")
+        self.runtime_manager.service_env = self._service_env
         self.pod_workers = PodWorkers(self.loop, sync=self._sync_pod, terminate=self._terminate_pod,
                                       finish=self._terminated_pod)
         self.status_manager = StatusManager(self.client, self.loop, self._api_pod)
@@ -283,6 +290,14 @@ class Kubelet:
         if is_static_pod(pod):
             return current if is_mirror_pod(current) else None
         return current if current["metadata"].get("uid") == meta["uid"] else None
+
+    def _service_env(self, pod: dict) -> dict[str, str]:
+        """getServiceEnvVarMap over the kubelet's Service lister (a pod from the API server waits for its sync)."""
+        if not is_static_pod(pod) and not self.services.has_synced:
+            raise ContainerConfigError("services have not yet been read at least once, cannot construct envvars")
+        spec = pod["spec"]
+        return envvars.service_env(self.services.lister.list(), pod["metadata"].get("namespace", "default"),
+                                   spec.get("enableServiceLinks", True))
 
     # -- events that wake workers ---------------------------------------------------------
     def _on_pleg_event(self, event: PodLifecycleEvent) -> None:

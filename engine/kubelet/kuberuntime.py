@@ -11,7 +11,10 @@ kill what must go, RunPodSandbox, then for the next init container or each
 app container to start: the CrashLoopBackOff check, the image (PullImage
 honouring imagePullPolicy, with ErrImagePull then ImagePullBackOff),
 CreateContainer, StartContainer, with the real events (Pulling, Pulled,
-Created, Started, BackOff, Failed). ``kill_pod`` stops every container
+Created, Started, BackOff, Failed); each container's environment is its
+own ``env`` (values and downward API fields) over the Service variables the
+kubelet hands in (``service_env``; CreateContainerConfigError while it cannot),
+and a hostNetwork pod's sandbox asks for the node's network namespace. ``kill_pod`` stops every container
 with the grace period (preStop hooks first: exec, httpGet or sleep; what is
 left of the grace for SIGTERM, at least 2 s; then SIGKILL) and then the
 sandbox. Both are generators run by the pod worker (``pod_workers.spawn``):
@@ -59,6 +62,7 @@ ANNOTATION_GRACE = "io.kubernetes.pod.terminationGracePeriod"
 ANNOTATION_PRE_STOP = "io.kubernetes.container.preStopHandler"
 CRASH_LOOP_BACK_OFF = "CrashLoopBackOff"
 CREATE_CONTAINER_ERROR = "CreateContainerError"
+CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError"
 RUN_CONTAINER_ERROR = "RunContainerError"
 
 
@@ -233,7 +237,13 @@ def get_pod_status(runtime: "RuntimeService", uid: str) -> RuntimePodStatus:
     return RuntimePodStatus(uid, sandboxes, containers)
 
 
-def _env(container: dict, pod: dict, pod_ip: str, host_ip: str) -> dict[str, str]:
+class ContainerConfigError(Exception):
+    """generateContainerConfig failed (the container waits with reason CreateContainerConfigError)."""
+
+
+def _env(container: dict, pod: dict, pod_ip: str, host_ip: str,
+         service_env: dict[str, str] | None = None) -> dict[str, str]:
+    """makeEnvironmentVariables: the container's own variables, then the Service variables it did not set."""
     values = {"metadata.name": pod["metadata"]["name"], "metadata.namespace": pod["metadata"].get("namespace", ""),
               "metadata.uid": pod["metadata"]["uid"], "spec.nodeName": pod["spec"].get("nodeName", ""),
               "spec.serviceAccountName": pod["spec"].get("serviceAccountName", ""), "status.podIP": pod_ip,
@@ -244,7 +254,7 @@ def _env(container: dict, pod: dict, pod_ip: str, host_ip: str) -> dict[str, str
             env[item["name"]] = str(item["value"])
         elif ((item.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath") in values:
             env[item["name"]] = values[item["valueFrom"]["fieldRef"]["fieldPath"]]
-    return env
+    return {**(service_env or {}), **env}
 
 
 # -- carrying the actions out ----------------------------------------------------------
@@ -279,6 +289,9 @@ class RuntimeManager:
             "linux_resources", linux_resources)
         self.mounts: Callable[[dict, dict], list[cri.Mount]] | None = None
         """``mounts(pod, container)``: the container's volume mounts (the volume manager's ``mounts_for``)."""
+        self.service_env: Callable[[dict], dict[str, str]] | None = None
+        """``service_env(pod)``: the Service variables for the pod's containers (the kubelet's
+        getServiceEnvVarMap); raises ContainerConfigError while the kubelet has not read the Services yet."""
 
     # -- events ----------------------------------------------------------------
     def event(self, pod: dict, name: str, type_: str, reason: str, message: str) -> None:
@@ -319,10 +332,16 @@ class RuntimeManager:
         meta = pod["metadata"]
         labels = {**(meta.get("labels") or {}), LABEL_POD_NAME: meta["name"],
                   LABEL_POD_NAMESPACE: meta.get("namespace", "default"), LABEL_POD_UID: meta["uid"]}
+        spec = pod["spec"]
+        host_network = bool(spec.get("hostNetwork"))
+        namespaces = cri.NamespaceOption(network=cri.NAMESPACE_NODE if host_network else cri.NAMESPACE_POD,
+                                         ipc=cri.NAMESPACE_NODE if spec.get("hostIPC") else cri.NAMESPACE_POD)
         return PodSandboxConfig(
             cri.PodSandboxMetadata(meta["name"], meta.get("namespace", "default"), meta["uid"], attempt),
-            hostname=pod["spec"].get("hostname") or meta["name"], log_directory=log_directory(pod), labels=labels,
-            annotations=dict(meta.get("annotations") or {}), cgroup_parent=f"/kubepods/pod{meta['uid']}")
+            # a hostNetwork pod keeps the node's hostname (its UTS namespace is the node's)
+            hostname="" if host_network else spec.get("hostname") or meta["name"], log_directory=log_directory(pod),
+            labels=labels, annotations=dict(meta.get("annotations") or {}),
+            cgroup_parent=f"/kubepods/pod{meta['uid']}", namespace_options=namespaces)
 
     def _backoff_key(self, pod: dict, name: str) -> str:
         return f"{pod['metadata']['uid']}_{name}"
@@ -348,7 +367,13 @@ class RuntimeManager:
             return
         latest = status.latest(name)
         restarts = restart_count(latest) + 1 if latest is not None else 0
-        config = self.container_config(pod, container, restarts, status.ip)
+        pod_ip = self.host_ip if pod["spec"].get("hostNetwork") else status.ip
+        try:
+            config = self.container_config(pod, container, restarts, pod_ip)
+        except ContainerConfigError as error:
+            self.event(pod, name, WARNING, "Failed", f"Error: {error}")
+            result.reasons[name] = (CREATE_CONTAINER_CONFIG_ERROR, str(error))
+            return
         try:
             container_id = self.runtime.create_container(sandbox_id, config)
         except CriError as error:
@@ -382,7 +407,8 @@ class RuntimeManager:
         return ContainerConfig(
             ContainerMetadata(container["name"], restarts), container.get("image", ""),
             command=list(container.get("command") or []), args=list(container.get("args") or []),
-            working_dir=container.get("workingDir", ""), envs=_env(container, pod, pod_ip, self.host_ip),
+            working_dir=container.get("workingDir", ""),
+            envs=_env(container, pod, pod_ip, self.host_ip, self.service_env(pod) if self.service_env else None),
             labels={LABEL_POD_NAME: meta["name"], LABEL_POD_NAMESPACE: meta.get("namespace", "default"),
                     LABEL_POD_UID: meta["uid"], LABEL_CONTAINER_NAME: container["name"]},
             annotations=annotations, log_path=f"{container['name']}/{restarts}.log",

@@ -266,6 +266,8 @@ def generate_api_pod_status(pod: dict, runtime: RuntimePodStatus, reasons: dict[
     if init_statuses:
         status["initContainerStatuses"] = init_statuses
     ip = runtime.ip
+    if spec.get("hostNetwork") and not ip:
+        ip = host_ip        # hostNetwork pods inherit the node's IPs as their pod IPs
     if ip:
         status["podIP"] = ip
         status["podIPs"] = [{"ip": ip}]

@@ -37,6 +37,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+from dataclasses import replace
 
 from engine.components import ComponentContext
 from engine.network.host import Host
@@ -178,16 +179,21 @@ class CalicoNode:
         return {ns["metadata"]["name"]: ns for ns in self.namespaces.indexer.list()}
 
 
+class CalicoPolicyOnly(CalicoNode):
+    """calico-node with ``CALICO_NETWORKING_BACKEND=none``: Felix's policy without BIRD (canal's calico half)."""
+
+    def __init__(self, context: ComponentContext) -> None:
+        super().__init__(replace(context, options={**context.options, "backend": "none"}))
+
+
 class Canal:
     """The canal DaemonSet's pod: calico-node (policy only) and kube-flannel (the overlay) on one node."""
 
     name = "canal"
 
     def __init__(self, context: ComponentContext) -> None:
-        from dataclasses import replace
-
         from engine.network.flannel import FlannelAgent
-        self.calico = CalicoNode(replace(context, options={**context.options, "backend": "none"}))
+        self.calico = CalicoPolicyOnly(context)
         self.flannel = FlannelAgent(replace(context, options={**context.options, "install_cni": False}))
         self.running = False
 

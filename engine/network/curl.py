@@ -68,31 +68,45 @@ class CurlResult:
 
 
 class Resolver:
-    """Name lookups from one endpoint, through ``engine.dns`` when it is installed."""
+    """Name lookups from one endpoint: glibc's stub resolver (``engine.dns.resolver``) over the model."""
 
-    def __init__(self, fabric: Fabric, origin: Endpoint, files: dict[str, str], random: Any) -> None:
+    def __init__(self, fabric: Fabric, origin: Endpoint, files: Any, random: Any) -> None:
         self.fabric, self.origin, self.files, self.random = fabric, origin, files, random
 
     def lookup(self, name: str, trace: Trace) -> list[str]:
+        """The addresses of ``name``: an address as is, else /etc/hosts then DNS by /etc/resolv.conf."""
         if _is_ip(name):
             return [name]
-        for line in self.files.get("/etc/hosts", "127.0.0.1\tlocalhost\n").splitlines():
-            fields = line.split("#", 1)[0].split()
-            if len(fields) > 1 and name in fields[1:]:
-                return [fields[0]]
         try:
-            from engine.dns.resolver import resolve
-        except ImportError:
-            return []
-        return list(resolve(name, self.files.get("/etc/resolv.conf", ""), lambda server, query:
-                            self._send(server, query, trace)))
+            from engine.dns.resolver import Resolver as StubResolver
+        except ImportError:           # no DNS package: only /etc/hosts answers
+            return _from_hosts(self.files.get("/etc/hosts", "127.0.0.1\tlocalhost\n"), name)
+        stub = StubResolver.from_fs(self.files, lambda server, port, query: self._send(server, port, query, trace))
+        return list(stub.lookup(name).addresses)
 
-    def _send(self, server: str, query: Any, trace: Trace) -> Any:
-        packet = Packet(_source_ip(self.origin), server, self.random.randint(*EPHEMERAL_PORTS), 53, "UDP", query,
+    def _send(self, server: str, port: int, query: Any, trace: Trace) -> Any:
+        """One DNS question as a UDP packet to ``server:port``; the answer, or None (a timeout)."""
+        packet = Packet(_source_ip(self.origin), server, self.random.randint(*EPHEMERAL_PORTS), port, "UDP", query,
                         flags="")
-        trace.add(_where(self.origin), "DNS query", packet, str(getattr(query, "name", query)))
+        trace.add(_where(self.origin), "DNS query", packet, f"{getattr(query, 'qtype', 'A')} "
+                                                            f"{getattr(query, 'name', query)}")
+        seen_as = packet.reply(flags="")            # the answer as the client sees it: from the server it asked
         done = self.fabric.exchange(packet, self.origin, trace, _answer_dns)
-        return done.answer if done.outcome == "answered" else None
+        if done.outcome != "answered" or done.answer is None:
+            return None
+        answer = done.answer
+        addresses = getattr(answer, "addresses", None)
+        summary = ", ".join(addresses("A")) if callable(addresses) else ""
+        trace.add(_where(self.origin), "DNS answer", seen_as, f"{getattr(answer, 'rcode', '')} {summary}".strip())
+        return answer
+
+
+def _from_hosts(text: str, name: str) -> list[str]:
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) > 1 and name in fields[1:]:
+            return [fields[0]]
+    return []
 
 
 def curl(fabric: Fabric, origin: Endpoint, url: str, *, files: dict[str, str], random: Any,
@@ -211,9 +225,7 @@ class PodNetworking:
             origin = self.origin(sandbox_id)
             packet = Packet(_source_ip(origin), address, ctx.random.randint(*EPHEMERAL_PORTS), int(port), "TCP")
             done = self.fabric.exchange(packet, origin, Trace(), lambda listener, p: listener)
-            if done.outcome == "timeout":
-                raise TimeoutError(f"dial tcp {address}:{port}: i/o timeout")
-            if done.outcome != "answered":
+            if done.outcome != "answered":         # refused, dropped (a timeout) or unreachable: the dial fails
                 raise ConnectionRefused(address, int(port))
             return done.answer
         return dial

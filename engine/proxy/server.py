@@ -59,8 +59,9 @@ def load_configuration(options: dict[str, Any]) -> KubeProxyConfiguration:
         config.mode = _option(options, "proxy-mode")
     if _option(options, "cluster-cidr"):
         config.cluster_cidr = _option(options, "cluster-cidr")
-    if _option(options, "hostname-override"):
-        config.hostname_override = _option(options, "hostname-override")
+    override = _option(options, "hostname-override")
+    if override and "$(" not in override:       # an unexpanded $(NODE_NAME): the node name comes from the env
+        config.hostname_override = override
     return config
 
 

@@ -17,6 +17,13 @@ Log lines are written as containerd writes them:
 longer than 16 KiB; a last line without a newline is still ``F``). What it never does: pull images (CreateContainer
 needs the image on the node), restart containers, or retry anything; that is
 the kubelet's job.
+
+Network namespaces: a sandbox whose ``namespace_options.network`` is NODE
+(a hostNetwork pod) shares the machine's network namespace: containerd calls
+no CNI plugin for it, reports no IP of its own (the kubelet reports the
+node's), and its processes see the node's ``Machine`` (``ctx.machine``).
+Every process dials out straight on the machine's host network unless the
+network layer (``network.wire``) points its calls at its pod's namespace.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from engine.runtime.runc import Cgroup, Namespaces, Process, namespace_inodes
 
 if TYPE_CHECKING:
     from engine.sim.loop import Loop
+    from engine.sim.machine import Machine
 
 
 LOG_LINE_BUFFER = 16 * 1024
@@ -98,6 +106,10 @@ class _Container:
     stop_signal: int = SIGTERM
 
 
+def _host_network(sandbox: _Sandbox) -> bool:
+    return sandbox.config.namespace_options.network == cri.NAMESPACE_NODE
+
+
 def _not_found(kind: str, ident: str) -> CriError:
     return CriError(CODE_NOT_FOUND, f'an error occurred when try to find {kind} "{ident}": not found')
 
@@ -108,6 +120,9 @@ class RuntimeService:
     def __init__(self, loop: Loop, registry: Registry | None = None, *, images: ImageService | None = None,
                  node_name: str = "node") -> None:
         self.loop = loop
+        self.machine: Machine | None = None
+        """The machine this containerd runs on (set by ``Cluster``): its host network and, for hostNetwork pods,
+        the machine itself as their processes see it."""
         self.registry = registry if registry is not None else Registry()
         self.images = images if images is not None else ImageService(loop, self.registry)
         self.node_name = node_name
@@ -116,6 +131,8 @@ class RuntimeService:
         self._containers: dict[str, _Container] = {}
         self._names: dict[str, str] = {}
         self._inodes = namespace_inodes()
+        self.host_namespaces = Namespaces.initial()
+        """The machine's own (initial) namespaces: what hostNetwork, hostPID and hostIPC pods join."""
         self._listeners: list[Callable[[str, str], None]] = []
         self.resolver: Callable[[str], list[str]] | None = None
         """Set by the DNS / network layer: what ``nslookup`` inside a container resolves."""
@@ -153,9 +170,15 @@ class RuntimeService:
         name = f"k8s_POD_{meta.name}_{meta.namespace}_{meta.uid}_{meta.attempt}"
         sandbox_id = self._new_id()
         self._reserve(name, sandbox_id)
-        sandbox = _Sandbox(sandbox_id, config, Namespaces.for_sandbox(self._inodes), SANDBOX_READY, self._now())
+        namespaces = Namespaces.for_sandbox(self._inodes)
+        options = config.namespace_options
+        if options.network == cri.NAMESPACE_NODE:
+            namespaces.net, namespaces.uts = self.host_namespaces.net, self.host_namespaces.uts
+        if options.ipc == cri.NAMESPACE_NODE:
+            namespaces.ipc = self.host_namespaces.ipc
+        sandbox = _Sandbox(sandbox_id, config, namespaces, SANDBOX_READY, self._now())
         self._sandboxes[sandbox_id] = sandbox
-        if self.cni is not None:
+        if self.cni is not None and options.network != cri.NAMESPACE_NODE:
             try:
                 sandbox.ip = self.cni.add(sandbox_id)
             except Exception as error:  # noqa: BLE001 - any plugin failure fails RunPodSandbox, as in containerd
@@ -174,7 +197,7 @@ class RuntimeService:
             container = self._containers.get(container_id)
             if container is not None and container.process is not None:
                 container.process.kill(SIGKILL)
-        if sandbox.state == SANDBOX_READY and self.cni is not None:
+        if sandbox.state == SANDBOX_READY and self.cni is not None and not _host_network(sandbox):
             self.cni.delete(sandbox_id)
         sandbox.state = SANDBOX_NOTREADY
 
@@ -262,6 +285,10 @@ class RuntimeService:
         )
         process.ctx.resolve = self.resolver
         process.ctx.http = self.http
+        if self.machine is not None:
+            process.ctx.dial = self.machine.hostnet.dial
+        if _host_network(self._sandboxes[container.sandbox_id]):
+            process.ctx.machine = self.machine
         if self.network is not None:
             self.network.wire(process.ctx, container.sandbox_id)
         container.stop_signal = manifest.stop_signal
@@ -397,6 +424,8 @@ class RuntimeService:
         sandbox = self._sandboxes.get(container.sandbox_id)
         if sandbox is None:
             return ""
+        if _host_network(sandbox):
+            return self.node_name      # the node's UTS namespace: its hostname
         return sandbox.config.hostname or sandbox.config.metadata.name
 
     def _write(self, container: _Container, stream: str, text: str) -> None:

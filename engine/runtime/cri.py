@@ -135,6 +135,19 @@ class PodSandboxMetadata:
     attempt: int = 0
 
 
+# NamespaceMode: whose namespace a sandbox's network / ipc namespace is.
+NAMESPACE_POD = "POD"              # the pod's own (the pause container's)
+NAMESPACE_NODE = "NODE"            # the node's (hostNetwork, hostIPC)
+
+
+@dataclass
+class NamespaceOption:
+    """LinuxSandboxSecurityContext.namespace_options: the kubelet sets NODE for hostNetwork / hostIPC."""
+
+    network: str = NAMESPACE_POD
+    ipc: str = NAMESPACE_POD
+
+
 @dataclass
 class PodSandboxConfig:
     metadata: PodSandboxMetadata
@@ -143,6 +156,8 @@ class PodSandboxConfig:
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
     cgroup_parent: str = ""
+    namespace_options: NamespaceOption = field(default_factory=NamespaceOption)
+    """``linux.security_context.namespace_options`` in the CRI's message."""
 
 
 @dataclass

@@ -95,6 +95,12 @@ class Namespaces:
         """A container's: its own pid and mnt, the sandbox's net, uts and ipc."""
         return Namespaces(next(inodes), self.net, next(inodes), self.uts, self.ipc)
 
+    @classmethod
+    def initial(cls) -> Namespaces:
+        """The machine's own namespaces (init's: the kernel's fixed PROC_*_INIT_INO for pid, uts and ipc; the
+        net and mnt numbers a booted kernel usually gives), which hostNetwork / hostPID / hostIPC pods join."""
+        return cls(pid=4026531836, net=4026531840, mnt=4026531841, uts=4026531838, ipc=4026531839)
+
 
 @dataclass
 class Cgroup:

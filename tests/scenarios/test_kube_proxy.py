@@ -151,3 +151,15 @@ def test_ipvs_mode_binds_the_service_ips_and_takes_the_backends_in_turn(ipvs_clu
     served = [served_by(ipvs_cluster.curl("client", f"http://{vip}/")) for _ in range(9)]
     assert len(set(served)) == 3 and served[:3] * 3 == served, "round robin: the same order again and again"
     assert any(hop.what == "IPVS" for hop in ipvs_cluster.curl("client", f"http://{vip}/").hops)
+
+
+def test_dump_prints_a_nodes_rules_as_iptables_save_and_ipvsadm_do(cluster, ipvs_cluster) -> None:
+    from engine.proxy import dump
+    nat = dump(cluster, "node-1", table="nat")
+    assert nat.startswith("*nat\n:PREROUTING ACCEPT [0:0]") and nat.endswith("COMMIT\n") and "*filter" not in nat
+    assert '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES' in nat
+    assert ('-m comment --comment "default/web:http has no endpoints" -m tcp --dport 80 -j REJECT '
+            "--reject-with icmp-port-unreachable") in dump(cluster, "node-1"), "web was scaled to zero above"
+    assert dump(ipvs_cluster, "node-2", ipvs=True).startswith("IP Virtual Server version 1.2.1")
+    with pytest.raises(KeyError):
+        dump(cluster, "node-9")

@@ -1,7 +1,7 @@
 """StatefulSets on whole clusters: ordered start and stop, stable names and storage, partitioned updates.
 
-No PersistentVolume controller runs here yet, so ``bind_claims`` plays it: each claim gets a hostPath
-volume and is marked Bound, which is what lets the kubelet mount it.
+``volumes`` makes the hostPath PersistentVolumes an administrator would; the PersistentVolume controller
+binds each claim of the volumeClaimTemplates to one of them, which is what lets the kubelet mount it.
 """
 
 from __future__ import annotations
@@ -38,21 +38,12 @@ def web(replicas: int = 3, image: str = "nginx:1.25", *, claims: bool = False, p
     return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "web"}, "spec": spec}
 
 
-def bind_claims(c: engine.Cluster) -> None:
-    """What the PersistentVolume controller would do: a volume for each pending claim, bound to it."""
-    for claim in c.list("pvc"):
-        if (claim.get("status") or {}).get("phase") == "Bound":
-            continue
-        name = f"pv-{claim['metadata']['name']}"
-        c.apply({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name},
+def volumes(c: engine.Cluster, count: int = 3) -> None:
+    """Statically provisioned volumes, one per claim the StatefulSet will make."""
+    for index in range(count):
+        c.apply({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": f"pv-{index}"},
                  "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-                          "hostPath": {"path": f"/mnt/{name}"},
-                          "claimRef": {"namespace": "default", "name": claim["metadata"]["name"],
-                                       "uid": claim["metadata"]["uid"]}}})
-        claim["spec"]["volumeName"] = name
-        claim = c.admin.update(claim)
-        claim["status"] = {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}}
-        c.admin.update_status(claim)
+                          "hostPath": {"path": f"/mnt/pv-{index}"}}})
 
 
 def ready_at(pod: dict) -> float | None:
@@ -76,10 +67,10 @@ def sts_events(c: engine.Cluster) -> list[str]:
 def test_pods_start_in_order_each_after_the_one_before_is_ready_with_their_own_claims():
     c = cluster()
     c.apply(HEADLESS)
+    volumes(c)
     c.apply(web(claims=True))
     seen: list[str] = []
     for _ in range(90):
-        bind_claims(c)
         c.run(1)
         for name in live(c):
             if name not in seen:
@@ -95,6 +86,8 @@ def test_pods_start_in_order_each_after_the_one_before_is_ready_with_their_own_c
     assert labels["controller-revision-hash"].startswith("web-")
     assert {"name": "www", "persistentVolumeClaim": {"claimName": "www-web-1"}} in pod["spec"]["volumes"]
     assert sorted(claim["metadata"]["name"] for claim in c.list("pvc")) == ["www-web-0", "www-web-1", "www-web-2"]
+    assert all(claim["status"]["phase"] == "Bound" and claim["spec"]["volumeName"].startswith("pv-")
+               for claim in c.list("pvc"))                 # bound by the PersistentVolume controller
     assert sts_events(c)[:2] == ["create Claim www-web-0 Pod web-0 in StatefulSet web success",
                                  "create Pod web-0 in StatefulSet web successful"]
     status = c.get("sts", "web")["status"]
@@ -106,10 +99,9 @@ def test_pods_start_in_order_each_after_the_one_before_is_ready_with_their_own_c
 def test_scaling_down_removes_the_highest_ordinal_first_one_at_a_time_and_keeps_the_claims():
     c = cluster()
     c.apply(HEADLESS)
+    volumes(c)
     c.apply(web(claims=True))
-    for _ in range(60):
-        bind_claims(c)
-        c.run(1)
+    c.run(60)
     assert live(c) == ["web-0", "web-1", "web-2"]
     c.apply(web(replicas=1, claims=True))
     c.run(60)

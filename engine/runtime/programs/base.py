@@ -4,7 +4,10 @@ A Program never sleeps or blocks: it schedules its next step with
 ``ctx.call_later`` and declares its resource use with ``ctx.set_cpu`` (cores
 it would like to use) and ``ctx.set_memory`` (bytes resident). Timers a
 process scheduled die with it. ``ctx.exit(code)`` ends the process once; the
-runtime turns the code into the container's exit code and reason.
+runtime turns the code into the container's exit code and reason. A program
+connects out with ``ctx.dial(address, port)`` (the host network unless the
+network layer routes the pod's connections); a process of a hostNetwork pod
+also sees its node's ``ctx.machine``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from engine.sim.hostnet import ConnectionRefused
 
 if TYPE_CHECKING:
     from engine.sim.loop import Loop, Timer
@@ -50,6 +55,10 @@ class Program:
         return None
 
 
+def _no_network(address: str, port: int) -> Any:
+    raise ConnectionRefused(address, port)
+
+
 class ProcessContext:
     """What a process sees of the world. Built by runc; one per container start."""
 
@@ -77,10 +86,17 @@ class ProcessContext:
         self._write = write
         self._on_exit = on_exit
         self._timers: list[Timer] = []
+        self._at_exit: list[Callable[[], None]] = []
         self.resolve: Callable[[str], list[str]] | None = None
         """DNS as the pod sees it (name -> addresses), wired in by the network layer; None: nothing resolves."""
         self.http: Callable[[str], dict[str, Any] | None] | None = None
         """An HTTP GET from inside the pod (url -> response, None: refused); None: no network yet."""
+        self.dial: Callable[[str, int], Any] = _no_network
+        """Connect out: ``dial(address, port)`` returns what listens there (the API server's endpoint, ...) or
+        raises ``ConnectionRefused``. containerd sets it: the host network by default; the network layer
+        replaces it per pod so the connection travels through the packet model."""
+        self.machine: Any = None
+        """The node's ``Machine`` for a process in the node's network namespace (a hostNetwork pod); else None."""
 
     @property
     def now(self) -> float:
@@ -147,6 +163,11 @@ class ProcessContext:
     def listen(self, port: int) -> None:
         self.ports.add(port)
 
+    def at_exit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when the process ends, however it ends (exit, signal, SIGKILL, OOM kill): what the
+        kernel tears down with a process (its threads, its sockets) goes there."""
+        self._at_exit.append(callback)
+
     def exit(self, code: int) -> None:
         """End the process with ``code``; later calls are ignored."""
         if not self.alive:
@@ -157,4 +178,7 @@ class ProcessContext:
             timer.cancel()
         self._timers.clear()
         self.ports.clear()
+        callbacks, self._at_exit = self._at_exit, []
+        for callback in callbacks:
+            callback()
         self._on_exit(code)

@@ -276,3 +276,41 @@ def test_a_line_longer_than_16k_is_split_into_a_partial_and_a_full_record(loop, 
     node.start_container(cid)
     records = [line.split(" ", 3) for line in node.read_log(node.container_status(cid).log_path)]
     assert [(tag, len(text)) for _, _, tag, text in records] == [("P", 16384), ("F", 20000 - 16384)]
+
+
+class Dialler(Program):
+    """Connects to the API server's address at start and keeps what answered, and the machine it sees."""
+
+    def start(self, ctx):
+        super().start(ctx)
+        self.answer = ctx.dial("172.18.0.2", 6443)
+        self.machine = ctx.machine
+
+
+def test_a_host_network_sandbox_shares_the_nodes_namespaces_and_sees_its_machine(loop, registry, pull, runtime):
+    from engine.runtime.cri import NAMESPACE_NODE, NamespaceOption
+    from engine.sim.hostnet import HostLocalIPAM, HostNetwork
+    from engine.sim.machine import Machine
+
+    hostnet = HostNetwork()
+    hostnet.listen("172.18.0.2", 6443, "the api server")
+    runtime.machine = Machine("node", "172.18.0.3", runtime, hostnet)
+    runtime.cni = HostLocalIPAM("10.244.1.0/24")
+    registry.register("example.com/dialler:1.0", Dialler, size=1_000_000)
+    pull("example.com/dialler:1.0")
+    pod = sandbox(runtime, "pod")
+    host = runtime.run_pod_sandbox(PodSandboxConfig(PodSandboxMetadata("host", "default", "uid-host"),
+                                                    namespace_options=NamespaceOption(network=NAMESPACE_NODE)))
+    assert runtime.pod_sandbox_status(pod).ip == "10.244.1.2"
+    assert runtime.pod_sandbox_status(host).ip == ""                   # no CNI ADD: the kubelet reports the node's IP
+    assert runtime.pod_sandbox_status(host).namespaces["net"] == runtime.host_namespaces.net
+    assert runtime.pod_sandbox_status(pod).namespaces["net"] != runtime.host_namespaces.net
+    programs = {}
+    for name, sandbox_id in (("pod", pod), ("host", host)):
+        container_id = container(runtime, sandbox_id, "dialler")
+        runtime.start_container(container_id)
+        programs[name] = runtime.program(container_id)
+    assert programs["pod"].answer == programs["host"].answer == "the api server"
+    assert programs["pod"].machine is None and programs["host"].machine is runtime.machine
+    runtime.stop_pod_sandbox(host)
+    assert runtime.cni.add("next") == "10.244.1.3"                     # the host sandbox held no pod address

@@ -1,0 +1,52 @@
+"""A machine: one node's computer, the part of a node that is not a Kubernetes component.
+
+A kubeadm cluster is built on machines that exist before Kubernetes does: each
+has a hostname, an address on the nodes' L2 segment (``172.18.0.N``, the
+``InternalIP`` its kubelet reports, as kind numbers its node containers), a
+container runtime (containerd, whose ``host_fs`` is the machine's own
+filesystem: ``/etc/kubernetes/manifests``, ``/etc/cni/net.d``,
+``/run/flannel/subnet.env``, ...) and a kernel network stack. ``Cluster``
+makes one ``Machine`` per node and keeps them in ``Cluster.machines``.
+
+What a machine promises: it outlives the components that run on it (a kubelet
+can stop and start again, the runtime and its containers stay), and its
+``address`` never changes. ``network_stack`` is None until the network layer
+gives the machine a kernel (``engine.network.host.Host``: interfaces, routes,
+iptables, ipvs, conntrack); ``hostnet`` is the cluster's host network, where
+servers on the machine listen (the kubelet on 10250, the API server on 6443)
+and processes dial. A Machine never runs a component itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.runtime.containerd import RuntimeService
+    from engine.sim.hostnet import HostNetwork
+
+NODE_SUBNET = "172.18.0.0/16"
+"""The nodes' L2 segment (kind's docker network): the first machine is 172.18.0.2 (.1 is the gateway)."""
+
+
+def machine_address(index: int) -> str:
+    """The InternalIP of the ``index``-th machine (0: the control plane, 172.18.0.2)."""
+    return f"172.18.0.{index + 2}"
+
+
+@dataclass(eq=False)
+class Machine:
+    """One node's computer: its name, address, container runtime and network."""
+
+    name: str
+    address: str
+    runtime: "RuntimeService"
+    hostnet: "HostNetwork"
+    network_stack: Any = None
+    """The machine's kernel network stack (``engine.network.host.Host``), or None before the network layer."""
+
+    @property
+    def host_fs(self) -> Any:
+        """The machine's filesystem (the runtime's ``host_fs``)."""
+        return self.runtime.host_fs
