@@ -30,9 +30,6 @@ class IPSet:
     def add(self, entry: str) -> None:
         self.entries.add(_normalise(self.type, entry))
 
-    def remove(self, entry: str) -> None:
-        self.entries.discard(_normalise(self.type, entry))
-
     def __contains__(self, entry: str) -> bool:
         return _normalise(self.type, entry) in self.entries
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 DUMMY_INTERFACE = "kube-ipvs0"
-SCHEDULERS = ("rr", "wrr", "lc", "sh")
+SCHEDULERS = ("rr",)
+"""The schedulers modelled (kube-proxy's default, --ipvs-scheduler=rr)."""
 
 
 @dataclass

@@ -13,7 +13,7 @@ Services give no ports: kube-proxy has nothing to program for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEFAULT_CLIENT_IP_AFFINITY_SECONDS = 10800     # v1.DefaultClientIPServiceAffinitySeconds
 
@@ -42,7 +42,6 @@ class ServicePortInfo:
     port: int
     protocol: str = "TCP"
     node_port: int = 0
-    target_port: int | str = 0
     load_balancer_vips: tuple[str, ...] = ()
     load_balancer_source_ranges: tuple[str, ...] = ()
     external_ips: tuple[str, ...] = ()
@@ -51,7 +50,6 @@ class ServicePortInfo:
     external_policy_local_field: bool = False
     internal_policy_local: bool = False
     health_check_node_port: int = 0
-    labels: dict = field(default_factory=dict, compare=False, hash=False)
 
     # -- BaseServicePortInfo's questions --------------------------------------------------
     def externally_accessible(self) -> bool:
@@ -97,13 +95,11 @@ def service_ports(service: dict) -> dict[ServicePortName, ServicePortInfo]:
         ports[name] = ServicePortInfo(
             name=name, cluster_ip=spec["clusterIP"], port=int(port["port"]), protocol=protocol,
             node_port=int(port.get("nodePort") or 0) if spec.get("type") in ("NodePort", "LoadBalancer") else 0,
-            target_port=port.get("targetPort", port["port"]),
             load_balancer_vips=lb_vips,
             load_balancer_source_ranges=tuple(spec.get("loadBalancerSourceRanges") or ()),
             external_ips=tuple(ip for ip in spec.get("externalIPs") or () if ":" not in ip),
             session_affinity_client_ip=affinity, sticky_max_age_seconds=int(timeout),
             external_policy_local_field=spec.get("externalTrafficPolicy") == "Local",
             internal_policy_local=spec.get("internalTrafficPolicy") == "Local",
-            health_check_node_port=int(spec.get("healthCheckNodePort") or 0),
-            labels=dict(meta.get("labels") or {}))
+            health_check_node_port=int(spec.get("healthCheckNodePort") or 0))
     return ports

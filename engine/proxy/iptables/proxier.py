@@ -17,7 +17,7 @@ re-creates everything. It writes nothing else on the node.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine import flags
 from engine.network.netfilter import RestoreError
@@ -155,6 +155,3 @@ class Proxier:
         self._ensure_canaries()
         self.need_full_sync = True
         self.sync()
-
-    def describe(self) -> dict[str, Any]:
-        return {"mode": self.mode, "services": len(self.svc_port_map), "syncs": self.syncs}

@@ -57,3 +57,9 @@ def test_ipsets_match_packets_by_the_directions_given() -> None:
     assert sets.test("KUBE-NODE-PORT-TCP", FakePacket("1.2.3.4", "172.18.0.3", 1, 30080), ["dst"])
     assert sets.test("KUBE-LOOP-BACK", FakePacket("10.244.1.5", "10.244.1.5", 1, 80), ["dst", "dst", "src"])
     assert "add KUBE-CLUSTER-IP 10.96.0.20,tcp:80" in sets.save()
+
+
+def test_only_round_robin_is_modelled(clock) -> None:
+    import pytest
+    with pytest.raises(ValueError, match="unknown scheduler"):
+        IPVS(clock).ensure_virtual_server("TCP", "10.96.0.20", 80, scheduler="lc")

@@ -144,3 +144,12 @@ def test_filter_reject_and_policy(netfilter: Netfilter) -> None:
     assert netfilter.traverse("filter", "OUTPUT", FakePacket("10.0.0.1", "10.96.0.9")).action == "REJECT"
     assert netfilter.traverse("filter", "OUTPUT", FakePacket("10.0.0.1", "10.96.0.8")).action == "ACCEPT"
     assert netfilter.traverse("filter", "FORWARD", FakePacket("10.0.0.1", "10.96.0.8")).action == "DROP"
+
+
+def test_counters_count_the_packets_each_rule_matched(loaded: Netfilter) -> None:
+    for i in range(10):
+        loaded.traverse("nat", "OUTPUT", FakePacket("10.0.0.2", "172.30.1.1", 40000 + i, 80))
+    counts = dict((text, packets) for packets, text in loaded.counters("nat"))
+    assert counts['-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'] == 10
+    dnat = [packets for packets, text in loaded.counters("nat") if "-j DNAT" in text]
+    assert sum(dnat) == 10
