@@ -319,7 +319,12 @@ class RuntimeManager:
                 status = get_pod_status(self.runtime, pod["metadata"]["uid"])
         sandbox_id = actions.sandbox_id
         if actions.create_sandbox:
-            sandbox_id = self.runtime.run_pod_sandbox(self.sandbox_config(pod, actions.attempt))
+            try:
+                sandbox_id = self.runtime.run_pod_sandbox(self.sandbox_config(pod, actions.attempt))
+            except CriError as error:       # e.g. the CNI plugin failed: the worker's error requeue tries again
+                self.recorder.event(pod, WARNING, "FailedCreatePodSandBox", f"Failed to create pod sandbox: {error}")
+                result.retry(self.loop.now + flags.container_backoff_initial)
+                return result
             status = get_pod_status(self.runtime, pod["metadata"]["uid"])
         if actions.next_init_container is not None:
             yield from self._start(pod, status, sandbox_id, actions.next_init_container, result)

@@ -167,10 +167,13 @@ class Fabric:
                 pass
         if endpoint.runtime is None:
             return None
-        programs = []          # hostNetwork pods: their sandboxes share the node's stack and address
-        for sandbox in endpoint.runtime.list_pod_sandbox():
-            status = endpoint.runtime.pod_sandbox_status(sandbox.id)
-            if status.ip == endpoint.address and status.state == "SANDBOX_READY":
+        runtime = endpoint.runtime
+        host_net = getattr(getattr(runtime, "host_namespaces", None), "net", None)
+        programs = []          # hostNetwork pods: their sandboxes share the node's network namespace
+        for sandbox in runtime.list_pod_sandbox():
+            status = runtime.pod_sandbox_status(sandbox.id)
+            shared = status.ip == endpoint.address or (host_net is not None and status.namespaces.get("net") == host_net)
+            if shared and status.state == "SANDBOX_READY":
                 programs.extend(endpoint.programs_of(sandbox.id))
         return _listening(programs, packet.dport)
 

@@ -119,3 +119,28 @@ def test_the_path_view_nests_pods_in_their_nodes(cluster: engine.Cluster) -> Non
     source = packet_path(cluster.curl("client", f"http://{pod_ip(cluster, 'web')}/"), cluster).source
     assert 'label="node-1 · 172.18.0.3"' in source and 'label="pod default/client"' in source
     assert 'label="pod default/web"' in source and "encapsulate" in source
+
+
+def test_a_pod_waits_for_the_network_add_on_with_failed_create_pod_sandbox() -> None:
+    import dataclasses
+    import types
+
+    from engine.components import COMPONENTS, ComponentContext
+    from engine.kubelet import KUBELET
+    from engine.network import attach
+    from engine.scheduler import SCHEDULER
+    kcm = dataclasses.replace(COMPONENTS[0], options={"allocate-node-cidrs": True})
+    c = engine.Cluster(nodes=1, components=[kcm, *COMPONENTS[1:], SCHEDULER, KUBELET])
+    fabric = attach(c)
+    c.apply(pod("early", "node-1"))
+    c.run(5)
+    assert c.get("pods", "early")["status"].get("podIP") is None
+    event = next(e for e in c.list("events") if e["reason"] == "FailedCreatePodSandBox")
+    assert event["type"] == "Warning" and event["message"].startswith(
+        "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox")
+    assert event["message"].endswith("cni plugin not initialized")
+    for node in c.node_names:
+        machine = types.SimpleNamespace(name=node, runtime=c.runtimes[node], network_stack=fabric.hosts[node])
+        FlannelAgent(ComponentContext("flanneld", c.admin, c.loop, node, {"machine": machine})).start()
+    c.run(15)
+    assert c.get("pods", "early")["status"]["podIP"].startswith("10.244.1.")
