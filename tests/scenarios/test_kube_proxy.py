@@ -111,12 +111,61 @@ def test_nodeport_answers_on_every_node_address(cluster: engine.Cluster) -> None
     for node in cluster.node_names:
         address = cluster.fabric.hosts[node].address
         assert cluster.curl("client", f"http://{address}:30080/").status == 200
+        assert cluster.curl("node-2", f"http://{address}:30080/").status == 200, "from a node, too"
 
 
 def test_session_affinity_sticks(cluster: engine.Cluster) -> None:
     vip = cluster.get("service", "sticky")["spec"]["clusterIP"]
     chosen = {served_by(cluster.curl("client", f"http://{vip}/")) for _ in range(15)}
     assert len(chosen) == 1
+
+
+FLAKY = """
+apiVersion: v1
+kind: Service
+metadata: {name: flaky}
+spec:
+  selector: {app: flaky}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: steady, labels: {app: flaky}}
+spec:
+  nodeName: node-2
+  containers:
+  - name: web
+    image: nginx
+    ports: [{containerPort: 80, name: http}]
+    readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: fading, labels: {app: flaky}}
+spec:
+  nodeName: node-1
+  containers:
+  - name: web
+    image: registry.k8s.io/liveness
+    args: [/server]
+    ports: [{containerPort: 8080, name: http}]
+    readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1, failureThreshold: 1}
+"""
+
+
+def test_a_pod_that_fails_its_readiness_probe_leaves_the_service(cluster: engine.Cluster) -> None:
+    cluster.apply(FLAKY)
+    cluster.run(6)                 # both ready; registry.k8s.io/liveness fails /healthz after 10 s
+    vip = cluster.get("service", "flaky")["spec"]["clusterIP"]
+    early = {served_by(cluster.curl("client", f"http://{vip}/")) for _ in range(20)}
+    assert early == {"default/steady", "default/fading"}
+    cluster.run(12)
+    fading = cluster.get("pod", "fading")
+    assert any(c["type"] == "Ready" and c["status"] == "False" for c in fading["status"]["conditions"])
+    ip = fading["status"]["podIP"]
+    assert all(f"{ip}:8080" not in cluster.fabric.hosts[node].iptables.save() for node in cluster.node_names)
+    late = {served_by(cluster.curl("client", f"http://{vip}/")) for _ in range(20)}
+    assert late == {"default/steady"}
 
 
 def test_rules_follow_the_endpoints_when_pods_stop_being_ready(cluster: engine.Cluster) -> None:
