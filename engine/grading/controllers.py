@@ -10,7 +10,8 @@ Interface:
   in ``cluster.decisions``: the learner's answer beside the engine's, and any exception);
 - ``check_manage_replicas``, ``check_fenceposts``, ``check_rolling_step`` (pure functions against
   the engine's on seeded cases) and ``check_in_cluster`` (the same seeded scale-ups and rollouts on
-  a cluster running the learner's decisions and on one running the engine's): each raises a
+  a cluster running the learner's decisions and on one running the engine's), ``check_node_failure``
+  (the learner's ReplicaSet decision while a node dies and its pods are evicted): each raises a
   ``GradingFailure`` naming the mistake, and gives no marks to an answer that hands its work to the
   engine's own decision (``OwnWork``).
 
@@ -369,5 +370,75 @@ def check_in_cluster(manage_replicas: Callable, rolling_update_step: Callable, s
              "decisions differed" + why, see=SEE)
 
 
+# -- through a node failure --------------------------------------------------------------------
+
+FAILOVER_TOLERATION_SECONDS = 10
+"""The survivors' tolerationSeconds for the not-ready / unreachable taints (300 s by default): a short wait."""
+
+
+def _survivors(replicas: int) -> dict:
+    tolerations = [{"key": f"node.kubernetes.io/{taint}", "operator": "Exists", "effect": "NoExecute",
+                    "tolerationSeconds": FAILOVER_TOLERATION_SECONDS} for taint in ("unreachable", "not-ready")]
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "survivor"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "survivor"}},
+                     "template": {"metadata": {"labels": {"app": "survivor"}},
+                                  "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}],
+                                           "tolerations": tolerations}}}}
+
+
+def check_node_failure(manage_replicas: Callable, seed: int) -> None:
+    """The learner's decision as the ReplicaSet controller while a node dies and its pods are evicted.
+
+    A ReplicaSet of 4-6 pods on 3 nodes; the node with the most of them powers off. Some 40 s later
+    it is tainted unreachable, 10 s after that its pods are evicted (Terminating), and the ReplicaSet
+    must create as many replacements, on the other nodes, in the same burst as the engine: at no moment
+    more live pods than replicas, and every decision the engine's.
+    """
+    ensure_installed("engine.cluster")
+    rng = random.Random(seed)
+    replicas = rng.choice([4, 5, 6])
+    own = own_work("manage_replicas")
+    cluster = controllers_cluster(3, seed, manage_replicas=own.wrap(manage_replicas))
+    cluster.apply(_survivors(replicas))
+    cluster.run(5)
+
+    def live() -> list[dict]:
+        return [p for p in cluster.list("pods", selector="app=survivor") if not p["metadata"].get("deletionTimestamp")]
+
+    before = live()
+    if len(before) != replicas:
+        fail(f"a ReplicaSet of {replicas} replicas made {len(before)} pods with your manage_replicas", see=SEE,
+             expected=replicas, got=len(before))
+    placed = sorted({p["spec"].get("nodeName") or "" for p in before} - {""})
+    victim = max(placed, key=lambda node: (sum(p["spec"].get("nodeName") == node for p in before), node))
+    evicted = {p["metadata"]["name"] for p in before if p["spec"].get("nodeName") == victim}
+    cluster.fail_node(victim)
+    for step in range(14):
+        cluster.run(5)
+        now = live()
+        if len(now) > replicas:
+            fail(f"{victim} failed; {5 * (step + 1)} s later the ReplicaSet (replicas {replicas}) had {len(now)} "
+                 "live pods: more than it wants (a replacement was created twice)", see=SEE,
+                 got=sorted(p["metadata"]["name"] for p in now))
+    own.check(manage_replicas)
+    errors = cluster.decisions.errors()
+    if errors:
+        name, error = errors[0]
+        fail(f"the controllers called your {name} and it failed: {describe_exception(error)}", see=SEE)
+    now = live()
+    names = {p["metadata"]["name"] for p in now}
+    nodes = sorted({p["spec"].get("nodeName") or "" for p in now if p["metadata"]["name"] not in evicted})
+    if len(now) != replicas or names & evicted or victim in nodes or "" in nodes:
+        fail(f"{victim} failed and its pods {sorted(evicted)} were evicted: the ReplicaSet should have replaced "
+             f"them with {len(evicted)} new pods on the other nodes", see=SEE,
+             expected=f"{replicas} live pods, none on {victim}",
+             got=sorted((p["metadata"]["name"], p["spec"].get("nodeName")) for p in now))
+    wrong = cluster.decisions.disagreements(_same_decision)
+    if wrong:
+        _name, args, learner, reference = wrong[0]
+        fail(f"through the node failure your manage_replicas({_describe_replicas(*args)}) answered "
+             f"{_plan(learner.value)!r}, the engine {_plan(reference.value)!r}", see=SEE)
+
+
 __all__ = ["ReplicaPlan", "ReplicaSetState", "check_fenceposts", "check_in_cluster", "check_manage_replicas",
-           "check_rolling_step", "controllers_cluster", "deletion_order"]
+           "check_node_failure", "check_rolling_step", "controllers_cluster", "deletion_order"]

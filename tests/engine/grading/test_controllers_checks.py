@@ -10,8 +10,8 @@ import pytest
 from engine.controllers.deployment.rolling import rolling_update_step
 from engine.grading import GradingFailure
 from engine.grading.controllers import (ReplicaPlan, check_fenceposts, check_in_cluster,
-                                        check_manage_replicas, check_rolling_step, controllers_cluster,
-                                        deletion_order)
+                                        check_manage_replicas, check_node_failure, check_rolling_step,
+                                        controllers_cluster, deletion_order)
 
 
 def manage_replicas(replicas, pods, related_pods, now, burst_replicas=500):
@@ -93,3 +93,26 @@ def test_a_learners_exception_inside_a_controller_is_reported_not_a_crash():
 def test_a_step_ignoring_the_bounds_changes_the_cluster_and_the_message_says_where():
     with pytest.raises(GradingFailure, match="the cluster differs after: rollout|decisions differed"):
         check_in_cluster(manage_replicas, greedy_step, seed=7)
+
+
+def test_a_right_replicaset_decision_survives_a_node_failure():
+    check_node_failure(manage_replicas, seed=54)
+
+
+def test_a_decision_that_creates_one_pod_per_sync_is_caught_through_the_node_failure():
+    def one_at_a_time(replicas, pods, related_pods, now, burst_replicas=500):
+        if len(pods) < replicas:
+            return ReplicaPlan(create=1)
+        return manage_replicas(replicas, pods, related_pods, now, burst_replicas)
+
+    with pytest.raises(GradingFailure, match=r"your manage_replicas\(replicas=\d.*answered \(1, \(\)\), the engine \([2-9]"):
+        check_node_failure(one_at_a_time, seed=54)
+
+
+def test_a_decision_that_creates_too_many_is_named():
+    def doubled(replicas, pods, related_pods, now, burst_replicas=500):
+        return ReplicaPlan(create=2 * (replicas - len(pods))) if len(pods) < replicas else ReplicaPlan()
+
+    with pytest.raises(GradingFailure, match="replicas made 8 pods|more than it wants"):
+        check_node_failure(doubled, seed=54)
+

@@ -26,7 +26,8 @@ Then your functions run *as the cluster's controllers*: `controllers_cluster(...
 place of the engine's. The lecture is `course/05_controller_manager.ipynb`; the engine's versions are in
 `engine/controllers/replicaset.py` and `engine/controllers/deployment/`. Graded cells: 10 points.
 Hidden tests compare your functions with the engine's on many generated cases, then run the same
-scale-ups and rollouts on a cluster with your decisions and on one with the engine's.
+scale-ups and rollouts on a cluster with your decisions and on one with the engine's, and take a node
+down under your ReplicaSet decision.
 """),
         code("setup", f"""
 import engine
@@ -250,9 +251,10 @@ check_rolling_step(rolling_update_step, seed=52)
 ReplicaSet and Deployment controllers call your functions in every sync (the engine still resolves
 `maxSurge` / `maxUnavailable` for the running controller). `cluster.decisions.calls` records each call:
 your answer beside the engine's. The hidden tests run seeded scale-ups, a deleted pod, a scale-down and
-two rollouts this way and compare the cluster, step by step, with one running the engine's decisions.
+two rollouts this way and compare the cluster, step by step, with one running the engine's decisions
+(1 point); then they power off a node under your ReplicaSet decision (1 point).
 """),
-        tests("test_in_cluster", 2, """
+        tests("test_in_cluster", 1, """
 cluster = controllers_cluster(3, seed=1, manage_replicas=manage_replicas, rolling_update_step=rolling_update_step)
 cluster.apply('''
 apiVersion: apps/v1
@@ -285,6 +287,30 @@ from engine.grading.controllers import check_in_cluster
 check_in_cluster(manage_replicas, rolling_update_step, seed=53)
 ### END HIDDEN TESTS
 """),
+        md("node_failure_intro", """
+### When a node dies
+
+The course's section "6. A node fails and its pods move" shows the chain: the node stops renewing its
+Lease, 40 s later it is tainted `unreachable`, and once a pod's `tolerationSeconds` run out the taint
+eviction controller deletes it. The pod stays `Terminating` (its kubelet is gone), so the ReplicaSet
+controller, which only passes *active* pods to `manage_replicas`, sees fewer pods than it wants and
+creates replacements; the scheduler puts them on the healthy nodes. Nothing in your function knows
+about nodes: it only has to answer the diff. The hidden test runs it through exactly that, and checks
+that there are never more live pods than replicas.
+"""),
+        tests("test_node_failure", 1, """
+# A ReplicaSet of 4; node-2 held two of its pods, evicted (Terminating): sync passes the two active pods.
+survivors = [make_pod("s-1", "node-1"), make_pod("s-3", "node-3")]
+check(manage_replicas(4, survivors, survivors, NOW) == ReplicaPlan(create=2),
+      "two of four pods evicted from a dead node: create two replacements",
+      expected=ReplicaPlan(create=2), got=manage_replicas(4, survivors, survivors, NOW), see=RS_SECTION)
+### BEGIN HIDDEN TESTS
+from engine.grading.integrity import ensure_installed
+ensure_installed()     # the engine as installed, whatever the notebook patched
+from engine.grading.controllers import check_node_failure
+check_node_failure(manage_replicas, seed=54)
+### END HIDDEN TESTS
+"""),
         md("outro", """
 ## What you built
 
@@ -298,13 +324,14 @@ slow-start batches of creations, events and status) is the engine's, as it is th
     ]
 
 
-FULL = {"test_manage_replicas": 3, "test_fenceposts": 2, "test_rolling_update_step": 3, "test_in_cluster": 2}
+FULL = {"test_manage_replicas": 3, "test_fenceposts": 2, "test_rolling_update_step": 3, "test_in_cluster": 1,
+        "test_node_failure": 1}
 """Points per graded cell: what the solution scores."""
 
 BROKEN = ("broken_import", "broken_loop")
 """Which kinds of broken submission the round trip hands in for this lab (tests/grading/test_round_trip.py)."""
 
-SECRETS = ("check_manage_replicas", "check_fenceposts", "check_rolling_step", "check_in_cluster")
+SECRETS = ("check_manage_replicas", "check_fenceposts", "check_rolling_step", "check_in_cluster", "check_node_failure")
 """Names of hidden-test helpers that must never appear in a released lab or in feedback."""
 
 _EDITS = {
