@@ -27,14 +27,12 @@ chains. kube-proxy and the CNI plugins write them with ``iptables-restore``
 
 from __future__ import annotations
 
-import copy
 import random as _random
-import shlex
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from engine.network.ipset import IPSets
-from engine.network.xtables import EXTENSION_TARGETS, Rule, RuleError, mark_operation, parse_rule
+from engine.network.xtables import EXTENSION_TARGETS, Rule, RuleError, mark_operation, parse_rule, split_words
 
 BUILTIN_CHAINS: dict[str, tuple[str, ...]] = {
     "raw": ("PREROUTING", "OUTPUT"),
@@ -65,6 +63,10 @@ class Chain:
 class Table:
     name: str
     chains: dict[str, Chain] = field(default_factory=dict)
+
+    def copy(self) -> "Table":
+        """A working copy for a restore: new chain lists, the same (never mutated) rules."""
+        return Table(self.name, {n: Chain(c.name, c.policy, list(c.rules)) for n, c in self.chains.items()})
 
     @classmethod
     def empty(cls, name: str) -> "Table":
@@ -148,7 +150,7 @@ class Netfilter:
                     if working is not None:
                         raise RuleError("no COMMIT before the next table")
                     name = line[1:].strip()
-                    working = copy.deepcopy(self.table(name))
+                    working = self.table(name).copy()
                     if not noflush:
                         working.chains = {c: Chain(c, working.chains[c].policy) for c in BUILTIN_CHAINS[name]}
                     continue
@@ -162,7 +164,7 @@ class Netfilter:
                 if line.startswith(":"):
                     self._chain_line(working, line)
                     continue
-                self._command(working, shlex.split(line))
+                self._command(working, split_words(line))
             except (RuleError, ValueError, IndexError) as exc:
                 raise RestoreError(number, str(exc)) from exc
         if working is not None:

@@ -20,8 +20,9 @@ This module never walks chains or decides verdicts: that is ``netfilter``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
-import shlex
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -108,25 +109,46 @@ class Rule:
     # -- matching --------------------------------------------------------------
     def matches_packet(self, packet: Any, context: MatchContext) -> bool:
         """The IP header match, then every extension in order (stateful ones act only if all before matched)."""
-        checks: list[tuple[tuple[str, bool] | None, Callable[[str], bool]]] = [
-            (self.src, lambda v: _in_cidr(packet.src, v)),
-            (self.dst, lambda v: _in_cidr(packet.dst, v)),
-            (self.in_iface, lambda v: _iface(getattr(packet, "in_iface", None), v)),
-            (self.out_iface, lambda v: _iface(getattr(packet, "out_iface", None), v)),
-            (self.proto, lambda v: v in ("all", "0") or v == str(packet.proto).lower()),
-        ]
-        for value, test in checks:
-            if value is not None and test(value[0]) == value[1]:
+        if self.dst is not None and _in_cidr(packet.dst, self.dst[0]) == self.dst[1]:
+            return False
+        if self.src is not None and _in_cidr(packet.src, self.src[0]) == self.src[1]:
+            return False
+        if self.proto is not None:
+            wanted = self.proto[0]
+            if (wanted in ("all", "0") or wanted == str(packet.proto).lower()) == self.proto[1]:
                 return False
-        return all(_match(m, packet, context) for m in self.matches)
+        if self.in_iface is not None and _iface(getattr(packet, "in_iface", None), self.in_iface[0]) == \
+                self.in_iface[1]:
+            return False
+        if self.out_iface is not None and _iface(getattr(packet, "out_iface", None), self.out_iface[0]) == \
+                self.out_iface[1]:
+            return False
+        for match in self.matches:
+            if not _match(match, packet, context):
+                return False
+        return True
 
 
 # -- parsing -----------------------------------------------------------------------------
 
+_WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|(\S+)')
+
+
+def split_words(line: str) -> list[str]:
+    """The shell words of one restore line (double quotes with backslash escapes, single quotes); fast
+    for the common case of no quotes at all (iptables-restore's own tokenizer is as simple)."""
+    if '"' not in line and "'" not in line:
+        return line.split()
+    words = []
+    for double, single, bare in _WORD.findall(line):
+        words.append(re.sub(r"\\(.)", r"\1", double) if double or (not single and not bare) else single or bare)
+    return words
+
+
 def parse_rule(words: list[str] | str, chain: str | None = None) -> Rule:
     """A rule from its words: ``-A CHAIN ...`` (or the words after the chain when ``chain`` is given)."""
     if isinstance(words, str):
-        words = shlex.split(words)
+        words = split_words(words)
     words = list(words)
     if chain is None:
         if len(words) < 2 or words[0] not in ("-A", "--append"):
@@ -279,11 +301,27 @@ def mark_operation(rule: Rule) -> tuple[int, int]:
 
 # -- matching ----------------------------------------------------------------------------
 
-def _in_cidr(address: str, cidr: str) -> bool:
+@functools.lru_cache(maxsize=65536)
+def _address(address: str) -> int | None:
     try:
-        return ipaddress.ip_address(address) in ipaddress.ip_network(cidr, strict=False)
+        return int(ipaddress.IPv4Address(address))
     except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _network(cidr: str) -> tuple[int, int]:
+    network = ipaddress.IPv4Network(cidr, strict=False)
+    return int(network.network_address), int(network.netmask)
+
+
+def _in_cidr(address: str, cidr: str) -> bool:
+    """IPv4 prefix match on integers (cached: every packet checks every rule's -s / -d)."""
+    value = _address(address)
+    if value is None:
         return False
+    network, mask = _network(cidr)
+    return value & mask == network
 
 
 def _iface(name: str | None, pattern: str) -> bool:

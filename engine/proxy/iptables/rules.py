@@ -32,6 +32,7 @@ order gives the same packet behaviour). The hash names are
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from dataclasses import dataclass, field
 
@@ -74,6 +75,7 @@ JUMP_CHAINS: list[tuple[str, str, str, str, list[str]]] = [
 ]
 
 
+@functools.lru_cache(maxsize=16384)
 def port_proto_hash(service_port_name: str, protocol: str) -> str:
     """portProtoHash: the first 16 characters of base32(sha256(name + protocol))."""
     digest = hashlib.sha256((service_port_name + protocol).encode()).digest()
@@ -85,6 +87,7 @@ def service_chain(name: str, protocol: str, prefix: str = "KUBE-SVC-") -> str:
     return prefix + port_proto_hash(name, protocol.lower())
 
 
+@functools.lru_cache(maxsize=65536)
 def endpoint_chain(name: str, protocol: str, endpoint: str) -> str:
     """servicePortEndpointChainName: KUBE-SEP- + base32(sha256(name + protocol + "ip:port"))[:16]."""
     digest = hashlib.sha256((name + protocol.lower() + endpoint).encode()).digest()
