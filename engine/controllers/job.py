@@ -22,7 +22,10 @@ The Job finishes, in 1.31's two steps, when:
 - a failed pod matched a ``FailJob`` rule of ``spec.podFailurePolicy``
   (``engine.controllers.job_pod_failure_policy``): the same with
   ``PodFailurePolicy`` and the rule's message. Pods an ``Ignore`` rule
-  matches are not counted in ``failed`` nor against ``backoffLimit``.
+  matches are not counted in ``failed`` nor against ``backoffLimit``;
+- with ``backoffLimitPerIndex`` (``engine.controllers.job_backoff_per_index``)
+  too many indexes failed (``MaxFailedIndexesExceeded``), or every index
+  finished and some failed (``FailedIndexes``).
 
 A failed pod is replaced only after the pod-failure backoff
 (``engine.controllers.job_backoff``). Indexed Jobs (``engine.controllers.
@@ -49,7 +52,7 @@ from engine.client.cache import DeletedFinalStateUnknown
 from engine.client.record import NORMAL, WARNING, EventRecorder
 from engine.client.workqueue import ItemExponentialFailureRateLimiter, WorkQueue, run_workers
 from engine.components import ComponentContext
-from engine.controllers import job_backoff, job_indexed, job_pod_failure_policy
+from engine.controllers import job_backoff, job_backoff_per_index, job_indexed, job_pod_failure_policy
 from engine.controllers.controller_ref_manager import ControllerRefManager, controller_of
 from engine.controllers.controller_utils import (
     ControllerExpectations, PodControl, filter_active_pods, is_pod_ready, pod_from_template,
@@ -174,6 +177,8 @@ class SyncContext:
     finished_condition: dict | None = None
     previous_indexes: set[int] = field(default_factory=set)
     succeeded_indexes: set[int] = field(default_factory=set)
+    failed_indexes: set[int] = field(default_factory=set)
+    last_failed: dict[int, dict] = field(default_factory=dict)
     backoff: job_backoff.BackoffRecord | None = None
 
 
@@ -399,6 +404,13 @@ class JobController:
                        and pod["metadata"]["uid"] not in ctx.expected_removals}
             ctx.previous_indexes, ctx.succeeded_indexes = job_indexed.succeeded_indexes(job, pods, tracked)
             ctx.succeeded = len(ctx.succeeded_indexes)
+            if job_backoff_per_index.has_backoff_limit_per_index(job):
+                failed_uids = {pod["metadata"]["uid"] for pod in pods if is_pod_failed(pod, job)}
+                ctx.failed_indexes = job_backoff_per_index.failed_indexes(job, pods, failed_uids, tracked)
+                ctx.last_failed = job_backoff_per_index.last_failed_pods(pods, failed_uids)
+                verdict = job_backoff_per_index.finished_condition(job, ctx.failed_indexes, ctx.succeeded_indexes)
+                if ctx.finished_condition is None and verdict is not None:
+                    ctx.finished_condition = new_condition("FailureTarget", "True", *verdict, now)
         error: Exception | None = None
         suspend_changed = False
         if ctx.finished_condition is not None:
@@ -503,15 +515,23 @@ class JobController:
         diff = want - terminating - active
         if diff <= 0:
             return active, None
-        remaining = ctx.backoff.remaining_time(self.loop.now) if ctx.backoff else 0.0
+        per_index = job_backoff_per_index.has_backoff_limit_per_index(job)
+        remaining = ctx.backoff.remaining_time(self.loop.now) if ctx.backoff and not per_index else 0.0
         if remaining > 0:
             self.queue.add_after(key, max(remaining, SYNC_JOB_BATCH_PERIOD))
             return 0, None
         diff = min(diff, MAX_POD_CREATE_DELETE_PER_SYNC)
         indexes: list[int] = []
         if job_indexed.is_indexed(job):
-            indexes = job_indexed.first_pending_indexes(ctx.active_pods, ctx.succeeded_indexes, diff,
-                                                        job["spec"]["completions"])
+            excluded = ctx.succeeded_indexes | ctx.failed_indexes
+            if per_index:                   # an index still in its own backoff waits
+                waits = {index: job_backoff_per_index.remaining_backoff(self.loop.now, pod)
+                         for index, pod in ctx.last_failed.items()}
+                delayed = {index: wait for index, wait in waits.items() if wait > 0}
+                excluded |= set(delayed)
+                if delayed:
+                    self.queue.add_after(key, max(min(delayed.values()), SYNC_JOB_BATCH_PERIOD))
+            indexes = job_indexed.first_pending_indexes(ctx.active_pods, excluded, diff, job["spec"]["completions"])
             diff = len(indexes)
         template = thaw(job["spec"]["template"])
         if job_indexed.is_indexed(job):
@@ -529,7 +549,7 @@ class JobController:
                 index = indexes[created_so_far] if indexes else None
                 created_so_far += 1
                 try:
-                    self._create_pod(job, template, index)
+                    self._create_pod(job, template, index, ctx.last_failed.get(index) if index is not None else None)
                 except errors.ApiError as error:
                     self.expectations.creation_observed(key)
                     active -= 1
@@ -544,12 +564,17 @@ class JobController:
             batch = min(2 * batch, diff - created_so_far)
         return active, first_error
 
-    def _create_pod(self, job: dict, template: dict, index: int | None) -> None:
-        """CreatePodsWithGenerateName: the Job's pod (``<job>-<index>-`` for an index), with its event."""
+    def _create_pod(self, job: dict, template: dict, index: int | None, replaced: dict | None = None) -> None:
+        """CreatePodsWithGenerateName: the Job's pod (``<job>-<index>-`` for an index), with its event.
+
+        With backoffLimitPerIndex the pod carries its index's failure counts, from the pod it ``replaced``.
+        """
         if index is None:
             self.pod_control.create_pods(job["metadata"]["namespace"], template, job, owner_reference(job))
             return
         indexed, generate_name = job_indexed.indexed_template(template, job["metadata"]["name"], index)
+        if job_backoff_per_index.has_backoff_limit_per_index(job):
+            job_backoff_per_index.annotate(indexed, job, replaced)
         pod = pod_from_template(indexed, job, owner_reference(job))
         pod["metadata"]["generateName"] = generate_name
         try:
@@ -568,6 +593,9 @@ class JobController:
             remove, left = job_indexed.duplicated_index_pods(list(reversed(ordered)), ctx.succeeded_indexes,
                                                              job["spec"]["completions"])
             left = deletion_order(left)
+            failed = [pod for pod in left if job_indexed.completion_index(pod) in ctx.failed_indexes]
+            remove += failed                # the active pods of a failed index go
+            left = [pod for pod in left if pod not in failed]
         if len(remove) < at_least:
             remove += left[:at_least - len(remove)]
         return remove
@@ -652,6 +680,11 @@ class JobController:
                 needs_flush = True
             _set_count(status, "succeeded", len(ctx.succeeded_indexes))
             status["completedIndexes"] = text
+            if job_backoff_per_index.has_backoff_limit_per_index(job):
+                failed_text = job_indexed.format_indexes(ctx.failed_indexes)
+                if status.get("failedIndexes") != failed_text:
+                    status["failedIndexes"] = failed_text
+                    needs_flush = True
         condition = ctx.finished_condition
         if condition is not None and condition["type"] == "FailureTarget":
             status.setdefault("conditions", []).append(condition)

@@ -212,3 +212,41 @@ def test_a_disrupted_pod_and_the_pod_failure_policy(action, conditions, failed):
     assert [cond["type"] for cond in status["conditions"]] == conditions
     assert status.get("failed", 0) == failed
     assert reasons(c, "steady").count("SuccessfulCreate") == 2 - failed    # replaced only when ignored
+
+
+def per_index_job(**spec) -> dict:
+    # Indexes 1 and 3 always fail; hostname is <job>-<index> (JOB_COMPLETION_INDEX would do, as in the docs).
+    script = 'h=$(hostname); [ "$h" = per-index-1 ] && exit 1; [ "$h" = per-index-3 ] && exit 1; true'
+    return busybox_job("per-index", script, completions=4, parallelism=2, completionMode="Indexed",
+                       backoffLimitPerIndex=1, **spec)
+
+
+def test_backoff_limit_per_index_fails_only_the_failing_indexes_and_then_the_job():
+    c = cluster()
+    c.apply(per_index_job())
+    c.run(90)
+    status = c.get("job", "per-index")["status"]
+    assert (status["completedIndexes"], status["failedIndexes"], status["succeeded"], status["failed"]) == (
+        "0,2", "1,3", 2, 4)
+    assert [(cond["type"], cond["reason"], cond["message"]) for cond in status["conditions"]] == [
+        ("FailureTarget", "FailedIndexes", "Job has failed indexes"), ("Failed", "FailedIndexes", "Job has failed indexes")]
+    tries = sorted((p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"],
+                    p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"], p["status"]["phase"])
+                   for p in job_pods(c, "per-index"))
+    assert tries == [("0", "0", "Succeeded"), ("1", "0", "Failed"), ("1", "1", "Failed"), ("2", "0", "Succeeded"),
+                     ("3", "0", "Failed"), ("3", "1", "Failed")]     # one retry each: backoffLimitPerIndex 1
+    first, retry = sorted((p for p in job_pods(c, "per-index") if p["spec"]["hostname"] == "per-index-1"),
+                          key=lambda p: p["metadata"]["creationTimestamp"])
+    finished = parse_timestamp(first["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"])
+    assert round(parse_timestamp(retry["metadata"]["creationTimestamp"]) - finished) == 10   # the index's backoff
+    assert reasons(c, "per-index")[-1] == "FailedIndexes"
+
+
+def test_more_failed_indexes_than_max_failed_indexes_fails_the_job_at_once():
+    c = cluster()
+    c.apply(per_index_job(maxFailedIndexes=1))
+    c.run(90)
+    status = c.get("job", "per-index")["status"]
+    assert status["failedIndexes"] == "1,3"
+    assert status["conditions"][-1]["reason"] == "MaxFailedIndexesExceeded"
+    assert status["conditions"][-1]["message"] == "Job has exceeded the specified maximal number of failed indexes"
