@@ -3,7 +3,9 @@
 It binds claims to volumes and looks after volumes whose claims are gone.
 Two work queues, as upstream: ``sync_claim(namespace/name)`` and
 ``sync_volume(name)``, fed by the PV and PVC informers and by a full resync
-every ``--pvclaimbinder-sync-period`` (15 s).
+every ``--pvclaimbinder-sync-period`` (15 s). A sync that fails (a
+conflict, a missing StorageClass) is logged, not requeued: the next event or
+resync tries again, as upstream's workers do.
 
 A claim without ``pv.kubernetes.io/bind-completed`` is unbound:
 
@@ -159,13 +161,17 @@ class PersistentVolumeController:
 
     # -- claims ----------------------------------------------------------------------------------
     def sync_claim(self, key: str) -> None:
+        """updateClaim: sync one claim; a failure is logged, not retried (the next event or resync retries)."""
         claim = self._claim(key)
         if claim is None:
             return
-        if BIND_COMPLETED in _annotations(claim):
-            self._sync_bound_claim(claim)
-        else:
-            self._sync_unbound_claim(claim)
+        try:
+            if BIND_COMPLETED in _annotations(claim):
+                self._sync_bound_claim(claim)
+            else:
+                self._sync_unbound_claim(claim)
+        except errors.ApiError as error:
+            log.debug("could not sync claim %s: %s", key, error)
 
     def _delay_binding(self, claim: dict) -> bool:
         """IsDelayBindingMode: the claim's class binds WaitForFirstConsumer."""
@@ -232,7 +238,7 @@ class PersistentVolumeController:
         problem = reclaim.provisioner_error(storage_class, name)
         if problem:
             self.recorder.event(claim, WARNING, "ProvisioningFailed", problem)
-            raise errors.ApiError(problem)
+            return                                               # the next resync asks again
         provisioner = storage_class["provisioner"]
         if _annotations(claim).get(reclaim.STORAGE_PROVISIONER_ANNOTATION) != provisioner:
             updated = thaw(claim)
@@ -354,9 +360,17 @@ class PersistentVolumeController:
         return claim
 
     def sync_volume(self, name: str) -> None:
+        """updateVolume: sync one volume; like a claim's, a failure waits for the next event or resync."""
         volume = self._volume(name)
         if volume is None:
             return
+        try:
+            self._sync_volume(volume)
+        except errors.ApiError as error:
+            log.debug("could not sync volume %s: %s", name, error)
+
+    def _sync_volume(self, volume: dict) -> None:
+        name = volume["metadata"]["name"]
         ref = (volume.get("spec") or {}).get("claimRef")
         if not ref or not ref.get("uid"):
             self._update_volume_phase(volume, "Available", "")    # free, or reserved for a claim not yet bound

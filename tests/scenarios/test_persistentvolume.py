@@ -173,8 +173,9 @@ def test_dynamic_provisioning_is_handed_to_the_classes_external_provisioner():
         "ExternalProvisioning", "Waiting for a volume to be created either by the external provisioner "
         "'example.com/fake' or manually by the system administrator. If volume creation is delayed, please verify "
         "that the provisioner is running and correctly registered.")
-    assert events(c, "PersistentVolumeClaim", "nowhere")[0][1:] == (
-        "ProvisioningFailed", 'storageclass.storage.k8s.io "missing" not found')
+    assert events(c, "PersistentVolumeClaim", "nowhere") == [
+        ("persistentvolume-controller", "ProvisioningFailed", 'storageclass.storage.k8s.io "missing" not found')]
+    assert [e["count"] for e in c.list("events") if e["involvedObject"]["name"] == "nowhere"] == [1]   # no hot retry
     # What the provisioner does: a volume pre-bound to the claim, annotated with its name.
     made = pv("pvc-1234", "1Gi", storage_class="standard", policy="Delete",
               claimRef={"kind": "PersistentVolumeClaim", "namespace": "default", "name": "data",
