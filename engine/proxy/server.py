@@ -23,7 +23,7 @@ from engine.components import ComponentContext
 from engine.network.ipvs import DUMMY_INTERFACE
 from engine.proxy.config import KubeProxyConfiguration, parse
 from engine.proxy.iptables.proxier import Proxier as IptablesProxier
-from engine.proxy.iptables.rules import RulesConfig
+from engine.proxy.iptables.rules import RulesConfig, build_restore_input
 from engine.proxy.ipvs.proxier import Proxier as IpvsProxier
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ class KubeProxy:
         else:
             self.proxier = IptablesProxier(stack.iptables, self.loop, rules,
                                            min_sync_period=self.config.iptables_min_sync_period,
-                                           sync_period=self.config.iptables_sync_period)
+                                           sync_period=self.config.iptables_sync_period,
+                                           build=context.options.get("build_restore_input") or build_restore_input)
         informers = context.informers
         self.services = informers.informer("services", label_selector=LABEL_SELECTOR)
         self.slices = informers.informer("endpointslices", label_selector=LABEL_SELECTOR)

@@ -11,13 +11,15 @@ input (``rules.build_restore_input``) and hands it to one
 ``--iptables-sync-period``. Like upstream's ``iptables.Monitor``, every sync
 period it checks its canary chains (``KUBE-PROXY-CANARY`` in mangle, nat,
 filter): if someone flushed the tables the canary is gone and the proxier
-re-creates everything. It writes nothing else on the node.
+re-creates everything. It writes nothing else on the node. The rule writer is
+a seam (``build``, from the component's ``options["build_restore_input"]``) so a
+lab can run the learner's rules on every node of a live cluster.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from engine import flags
 from engine.network.netfilter import RestoreError
@@ -40,8 +42,11 @@ class Proxier:
 
     def __init__(self, netfilter: "Netfilter", loop: "Loop", config: RulesConfig, *,
                  min_sync_period: float = flags.iptables_min_sync_period,
-                 sync_period: float = flags.iptables_sync_period) -> None:
+                 sync_period: float = flags.iptables_sync_period,
+                 build: Callable[..., str] = build_restore_input) -> None:
         self.iptables = netfilter
+        self.build = build
+        """The rule writer (``rules.build_restore_input``); a lab plugs the learner's in here."""
         self.loop = loop
         self.config = config
         self.sync_period = sync_period
@@ -124,7 +129,7 @@ class Proxier:
         if self.need_full_sync:
             self._ensure_jump_rules()
         existing = set(self.iptables.table("nat").chains)
-        text = build_restore_input(self.svc_port_map, self.endpoints_map, self.config, existing)
+        text = self.build(self.svc_port_map, self.endpoints_map, self.config, existing)
         try:
             self.iptables.restore(text, noflush=True)
         except RestoreError as exc:

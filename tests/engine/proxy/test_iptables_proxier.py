@@ -129,3 +129,21 @@ def test_a_deleted_service_loses_its_rules(proxier, loop, host) -> None:
     proxier.on_service_delete(svc)
     loop.run_for(1.1)
     assert "default/web" not in host.iptables.save()
+
+
+def test_a_lab_can_plug_its_own_rule_writer_in(loop, host) -> None:
+    from engine.proxy.iptables.rules import build_restore_input
+    calls = []
+
+    def learner(services, endpoints, config, existing):
+        calls.append(sorted(str(name) for name in services))
+        return build_restore_input(services, endpoints, config, existing)
+
+    proxier = Proxier(host.iptables, loop, RulesConfig(node_name="node-1"), build=learner)
+    proxier.start()
+    proxier.on_service_add(service())
+    proxier.on_endpoint_slice_add(endpoint_slice(endpoints=THREE))
+    synced(proxier, loop)
+    assert calls == [["default/web:http"]]
+    assert None not in destinations(host, 5)
+    proxier.stop()
