@@ -9,7 +9,6 @@ on delete, and a disk that follows its pod from node to node.
 from __future__ import annotations
 
 import engine
-from engine.api.frozen import thaw
 from engine.components import COMPONENTS
 from engine.kubelet import KUBELET
 from engine.scheduler import SCHEDULER
@@ -109,7 +108,8 @@ def test_a_dynamically_provisioned_disk_follows_its_pod_to_another_node():
     cluster.apply({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"},
                    "spec": {"storageClassName": "disk", "accessModes": ["ReadWriteOnce"],
                             "resources": {"requests": {"storage": "5Gi"}}}})
-    play_pv_controller(cluster, "data")
+    cluster.run(5)                          # the PV controller hands the claim to the provisioner, then binds it
+    assert cluster.get("pvc", "data")["status"]["phase"] == "Bound"
     cluster.apply(deployment("db", 1, node_selector={ZONE: "sim-east-1a"},
                              volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]))
     cluster.run(30)
@@ -133,21 +133,3 @@ def test_a_dynamically_provisioned_disk_follows_its_pod_to_another_node():
     [attachment] = cluster.list("volumeattachments", None)
     assert attachment["spec"]["nodeName"] == second and attachment["status"]["attached"]
 
-
-def play_pv_controller(cluster: engine.Cluster, claim_name: str) -> None:
-    """The persistent-volume binder's two steps, done here when kube-controller-manager has no binder:
-    annotate the claim for the external provisioner, then bind it to the PV the provisioner makes."""
-    claim = thaw(cluster.get("pvc", claim_name))
-    annotations = claim["metadata"].setdefault("annotations", {})
-    if "volume.kubernetes.io/storage-provisioner" not in annotations:
-        annotations["volume.kubernetes.io/storage-provisioner"] = "disk.csi.sim.local"
-        cluster.admin.update(claim)
-    cluster.run(5)
-    claim = thaw(cluster.get("pvc", claim_name))
-    if claim["status"].get("phase") == "Bound":
-        return
-    [pv] = [v for v in cluster.list("pv", None) if v["spec"]["claimRef"]["uid"] == claim["metadata"]["uid"]]
-    claim["spec"]["volumeName"] = pv["metadata"]["name"]
-    claim = thaw(cluster.admin.update(claim))
-    claim["status"] = {"phase": "Bound", "accessModes": pv["spec"]["accessModes"], "capacity": pv["spec"]["capacity"]}
-    cluster.admin.update_status(claim)

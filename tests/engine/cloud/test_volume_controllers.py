@@ -18,20 +18,11 @@ CLASS = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": 
                                                            "values": ["sim-east-1b"]}]}]}
 
 
-def claim(name: str = "data", annotated: bool = True) -> dict:
-    annotations = {STORAGE_PROVISIONER: DRIVER} if annotated else {}
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name, "annotations": annotations},
+def claim(name: str = "data") -> dict:
+    """A claim of the class (the PV controller annotates it for the provisioner)."""
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
             "spec": {"storageClassName": "disk", "accessModes": ["ReadWriteOnce"],
                      "resources": {"requests": {"storage": "1500Mi"}}}}
-
-
-def bind(cluster, claim_name: str, pv_name: str) -> None:
-    """The PV controller's part (engine/controllers' binder): the claim gets its volume and is Bound."""
-    pvc = thaw(cluster.get("pvc", claim_name))
-    pvc["spec"]["volumeName"] = pv_name
-    pvc = thaw(cluster.admin.update(pvc))
-    pvc["status"] = {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "2Gi"}}
-    cluster.admin.update_status(pvc)
 
 
 def pod(name: str, node: str, claim_name: str = "data") -> dict:
@@ -90,13 +81,17 @@ def test_pick_zone_prefers_the_class_topology_and_is_stable():
     assert pick_zone(data, anywhere, []) is None
 
 
-def test_an_annotated_claim_gets_a_disk_and_a_pv_pre_bound_to_it(cluster, events):
+def test_a_claim_of_the_class_gets_a_disk_and_a_pre_bound_pv_that_the_pv_controller_binds(cluster, events):
     cluster.apply(CLASS)
+    cluster.apply({**CLASS, "metadata": {"name": "elsewhere"}, "provisioner": "ebs.csi.aws.com"})
     cluster.apply(claim())
-    cluster.apply(claim("other", annotated=False))
+    cluster.apply({**claim("other"), "spec": {**claim()["spec"], "storageClassName": "elsewhere"}})
     cluster.run(3)
     [pv] = cluster.list("pv", None)
     data = cluster.get("pvc", "data")
+    assert data["status"]["phase"] == "Bound" and data["spec"]["volumeName"] == pv["metadata"]["name"], \
+        "the PV controller binds the claim to the pre-bound volume"
+    assert cluster.get("pvc", "other")["metadata"]["annotations"][STORAGE_PROVISIONER] == "ebs.csi.aws.com"
     assert pv["metadata"]["name"] == f"pvc-{data['metadata']['uid']}"
     assert pv["metadata"]["annotations"][PROVISIONED_BY] == DRIVER
     assert pv["spec"]["claimRef"]["uid"] == data["metadata"]["uid"] and pv["spec"]["capacity"] == {"storage": "2Gi"}
@@ -137,9 +132,9 @@ def provisioned(cluster) -> tuple[dict, str]:
     cluster.apply({**CLASS, "allowedTopologies": [{"matchLabelExpressions": [
         {"key": "topology.kubernetes.io/zone", "values": ["sim-east-1a"]}]}]})
     cluster.apply(claim())
-    cluster.run(3)
+    cluster.run(3)                                          # the PV controller binds the claim to the new PV
     [pv] = cluster.list("pv", None)
-    bind(cluster, "data", pv["metadata"]["name"])
+    assert cluster.get("pvc", "data")["status"]["phase"] == "Bound"
     return pv, unique_volume_name(pv["spec"]["csi"])
 
 
