@@ -13,6 +13,7 @@ no CCM, no taint, nothing cloud-specific. The parts:
     node, node_lifecycle, route, service    the CCM's controllers
     volume/          the CSI driver's controller side and the attach/detach controller
     rbac             the roles the provider's manifests install
+    internet         a request from outside to a load balancer's address (with a network add-on)
 """
 
 from __future__ import annotations
@@ -56,7 +57,20 @@ def install(cluster: "Cluster", provider: str) -> "SimCloud":
                                        CLOUD_CONTROLLER_MANAGER.target, CLOUD_CONTROLLER_MANAGER.user,
                                        options={"cloud": cloud}))
     cloud.on_power.append(lambda name, on: (cluster.restore_node if on else cluster.fail_node)(name))
+    cloud.on_route_change.append(lambda: follow_routes(cluster))
     return cloud
 
 
-__all__ = ["CLOUD_CONTROLLER_MANAGER", "PROVIDERS", "install"]
+def follow_routes(cluster: "Cluster") -> None:
+    """Copy the cloud's active routes into the packet model's VPC router (``cluster.fabric.vpc_routes``).
+
+    Done on every change of the route table once the cluster has a network; call it after attaching
+    a network to a cluster whose routes already exist.
+    """
+    fabric = getattr(cluster, "fabric", None)
+    if fabric is not None and cluster.cloud is not None:
+        fabric.vpc_routes.clear()
+        fabric.vpc_routes.update(cluster.cloud.active_routes())
+
+
+__all__ = ["CLOUD_CONTROLLER_MANAGER", "PROVIDERS", "follow_routes", "install"]

@@ -39,6 +39,8 @@ from engine.cloud.provider.errors import CloudError, CloudNotFound
 
 VPC_CIDR = "172.18.0.0/16"
 LB_ADDRESS_PREFIX = "198.51.100."
+LB_PRIVATE_PREFIX = "172.18.255."
+"""Each load balancer's own interface in the VPC subnet (where it connects to its targets from)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class LoadBalancer:
     health_check: HealthCheck
     state: str = "provisioning"
     tags: dict[str, str] = field(default_factory=dict)
+    private_ip: str = ""
 
 
 class NetworkService:
@@ -85,6 +88,8 @@ class NetworkService:
         self._load_balancers: dict[str, LoadBalancer] = {}
         self._next_lb_address = 10
         self._round_robin: dict[str, int] = {}
+        self.on_route_change: list[Callable[[], None]] = []
+        """Called after every change to the route table (the packet model's VPC router follows it)."""
         self.health_probe: Callable[[str, int, str], bool] | None = None
         """Set by the packet model: does ``private_ip:port`` answer the health check? None: assume yes."""
 
@@ -103,6 +108,7 @@ class NetworkService:
                 raise CloudError("RouteAlreadyExists",
                                  f"The route identified by {cidr} already exists.")
             self._routes[cidr] = Route(cidr, instance_id)
+            self._routes_changed()
         self.call("CreateRoute", action)
 
     def delete_route(self, destination_cidr: str) -> None:
@@ -113,7 +119,17 @@ class NetworkService:
                                     f"no route with destination-cidr-block {destination_cidr} in the route "
                                     f"table {self.route_table_id}")
             del self._routes[destination_cidr]
+            self._routes_changed()
         self.call("DeleteRoute", action)
+
+    def active_routes(self) -> dict[str, str]:
+        """Destination CIDR -> the target instance's private IP, for every active instance route."""
+        return {cidr: self._instances[route.target].private_ip for cidr, route in sorted(self._routes.items())
+                if route.target != "local" and route.state == "active"}
+
+    def _routes_changed(self) -> None:
+        for callback in list(self.on_route_change):
+            callback()
 
     def route_lookup(self, ip: str) -> str | None:
         """The VPC router: the private IP of the instance the longest matching route targets, else None."""
@@ -138,7 +154,8 @@ class NetworkService:
             for target in targets:
                 self._instance(target)
             lb = LoadBalancer(name, f"{LB_ADDRESS_PREFIX}{self._next_lb_address}", list(listeners),
-                              sorted(targets), health_check, "provisioning", dict(tags or {}))
+                              sorted(targets), health_check, "provisioning", dict(tags or {}),
+                              f"{LB_PRIVATE_PREFIX}{self._next_lb_address}")
             self._next_lb_address += 1
             self._load_balancers[name] = lb
             self.later("CreateLoadBalancer", self._lb_active, name)
@@ -216,6 +233,7 @@ class NetworkService:
         for cidr, route in list(self._routes.items()):
             if route.target == instance_id:
                 self._routes[cidr] = dataclasses.replace(route, state="blackhole")
+        self._routes_changed()
         for lb in self._load_balancers.values():
             if instance_id in lb.targets:
                 lb.targets = [t for t in lb.targets if t != instance_id]

@@ -42,3 +42,10 @@ def test_without_configure_cloud_routes_there_is_no_route_controller(cluster):
     with pytest.raises(KeyError):
         manager.controller("route")
     manager.stop()
+
+
+def test_traffic_from_the_internet_needs_a_network_add_on(cluster):
+    from engine.cloud.internet import curl_from_internet
+
+    with pytest.raises(RuntimeError, match="network add-on"):
+        curl_from_internet(cluster, "http://198.51.100.10/")

@@ -149,3 +149,24 @@ def test_the_mutating_quota_answers_429_with_the_seconds_until_the_next_token():
     cloud.describe_route_table()                                     # describe calls have their own bucket
     cloud.loop.run_for(raised.value.retry_after)
     cloud.create_route("10.244.3.0/24", instance.id)
+
+
+def test_route_changes_are_announced_with_the_active_routes(cloud):
+    one, two = machine(cloud), machine(cloud, "node-2", "sim-east-1b", "172.18.0.4")
+    seen = []
+    cloud.on_route_change.append(lambda: seen.append(cloud.active_routes()))
+    cloud.create_route("10.244.1.0/24", one.id)
+    cloud.create_route("10.244.2.0/24", two.id)
+    cloud.terminate_instances(two.id)
+    cloud.loop.run_for(30)
+    assert seen == [{"10.244.1.0/24": "172.18.0.3"},
+                    {"10.244.1.0/24": "172.18.0.3", "10.244.2.0/24": "172.18.0.4"},
+                    {"10.244.1.0/24": "172.18.0.3"}]
+
+
+def test_each_load_balancer_has_its_own_address_in_the_vpc_subnet(cloud):
+    one = machine(cloud)
+    first = cloud.create_load_balancer("a1", [Listener("TCP", 80, 30080)], [one.id], HealthCheck())
+    second = cloud.create_load_balancer("a2", [Listener("TCP", 80, 30081)], [one.id], HealthCheck())
+    assert (first.private_ip, second.private_ip) == ("172.18.255.10", "172.18.255.11")
+    assert second.address == "198.51.100.11"
