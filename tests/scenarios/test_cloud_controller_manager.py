@@ -66,8 +66,7 @@ def test_an_instance_deleted_in_the_cloud_takes_its_node_away_and_its_pods_move(
     cluster.apply(deployment("web", 3))
     cluster.run(20)
     victim = running(cluster, "web")[0]["spec"]["nodeName"]
-    instance = cluster.cloud.describe_instances(names=[victim])[0]
-    cluster.cloud.terminate_instances(instance.id)                  # someone deletes the machine in the console
+    cluster.cloud.inject("instance-terminated", instance=victim)    # someone deletes the machine in the console
     cluster.run(70)
     assert victim not in {n["metadata"]["name"] for n in cluster.list("nodes")}
     cluster.run(60)                                                  # pod GC, then the ReplicaSet replaces them

@@ -41,6 +41,8 @@ DESCRIBE_QPS, DESCRIBE_BURST = 20.0, 100
 """EC2's non-mutating request bucket: 100 tokens, refilled at 20 a second."""
 MUTATE_QPS, MUTATE_BURST = 5.0, 200
 """EC2's mutating request bucket: 200 tokens, refilled at 5 a second."""
+INSTANCE_TERMINATED = "instance-terminated"
+"""``inject``'s pseudo-operation: an instance deleted behind the cluster's back."""
 TIMEOUT_SECONDS = 30.0
 """How long a caller waits before giving up on a call (the SDK's default HTTP timeout is about this)."""
 
@@ -90,12 +92,17 @@ class SimCloudBase:
 
     # -- fault injection ------------------------------------------------------
     def inject(self, operation: str, *, error: str | None = "InternalError", times: int = 1,
-               timeout: bool = False) -> None:
+               timeout: bool = False, instance: str | None = None) -> None:
         """Make the next ``times`` calls of ``operation`` (or ``"*"``, any call) fail.
 
         ``error``: the error code raised (nothing is done); ``timeout=True``: the call takes effect but
         the caller gets ``RequestTimeout``. Faults queue up in the order they were injected.
+        ``inject("instance-terminated", instance="node-2")``: someone deletes that instance (a name or
+        an id) in the cloud's console, behind the cluster's back: no fault, it just happens.
         """
+        if operation == INSTANCE_TERMINATED:
+            self._terminate_behind_the_back(instance or "")   # the compute service's (SimCloud mixes it in)
+            return
         self._faults.append(_Fault(operation, times, None if timeout else error, timeout))
 
     def clear_faults(self) -> None:

@@ -169,16 +169,23 @@ class ComputeService:
 
     def terminate_instances(self, instance_id: str) -> None:
         """TerminateInstances: -> shutting-down -> terminated; its routes turn blackhole, its disks detach."""
-        def action() -> None:
-            instance = self._instance(instance_id)
-            if instance.state in ("shutting-down", "terminated"):
-                return
-            was_on = instance.state == "running"
-            instance.state = "shutting-down"
-            if was_on:
-                self._announce(instance, False)
-            self.later("TerminateInstances", self._terminated, instance_id)
-        self.call("TerminateInstances", action)
+        self.call("TerminateInstances", lambda: self._terminate(instance_id))
+
+    def _terminate(self, instance_id: str) -> None:
+        instance = self._instance(instance_id)
+        if instance.state in ("shutting-down", "terminated"):
+            return
+        was_on = instance.state == "running"
+        instance.state = "shutting-down"
+        if was_on:
+            self._announce(instance, False)
+        self.later("TerminateInstances", self._terminated, instance_id)
+
+    def _terminate_behind_the_back(self, instance: str) -> None:
+        found = [i for i in self._instances.values() if instance in (i.id, i.name) and i.state != "terminated"]
+        if not found:
+            raise CloudNotFound("InvalidInstanceID.NotFound", f"The instance ID '{instance}' does not exist")
+        self._terminate(found[0].id)                      # the console's call: not ours, no quota, no fault
 
     # -- state changes ---------------------------------------------------------------------
     def _instance(self, instance_id: str) -> Instance:

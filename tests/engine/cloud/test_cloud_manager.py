@@ -49,3 +49,14 @@ def test_traffic_from_the_internet_needs_a_network_add_on(cluster):
 
     with pytest.raises(RuntimeError, match="network add-on"):
         curl_from_internet(cluster, "http://198.51.100.10/")
+
+
+def test_the_architecture_diagram_draws_the_ccm_running_only_on_a_cloud(cluster):
+    from engine.viz.architecture import architecture
+
+    def ccm_box(c: engine.Cluster) -> str:
+        return next(line for line in architecture(c).source.splitlines()
+                    if line.strip().startswith('"cloud-controller-manager" ['))
+
+    assert "(not running)" not in ccm_box(cluster)
+    assert "(not running)" in ccm_box(engine.Cluster(nodes=1, seed=0))

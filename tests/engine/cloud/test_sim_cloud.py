@@ -170,3 +170,15 @@ def test_each_load_balancer_has_its_own_address_in_the_vpc_subnet(cloud):
     second = cloud.create_load_balancer("a2", [Listener("TCP", 80, 30081)], [one.id], HealthCheck())
     assert (first.private_ip, second.private_ip) == ("172.18.255.10", "172.18.255.11")
     assert second.address == "198.51.100.11"
+
+
+def test_an_instance_deleted_behind_the_clusters_back_bypasses_faults_and_quota(cloud):
+    instance = machine(cloud)
+    cloud.inject("*", times=5)
+    cloud.inject("instance-terminated", instance="node-1")
+    cloud.loop.run_for(30)
+    cloud.clear_faults()
+    assert cloud.describe_instances([instance.id])[0].state == "terminated"
+    assert cloud.calls_of("TerminateInstances") == []
+    with pytest.raises(CloudNotFound):
+        cloud.inject("instance-terminated", instance="node-404")
