@@ -34,7 +34,6 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from engine.api import errors
-from engine.api.kinds import REGISTRY
 from engine.apiserver.authn import Authenticator, ServiceAccountTokens, TokenAuthenticator, UserInfo
 from engine.apiserver.admission.priority import system_priority_classes
 from engine.apiserver.bootstrap_policy import bootstrap_policy
@@ -259,14 +258,14 @@ class Cluster:
     @_on_loop
     def get(self, kind: str, name: str, namespace: str | None = "default") -> dict:
         """One object as a plain dict; ``kind`` as kubectl accepts it (``deploy``, ``Pod``, ``nodes``)."""
-        resolved = REGISTRY.lookup(kind)
+        resolved = self.apiserver.registry.lookup(kind)
         return self.admin.get(resolved.plural, name, namespace if resolved.namespaced else None)
 
     @_on_loop
     def list(self, kind: str, namespace: str | None = "default", *, selector: str | None = None,
              field_selector: str | None = None, all_namespaces: bool = False) -> list[dict]:
         """Objects of a kind (in ``namespace``, or everywhere with ``all_namespaces=True``)."""
-        resolved = REGISTRY.lookup(kind)
+        resolved = self.apiserver.registry.lookup(kind)
         scope = None if all_namespaces or not resolved.namespaced else namespace
         return self.admin.list(resolved.plural, scope, label_selector=selector,
                                field_selector=field_selector)["items"]
@@ -275,7 +274,7 @@ class Cluster:
     def delete(self, kind: str, name: str, namespace: str | None = "default", *,
                propagation_policy: str | None = None, grace_period_seconds: int | None = None) -> dict:
         """Delete like ``kubectl delete`` (graceful for pods; finalizers respected)."""
-        resolved = REGISTRY.lookup(kind)
+        resolved = self.apiserver.registry.lookup(kind)
         return self.admin.delete(resolved.plural, name, namespace if resolved.namespaced else None,
                                  propagation_policy=propagation_policy, grace_period_seconds=grace_period_seconds)
 

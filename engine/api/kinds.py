@@ -112,6 +112,10 @@ KINDS: tuple[Kind, ...] = (
     Kind("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), ("status",)),
     # scheduling.k8s.io/v1
     Kind("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",), has_spec=False),
+    # apiextensions.k8s.io/v1
+    Kind("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False,
+         ("crd", "crds"), ("status",), ("api-extensions",),
+         storage_prefix="apiextensions.k8s.io/customresourcedefinitions"),
     # storage.k8s.io/v1
     Kind("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",), has_spec=False),
     Kind("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", False, (), ("status",)),
@@ -141,6 +145,13 @@ class KindRegistry:
         """Add a kind (as a CustomResourceDefinition would)."""
         self.kinds.append(kind)
         self._add_names(kind)
+
+    def unregister(self, kind: Kind) -> None:
+        """Remove a kind (its CustomResourceDefinition is gone) and every name that found it."""
+        self.kinds.remove(kind)
+        self._index = {name: found for name, found in self._index.items() if found != kind}
+        for other in self.kinds:
+            self._add_names(other)
 
     def lookup(self, name: str) -> Kind:
         """Find a kind by Kind, plural, singular, short name, or ``plural.group``."""

@@ -16,6 +16,8 @@ from typing import Any
 
 from engine.api import errors, schema
 from engine.api.kinds import Kind
+from engine.apiserver.apiextensions import schema as custom_schema
+from engine.apiserver.apiextensions.kind import CustomResourceKind
 
 _OPTIONS_KIND = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "PatchOptions"}
 
@@ -38,7 +40,10 @@ def prune_unknown(kind: Kind, verb: str, params: dict[str, Any], obj: dict[str, 
     reports the bare strict decoding error of the patched object.
     """
     mode = directive(verb, params)
-    unknown = schema.unknown_fields(obj, prune=mode != schema.STRICT)
+    if isinstance(kind, CustomResourceKind):       # its CRD's structural schema says what is known
+        unknown = custom_schema.prune(kind.schema, obj, remove=mode != schema.STRICT)
+    else:
+        unknown = schema.unknown_fields(obj, prune=mode != schema.STRICT)
     if not unknown:
         return []
     if mode == schema.STRICT:

@@ -37,6 +37,9 @@ from engine.api import selectors
 from engine.api.validation import validate
 from engine.apiserver import strategy
 from engine.apiserver.admission import AdmissionChain, Attributes, default_chain
+from engine.apiserver import apiextensions
+from engine.apiserver.apiextensions import schema as custom_schema
+from engine.apiserver.apiextensions.controller import CustomResourceDefinitions
 from engine.apiserver.allocators import ServiceAllocator
 from engine.apiserver.audit import AuditLog
 from engine.apiserver.authn import DEFAULT_EXPIRATION_SECONDS, Authenticator, UserInfo
@@ -96,7 +99,8 @@ class APIServer:
                  watch_delay: float = flags.watch_delay, audit_capacity: int = 100_000) -> None:
         self.store = store
         self.loop = loop
-        self.registry = registry
+        self.registry = KindRegistry(list(registry))
+        """This server's own copy: CustomResourceDefinitions add kinds to it, never to another server's."""
         self.authenticator = authenticator
         self.admission = admission if admission is not None else default_chain()
         self.watch_delay = watch_delay
@@ -111,11 +115,33 @@ class APIServer:
         self.services = ServiceAllocator(loop.random)
         self.services.rebuild(self.cached_list("services"))
         self.connect_handlers: dict[tuple[str, str], Callable[[Request, dict], Any]] = {}
+        self.custom_resources = CustomResourceDefinitions(self)
+        self.custom_resources.start()
 
     def _install(self, kind: Kind) -> None:
         cacher = Cacher(kind, self.store, self.loop)
         self.cachers[kind] = cacher
         self.storages[kind] = ResourceStorage(kind, self.store, cacher, self.loop)
+
+    def serve_kind(self, kind: Kind) -> None:
+        """Serve a resource a CRD defines (or its new definition): registry, storage, watch cache."""
+        old = self.registry.find(f"{kind.plural}.{kind.group}")
+        if old is not None and old.group == kind.group and old.plural == kind.plural:
+            self.registry.unregister(old)
+            cacher, storage = self.cachers.pop(old), self.storages.pop(old)
+            cacher.kind = storage.kind = kind
+            self.cachers[kind], self.storages[kind] = cacher, storage
+        else:
+            self._install(kind)
+        self.registry.register(kind)
+
+    def unserve_kind(self, kind: Kind) -> None:
+        """Stop serving a CRD's resource: its watches end and its name is unknown again."""
+        self.registry.unregister(kind)
+        cacher = self.cachers.pop(kind, None)
+        self.storages.pop(kind, None)
+        if cacher is not None:
+            cacher.stop()
 
     # -- read access for admission plugins and the authorizer -----------------
     @property
@@ -342,9 +368,12 @@ class APIServer:
             return evict(self, kind, request, user)
         if request.subresource:
             raise errors.method_not_allowed("create", f"{kind.plural}/{request.subresource}", kind.group)
+        if isinstance(kind, apiextensions.CustomResourceKind) and kind.terminating:
+            raise errors.method_not_allowed("create", kind.plural, kind.group)
         obj = self._decode(kind, request)
         metadata = obj["metadata"]
         apply_defaults(obj)
+        apiextensions.apply_defaults(kind, obj)
         attempts = GENERATE_NAME_ATTEMPTS if not metadata.get("name") and metadata.get("generateName") else 1
         for attempt in range(attempts):
             candidate = thaw(obj) if attempts > 1 else obj
@@ -408,6 +437,8 @@ class APIServer:
 
     def _check(self, kind: Kind, obj: dict, old: dict | None) -> None:
         causes = validate(obj, old)
+        if isinstance(kind, apiextensions.CustomResourceKind):
+            causes += custom_schema.validate(kind.schema, obj)
         if causes:
             raise errors.invalid(kind.kind, obj["metadata"].get("name", ""), causes, kind.group)
 
@@ -493,6 +524,7 @@ class APIServer:
                     metadata.pop(system_field, None)
             metadata.setdefault("uid", old_meta.get("uid"))
             apply_defaults(new)
+            apiextensions.apply_defaults(kind, new)
             strategy.prepare_for_update(kind, new, current)
         attrs = Attributes("UPDATE", kind, request.namespace, name, subresource, new, current, user,
                            dry_run=bool(request.params.get("dryRun")))
@@ -534,6 +566,8 @@ class APIServer:
     def _scale_of(self, kind: Kind, obj: dict) -> dict:
         if "scale" not in kind.subresources:
             raise errors.NotFound("the server could not find the requested resource")
+        if isinstance(kind, apiextensions.CustomResourceKind):
+            return apiextensions.scale_of(kind, obj)
         metadata = obj["metadata"]
         selector = (obj.get("spec") or {}).get("selector") or {}
         if kind.kind == "ReplicationController":      # core/v1's selector is a plain label map
@@ -553,7 +587,10 @@ class APIServer:
                 "reason": "FieldValueInvalid", "field": "spec.replicas",
                 "message": f"Invalid value: {replicas}: must be greater than or equal to 0"}], "autoscaling")
         new = thaw(current)
-        new["spec"]["replicas"] = replicas
+        if isinstance(kind, apiextensions.CustomResourceKind):
+            apiextensions.set_path(new, (kind.scale or {}).get("specReplicasPath", ".spec.replicas"), replicas)
+        else:
+            new["spec"]["replicas"] = replicas
         main = Request("update", kind.plural, request.namespace, current["metadata"]["name"], None, new,
                        token=request.token, params=request.params)
         updated = self._write_update(kind, main, user, new)
@@ -611,6 +648,8 @@ class APIServer:
             finalizers.append("foregroundDeletion")
         elif policy == "Orphan" and "orphan" not in finalizers:
             finalizers.append("orphan")
+        if kind.group == "apiextensions.k8s.io" and apiextensions.CLEANUP_FINALIZER not in finalizers:
+            finalizers.append(apiextensions.CLEANUP_FINALIZER)     # the CRD waits for its objects to go
         grace = self._grace_period(kind, obj, options.get("gracePeriodSeconds"))
         # A namespace with spec.finalizers turns Terminating; the namespace controller empties it.
         namespace_finalizing = kind.kind == "Namespace" and bool((obj.get("spec") or {}).get("finalizers"))

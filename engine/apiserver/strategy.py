@@ -22,6 +22,7 @@ from __future__ import annotations
 from engine.api.defaults import generate_job_selector
 from engine.api.frozen import thaw
 from engine.api.kinds import Kind
+from engine.apiserver.apiextensions.kind import CustomResourceKind
 from engine.api.qos import qos_class
 
 # Kinds whose status a client may set on create (the kubelet registers a Node with its status).
@@ -38,7 +39,7 @@ def _spec_of(kind: Kind, obj: dict) -> object:
 def prepare_for_create(kind: Kind, obj: dict) -> None:
     if "status" in kind.subresources and kind.kind not in _STATUS_ON_CREATE:
         obj.pop("status", None)
-    if kind.has_spec:
+    if kind.has_spec or isinstance(kind, CustomResourceKind):
         obj["metadata"]["generation"] = 1
     if kind.kind == "Pod":
         obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj)}

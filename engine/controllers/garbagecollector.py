@@ -1,7 +1,8 @@
 """The garbage collector (``pkg/controller/garbagecollector``): dependents follow their owners.
 
-The ``GraphBuilder`` watches every kind that can be listed, watched and
-deleted (Events excepted) and keeps a graph of uids: each object's owners
+The ``GraphBuilder`` watches every resource discovery lists that can be
+listed, watched and deleted (Events excepted), custom resources included,
+and keeps a graph of uids: each object's owners
 (its ``ownerReferences``) and dependents. An owner referenced but not seen
 is a *virtual* node, checked against the API server. Two queues act on it:
 
@@ -19,6 +20,13 @@ is a *virtual* node, checked against the API server. Two queues act on it:
   ``orphan`` finalizer; its dependents lose their references to it, then
   the finalizer is removed.
 
+Discovery is read again every 30 s (``garbageCollector.Sync``): a resource a
+new CustomResourceDefinition serves gets a monitor (an informer), one whose
+CRD is gone loses it. Owner references are resolved through the same
+discovery (the REST mapper), read again when a reference names a kind it
+does not know. An owner that exists but whose resource is not monitored yet
+is looked at again with the queue's backoff until its monitor reports it.
+
 It only ever deletes objects, removes owner references and removes these
 two finalizers; it never creates anything.
 """
@@ -30,8 +38,8 @@ from dataclasses import dataclass, field
 
 from engine.api import errors
 from engine.api.frozen import thaw
-from engine.api.kinds import REGISTRY, Kind
 from engine.client.cache import DeletedFinalStateUnknown
+from engine.client.discovery import APIResource, deletable_resources, server_preferred_resources
 from engine.client.workqueue import WorkQueue, run_workers
 from engine.components import ComponentContext
 
@@ -40,6 +48,8 @@ log = logging.getLogger(__name__)
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
 IGNORED = {("", "events"), ("events.k8s.io", "events")}
+DISCOVERY_RESYNC_SECONDS = 30.0
+"""How often the collector reads discovery again for resources to monitor (kube-controller-manager's 30 s)."""
 
 
 @dataclass
@@ -68,10 +78,14 @@ class Node:
         return found
 
 
-def monitored_kinds(kinds: list[Kind]) -> list[Kind]:
+def monitored_kinds(kinds: list[APIResource]) -> list[APIResource]:
     """GetDeletableResources minus the ignored ones: what the graph builder watches."""
     return [k for k in kinds if {"list", "watch", "delete"} <= set(k.verbs)
             and (k.group, k.plural) not in IGNORED]
+
+
+class NotObserved(Exception):
+    """An owner exists but its resource has no monitor yet: look again later (with the queue's backoff)."""
 
 
 def classify_references(refs: list[dict], lookup) -> tuple[list[dict], list[dict], list[dict]]:
@@ -112,20 +126,61 @@ class GarbageCollector:
         self.graph: dict[str, Node] = {}
         self.attempt_to_delete = WorkQueue(context.loop, name="garbage_collector_attempt_to_delete")
         self.attempt_to_orphan = WorkQueue(context.loop, name="garbage_collector_attempt_to_orphan")
-        self.kinds = monitored_kinds(list(REGISTRY))
-        for kind in self.kinds:
-            informer = context.informers.informer(f"{kind.plural}.{kind.group}" if kind.group else kind.plural)
-            informer.add_event_handler(on_add=self._observe, on_update=lambda old, new: self._observe(new),
-                                       on_delete=self._observe_deletion)
+        self.loop = context.loop
+        self.informers = context.informers
+        self.monitors: dict[APIResource, object] = {}
+        """Each monitored resource's informer (``monitors`` in the GraphBuilder)."""
+        self.mapping: dict[tuple[str, str], APIResource] = {}
+        """(apiVersion, kind) -> resource: the REST mapper, from the last discovery read."""
+        self._resync_timer = None
+        self.sync_monitors()
         self.workers: list = []
 
     def start(self) -> None:
         self.workers = [run_workers(self.attempt_to_delete, self.attempt_to_delete_item),
                         run_workers(self.attempt_to_orphan, self.attempt_to_orphan_item)]
+        self._resync_timer = self.loop.call_later(DISCOVERY_RESYNC_SECONDS, self._resync,
+                                                  label="garbage collector discovery")
 
     def stop(self) -> None:
         for workers in self.workers:
             workers.stop()
+        if self._resync_timer is not None:
+            self._resync_timer.cancel()
+            self._resync_timer = None
+
+    # -- monitors (GraphBuilder.syncMonitors) -------------------------------------------------------
+    def sync_monitors(self) -> None:
+        """Monitor every deletable resource discovery lists now; forget those no longer served."""
+        resources = monitored_kinds(deletable_resources(self.client))
+        self.mapping = {(r.api_version, r.kind): r for r in server_preferred_resources(self.client)}
+        for resource in resources:
+            if resource not in self.monitors:
+                informer = self.informers.informer(resource.resource)
+                informer.add_event_handler(on_add=self._observe, on_update=lambda old, new: self._observe(new),
+                                           on_delete=self._observe_deletion)
+                self.monitors[resource] = informer
+        for resource in [r for r in self.monitors if r not in resources]:
+            informer = self.monitors.pop(resource)
+            informer.stop()
+            for key, shared in list(self.informers.informers.items()):
+                if shared is informer:
+                    del self.informers.informers[key]
+
+    def _resync(self) -> None:
+        self._resync_timer = self.loop.call_later(DISCOVERY_RESYNC_SECONDS, self._resync,
+                                                  label="garbage collector discovery")
+        before = set(self.monitors)
+        self.sync_monitors()
+        if set(self.monitors) - before:
+            self.informers.start()
+
+    def _kind_of(self, ref: dict) -> APIResource | None:
+        """The REST mapping of a reference's apiVersion and kind; discovery is read again on a miss."""
+        key = (ref.get("apiVersion", ""), ref.get("kind", ""))
+        if key not in self.mapping:
+            self.mapping = {(r.api_version, r.kind): r for r in server_preferred_resources(self.client)}
+        return self.mapping.get(key)
 
     # -- the graph builder (processGraphChanges) -------------------------------------------------
     def _observe(self, obj: dict) -> None:
@@ -167,7 +222,7 @@ class GarbageCollector:
         for ref in refs:
             owner = self.graph.get(ref["uid"])
             if owner is None:
-                kind = _kind_of(ref)
+                kind = self._kind_of(ref)
                 namespace = node.namespace if kind is None or kind.namespaced else None
                 owner = Node(ref["uid"], ref.get("apiVersion", ""), ref.get("kind", ""), ref.get("name", ""),
                              namespace, virtual=True)
@@ -201,12 +256,11 @@ class GarbageCollector:
         else:
             api_version, kind_name, name = (node_or_ref.get("apiVersion", ""), node_or_ref.get("kind", ""),
                                             node_or_ref.get("name", ""))
-        kind = _kind_of({"apiVersion": api_version, "kind": kind_name})
+        kind = self._kind_of({"apiVersion": api_version, "kind": kind_name})
         if kind is None:
             raise LookupError(f"unable to get REST mapping for {api_version}/{kind_name}")
         try:
-            return self.client.get(kind.plural if not kind.group else f"{kind.plural}.{kind.group}", name,
-                                   namespace if kind.namespaced else None)
+            return self.client.get(kind.resource, name, namespace if kind.namespaced else None)
         except errors.NotFound:
             return None
 
@@ -219,6 +273,9 @@ class GarbageCollector:
             self._remove(uid)                          # absent: as if its delete event had been seen
             return
         if node.virtual:
+            kind = self._kind_of({"apiVersion": node.api_version, "kind": node.kind})
+            if kind is not None and kind not in self.monitors:
+                raise NotObserved(f"{node.kind} {node.name} exists but is not monitored yet")
             return                                      # it exists: the informer will report it
         if latest["metadata"].get("deletionTimestamp") and not node.deleting_dependents:
             return
@@ -251,12 +308,12 @@ class GarbageCollector:
                 self.attempt_to_delete.add(dependent.uid)
 
     def _delete(self, node: Node, latest: dict, policy: str) -> None:
-        kind = _kind_of(latest)
+        kind = self._kind_of(latest)
         assert kind is not None
         log.info("garbage collector: deleting %s %s/%s (propagationPolicy=%s)", node.kind, node.namespace,
                  node.name, policy)
         try:
-            self.client.delete(kind.plural if not kind.group else f"{kind.plural}.{kind.group}", node.name,
+            self.client.delete(kind.resource, node.name,
                                node.namespace if kind.namespaced else None, propagation_policy=policy,
                                preconditions={"uid": node.uid})
         except errors.NotFound:
@@ -307,9 +364,3 @@ class GarbageCollector:
         if owner is not None and owner["metadata"].get("uid") == uid:
             self._remove_finalizer(owner, ORPHAN)
 
-
-def _kind_of(ref: dict) -> Kind | None:
-    try:
-        return REGISTRY.for_object({"apiVersion": ref.get("apiVersion", ""), "kind": ref.get("kind", "")})
-    except errors.ApiError:
-        return None

@@ -3,8 +3,8 @@
 Deleting a Namespace only marks it (``deletionTimestamp``, phase
 ``Terminating``); the ``kubernetes`` entry of ``spec.finalizers`` keeps it
 until this controller has deleted every namespaced object inside
-(``deleteAllContent``: every namespaced kind that can be listed and deleted,
-in background propagation, so owners' dependents go through the garbage
+(``deleteAllContent``: every namespaced resource discovery lists that can be
+listed and deleted, custom resources included, in background propagation, so owners' dependents go through the garbage
 collector). After each pass it writes the five ``NamespaceDeletion*`` /
 ``Namespace*Remaining`` conditions as upstream (``SomeResourcesRemain``
 "Some resources are remaining: pods. has 2 resource instances", or the
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from engine.api import errors
 from engine.api.frozen import thaw
-from engine.api.kinds import REGISTRY, Kind
+from engine.client.discovery import APIResource, server_preferred_resources
 from engine.api.meta import parse_timestamp, timestamp
 from engine.client.workqueue import WorkQueue, run_workers
 from engine.components import ComponentContext
@@ -59,8 +59,8 @@ class Remaining:
     by_finalizer: dict[str, int] = field(default_factory=dict)
 
 
-def deletable_kinds(kinds: list[Kind]) -> list[Kind]:
-    """The namespaced kinds the controller can list and delete, in a stable order."""
+def deletable_kinds(kinds: list[APIResource]) -> list[APIResource]:
+    """The namespaced resources the controller can list and delete, in a stable order."""
     return sorted((k for k in kinds if k.namespaced and "list" in k.verbs and "delete" in k.verbs),
                   key=lambda k: (k.group, k.plural))
 
@@ -164,7 +164,7 @@ class NamespaceController:
         name = namespace["metadata"]["name"]
         remaining = Remaining()
         estimate = 0
-        for kind in deletable_kinds(list(REGISTRY)):
+        for kind in deletable_kinds(server_preferred_resources(self.client)):    # discovery, asked each pass
             left, kind_estimate = self._delete_kind(kind, name, remaining)
             if left:
                 remaining.by_resource[f"{kind.plural}.{kind.group}"] = left
@@ -180,20 +180,23 @@ class NamespaceController:
                 log.info("namespace %s: status update failed: %s", name, error)
         return estimate
 
-    def _delete_kind(self, kind: Kind, namespace: str, remaining: Remaining) -> tuple[int, int]:
+    def _delete_kind(self, kind: APIResource, namespace: str, remaining: Remaining) -> tuple[int, int]:
         """deleteAllContentForGroupVersionResource: delete, list again, estimate how long the rest takes."""
         try:
-            items = self.client.list(kind.plural, namespace)["items"]
+            items = self.client.list(kind.resource, namespace)["items"]
         except (errors.NotFound, errors.MethodNotAllowed, errors.Forbidden):
             return 0, 0
         for obj in items:
             if obj["metadata"].get("deletionTimestamp"):
                 continue
             try:
-                self.client.delete(kind.plural, obj["metadata"]["name"], namespace, propagation_policy="Background")
+                self.client.delete(kind.resource, obj["metadata"]["name"], namespace, propagation_policy="Background")
             except (errors.NotFound, errors.Conflict):
                 continue
-        left = self.client.list(kind.plural, namespace)["items"]
+        try:
+            left = self.client.list(kind.resource, namespace)["items"]
+        except errors.NotFound:                  # its CRD went while we deleted
+            return 0, 0
         if not left:
             return 0, 0
         for obj in left:

@@ -19,7 +19,8 @@ from typing import Any, Iterable
 import yaml
 
 from engine.api.errors import NotFound
-from engine.client.client import STRATEGIC_MERGE_PATCH, Client
+from engine.apiserver.apiextensions.kind import CustomResourceKind
+from engine.client.client import MERGE_PATCH, STRATEGIC_MERGE_PATCH, Client
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -94,7 +95,9 @@ def apply_one(client: Client, obj: dict, namespace: str | None = None, *,
     patch = three_way_patch(last, annotated, live)
     if not patch:
         return live, "unchanged"
-    patched = client.patch(kind.plural, name, patch, metadata.get("namespace"), patch_type=STRATEGIC_MERGE_PATCH,
+    # A custom resource has no strategic merge keys: kubectl sends it a JSON merge patch.
+    patch_type = MERGE_PATCH if isinstance(kind, CustomResourceKind) else STRATEGIC_MERGE_PATCH
+    patched = client.patch(kind.plural, name, patch, metadata.get("namespace"), patch_type=patch_type,
                            field_validation=field_validation)
     changed = patched["metadata"]["resourceVersion"] != live["metadata"]["resourceVersion"]
     return patched, "configured" if changed else "unchanged"

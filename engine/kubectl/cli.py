@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from engine.api import errors
-from engine.api.kinds import REGISTRY, Kind
+from engine.api.kinds import Kind
+from engine.kubectl.discovery import discovered, served_kinds
 from engine.kubectl import jsonpath, output, printers
 
 if TYPE_CHECKING:
@@ -194,7 +195,8 @@ def run(cluster: "Cluster", command: str, *, stdin: str | None = None) -> str:
         return _unknown(verb)
     invocation = Invocation(cluster, verb, args, flags, stdin)
     try:
-        text = handler(invocation)
+        with discovered(cluster.apiserver.registry):
+            text = handler(invocation)
     except errors.ApiError as error:
         text = format_api_error(error)
     except (KubectlError, jsonpath.JSONPathError, output.OutputError) as error:
@@ -272,7 +274,7 @@ ALL_CATEGORY = ("pods", "replicationcontrollers", "services", "daemonsets", "dep
 
 
 def resolve_kind(name: str) -> Kind:
-    kind = REGISTRY.find(name)
+    kind = served_kinds().find(name)
     if kind is None:
         raise KubectlError(f'the server doesn\'t have a resource type "{name}"')
     return kind
@@ -302,7 +304,7 @@ def resolve_targets(args: list[str]) -> list[tuple[Kind, list[str]]]:
         if not type_name:
             continue
         if type_name == "all":
-            kinds.extend(REGISTRY.lookup(plural) for plural in ALL_CATEGORY)
+            kinds.extend(served_kinds().lookup(plural) for plural in ALL_CATEGORY)
         else:
             kinds.append(resolve_kind(type_name))
     return [(kind, list(args[1:])) for kind in kinds]
@@ -389,7 +391,7 @@ def get(invocation: Invocation) -> str:
         from engine.kubectl.verbs import objects_from_files
         targets: list[tuple[Kind, list[str]]] = []
         for obj in objects_from_files(invocation):
-            kind = REGISTRY.for_object(obj)
+            kind = served_kinds().for_object(obj)
             if kind.namespaced and not invocation.flags.get("namespace"):
                 invocation.flags["namespace"] = (obj.get("metadata") or {}).get("namespace")
             targets.append((kind, [obj["metadata"]["name"]]))

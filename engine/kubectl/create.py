@@ -18,7 +18,7 @@ import pathlib
 from typing import Any
 
 from engine.api import errors
-from engine.api.kinds import REGISTRY
+from engine.kubectl.discovery import served_kinds
 from engine.kubectl.cli import Invocation, KubectlError, resolve_kind
 from engine.kubectl.verbs import display, failure_when, field_validation, objects_from_files, source_name, warned
 
@@ -44,7 +44,7 @@ def as_generated(obj: dict) -> dict:
 
 
 def _create_object(invocation: Invocation, obj: dict) -> str:
-    kind = REGISTRY.for_object(obj)
+    kind = served_kinds().for_object(obj)
     dry_run = str(invocation.flags.get("dry-run") or "none").lower()
     if dry_run in ("client", "true"):
         if invocation.flags.get("output") in ("yaml", "json"):

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import textwrap
 
-from engine.api.kinds import REGISTRY, Kind
+from engine.api.kinds import Kind
+from engine.apiserver.apiextensions.kind import CustomResourceKind
+from engine.kubectl.discovery import served_kinds
 
 Field = tuple[str, str, str]                     # name, type, description
 _CONVENTIONS = "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md"
@@ -204,9 +206,12 @@ def explain_text(path: str) -> str:
     """``kubectl explain PATH``, in kubectl's plain-text template (``GROUP:`` only for named groups)."""
     from engine.kubectl.cli import KubectlError
     resource, *field_path = path.split(".")
-    kind = REGISTRY.find(resource)
+    kind = served_kinds().find(resource)
     if kind is None:
         return f'the server doesn\'t have a resource type "{resource}"'
+    if isinstance(kind, CustomResourceKind):
+        from engine.kubectl.explain_custom import explain_custom
+        return explain_custom(kind, field_path)
     head = (f"GROUP:      {kind.group}\n" if kind.group else "") + f"KIND:       {kind.kind}\nVERSION:    {kind.version}\n\n"
     if not field_path:
         description = KIND_DESCRIPTIONS.get(kind.kind, f"{kind.kind} is a Kubernetes {kind.api_version} object.")

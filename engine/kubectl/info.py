@@ -15,7 +15,7 @@ Interface: one function per command, ``command(invocation) -> str``.
 from __future__ import annotations
 
 from engine.api import errors
-from engine.api.kinds import REGISTRY
+from engine.kubectl.discovery import served_kinds
 from engine.api.quantity import parse_quantity
 from engine.apiserver.authn import UserInfo
 from engine.apiserver.rbac import Attributes
@@ -129,7 +129,7 @@ METRICS_GROUP = "metrics.k8s.io"
 
 def _metrics(invocation: Invocation, resource: str, namespace: str | None) -> list[dict]:
     """NodeMetrics or PodMetrics from the metrics API (served once metrics-server is registered)."""
-    if REGISTRY.by_resource(METRICS_GROUP, resource) is None:
+    if served_kinds().by_resource(METRICS_GROUP, resource) is None:
         raise KubectlError("Metrics API not available")
     params = {"labelSelector": invocation.flags["selector"]} if invocation.flags.get("selector") else {}
     listing = invocation.client.server.handle(Request("list", resource, namespace=namespace, group=METRICS_GROUP,
@@ -217,7 +217,7 @@ def version(invocation: Invocation) -> str:
 
 def api_resources(invocation: Invocation) -> str:
     """``kubectl api-resources``: the registry as discovery lists it, sorted by API group."""
-    kinds = sorted(REGISTRY, key=lambda kind: (kind.group, kind.plural))
+    kinds = sorted(served_kinds(), key=lambda kind: (kind.group, kind.plural))
     namespaced = invocation.flags.get("namespaced")
     if namespaced is not None:
         wanted = invocation.flag_bool("namespaced")
@@ -275,13 +275,13 @@ def auth_can_i(invocation: Invocation) -> str:
     subresource = ""
     if "/" in resource:
         resource, _, rest = resource.partition("/")
-        if REGISTRY.find(resource) is not None and rest in REGISTRY.lookup(resource).subresources:
+        if served_kinds().find(resource) is not None and rest in served_kinds().lookup(resource).subresources:
             subresource = rest
         else:
             name = rest
     group = ""
     plural = resource
-    kind = REGISTRY.find(resource)
+    kind = served_kinds().find(resource)
     prefix = ""
     if kind is not None:
         group, plural = kind.group, kind.plural

@@ -22,7 +22,8 @@ from typing import Any
 import yaml
 
 from engine.api import errors
-from engine.api.kinds import REGISTRY, Kind
+from engine.api.kinds import Kind
+from engine.kubectl.discovery import served_kinds
 from engine.client.client import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
 from engine.kubectl.apply import apply_one, load_manifests
 from engine.kubectl.cli import Invocation, KubectlError, format_api_error, resolve_kind, resolve_targets, scope_of
@@ -94,7 +95,7 @@ def apply(invocation: Invocation) -> str:
     lines = []
     validation = field_validation(invocation)
     for obj in objects_from_files(invocation):
-        kind = REGISTRY.for_object(obj)
+        kind = served_kinds().for_object(obj)
         namespace = invocation.flags.get("namespace")
         try:
             stored, what = apply_one(invocation.client, obj, namespace if namespace else None,
@@ -155,7 +156,7 @@ def delete(invocation: Invocation) -> str:
     targets: list[tuple[Kind, str, str | None]] = []
     if invocation.filenames():
         for obj in objects_from_files(invocation):
-            kind = REGISTRY.for_object(obj)
+            kind = served_kinds().for_object(obj)
             metadata = obj.get("metadata") or {}
             namespace = (invocation.flags.get("namespace") or metadata.get("namespace") or "default") \
                 if kind.namespaced else None

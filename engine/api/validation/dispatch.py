@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 from engine.api.kinds import REGISTRY
+from engine.api.validation.apiextensions import validate_crd
 from engine.api.validation.autoscaling import validate_hpa
 from engine.api.validation.batch import validate_cron_job, validate_job
 from engine.api.validation.cluster import (
@@ -71,6 +72,7 @@ _VALIDATORS: dict[str, _Validator] = {
     "HorizontalPodAutoscaler": validate_hpa,
     "PodDisruptionBudget": validate_pdb,
     "PriorityClass": validate_priority_class,
+    "CustomResourceDefinition": validate_crd,
 }
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.api.kinds import Kind
+from engine.apiserver.apiextensions.kind import CustomResourceKind, printer_cells
 from engine.kubectl import printers
 
 TABLE_MEDIA = "as=Table"
@@ -55,6 +56,11 @@ def _column(name: str, priority: int) -> dict[str, Any]:
 
 def column_definitions(kind: Kind) -> list[dict[str, Any]]:
     """The TableColumnDefinitions of ``kind``'s convertor."""
+    if isinstance(kind, CustomResourceKind):      # the CRD's additionalPrinterColumns
+        return [_column("Name", 0)] + [
+            {"name": column.get("name", ""), "type": column.get("type", "string"), "format": column.get("format", ""),
+             "description": column.get("description", ""), "priority": column.get("priority", 0)}
+            for column in kind.printer_columns]
     if kind.kind == "Event":
         return [_column(name, 1 if name in _EVENT_WIDE_ONLY else 0) for name in printers._EVENT_WIDE]
     if kind.kind not in printers.PRINTERS:
@@ -65,6 +71,8 @@ def column_definitions(kind: Kind) -> list[dict[str, Any]]:
 
 def cells(kind: Kind, obj: dict, now: float) -> list[Any]:
     """One row's cells, wide columns included."""
+    if isinstance(kind, CustomResourceKind):
+        return printer_cells(kind, obj)
     if kind.kind not in printers.PRINTERS:
         metadata = obj.get("metadata") or {}
         return [metadata.get("name", ""), metadata.get("creationTimestamp")]

@@ -11,6 +11,8 @@ tabwriter aligns them, with the optional NAMESPACE and LABELS columns and
 from __future__ import annotations
 
 from engine.api.kinds import Kind
+from engine.apiserver.apiextensions.kind import CustomResourceKind
+from engine.kubectl.printers import custom
 from engine.kubectl.printers.cells import Row, RowFunction, dig, format_labels
 from engine.kubectl.printers.network import endpoints_row, endpointslice_row, netpol_row, service_row
 from engine.kubectl.printers.pods import node_row, pod_row
@@ -74,6 +76,8 @@ _EVENT_WIDE = ["Last Seen", "Type", "Reason", "Object", "Subobject", "Source", "
 
 def columns_and_rows(kind: Kind, objects: list[dict], now: float, wide: bool = False) -> tuple[list[str], list[Row]]:
     """Headers (upper case) and rows for ``objects`` of one kind."""
+    if isinstance(kind, CustomResourceKind):
+        return custom.headers(kind, wide), [custom.row(kind, obj, now, wide) for obj in objects]
     columns, wide_columns, row_function = PRINTERS.get(kind.kind, (["Name", "Age"], [], default_row))
     if kind.kind == "Event" and wide:
         headers = _EVENT_WIDE

@@ -95,9 +95,9 @@ def test_cluster_info_lists_cluster_services(cluster: engine.Cluster) -> None:
 
 def test_api_resources_table(cluster: engine.Cluster) -> None:
     lines = cluster.kubectl("api-resources").splitlines()
-    assert lines[0] == "NAME                       SHORTNAMES   APIVERSION                     NAMESPACED   KIND"
-    assert "pods                       po           v1                             true         Pod" in lines
-    assert "deployments                deploy       apps/v1                        true         Deployment" in lines
+    assert lines[0] == "NAME                        SHORTNAMES   APIVERSION                     NAMESPACED   KIND"
+    assert "pods                        po           v1                             true         Pod" in lines
+    assert "deployments                 deploy       apps/v1                        true         Deployment" in lines
     assert cluster.kubectl("api-resources --namespaced=false -o name").splitlines()[:2] == ["namespaces", "nodes"]
 
 
