@@ -71,7 +71,7 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 BOOT_SECONDS = 1.0
 """Virtual time the constructor runs so that every node has registered and reported Ready."""
 
-NETWORKS = (None, "flannel", "calico")
+NETWORKS = (None, "flannel", "calico", "canal")
 PROXY_MODES = ("iptables", "ipvs")
 
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
@@ -128,6 +128,11 @@ class Cluster:
         self.endpoint = APIServerEndpoint(self.apiserver, self.machines[CONTROL_PLANE_NODE].address, SECURE_PORT)
         """kube-apiserver's secure port on the control-plane machine (``https://172.18.0.2:6443``)."""
         self.hostnet.listen(self.endpoint.address, self.endpoint.port, self.endpoint)
+        self.fabric = None
+        """The packet model (``engine.network.Fabric``) when a network add-on is installed: ``curl`` goes there."""
+        if network is not None:
+            from engine.network import attach
+            attach(self)        # each machine's kernel stack, and containerd running CNI, before any pod
         self._node_options = {"cpu": node_cpu, "memory": node_memory, "pods": node_pods}
         self.cloud = None
         """The cloud the machines run in (``cloud="sim"``: engine.cloud, with its cloud-controller-manager)."""
@@ -202,6 +207,9 @@ class Cluster:
                 options["labels"] = {"node-role.kubernetes.io/control-plane": "",
                                      "node.kubernetes.io/exclude-from-external-load-balancers": ""}
                 options["taints"] = [CONTROL_PLANE_TAINT]
+        if node is None and spec.name == "kube-controller-manager" and self.network is not None:
+            # kubeadm's flags for a pod subnet: the node IPAM controller hands out each node's podCIDR
+            options.update({"allocate-node-cidrs": True, "cluster-cidr": self.kubeadm_config().pod_subnet})
         options.update(spec.options)
         context = ComponentContext(name=spec.name, client=Client(self.apiserver, self.token_for(user, spec.groups),
                                                                  name=user),

@@ -12,6 +12,7 @@
     calico.py      calico-node: routes to other nodes' pod CIDRs, and Felix's NetworkPolicy filter
     policy.py      the NetworkPolicy decision, a pure function
     manifests.py   the add-ons' manifests (DaemonSets, RBAC, ConfigMaps) for kubeadm's addon phase
+    programs.py    the add-ons' images: the agents as ComponentPrograms, their install steps
     (netfilter.py and ipvs.py belong to kube-proxy's side: iptables and IPVS tables)
 
 ``attach(cluster)`` builds the ``Fabric`` of a booted cluster: one ``Host``
@@ -29,9 +30,21 @@ from engine.network.cni import CNIExecutor
 from engine.network.curl import CurlResult, PodNetworking, curl
 from engine.network.fabric import Fabric
 from engine.network.host import Host
+from engine.network.manifests import manifests
 from engine.network.packet import Hop, Packet, Trace
 
-__all__ = ["CNIExecutor", "CurlResult", "Fabric", "Hop", "Host", "Packet", "Trace", "attach", "curl"]
+__all__ = ["CNIExecutor", "CurlResult", "Fabric", "Hop", "Host", "Packet", "Trace", "attach", "curl", "manifests",
+           "register_images"]
+
+
+def register_images(registry: Any) -> None:
+    """Publish the flannel and calico images into ``registry`` (kubeadm's addon phase calls this)."""
+    from engine.network.programs import register_images as register
+    register(registry)
+
+
+NODE_DIRECTORIES = ("/etc/cni/", "/etc/cni/net.d/", "/opt/cni/", "/opt/cni/bin/", "/run/flannel/")
+NODE_PLUGINS = ("bridge", "host-local", "loopback", "portmap")
 
 
 def _tables(loop: Any, host: Host) -> tuple[Any, Any]:
@@ -49,6 +62,10 @@ def attach(cluster: Any) -> Fabric:
         runtime = cluster.runtimes[node]
         host = fabric.add_host(Host(node, f"172.18.0.{index + 2}", runtime))
         host.iptables, host.ipvs = _tables(cluster.loop, host)
+        for directory in NODE_DIRECTORIES:
+            runtime.host_fs.setdefault(directory, "")
+        for plugin in NODE_PLUGINS:      # the containernetworking-plugins the node image ships
+            runtime.host_fs.setdefault(f"/opt/cni/bin/{plugin}", f"#!ELF {plugin}\n")
         runtime.cni = CNIExecutor(host, runtime)
         runtime.network = PodNetworking(fabric, host)
         machine = getattr(cluster, "machines", {}).get(node)

@@ -46,8 +46,8 @@ def _env_field(name: str, path: str) -> dict:
     return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
 
 
-def _host_path(name: str, path: str, kind: str = "DirectoryOrCreate") -> dict:
-    return {"name": name, "hostPath": {"path": path, "type": kind}}
+def _host_path(name: str, path: str, kind: str = "") -> dict:
+    return {"name": name, "hostPath": {"path": path, **({"type": kind} if kind else {})}}
 
 
 def flannel() -> list[dict]:
@@ -93,9 +93,9 @@ def flannel() -> list[dict]:
                      "volumeMounts": [{"name": "run", "mountPath": "/run/flannel"},
                                       {"name": "flannel-cfg", "mountPath": "/etc/kube-flannel/"},
                                       {"name": "xtables-lock", "mountPath": "/run/xtables.lock"}]}],
-                 "volumes": [_host_path("run", "/run/flannel", "Directory"),
-                             _host_path("cni-plugin", "/opt/cni/bin", "Directory"),
-                             _host_path("cni", "/etc/cni/net.d", "Directory"),
+                 "volumes": [_host_path("run", "/run/flannel"),
+                             _host_path("cni-plugin", "/opt/cni/bin"),
+                             _host_path("cni", "/etc/cni/net.d"),
                              {"name": "flannel-cfg", "configMap": {"name": "kube-flannel-cfg"}},
                              _host_path("xtables-lock", "/run/xtables.lock", "FileOrCreate")]}}}},
     ]
@@ -155,8 +155,8 @@ def calico() -> list[dict]:
                           "volumeMounts": [{"mountPath": "/run/xtables.lock", "name": "xtables-lock"},
                                            {"mountPath": "/var/run/calico", "name": "var-run-calico"},
                                            {"mountPath": "/var/lib/calico", "name": "var-lib-calico"}]}],
-                      "volumes": [_host_path("var-run-calico", "/var/run/calico"),
-                                  _host_path("var-lib-calico", "/var/lib/calico"),
+                      "volumes": [_host_path("var-run-calico", "/var/run/calico", "DirectoryOrCreate"),
+                                  _host_path("var-lib-calico", "/var/lib/calico", "DirectoryOrCreate"),
                                   _host_path("xtables-lock", "/run/xtables.lock", "FileOrCreate"),
                                   _host_path("cni-bin-dir", "/opt/cni/bin"),
                                   _host_path("cni-net-dir", "/etc/cni/net.d")]}}}},

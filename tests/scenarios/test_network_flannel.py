@@ -144,3 +144,13 @@ def test_a_pod_waits_for_the_network_add_on_with_failed_create_pod_sandbox() -> 
         FlannelAgent(ComponentContext("flanneld", c.admin, c.loop, node, {"machine": machine})).start()
     c.run(15)
     assert c.get("pods", "early")["status"]["podIP"].startswith("10.244.1.")
+
+
+def test_a_programs_dial_goes_through_its_pods_namespace(cluster: engine.Cluster) -> None:
+    from engine.sim.hostnet import ConnectionRefused
+    runtime = cluster.runtimes["node-1"]
+    container = next(c for c in runtime.list_containers() if c.labels.get("io.kubernetes.pod.name") == "client")
+    ctx = runtime.program(container.id).ctx
+    assert type(ctx.dial(pod_ip(cluster, "web"), 80)).__name__ == "Nginx"
+    with pytest.raises(ConnectionRefused):
+        ctx.dial(pod_ip(cluster, "web"), 81)
