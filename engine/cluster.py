@@ -41,6 +41,7 @@ from engine.apiserver.server import APIServer
 from engine.client.client import Client
 from engine.components import COMPONENTS, ComponentContext, ComponentSpec
 from engine.kubectl.apply import apply_one, load_manifests
+from engine.dns.upstream import NODE_RESOLV_CONF
 from engine.sim.hostnet import HostLocalIPAM, HostNetwork
 from engine.sim.loop import Loop
 from engine.sim.machine import Machine, machine_address
@@ -122,6 +123,7 @@ class Cluster:
         for index, node in enumerate(self.node_names):
             runtime = RuntimeService(self.loop, self.registry, node_name=node)
             runtime.cni = HostLocalIPAM(f"10.244.{index}.0/24")
+            runtime.host_fs["/etc/resolv.conf"] = NODE_RESOLV_CONF
             self.runtimes[node] = runtime
             self.machines[node] = runtime.machine = Machine(node, machine_address(index), runtime, self.hostnet)
         from engine.apiserver.endpoint import SECURE_PORT, APIServerEndpoint

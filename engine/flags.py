@@ -31,6 +31,9 @@ container_backoff_initial = 10.0       # backOffPeriod: first CrashLoopBackOff /
 container_backoff_max = 300.0          # MaxContainerBackOff: the delay doubles up to 5 minutes
 minimum_grace_period = 2.0             # minimumGracePeriodInSeconds: what is left for SIGTERM after preStop
 kubelet_port = 10250                   # --port: the kubelet's API (logs, exec, stats)
+cluster_dns = ["10.96.0.10"]           # --cluster-dns / clusterDNS (empty upstream; kubeadm sets the service CIDR's 10th IP)
+cluster_domain = "cluster.local"       # --cluster-domain / clusterDomain (empty upstream; kubeadm sets cluster.local)
+resolv_conf = "/etc/resolv.conf"       # --resolv-conf: the node's resolver config, the base of pods' resolv.conf
 
 # kube-controller-manager
 node_monitor_period = 5.0              # --node-monitor-period

@@ -49,6 +49,7 @@ from engine.client.record import WARNING, EventRecorder
 from engine.components import ComponentContext
 from engine.kubelet import admission, envvars
 from engine.kubelet.kuberuntime import ContainerConfigError, RuntimeManager, get_pod_status
+from engine.kubelet.network_dns import Configurer, EtcHosts
 from engine.kubelet.node_status import NodeStatusAgent
 from engine.kubelet.pleg import GenericPLEG, PodLifecycleEvent
 from engine.kubelet.eviction import EvictionManager
@@ -145,6 +146,11 @@ class Kubelet:
         self.volumes = VolumeManager(self.client, self.loop, self.node_name, host_fs=self.runtime.host_fs)
         self.runtime_manager.mounts = self.volumes.mounts_for
         self.node_status.volumes_in_use = self.volumes.volumes_in_use
+        self.dns = Configurer(self.recorder, self.node_name, self.runtime.host_fs,
+                             cluster_dns=self.options.get("cluster_dns"),
+                             cluster_domain=self.options.get("cluster_domain"))
+        self.runtime_manager.dns_config = self.dns.get_pod_dns
+        self.runtime_manager.etc_hosts = EtcHosts(self.runtime.host_fs, self.dns.cluster_domain).mounts
         capacity = self.node_status.capacity()
         self.stats = StatsProvider(self.runtime, self.loop, self.node_name, capacity)
         self.eviction = EvictionManager(self.loop, self.recorder, capacity, self.stats, self.active_pods,

@@ -292,6 +292,10 @@ class RuntimeManager:
         self.service_env: Callable[[dict], dict[str, str]] | None = None
         """``service_env(pod)``: the Service variables for the pod's containers (the kubelet's
         getServiceEnvVarMap); raises ContainerConfigError while the kubelet has not read the Services yet."""
+        self.dns_config: Callable[[dict], cri.DNSConfig] | None = None
+        """``dns_config(pod)``: the sandbox's resolver settings (network_dns.Configurer.get_pod_dns)."""
+        self.etc_hosts: Callable[[dict, dict, str], list[cri.Mount]] | None = None
+        """``etc_hosts(pod, container, pod_ip)``: the managed /etc/hosts mount (network_dns.EtcHosts.mounts)."""
 
     # -- events ----------------------------------------------------------------
     def event(self, pod: dict, name: str, type_: str, reason: str, message: str) -> None:
@@ -346,7 +350,8 @@ class RuntimeManager:
             # a hostNetwork pod keeps the node's hostname (its UTS namespace is the node's)
             hostname="" if host_network else spec.get("hostname") or meta["name"], log_directory=log_directory(pod),
             labels=labels, annotations=dict(meta.get("annotations") or {}),
-            cgroup_parent=f"/kubepods/pod{meta['uid']}", namespace_options=namespaces)
+            cgroup_parent=f"/kubepods/pod{meta['uid']}", namespace_options=namespaces,
+            dns_config=self.dns_config(pod) if self.dns_config is not None else None)
 
     def _backoff_key(self, pod: dict, name: str) -> str:
         return f"{pod['metadata']['uid']}_{name}"
@@ -409,6 +414,8 @@ class RuntimeManager:
         if pre_stop:
             annotations[ANNOTATION_PRE_STOP] = json.dumps(pre_stop, sort_keys=True)
         mounts = self.mounts(pod, container) if self.mounts is not None else []
+        if self.etc_hosts is not None:
+            mounts = list(mounts) + self.etc_hosts(pod, container, pod_ip)
         return ContainerConfig(
             ContainerMetadata(container["name"], restarts), container.get("image", ""),
             command=list(container.get("command") or []), args=list(container.get("args") or []),

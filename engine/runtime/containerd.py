@@ -68,6 +68,14 @@ RUNTIME_VERSION = "v1.7.24"
 
 BASE_DIRECTORIES = ("/bin/", "/dev/", "/etc/", "/home/", "/proc/", "/root/", "/tmp/", "/usr/", "/var/")
 """Every container's root filesystem starts with these directories (a key ending in / is a directory)."""
+SANDBOXES_DIR = "/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes"
+
+
+def resolv_conf(dns: cri.DNSConfig) -> str:
+    """parseDNSOptions: the sandbox's resolv.conf from the kubelet's DNSConfig ("" when it has nothing)."""
+    text = f"search {' '.join(dns.searches)}\n" if dns.searches else ""
+    text += "".join(f"nameserver {server}\n" for server in dns.servers)
+    return text + (f"options {' '.join(dns.options)}\n" if dns.options else "")
 
 
 @dataclass
@@ -186,6 +194,10 @@ class RuntimeService:
                 del self._sandboxes[sandbox_id]
                 self._names.pop(name, None)
                 raise CriError(CODE_UNKNOWN, f'failed to setup network for sandbox "{sandbox_id}": {error}') from None
+        # setupSandboxFiles: the hostname and resolv.conf every container of the pod bind-mounts.
+        text = resolv_conf(config.dns_config) if config.dns_config is not None else ""
+        self.host_fs[f"{SANDBOXES_DIR}/{sandbox_id}/resolv.conf"] = text or self.host_fs.get("/etc/resolv.conf", "")
+        self.host_fs[f"{SANDBOXES_DIR}/{sandbox_id}/hostname"] = (config.hostname or meta.name) + "\n"
         return sandbox_id
 
     def stop_pod_sandbox(self, sandbox_id: str) -> None:
@@ -210,6 +222,8 @@ class RuntimeService:
             self.remove_container(container_id)
         meta = sandbox.config.metadata
         self._names.pop(f"k8s_POD_{meta.name}_{meta.namespace}_{meta.uid}_{meta.attempt}", None)
+        for name in ("resolv.conf", "hostname"):
+            self.host_fs.pop(f"{SANDBOXES_DIR}/{sandbox_id}/{name}", None)
         del self._sandboxes[sandbox_id]
 
     def pod_sandbox_status(self, sandbox_id: str) -> cri.PodSandboxStatus:
@@ -275,7 +289,7 @@ class RuntimeService:
             argv = list(manifest.entrypoint) + list(manifest.cmd)
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", **manifest.env,
                "HOSTNAME": self._hostname(container), **config.envs}
-        view = MountedFS(container.fs, self.host_fs, list(config.mounts),
+        view = MountedFS(container.fs, self.host_fs, list(config.mounts) + self._sandbox_mounts(container),
                          charge=lambda delta: container.cgroup.charge_shmem(self.loop.now, delta))
         process = Process(
             self.loop, manifest.program_factory(), argv=argv, env=env, fs=view,
@@ -419,6 +433,14 @@ class RuntimeService:
             raise CriError(CODE_UNKNOWN, f'failed to reserve container name "{name}": name "{name}" is reserved '
                            f'for "{owner}"')
         self._names[name] = ident
+
+    def _sandbox_mounts(self, container: _Container) -> list[cri.Mount]:
+        """containerMounts: /etc/hostname and /etc/resolv.conf from the sandbox, unless the kubelet mounts them."""
+        taken = {m.container_path for m in container.config.mounts}
+        directory = f"{SANDBOXES_DIR}/{container.sandbox_id}"
+        return [cri.Mount(path, f"{directory}/{name}") for path, name in
+                (("/etc/hostname", "hostname"), ("/etc/resolv.conf", "resolv.conf"))
+                if path not in taken and f"{directory}/{name}" in self.host_fs]
 
     def _hostname(self, container: _Container) -> str:
         sandbox = self._sandboxes.get(container.sandbox_id)

@@ -149,6 +149,15 @@ class NamespaceOption:
 
 
 @dataclass
+class DNSConfig:
+    """The pod's resolver settings; the runtime writes them as the sandbox's resolv.conf."""
+
+    servers: list[str] = field(default_factory=list)
+    searches: list[str] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)
+
+
+@dataclass
 class PodSandboxConfig:
     metadata: PodSandboxMetadata
     hostname: str = ""
@@ -158,6 +167,7 @@ class PodSandboxConfig:
     cgroup_parent: str = ""
     namespace_options: NamespaceOption = field(default_factory=NamespaceOption)
     """``linux.security_context.namespace_options`` in the CRI's message."""
+    dns_config: DNSConfig | None = None
 
 
 @dataclass

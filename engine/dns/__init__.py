@@ -1,0 +1,20 @@
+"""DNS: CoreDNS (the cluster's DNS add-on), the messages it speaks, and the stub resolver inside pods.
+
+    message      DnsQuery, DnsResponse, ResourceRecord; dig-style output
+    corefile     the Corefile parser
+    plugin       plugin.cfg order, the Plugin interface, the chain
+    plugins/     kubernetes, cache, forward, and errors/log/loadbalance/loop
+    coredns      the CoreDNS server (a component: handle_dns, health/ready/metrics HTTP, reload)
+    manifests    kubeadm's CoreDNS objects (ConfigMap, RBAC, ServiceAccount, Deployment, kube-dns Service)
+    resolver     glibc's stub resolver: hosts file, search list, ndots, nameservers, every query recorded
+    upstream     the resolver outside the cluster that nodes (and CoreDNS's forward) use
+
+``manifests(...)`` is what engine/kubeadm applies; the kubelet's side (each
+pod's resolv.conf and /etc/hosts) is engine.kubelet.network_dns.
+"""
+
+from engine.dns.manifests import CLUSTER_DNS, CLUSTER_DOMAIN, IMAGE, default_corefile, manifests
+from engine.dns.message import DnsQuery, DnsResponse, ResourceRecord
+
+__all__ = ["CLUSTER_DNS", "CLUSTER_DOMAIN", "IMAGE", "DnsQuery", "DnsResponse", "ResourceRecord", "default_corefile",
+           "manifests"]
