@@ -1,6 +1,6 @@
 """The CoreDNS add-on exactly as ``kubeadm init`` installs it (cmd/kubeadm/app/phases/addons/dns).
 
-``manifests(cluster_dns, cluster_domain)`` returns, in kubeadm's order: the
+``manifests(config)`` returns, in kubeadm's order: the
 ``coredns`` ConfigMap (the default Corefile, ``COREFILE``), the
 ``system:coredns`` ClusterRole (list/watch endpoints, services, pods,
 namespaces; get nodes; list/watch endpointslices) and its binding to the
@@ -54,9 +54,14 @@ def default_corefile(cluster_domain: str = CLUSTER_DOMAIN) -> str:
     return COREFILE.format(domain=cluster_domain)
 
 
-def manifests(cluster_dns: str = CLUSTER_DNS, cluster_domain: str = CLUSTER_DOMAIN, *, replicas: int = 2,
-              image: str = IMAGE) -> list[dict[str, Any]]:
-    """The objects kubeadm's CoreDNS addon phase creates, in its order."""
+def manifests(config: Any = None, *, replicas: int = 2, image: str = IMAGE) -> list[dict[str, Any]]:
+    """The objects kubeadm's CoreDNS addon phase creates, in its order.
+
+    ``config``: kubeadm's configuration (its ``dns_ip`` and ``dns_domain``), or None for kubeadm's defaults
+    (``10.96.0.10``, ``cluster.local``).
+    """
+    cluster_dns = getattr(config, "dns_ip", CLUSTER_DNS)
+    cluster_domain = getattr(config, "dns_domain", CLUSTER_DOMAIN)
     return [_config_map(cluster_domain), _cluster_role(), _cluster_role_binding(), _service_account(),
             _deployment(replicas, image), _service(cluster_dns)]
 

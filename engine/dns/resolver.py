@@ -226,3 +226,10 @@ def _counter() -> Callable[[], int]:
         return state["next"]
 
     return next_id
+
+
+def resolve(name: str, resolv_conf: str, send: Callable[[str, DnsQuery], "DnsResponse | None"],
+            hosts: str = "") -> list[str]:
+    """The A addresses of ``name`` for a process whose resolv.conf is ``resolv_conf``; ``send(server_ip, query)``
+    carries each query to port 53 (NETWORK_CONTRACT section 4's door for the packet model)."""
+    return Resolver(resolv_conf, lambda server, _port, query: send(server, query), hosts=hosts).resolve(name)

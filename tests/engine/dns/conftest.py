@@ -2,12 +2,14 @@
 
 ``dns_env()`` builds a one-node cluster, applies kubeadm's CoreDNS RBAC, and starts ``CoreDNS`` with the
 ``coredns`` ServiceAccount's client, the default Corefile in its filesystem and the outside world's resolver
-as its upstream; ``env.ask(name, qtype)`` sends one query.
+as its upstream; ``env.ask(name, qtype)`` sends one query; ``env.service(...)`` and ``env.endpoint_slice(...)``
+build objects to apply.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -37,6 +39,23 @@ class DnsEnv:
         self.cluster.apply(obj)
         self.cluster.run(seconds)
 
+    @staticmethod
+    def service(name: str, namespace: str = "default", **spec: Any) -> dict[str, Any]:
+        spec.setdefault("ports", [{"name": "http", "port": 80, "protocol": "TCP"}])
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+    @staticmethod
+    def endpoint_slice(service_name: str, endpoints: list[dict[str, Any]], namespace: str = "default",
+                       ports: list[dict[str, Any]] | None = None, name: str | None = None) -> dict[str, Any]:
+        """A slice managed by hand (not by the EndpointSlice controller), as for a Service without selector."""
+        return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": name or f"{service_name}-manual", "namespace": namespace,
+                             "labels": {"kubernetes.io/service-name": service_name,
+                                        "endpointslice.kubernetes.io/managed-by": "staff"}},
+                "addressType": "IPv4", "endpoints": endpoints,
+                "ports": ports if ports is not None else [{"name": "http", "port": 8080, "protocol": "TCP"}]}
+
 
 def start(corefile: str | None = None, resolv_conf: str = NODE_RESOLV_CONF, send: Any = outside_send,
           settle: float = 1.0, rbac: bool = True) -> DnsEnv:
@@ -60,17 +79,9 @@ def dns() -> DnsEnv:
     return start()
 
 
-def service(name: str, namespace: str = "default", **spec: Any) -> dict[str, Any]:
-    spec.setdefault("ports", [{"name": "http", "port": 80, "protocol": "TCP"}])
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+@pytest.fixture
+def start_dns() -> Callable[..., DnsEnv]:
+    """``start_dns(corefile=None, resolv_conf=..., send=..., settle=1.0, rbac=True)``: a CoreDNS set up otherwise."""
+    return start
 
 
-def endpoint_slice(service_name: str, endpoints: list[dict[str, Any]], namespace: str = "default",
-                   ports: list[dict[str, Any]] | None = None, name: str | None = None) -> dict[str, Any]:
-    """A slice managed by hand (not by the EndpointSlice controller), as for a Service without selector."""
-    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-            "metadata": {"name": name or f"{service_name}-manual", "namespace": namespace,
-                         "labels": {"kubernetes.io/service-name": service_name,
-                                    "endpointslice.kubernetes.io/managed-by": "staff"}},
-            "addressType": "IPv4", "endpoints": endpoints,
-            "ports": ports if ports is not None else [{"name": "http", "port": 8080, "protocol": "TCP"}]}

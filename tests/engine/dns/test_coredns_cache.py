@@ -1,16 +1,14 @@
 """cache, loadbalance, forward failures, loop detection and reload, on the virtual clock."""
 
-from conftest import endpoint_slice, service, start
-
 from engine.dns.message import NOERROR, NXDOMAIN, SERVFAIL
 
 
 def test_an_answer_is_served_from_cache_after_the_service_changed_until_it_expires(dns):
-    dns.apply(service("web", selector={"app": "web"}))
+    dns.apply(dns.service("web", selector={"app": "web"}))
     old = dns.cluster.get("svc", "web")["spec"]["clusterIP"]
     assert dns.ask("web.default.svc.cluster.local").answers[0].ttl == 30
     dns.cluster.delete("svc", "web")
-    dns.apply(service("web", selector={"app": "web"}), seconds=9)
+    dns.apply(dns.service("web", selector={"app": "web"}), seconds=9)
     new = dns.cluster.get("svc", "web")["spec"]["clusterIP"]
     assert new != old
     stale = dns.ask("web.default.svc.cluster.local")
@@ -24,7 +22,7 @@ def test_an_answer_is_served_from_cache_after_the_service_changed_until_it_expir
 
 def test_a_denial_is_cached_too_for_the_soa_minimum(dns):
     assert dns.ask("late.default.svc.cluster.local").rcode == NXDOMAIN
-    dns.apply(service("late", selector={"app": "late"}), seconds=5)
+    dns.apply(dns.service("late", selector={"app": "late"}), seconds=5)
     still = dns.ask("late.default.svc.cluster.local")
     assert still.rcode == NXDOMAIN and still.authority[0].ttl == 25
     dns.cluster.run(25)
@@ -40,9 +38,9 @@ def test_forwarded_answers_are_capped_at_30_seconds(dns):
 
 
 def test_loadbalance_shuffles_a_headless_services_addresses(dns):
-    dns.apply(service("nginx", clusterIP="None"))
+    dns.apply(dns.service("nginx", clusterIP="None"))
     addresses = [f"10.244.1.{i}" for i in range(2, 7)]
-    dns.apply(endpoint_slice("nginx", [{"addresses": [a]} for a in addresses]))
+    dns.apply(dns.endpoint_slice("nginx", [{"addresses": [a]} for a in addresses]))
     orders = set()
     for _ in range(6):
         answer = dns.ask("nginx.default.svc.cluster.local")
@@ -52,22 +50,22 @@ def test_loadbalance_shuffles_a_headless_services_addresses(dns):
     assert len(orders) > 1
 
 
-def test_an_unreachable_upstream_is_servfail_with_coredns_error_line():
-    env = start(resolv_conf="nameserver 192.0.2.53\n")
+def test_an_unreachable_upstream_is_servfail_with_coredns_error_line(start_dns):
+    env = start_dns(resolv_conf="nameserver 192.0.2.53\n")
     assert env.ask("example.com").rcode == SERVFAIL
     assert any(line.startswith("[ERROR] plugin/errors: 2 example.com. A: read udp 10.244.0.5:")
                and line.endswith("->192.0.2.53:53: i/o timeout") for line in env.logs)
 
 
-def test_forwarding_to_itself_is_a_loop_and_coredns_exits():
-    env = start(resolv_conf="nameserver 127.0.0.53\n")
+def test_forwarding_to_itself_is_a_loop_and_coredns_exits(start_dns):
+    env = start_dns(resolv_conf="nameserver 127.0.0.53\n")
     fatal = [line for line in env.logs if line.startswith("[FATAL] plugin/loop: Loop (")]
     assert len(fatal) == 1 and 'detected for zone ".", see https://coredns.io/plugins/loop#troubleshooting' in fatal[0]
     assert len(env.fatal) == 1
 
 
 def test_reload_picks_up_a_changed_corefile_within_45_seconds(dns):
-    dns.apply(service("web", selector={"app": "web"}))
+    dns.apply(dns.service("web", selector={"app": "web"}))
     assert dns.ask("web.default.svc.cluster.local").answers[0].ttl == 30
     dns.fs["/etc/coredns/Corefile"] = dns.fs["/etc/coredns/Corefile"].replace("ttl 30", "ttl 10").replace(
         "cache 30", "")

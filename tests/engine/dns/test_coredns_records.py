@@ -1,13 +1,11 @@
 """The kubernetes plugin's records, per the Kubernetes DNS specification, answered by a running CoreDNS."""
 
-from conftest import endpoint_slice, service, start
-
 from engine.dns import manifests
 from engine.dns.message import NOERROR, NXDOMAIN, SERVFAIL, reverse_name
 
 
 def test_a_clusterip_service_answers_its_clusterip_with_ttl_30(dns):
-    dns.apply(service("web", selector={"app": "web"}))
+    dns.apply(dns.service("web", selector={"app": "web"}))
     ip = dns.cluster.get("svc", "web")["spec"]["clusterIP"]
     answer = dns.ask("web.default.svc.cluster.local")
     assert answer.rcode == NOERROR and answer.authoritative
@@ -26,7 +24,7 @@ def test_a_missing_name_is_nxdomain_with_the_kubernetes_plugins_soa(dns):
 
 
 def test_nodata_for_a_type_the_name_lacks_and_for_existing_namespaces(dns):
-    dns.apply(service("web", selector={"app": "web"}))
+    dns.apply(dns.service("web", selector={"app": "web"}))
     for name, qtype in [("web.default.svc.cluster.local", "AAAA"), ("web.default.svc.cluster.local", "TXT"),
                         ("default.svc.cluster.local", "A"), ("svc.cluster.local", "A"), ("cluster.local", "A")]:
         answer = dns.ask(name, qtype)
@@ -40,8 +38,8 @@ def test_nodata_for_a_type_the_name_lacks_and_for_existing_namespaces(dns):
 
 
 def test_a_headless_service_answers_its_ready_endpoints_and_their_hostnames(dns):
-    dns.apply(service("nginx", clusterIP="None"))
-    dns.apply(endpoint_slice("nginx", [
+    dns.apply(dns.service("nginx", clusterIP="None"))
+    dns.apply(dns.endpoint_slice("nginx", [
         {"addresses": ["10.244.1.5"], "hostname": "web-0", "conditions": {"ready": True}},
         {"addresses": ["10.244.2.7"], "hostname": "web-1", "conditions": {"ready": True}},
         {"addresses": ["10.244.2.9"], "conditions": {}},
@@ -54,12 +52,12 @@ def test_a_headless_service_answers_its_ready_endpoints_and_their_hostnames(dns)
 
 
 def test_a_headless_service_without_ready_endpoints_is_nxdomain(dns):
-    dns.apply(service("empty", clusterIP="None"))
+    dns.apply(dns.service("empty", clusterIP="None"))
     assert dns.ask("empty.default.svc.cluster.local").rcode == NXDOMAIN
 
 
 def test_srv_records_for_named_ports(dns):
-    dns.apply(service("web", selector={"app": "web"}, ports=[{"name": "http", "port": 80, "protocol": "TCP"},
+    dns.apply(dns.service("web", selector={"app": "web"}, ports=[{"name": "http", "port": 80, "protocol": "TCP"},
                                                              {"name": "metrics", "port": 9100, "protocol": "TCP"}]))
     ip = dns.cluster.get("svc", "web")["spec"]["clusterIP"]
     answer = dns.ask("_http._tcp.web.default.svc.cluster.local", "SRV")
@@ -72,8 +70,8 @@ def test_srv_records_for_named_ports(dns):
 
 
 def test_srv_records_of_a_headless_service_name_each_endpoint(dns):
-    dns.apply(service("db", clusterIP="None", ports=[{"name": "pg", "port": 5432}]))
-    dns.apply(endpoint_slice("db", [{"addresses": ["10.244.1.5"], "hostname": "db-0"},
+    dns.apply(dns.service("db", clusterIP="None", ports=[{"name": "pg", "port": 5432}]))
+    dns.apply(dns.endpoint_slice("db", [{"addresses": ["10.244.1.5"], "hostname": "db-0"},
                                     {"addresses": ["10.244.2.6"], "hostname": "db-1"}],
                              ports=[{"name": "pg", "port": 5432, "protocol": "TCP"}]))
     answer = dns.ask("_pg._tcp.db.default.svc.cluster.local", "SRV")
@@ -90,16 +88,16 @@ def test_pod_records_with_pods_insecure(dns):
 
 
 def test_an_externalname_service_is_a_cname_followed_upstream(dns):
-    dns.apply(service("search", type="ExternalName", externalName="example.com", ports=None))
+    dns.apply(dns.service("search", type="ExternalName", externalName="example.com", ports=None))
     answer = dns.ask("search.default.svc.cluster.local")
     assert [(r.type, r.data) for r in answer.answers] == [("CNAME", "example.com."), ("A", "93.184.215.14")]
     assert [r.type for r in dns.ask("search.default.svc.cluster.local", "CNAME").answers] == ["CNAME"]
 
 
 def test_ptr_records_for_clusterips_and_endpoints_and_fallthrough_for_the_rest(dns):
-    dns.apply(service("web", selector={"app": "web"}))
-    dns.apply(service("nginx", clusterIP="None"))
-    dns.apply(endpoint_slice("nginx", [{"addresses": ["10.244.1.5"], "hostname": "web-0"}]))
+    dns.apply(dns.service("web", selector={"app": "web"}))
+    dns.apply(dns.service("nginx", clusterIP="None"))
+    dns.apply(dns.endpoint_slice("nginx", [{"addresses": ["10.244.1.5"], "hostname": "web-0"}]))
     ip = dns.cluster.get("svc", "web")["spec"]["clusterIP"]
     assert dns.ask(reverse_name(ip), "PTR").answers[0].data == "web.default.svc.cluster.local."
     assert dns.ask(reverse_name("10.244.1.5"), "PTR").answers[0].data == "web-0.nginx.default.svc.cluster.local."
@@ -113,8 +111,8 @@ def test_names_outside_the_zone_are_forwarded_to_the_nodes_resolver(dns):
     assert dns.ask("no-such-name.example").rcode == NXDOMAIN
 
 
-def test_servfail_until_the_informers_have_synced_and_ready_says_so():
-    env = start(rbac=False)          # the coredns ServiceAccount may not list anything yet
+def test_servfail_until_the_informers_have_synced_and_ready_says_so(start_dns):
+    env = start_dns(rbac=False)          # the coredns ServiceAccount may not list anything yet
     assert env.ask("web.default.svc.cluster.local").rcode == SERVFAIL
     assert env.ask("example.com").rcode == NOERROR          # outside the zone: forward does not wait
     assert env.server.handle_http({"port": 8181, "path": "/ready"})["status"] == 503

@@ -37,3 +37,25 @@ def test_unbalanced_braces_are_errors_with_the_line():
 def test_queries_run_in_plugin_cfg_order_not_file_order(dns):
     [server] = dns.server.servers
     assert [p.name for p in server.plugins] == ["errors", "loadbalance", "cache", "kubernetes", "loop", "forward"]
+
+
+def test_kubeadms_coredns_objects():
+    from types import SimpleNamespace
+
+    from engine.dns import manifests
+    objects = manifests(SimpleNamespace(dns_ip="10.100.0.10", dns_domain="corp.local"))
+    assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+        ("ConfigMap", "coredns"), ("ClusterRole", "system:coredns"), ("ClusterRoleBinding", "system:coredns"),
+        ("ServiceAccount", "coredns"), ("Deployment", "coredns"), ("Service", "kube-dns")]
+    assert "kubernetes corp.local in-addr.arpa ip6.arpa {" in objects[0]["data"]["Corefile"]
+    service = objects[5]["spec"]
+    assert service["clusterIP"] == "10.100.0.10" and [(p["name"], p["port"], p["protocol"]) for p in service["ports"]] \
+        == [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP")]
+    pod = objects[4]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["args"] == ["-conf", "/etc/coredns/Corefile"]
+    assert container["resources"] == {"limits": {"memory": "170Mi"}, "requests": {"cpu": "100m", "memory": "70Mi"}}
+    assert container["livenessProbe"]["httpGet"]["port"] == 8080 and container["readinessProbe"]["httpGet"] == {
+        "path": "/ready", "port": 8181, "scheme": "HTTP"}
+    assert pod["dnsPolicy"] == "Default" and pod["priorityClassName"] == "system-cluster-critical"
+    assert objects[4]["spec"]["replicas"] == 2

@@ -1,7 +1,7 @@
 """The stub resolver: glibc's search-list walk with ndots, nameserver fail-over, the hosts file, every query kept."""
 
 from engine.dns.message import NOERROR, NXDOMAIN, SERVFAIL, DnsQuery, DnsResponse, ResourceRecord
-from engine.dns.resolver import ResolvConf, Resolver
+from engine.dns.resolver import ResolvConf, Resolver, resolve
 
 POD_RESOLV_CONF = "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n"
 
@@ -123,3 +123,14 @@ def test_a_containers_files_configure_it():
     resolver = Resolver.from_fs(fs, FakeServers())
     assert resolver.resolve("me") == ["10.244.1.5"] and resolver.resolve("web") == ["10.96.12.34"]
     assert resolver.resolve("nothing") == []
+
+
+def test_the_packet_models_door_sends_to_each_nameserver_on_port_53():
+    servers = FakeServers()
+    sent = []
+
+    def send(server, query):
+        sent.append(server)
+        return servers(server, 53, query)
+
+    assert resolve("db.prod", POD_RESOLV_CONF, send) == ["10.96.7.7"] and sent == ["10.96.0.10", "10.96.0.10"]
