@@ -130,6 +130,7 @@ class Cluster:
         self.endpoint = APIServerEndpoint(self.apiserver, self.machines[CONTROL_PLANE_NODE].address, SECURE_PORT)
         """kube-apiserver's secure port on the control-plane machine (``https://172.18.0.2:6443``)."""
         self.hostnet.listen(self.endpoint.address, self.endpoint.port, self.endpoint)
+        self._publish_apiserver_endpoints()
         self.fabric = None
         """The packet model (``engine.network.Fabric``) when a network add-on is installed: ``curl`` goes there."""
         if network is not None:
@@ -197,6 +198,19 @@ class Cluster:
             "spec": {"clusterIP": self.apiserver.services.cluster_ips.first,
                      "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]},
         })
+
+    def _publish_apiserver_endpoints(self) -> None:
+        """kube-apiserver's endpoint reconciler (``--endpoint-reconciler-type=lease``): the ``kubernetes`` Service's
+        Endpoints and EndpointSlice name this API server, so pods reach it at 10.96.0.1:443 through kube-proxy."""
+        apiserver = self.client("system:apiserver", ("system:masters",))
+        address, port = self.endpoint.address, self.endpoint.port
+        apiserver.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {
+            "name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+            "subsets": [{"addresses": [{"ip": address}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]})
+        apiserver.create({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": {
+            "name": "kubernetes", "namespace": "default", "labels": {"kubernetes.io/service-name": "kubernetes"}},
+            "addressType": "IPv4", "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
+            "ports": [{"name": "https", "port": port, "protocol": "TCP"}]})
 
     def _start(self, spec: ComponentSpec, node: str | None) -> None:
         user = spec.user.format(node=node or "")

@@ -9,12 +9,22 @@
     resolver     glibc's stub resolver: hosts file, search list, ndots, nameservers, every query recorded
     upstream     the resolver outside the cluster that nodes (and CoreDNS's forward) use
 
-``manifests(...)`` is what engine/kubeadm applies; the kubelet's side (each
+``manifests(config)`` is what engine/kubeadm applies and ``register_images(registry)`` publishes the CoreDNS
+image (``program``: the binary, a ComponentProgram); the kubelet's side (each
 pod's resolv.conf and /etc/hosts) is engine.kubelet.network_dns.
 """
+
+from typing import Any
 
 from engine.dns.manifests import CLUSTER_DNS, CLUSTER_DOMAIN, IMAGE, default_corefile, manifests
 from engine.dns.message import DnsQuery, DnsResponse, ResourceRecord
 
+
+def register_images(registry: Any) -> None:
+    """Publish ``registry.k8s.io/coredns/coredns:v1.11.1`` (imported here only when a cluster asks)."""
+    from engine.dns.program import register_images as register
+    register(registry)
+
+
 __all__ = ["CLUSTER_DNS", "CLUSTER_DOMAIN", "IMAGE", "DnsQuery", "DnsResponse", "ResourceRecord", "default_corefile",
-           "manifests"]
+           "manifests", "register_images"]

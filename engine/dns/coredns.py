@@ -124,6 +124,8 @@ class CoreDNS:
         self.context.informers.start()
         for server in self.servers:
             self.write_log(",".join(f"{zone}:{server.port}" for zone in server.zones))
+        if any(server.has("reload") for server in self.servers):
+            self.write_log(f"[INFO] plugin/reload: Running configuration SHA512 = {self.digest}")
         self.write_log(f"CoreDNS-{VERSION}")
         self.write_log("linux/amd64, go1.20.7, ae2bbc2")
         if any(server.has("reload") for server in self.servers):

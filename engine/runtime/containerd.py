@@ -197,7 +197,8 @@ class RuntimeService:
         # setupSandboxFiles: the hostname and resolv.conf every container of the pod bind-mounts.
         text = resolv_conf(config.dns_config) if config.dns_config is not None else ""
         self.host_fs[f"{SANDBOXES_DIR}/{sandbox_id}/resolv.conf"] = text or self.host_fs.get("/etc/resolv.conf", "")
-        self.host_fs[f"{SANDBOXES_DIR}/{sandbox_id}/hostname"] = (config.hostname or meta.name) + "\n"
+        hostname = self.node_name if options.network == cri.NAMESPACE_NODE else config.hostname
+        self.host_fs[f"{SANDBOXES_DIR}/{sandbox_id}/hostname"] = (hostname or meta.name) + "\n"
         return sandbox_id
 
     def stop_pod_sandbox(self, sandbox_id: str) -> None:

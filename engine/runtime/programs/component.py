@@ -172,7 +172,7 @@ class ComponentProgram(Program):
             self._backoff = min(self._backoff * 2, DIAL_BACKOFF_MAX)
             return
         self.client = endpoint.client(self._token, name=self.name)
-        options = {**self.options, "fs": self.ctx.fs}
+        options = {**self.options, "fs": self.ctx.fs, **self.component_options()}
         if self.ctx.machine is not None:
             options["machine"] = self.ctx.machine
         context = ComponentContext(name=self.name, client=self.client, loop=self.ctx.loop,
@@ -184,6 +184,10 @@ class ComponentProgram(Program):
         self.log("I", f"Started {self.name}")
         if self._token_file:
             self.ctx.call_later(TOKEN_RELOAD_SECONDS, self._reload_token)
+
+    def component_options(self) -> dict[str, Any]:
+        """What a binary hands its component beyond flags and files (CoreDNS: its log and its DNS client)."""
+        return {}
 
     def _reload_token(self) -> None:
         try:
