@@ -5,6 +5,7 @@
     plugin       plugin.cfg order, the Plugin interface, the chain
     plugins/     kubernetes, cache, forward, and errors/log/loadbalance/loop
     coredns      the CoreDNS server (a component: handle_dns, health/ready/metrics HTTP, reload)
+    program      the coredns binary: CoreDNS in a pod (a ComponentProgram), and its image
     manifests    kubeadm's CoreDNS objects (ConfigMap, RBAC, ServiceAccount, Deployment, kube-dns Service)
     resolver     glibc's stub resolver: hosts file, search list, ndots, nameservers, every query recorded
     upstream     the resolver outside the cluster that nodes (and CoreDNS's forward) use

@@ -41,7 +41,7 @@ from typing import Any
 from engine.components import ComponentContext
 from engine.dns import corefile
 from engine.dns.message import REFUSED, DnsQuery, DnsResponse
-from engine.dns.plugin import ORDER, Plugin, Request, ServerContext, chain, zone_of
+from engine.dns.plugin import ORDER, Plugin, Request, ServerContext, chain, parse_duration, zone_of
 from engine.dns.plugins.basic import Errors, LoadBalance, Log, Loop
 from engine.dns.plugins.cache import Cache
 from engine.dns.plugins.forward import Forward
@@ -108,6 +108,7 @@ class CoreDNS:
         self.write_log: Callable[[str], None] = options.get("log") or (lambda line: log.info("%s", line))
         self.on_fatal: Callable[[], None] = options.get("on_fatal") or (lambda: None)
         self.running = False
+        self.shutting_down = False
         self.servers: list[Server] = []
         self.digest = ""
         self.metrics_context = ServerContext(self.loop)
@@ -218,6 +219,17 @@ class CoreDNS:
         """A query through this server (the kubernetes plugin's upstream for ExternalName targets)."""
         return self.handle_dns(DnsQuery(name, qtype), "127.0.0.1")
 
+    def lameduck(self) -> float:
+        """Enter lameduck: ``ready`` stops answering OK; returns ``health { lameduck DURATION }``, how long the
+        stopping server keeps answering (0: none)."""
+        self.shutting_down = True
+        for server in self.servers:
+            health = server.block.directive("health")
+            duration = health.option("lameduck") if health is not None else None
+            if duration:
+                return parse_duration(duration[0])
+        return 0.0
+
     # -- HTTP -----------------------------------------------------------------------------------
     def ready(self) -> list[str]:
         """The plugins not ready yet (empty: ready)."""
@@ -233,6 +245,8 @@ class CoreDNS:
             if path != "/ready":
                 return _text(404, "404 page not found\n")
             waiting = self.ready()
+            if self.shutting_down:
+                return _text(503, "shutting down")
             return _text(503, ", ".join(waiting)) if waiting else _text(200, "OK")
         if port == METRICS_PORT and any(s.has("prometheus") for s in self.servers):
             return _text(200, self.metrics()) if path == "/metrics" else _text(404, "404 page not found\n")

@@ -4,7 +4,9 @@
 pod's ServiceAccount token, flags from argv: ``-conf /etc/coredns/Corefile``)
 running ``engine.dns.coredns:CoreDNS``. It listens on 53 (DNS, UDP and TCP),
 8080 (health), 8181 (ready) and 9153 (metrics) from the start, as the
-binary binds its sockets before the kubernetes plugin has synced:
+binary binds its sockets before the kubernetes plugin has synced;
+on SIGTERM it keeps answering for ``health``'s ``lameduck`` period (5 s in
+kubeadm's Corefile) before it stops and exits 0:
 ``handle_dns`` answers through the server (SERVFAIL while the component has
 not started: no API server yet), ``handle_http`` serves the probes. The
 server's log lines go to the container's stdout (``kubectl logs``); a loop
@@ -23,7 +25,7 @@ from typing import Any
 from engine.dns.coredns import HEALTH_PORT, METRICS_PORT, READY_PORT
 from engine.dns.manifests import IMAGE
 from engine.dns.message import SERVFAIL, DnsQuery, DnsResponse
-from engine.runtime.programs.component import ComponentProgram
+from engine.runtime.programs.component import SIGINT, SIGTERM, ComponentProgram
 from engine.sim.hostnet import ConnectionRefused
 
 DNS_PORT = 53
@@ -43,6 +45,16 @@ class CoreDNSProgram(ComponentProgram):
     def component_options(self) -> dict[str, Any]:
         return {"send": self._send, "log": lambda line: self.ctx.stdout(line + "\n"),
                 "on_fatal": lambda: self.ctx.exit(1)}
+
+    def on_signal(self, signal: int) -> None:
+        """SIGTERM: ``health { lameduck 5s }`` keeps serving for the lameduck period, then the process exits 0."""
+        lameduck = self.component.lameduck() if self.component is not None else 0.0
+        if signal not in (SIGTERM, SIGINT) or lameduck <= 0:
+            super().on_signal(signal)
+            return
+        self.ctx.stdout("[INFO] SIGTERM: Shutting down servers then terminating\n")
+        self.ctx.stdout(f"[INFO] plugin/health: Going into lameduck mode for {lameduck:g}s\n")
+        self.ctx.call_later(lameduck, super().on_signal, signal)
 
     def _send(self, address: str, port: int, query: DnsQuery) -> DnsResponse | None:
         try:

@@ -117,12 +117,12 @@ def test_slices_follow_pods_on_a_cluster(cluster):
     cluster.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
                    "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}})
     cluster.run(1)
-    [placeholder] = cluster.list("endpointslices")
+    [placeholder] = cluster.list("endpointslices", selector="kubernetes.io/service-name=web")
     assert placeholder["metadata"]["name"].startswith("web-") and placeholder["endpoints"] is None
     run_pod(cluster, "web-1", "10.244.1.2")
     run_pod(cluster, "web-2", "10.244.1.3", ready=False)
     cluster.run(1)
-    [slice_] = cluster.list("endpointslices")
+    [slice_] = cluster.list("endpointslices", selector="kubernetes.io/service-name=web")
     labels = slice_["metadata"]["labels"]
     assert labels[SERVICE_NAME_LABEL] == "web" and labels[MANAGED_BY_LABEL] == CONTROLLER_NAME
     assert slice_["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
@@ -130,5 +130,5 @@ def test_slices_follow_pods_on_a_cluster(cluster):
         (["10.244.1.2"], True), (["10.244.1.3"], False)]
     cluster.delete("pod", "web-1", grace_period_seconds=0)
     cluster.run(1)
-    [slice_] = cluster.list("endpointslices")
+    [slice_] = cluster.list("endpointslices", selector="kubernetes.io/service-name=web")
     assert [e["targetRef"]["name"] for e in slice_["endpoints"]] == ["web-2"]
