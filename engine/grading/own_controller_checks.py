@@ -254,16 +254,24 @@ OWNED_HINT = ("watch the Deployments and Services too, and when one changes or g
               "(from its ownerReferences)")
 
 
+def _run(cluster: Any, seconds: float) -> None:
+    """Run the cluster; an exception your handlers raise on the cluster's loop becomes feedback."""
+    try:
+        cluster.run(seconds)
+    except Exception as error:              # the learner's handler raised inside an informer
+        fail(f"your controller raised on the cluster's loop: {describe_exception(error)}", see=SEE)
+
+
 def _started(controller_class: type, seed: int, count: int) -> tuple[Any, Any, list[str], random.Random]:
     ensure_installed("engine.cluster")
     rng = random.Random(seed)
     cluster = own_controller_cluster(seed=seed)
     handle = run_controller(cluster, controller_class)
-    cluster.run(1)
+    _run(cluster, 1)
     mark = handle.audit_mark()
     websites = _random_websites(rng, count)
     cluster.apply(websites)
-    cluster.run(5)
+    _run(cluster, 5)
     names = [w["metadata"]["name"] for w in websites]
     for name in names:
         _expect_converged(cluster, handle, name, mark, f"5 s after Website {name} was created")
@@ -281,7 +289,7 @@ def check_converges(controller_class: type, seed: int) -> None:
     mark = handle.audit_mark()
     image = rng.choice([image for image in IMAGES if image != cluster.get(WEBSITE.resource, names[0])["spec"]["image"]])
     _set_spec(cluster, names[0], image=image, replicas=rng.randint(5, 6))
-    cluster.run(5)
+    _run(cluster, 5)
     _expect_converged(cluster, handle, names[0], mark, f"5 s after Website {names[0]}'s spec.image and "
                       "spec.replicas changed", hint=EDGE_HINT)
     _expect_converged(cluster, handle, names[1], mark, f"Website {names[1]} (unchanged)")
@@ -295,13 +303,13 @@ def check_level_triggered(controller_class: type, seed: int) -> None:
     cluster.apply(_website(late, rng.choice(IMAGES), 2, 80))
     cluster.delete("deployment", first)
     _set_spec(cluster, second, replicas=rng.randint(5, 6))
-    cluster.run(5)
+    _run(cluster, 5)
     if handle.writes(mark) or _current(cluster, "deployments", late) is not None:
         fail("after stop(), your controller still acted: stop() must stop its workers and its informers "
              "(they run on the cluster's loop until you stop them)", got=[(e.verb, e.resource, e.name)
                                                                       for e in handle.writes(mark)][:3], see=SEE)
     handle.start()
-    cluster.run(5)
+    _run(cluster, 5)
     restarted = "5 s after a restart (a new instance, an empty cache): while it was stopped"
     _expect_converged(cluster, handle, late, mark, f"{restarted} Website {late} was created", hint=EDGE_HINT)
     _expect_converged(cluster, handle, first, mark, f"{restarted} Website {first}'s Deployment was deleted",
@@ -309,16 +317,16 @@ def check_level_triggered(controller_class: type, seed: int) -> None:
     _expect_converged(cluster, handle, second, mark, f"{restarted} Website {second}'s spec.replicas changed",
                       hint=EDGE_HINT)
     cluster.delete("service", first)
-    cluster.run(5)
+    _run(cluster, 5)
     _expect_converged(cluster, handle, first, mark, f"5 s after someone deleted Website {first}'s Service",
                       hint=OWNED_HINT)
     cluster.admin.scale("deployments", second, "default", 9)
-    cluster.run(5)
+    _run(cluster, 5)
     _expect_converged(cluster, handle, second, mark, f"5 s after someone scaled Website {second}'s Deployment "
                       "to 9 by hand", hint=OWNED_HINT)
     handle.drop_watches(20)
     _set_spec(cluster, late, image=rng.choice([i for i in IMAGES if i != cluster.get(WEBSITE.resource, late)["spec"]["image"]]))
-    cluster.run(30)
+    _run(cluster, 30)
     _expect_converged(cluster, handle, late, mark, f"30 s after Website {late}'s image changed while the controller's "
                       "watches were down for 20 s (the informers relist or resume, and the events arrive late)",
                       hint=EDGE_HINT)
@@ -340,13 +348,13 @@ def check_idempotent(controller_class: type, seed: int) -> None:
         fail(f"with nothing to do, two calls of sync per Website made {len(writes)} writes: compare what is with what "
              "should be, and write only what differs (with_desired returns None when nothing does)",
              got=writes[:4], see=SEE)
-    cluster.run(60)
+    _run(cluster, 60)
     writes = [(event.verb, event.resource, event.subresource, event.name) for event in handle.writes(mark)]
     if writes:
         fail(f"for a minute nothing changed, yet your controller made {len(writes)} writes: each write is an event "
              "that wakes it again; write only what differs", got=writes[:4], see=SEE)
     cluster.delete(WEBSITE.resource, first)
-    cluster.run(10)
+    _run(cluster, 10)
     left = [(kind, first) for kind in ("deployments", "services") if _current(cluster, kind, first) is not None]
     if left:
         fail(f"10 s after Website {first} was deleted, what it owned is still there: with an ownerReference to the "
