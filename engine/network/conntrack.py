@@ -57,8 +57,23 @@ class Conntrack:
         self.entries: list[Entry] = []
 
     def lookup(self, packet: Packet) -> tuple[Entry, str] | None:
-        """The packet's entry and its direction (``original`` or ``reply``); None for a new flow."""
-        return self._by_tuple.get(packet.tuple())
+        """The packet's entry and its direction (``original`` or ``reply``); None for a new flow.
+
+        A TCP SYN that opens a new connection on a tuple whose old connection was answered (the model
+        carries no FIN, so an answered connection stands for a closed one, TIME_WAIT in the kernel)
+        drops the old entry, as ``nf_conntrack_proto_tcp`` does: the new connection is NATed afresh.
+        """
+        found = self._by_tuple.get(packet.tuple())
+        if (found is not None and found[1] == "original" and packet.proto == "TCP" and packet.flags == "SYN"
+                and found[0].state == "ESTABLISHED"):
+            self._forget(found[0])
+            return None
+        return found
+
+    def _forget(self, entry: Entry) -> None:
+        self.entries.remove(entry)
+        for key in (entry.original, entry.reply):
+            self._by_tuple.pop(key, None)
 
     def track(self, packet: Packet) -> Entry:
         """A new entry for the packet's flow (no NAT yet)."""

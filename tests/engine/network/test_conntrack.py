@@ -31,3 +31,16 @@ def test_masquerade_changes_the_reply_tuple_and_is_undone_before_routing() -> No
 
 def test_an_unknown_flow_has_no_entry() -> None:
     assert Conntrack().lookup(Packet("1.1.1.1", "2.2.2.2", 1, 2)) is None
+
+
+def test_a_new_syn_on_an_answered_connections_tuple_is_a_new_connection() -> None:
+    table = Conntrack()
+    entry = table.track(Packet("10.244.1.2", "10.96.0.20", 40000, 80))
+    table.set_dnat(entry, "10.244.2.3", 8080)
+    retransmitted = Packet("10.244.1.2", "10.96.0.20", 40000, 80)
+    assert table.lookup(retransmitted) == (entry, "original"), "no answer yet: the same connection"
+    found, _ = table.lookup(Packet("10.244.2.3", "10.244.1.2", 8080, 40000, flags="SYN-ACK"))
+    found.state = "ESTABLISHED"
+    assert table.lookup(Packet("10.244.1.2", "10.96.0.20", 40000, 80, flags="ACK")) == (entry, "original")
+    assert table.lookup(Packet("10.244.1.2", "10.96.0.20", 40000, 80)) is None, "the port reused after the close"
+    assert table.entries == [] and table.lookup(Packet("10.244.2.3", "10.244.1.2", 8080, 40000)) is None
