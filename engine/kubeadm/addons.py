@@ -57,13 +57,23 @@ class Addon:
 
     def package(self) -> Any | None:
         """The add-on's package, or None when it is not installed or provides no manifests yet."""
+        found = self._import(self.module)
+        if found is None:
+            return None
+        if callable(getattr(found, "manifests", None)):
+            return found
+        # the function may live in the package's own ``manifests`` module (``engine.network.manifests``)
+        inner = self._import(f"{self.module}.manifests")
+        return inner if inner is not None and callable(getattr(inner, "manifests", None)) else None
+
+    @staticmethod
+    def _import(name: str) -> Any | None:
         try:
-            package = importlib.import_module(self.module)
+            return importlib.import_module(name)
         except ModuleNotFoundError as error:
-            if error.name is not None and (self.module + ".").startswith(error.name + "."):
-                return None        # the package itself is missing (an import inside it failing is a bug: raised)
+            if error.name is not None and (name + ".").startswith(error.name + "."):
+                return None        # the module itself is missing (an import inside it failing is a bug: raised)
             raise
-        return package if callable(getattr(package, "manifests", None)) else None
 
 
 def kube_proxy_configuration(config: InitConfiguration) -> dict[str, str]:

@@ -346,6 +346,12 @@ class Kubelet:
             self.recorder.event(pod, WARNING, "FailedMount", str(error))
             self.pod_workers.wake(uid, delay=flags.container_backoff_initial)
             return
+        network_error = self.node_status.network_error()
+        if network_error and not pod["spec"].get("hostNetwork"):
+            # only hostNetwork pods start while the runtime's network is not ready (the CNI agents among them)
+            self.recorder.event(pod, WARNING, "NetworkNotReady", f"network is not ready: {network_error}")
+            self.pod_workers.wake(uid, delay=flags.container_backoff_initial)
+            return
         failures = {}
         for container in get_pod_status(self.runtime, uid).containers:
             if self.probes.liveness_failed(container.id):

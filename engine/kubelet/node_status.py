@@ -13,8 +13,10 @@ and the node lease controller):
   ``kube-node-lease``: the cheap heartbeat the node lifecycle controller
   watches to decide that a node has stopped answering.
 
-It talks only to the API server, with the node's own identity
-(``system:node:<name>``).
+The Ready condition is False (``KubeletNotReady``) while the node's runtime
+reports ``NetworkReady=false`` (no CNI configuration yet, as on a kubeadm
+node before its network add-on runs). It talks only to the API server, with
+the node's own identity (``system:node:<name>``).
 """
 
 from __future__ import annotations
@@ -141,9 +143,12 @@ class NodeStatusAgent:
         now = timestamp(self.loop.now)
         previous = {c["type"]: c for c in (self._last_status or {}).get("conditions", [])}
         conditions = []
+        network_error = self.network_error()
         for type_, status, reason, message in _CONDITIONS:
             if type_ in self.pressure:
                 status, (reason, message) = "True", _PRESSURE[type_]
+            elif type_ == "Ready" and network_error:
+                status, reason, message = "False", "KubeletNotReady", network_error
             old = previous.get(type_)
             transition = old["lastTransitionTime"] if old and old["status"] == status else now
             conditions.append({"type": type_, "status": status, "reason": reason, "message": message,
@@ -170,6 +175,14 @@ class NodeStatusAgent:
                 "systemUUID": "",
             },
         }
+
+    def network_error(self) -> str:
+        """runtimeState.networkErrors: why the node's runtime network is not ready ("" when it is, or unknown)."""
+        runtime = self.options.get("runtime")
+        if runtime is None or runtime.status().get("NetworkReady", True):
+            return ""
+        return ("container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+                "message:Network plugin returns error: cni plugin not initialized")
 
     def set_condition(self, type_: str, under_pressure: bool) -> None:
         """MemoryPressure / DiskPressure / PIDPressure turn True or False; the change is posted at once."""

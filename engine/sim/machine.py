@@ -35,6 +35,13 @@ def machine_address(index: int) -> str:
     return f"172.18.0.{index + 2}"
 
 
+MACHINE_DIRECTORIES = ("/etc/kubernetes/manifests/", "/etc/cni/net.d/", "/opt/cni/bin/", "/run/",
+                       "/var/lib/kubelet/")
+"""What a machine prepared for kubeadm has before ``kubeadm init``: the kubelet's static pod directory and
+state, and the CNI directories the ``kubernetes-cni`` package creates (empty until a network add-on writes its
+configuration)."""
+
+
 @dataclass(eq=False)
 class Machine:
     """One node's computer: its name, address, container runtime and network."""
@@ -45,6 +52,10 @@ class Machine:
     hostnet: "HostNetwork"
     network_stack: Any = None
     """The machine's kernel network stack (``engine.network.host.Host``), or None before the network layer."""
+
+    def __post_init__(self) -> None:
+        for directory in MACHINE_DIRECTORIES:
+            self.runtime.host_fs.setdefault(directory, "")
 
     @property
     def host_fs(self) -> Any:

@@ -10,6 +10,9 @@ allowed: 403). This module is also the fake add-on package kubeadm applies
 
 from __future__ import annotations
 
+import ipaddress
+import json
+
 import pytest
 
 import engine
@@ -235,3 +238,29 @@ def test_containers_get_the_service_variables_of_their_namespace_and_hostnetwork
     assert host_env["POD_IP"] == node_ip and host_env["HOSTNAME"] == "node-1"
     assert env["POD_IP"].startswith("10.244.1.")                       # a pod network address, from the CNI
     assert c.get("pod", "host")["status"]["podIP"] == node_ip
+
+
+def test_a_kubeadm_node_is_not_ready_until_a_network_addon_writes_its_cni_configuration(monkeypatch):
+    monkeypatch.setattr(addons, "ADDONS", [addons.Addon("probe", __name__)])
+    c = cluster(nodes=1, network="flannel")
+    c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+             "spec": {"nodeName": "node-1", "containers": [{"name": "web", "image": "nginx"}]}})
+    c.run(30)
+    ready = {c["type"]: c for c in c.get("node", "node-1", None)["status"]["conditions"]}["Ready"]
+    assert (ready["status"], ready["reason"]) == ("False", "KubeletNotReady")
+    assert ready["message"].startswith("container runtime network not ready: NetworkReady=false")
+    assert c.get("pod", "web")["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating"
+    reasons = {e["reason"] for e in c.list("events") if e["involvedObject"]["name"] == "web"}
+    assert "NetworkNotReady" in reasons
+    assert all(p["status"]["phase"] == "Running" for p in probe_pods(c))        # hostNetwork pods run all the same
+    node_cidr = c.get("node", "node-1", None)["spec"]["podCIDR"]               # kubeadm: --allocate-node-cidrs
+    conflist = {"cniVersion": "0.3.1", "name": "test", "plugins": [
+        {"type": "bridge", "bridge": "cni0", "isGateway": True,
+         "ipam": {"type": "host-local", "ranges": [[{"subnet": node_cidr}]]}}]}
+    c.machines["node-1"].host_fs["/etc/cni/net.d/10-test.conflist"] = json.dumps(conflist)
+    c.run(30)
+    ready = {c["type"]: c for c in c.get("node", "node-1", None)["status"]["conditions"]}["Ready"]
+    assert ready["status"] == "True"
+    pod = c.get("pod", "web")
+    assert pod["status"]["phase"] == "Running" and pod["status"]["podIP"] == str(
+        ipaddress.ip_network(node_cidr).network_address + 2)

@@ -23,8 +23,8 @@ On start the program does what such a binary does in its ``main``:
    error goes to stderr and the process exits 1, as the real binaries do;
 3. dials the server with ``ctx.dial(host, port)``: the API server's endpoint
    when the address reaches it (directly at ``172.18.0.2:6443``, or the
-   ``kubernetes`` Service's VIP once kube-proxy routes it); a refused
-   connection is logged and retried with back-off (1 s doubling to 30 s);
+   ``kubernetes`` Service's VIP once kube-proxy routes it); a refused or
+   timed-out connection is logged and retried with back-off (1 s doubling to 30 s);
 4. starts the component with ``ComponentContext(name, client, loop, node_name,
    options)``: ``node_name`` is ``$NODE_NAME`` (the DaemonSets set it from
    ``spec.nodeName`` with the downward API), ``options`` are the flags plus
@@ -165,7 +165,7 @@ class ComponentProgram(Program):
     def _connect(self) -> None:
         try:
             endpoint = self.ctx.dial(self._host, self._port)
-        except ConnectionRefused as error:
+        except (ConnectionRefused, OSError) as error:      # refused, or an i/o timeout through the network
             self.log("E", f'Failed to connect to the API server: Get "https://{self._host}:{self._port}/version": '
                           f"{error}")
             self.ctx.call_later(self._backoff, self._connect)
