@@ -17,8 +17,10 @@ cluster is booted and its nodes Ready when the constructor returns.
 
 With ``network="flannel"`` or ``"calico"`` (and ``proxy_mode="iptables"`` or
 ``"ipvs"``) the boot goes on as ``kubeadm init`` does after the control
-plane is up (``engine.kubeadm``): kubeadm's ConfigMaps, then its add-ons as
-pods (CoreDNS, kube-proxy) and the CNI manifest, applied as the admin.
+plane is up (``engine.kubeadm``): the control plane's static pods (mirror
+pods ``kube-apiserver-control-plane``, ...), kubeadm's ConfigMaps, then its
+add-ons as pods (CoreDNS, kube-proxy) and the CNI manifest, applied as the
+admin; the nodes are NotReady until the CNI add-on has configured them.
 ``network=None`` (the default for now) installs no add-ons.
 
 Everything the cluster does goes through its API server, so failures raise
@@ -146,6 +148,9 @@ class Cluster:
         for spec in self.specs:
             if spec.role == "control-plane":
                 self._start(spec, None)
+        if network is not None:
+            from engine.kubeadm.controlplane import install_control_plane
+            install_control_plane(self)          # the control plane's static pod manifests, before the kubelets
         for node in self.node_names:
             self._start_node(node)
         if network is not None:

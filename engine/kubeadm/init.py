@@ -18,10 +18,12 @@ them; ``kubeadm init phase <name>`` runs one):
     addon                CoreDNS and kube-proxy (``addons``)
 
 In the engine, ``Cluster`` plays the machine-level phases itself: the store,
-the API server, the controller manager and the scheduler are started
-directly (there are no certificates: tokens stand for them), every node's
-kubelet registers with the control-plane labels and taint that
-mark-control-plane sets. ``init_phases`` is what comes after the API server
+the API server, the controller manager and the scheduler are built directly
+(there are no certificates: tokens stand for them), and every node's kubelet
+registers with the control-plane labels and taint that mark-control-plane
+sets. The etcd and control-plane phases are ``controlplane``: the four static
+pod manifests on the control-plane machine, whose containers' processes are
+those components. ``init_phases`` is what comes after the API server
 answers: the phases that talk to it, through the admin's client, as
 ``kubeadm init`` does with ``admin.conf``: upload-config, bootstrap-token,
 addon, and then what an administrator applies next (the CNI manifest and

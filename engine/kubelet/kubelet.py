@@ -1,10 +1,11 @@
 """The kubelet: the node agent that makes the pods bound to its node run (``pkg/kubelet/kubelet.go``).
 
 Pod sources: the API server's pods with ``spec.nodeName=<this node>`` (one
-informer with that field selector) and static pods (manifests handed in as
-``options["static_pods"]``, as files in ``/etc/kubernetes/manifests`` are on
-a kubeadm node; each gets a *mirror pod* in the API server so that kubectl
-sees it). The sync loop turns every change into work for the pod workers:
+informer with that field selector) and static pods: the manifest files in
+the node's ``/etc/kubernetes/manifests`` (``config_file``, re-read every
+20 s, where kubeadm writes the control plane's) and manifests handed in as
+``options["static_pods"]``; each gets a *mirror pod* in the API server so
+that kubectl sees it, deleted once its static pod is gone. The sync loop turns every change into work for the pod workers:
 
     pod added         kubelet admission (``admission.admit``): rejected pods
                       turn Failed with OutOfcpu, OutOfmemory, ...; admitted
@@ -48,6 +49,7 @@ from engine.api.frozen import thaw
 from engine.client.record import WARNING, EventRecorder
 from engine.components import ComponentContext
 from engine.kubelet import admission, envvars
+from engine.kubelet.config_file import read_manifests
 from engine.kubelet.kuberuntime import ContainerConfigError, RuntimeManager, get_pod_status
 from engine.kubelet.network_dns import Configurer, EtcHosts
 from engine.kubelet.node_status import NodeStatusAgent
@@ -138,6 +140,8 @@ class Kubelet:
         self.status_manager = StatusManager(self.client, self.loop, self._api_pod)
         self.pleg = GenericPLEG(self.loop, self.runtime, self._on_pleg_event)
         self.static_pods: dict[str, dict] = {}
+        self.file_pods: set[str] = set()
+        """The uids of the static pods read from the static pod directory (``config_file``)."""
         self.admitted: set[str] = set()
         self.rejected: set[str] = set()
         self.reasons: dict[str, dict[str, tuple[str, str]]] = {}
@@ -176,6 +180,7 @@ class Kubelet:
             pod = static_pod(manifest, self.node_name, "")
             self.static_pods[pod["metadata"]["uid"]] = pod
             self._handle_addition(pod)
+        self._check_manifests()
         self._timers.append(self.loop.call_later(flags.housekeeping_period, self._housekeeping,
                                                  label=f"kubelet {self.node_name} housekeeping"))
 
@@ -419,6 +424,37 @@ class Kubelet:
         except errors.ApiError as error:
             log.debug("mirror pod %s: %s", meta["name"], error)
 
+    def _check_manifests(self) -> None:
+        """The file source: start the static pods of new manifest files, stop those whose file went or changed."""
+        if not self.running:
+            return
+        path = self.options.get("static_pod_path", flags.static_pod_path)
+        found = {}
+        for _, manifest in read_manifests(self.runtime.host_fs, path):
+            pod = static_pod(manifest, self.node_name, "")
+            found[pod["metadata"]["uid"]] = pod
+        for uid in sorted(self.file_pods - set(found)):
+            self.file_pods.discard(uid)
+            pod = self.static_pods.pop(uid)
+            self.pod_workers.update_pod(self._newest(pod), kill=True)
+        for uid, pod in found.items():
+            if uid not in self.file_pods:
+                self.file_pods.add(uid)
+                self.static_pods[uid] = pod
+                self._handle_addition(pod)
+        self._later(flags.file_check_frequency, self._check_manifests, "file source")
+
+    def _delete_orphaned_mirror_pods(self) -> None:
+        """Mirror pods whose static pod is gone from this node's sources are deleted (HandlePodCleanups)."""
+        for pod in self.pods.lister.list():
+            if is_mirror_pod(pod) and pod["metadata"]["annotations"][CONFIG_MIRROR] not in self.static_pods:
+                meta = pod["metadata"]
+                try:
+                    self.client.delete("pods", meta["name"], meta["namespace"], grace_period_seconds=0,
+                                       preconditions={"uid": meta["uid"]})
+                except errors.ApiError as error:
+                    log.debug("mirror pod %s: %s", meta["name"], error)
+
     # -- housekeeping --------------------------------------------------------------------------
     def _housekeeping(self) -> None:
         """HandlePodCleanups: forget finished workers of pods gone from every source; kill orphans in the runtime."""
@@ -427,6 +463,7 @@ class Kubelet:
         if self.pods.has_synced:
             known = {p["metadata"]["uid"] for p in self.pods.lister.list() if not is_mirror_pod(p)}
             known |= set(self.static_pods)
+            self._delete_orphaned_mirror_pods()
             for uid, worker in list(self.pod_workers.workers.items()):
                 if uid in known:
                     continue
@@ -438,8 +475,12 @@ class Kubelet:
                 uid = sandbox.metadata.uid
                 if uid not in known and uid not in self.pod_workers.workers:
                     self.runtime.remove_pod_sandbox(sandbox.id)
-        self._timers = [self.loop.call_later(flags.housekeeping_period, self._housekeeping,
-                                             label=f"kubelet {self.node_name} housekeeping")]
+        self._later(flags.housekeeping_period, self._housekeeping, "housekeeping")
+
+    def _later(self, delay: float, action: Any, what: str) -> None:
+        """Schedule one of the kubelet's periodic loops (stop() cancels them), forgetting timers that fired."""
+        self._timers = [t for t in self._timers if not t.cancelled and t.when > self.loop.now]
+        self._timers.append(self.loop.call_later(delay, action, label=f"kubelet {self.node_name} {what}"))
 
     def _remove_pod(self, uid: str) -> None:
         for sandbox in self.runtime.list_pod_sandbox():

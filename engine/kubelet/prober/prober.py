@@ -6,7 +6,9 @@ Probe kinds, each against the simulated programs through the runtime:
   codes fail with the command's output; a command that takes longer than
   ``timeoutSeconds`` fails with ``command "..." timed out``.
 - ``httpGet``: ``scheme://host:port/path`` with ``httpHeaders`` (host defaults
-  to the pod IP, port by number or by a container port's name); the request
+  to the pod IP, port by number or by a container port's name; a hostNetwork
+  pod is also reached on the node's loopback, as kubeadm's control-plane
+  probes do with ``host: 127.0.0.1``); the request
   is answered by the ``handle_http`` of whichever running container of the
   pod listens on the port (they share the pod's network namespace); a status
   in 200-399 succeeds (3xx with a ProbeWarning event), any other fails with
@@ -37,6 +39,7 @@ from engine.runtime.cri import CODE_DEADLINE_EXCEEDED, CONTAINER_RUNNING, Contai
 log = logging.getLogger(__name__)
 
 USER_AGENT = "kube-probe/1.31"
+LOOPBACK = ("127.0.0.1", "localhost")
 
 
 class ProbeError(Exception):
@@ -75,7 +78,7 @@ class Prober:
               probe: dict) -> str:
         """Run ``probe`` once; return SUCCESS or FAILURE, or raise ProbeError when it could not run."""
         try:
-            outcome = self._run(probe, pod_ip, container, container_id)
+            outcome = self._run(probe, pod_ip, container, container_id, bool(pod["spec"].get("hostNetwork")))
         except ProbeError as error:
             self._event(pod, container, "Unhealthy",
                         f"{probe_type} probe errored and resulted in unknown state: {error}")
@@ -90,12 +93,13 @@ class Prober:
         if self.recorder is not None:
             self.recorder.event(pod, "Warning", reason, message, field_path=f"spec.containers{{{container['name']}}}")
 
-    def _run(self, probe: dict, pod_ip: str, container: dict, container_id: str) -> Outcome:
+    def _run(self, probe: dict, pod_ip: str, container: dict, container_id: str,
+             host_network: bool = False) -> Outcome:
         timeout = float(probe.get("timeoutSeconds") or 1)
         if "exec" in probe:
             return self._exec(probe["exec"].get("command") or [], container_id, timeout)
         if "httpGet" in probe:
-            return self._http(probe["httpGet"], pod_ip, container, container_id)
+            return self._http(probe["httpGet"], pod_ip, container, container_id, host_network)
         if "tcpSocket" in probe:
             spec = probe["tcpSocket"]
             return self._tcp(spec.get("host") or pod_ip, resolve_port(spec.get("port"), container), container_id)
@@ -129,7 +133,8 @@ class Prober:
         return next((p for p in self._pod_programs(container_id) if port in p.ctx.ports), None)
 
     # -- httpGet ---------------------------------------------------------------
-    def _http(self, spec: dict, pod_ip: str, container: dict, container_id: str) -> Outcome:
+    def _http(self, spec: dict, pod_ip: str, container: dict, container_id: str,
+              host_network: bool = False) -> Outcome:
         port = resolve_port(spec.get("port"), container)
         scheme = (spec.get("scheme") or "HTTP").lower()
         host = spec.get("host") or pod_ip
@@ -140,7 +145,9 @@ class Prober:
         headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
         for header in spec.get("httpHeaders") or []:
             headers[header["name"]] = header.get("value", "")
-        listener = self._listener(container_id, port) if host == pod_ip else None
+        # the kubelet runs in the node's network namespace: its loopback is a hostNetwork pod's loopback too
+        local = host == pod_ip or (host_network and host in LOOPBACK)
+        listener = self._listener(container_id, port) if local else None
         request = {"method": "GET", "path": path or "/", "port": port, "headers": headers, "client": pod_ip,
                    "host": host, "scheme": scheme}
         answer = listener.handle_http(request) if listener is not None else None

@@ -60,3 +60,21 @@ def test_addons_are_applied_in_kubeadms_order_and_missing_packages_are_skipped(m
     assert applied[2][1] == "calico" and applied[0][1].proxy_mode == "iptables"
     assert c.get("configmap", "fake-cni", "kube-system")["metadata"]["annotations"]   # kubectl apply's annotation
     assert "annotations" not in c.get("configmap", "fake-dns", "kube-system")["metadata"]   # kubeadm's create
+
+
+def test_the_control_plane_static_pods_are_kubeadms():
+    from engine.kubeadm.controlplane import components, static_pod_manifest
+
+    pods = {c.name: static_pod_manifest(c) for c in components(InitConfiguration())}
+    assert sorted(pods) == ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]
+    apiserver = pods["kube-apiserver"]["spec"]["containers"][0]
+    assert "--advertise-address=172.18.0.2" in apiserver["command"]
+    assert "--service-cluster-ip-range=10.96.0.0/12" in apiserver["command"]
+    assert apiserver["livenessProbe"]["httpGet"] == {"host": "172.18.0.2", "path": "/livez", "port": 6443,
+                                                     "scheme": "HTTPS"}
+    assert apiserver["readinessProbe"]["periodSeconds"] == 1
+    kcm = pods["kube-controller-manager"]["spec"]["containers"][0]["command"]
+    assert "--allocate-node-cidrs=true" in kcm and "--cluster-cidr=10.244.0.0/16" in kcm
+    for pod in pods.values():
+        assert pod["spec"]["hostNetwork"] and pod["spec"]["priorityClassName"] == "system-node-critical"
+        assert pod["metadata"]["labels"]["tier"] == "control-plane"
