@@ -15,12 +15,18 @@ with its credentials: ``endpoint.client(token)`` returns an
 through the full pipeline (authentication, RBAC, admission, ...): the
 endpoint itself grants nothing. What it never does: authenticate at dial
 time (TLS and the bearer token are checked per request, as in Kubernetes).
+
+``reconcile_kubernetes_endpoints`` is the API server's own endpoint
+reconciler: the ``kubernetes`` Service's Endpoints and EndpointSlice list the
+running API servers' addresses and secure port (kubeadm's kube-apiserver
+process writes them as it starts and empties them as it stops).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine.api.errors import NotFound
 from engine.client.client import Client
 
 if TYPE_CHECKING:
@@ -48,3 +54,36 @@ class APIServerEndpoint:
 
     def __repr__(self) -> str:
         return f"APIServerEndpoint({self.url})"
+
+
+def kubernetes_endpoints(addresses: list[str], port: int = SECURE_PORT) -> list[dict]:
+    """The ``default/kubernetes`` Endpoints and EndpointSlice listing the API servers (empty: none is up).
+
+    kube-apiserver keeps them itself (the bootstrap controller's endpoint reconciler): the ``kubernetes``
+    Service has no selector, so no controller would; kube-proxy turns them into the rules that send
+    ``10.96.0.1:443`` to ``172.18.0.2:6443``.
+    """
+    ports = [{"name": "https", "port": port, "protocol": "TCP"}]
+    endpoints = {"apiVersion": "v1", "kind": "Endpoints",
+                 "metadata": {"name": "kubernetes", "namespace": "default",
+                              "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+                 "subsets": [{"addresses": [{"ip": ip} for ip in addresses], "ports": ports}] if addresses else []}
+    slice_ = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+              "metadata": {"name": "kubernetes", "namespace": "default",
+                           "labels": {"kubernetes.io/service-name": "kubernetes"}},
+              "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in addresses],
+              "ports": ports}
+    return [endpoints, slice_]
+
+
+def reconcile_kubernetes_endpoints(client: Client, addresses: list[str], port: int = SECURE_PORT) -> None:
+    """Write ``kubernetes_endpoints`` through ``client`` (the API server's loopback client), creating or replacing."""
+    for obj in kubernetes_endpoints(addresses, port):
+        resource = client.kind(obj["kind"]).plural
+        try:
+            live = client.get(resource, "kubernetes", "default")
+        except NotFound:
+            client.create(obj)
+            continue
+        obj["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+        client.update(obj)

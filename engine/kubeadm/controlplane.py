@@ -27,8 +27,10 @@ scheduler, as on a real node), exits 1 within a second when the component
 stops on its own (a ``stop()`` shows as the container's Error and restart),
 and answers the health endpoints (``/healthz``, ``/livez``, ``/readyz``)
 while the component runs. kube-apiserver's process owns the secure port on
-the host network (``172.18.0.2:6443``): while it is down, processes that
-dial the API server are refused. What is not modelled: the engine's API
+the host network (``172.18.0.2:6443``) and the ``kubernetes`` Service's
+Endpoints / EndpointSlice (its endpoint reconciler): while it is down,
+processes that dial the API server are refused and the Service has no
+endpoints. What is not modelled: the engine's API
 server and store have no process to stop, so stopping the kube-apiserver
 or etcd container closes the port but leaves the in-process API (the
 ``Cluster`` door, the components built by ``Cluster``) answering.
@@ -44,6 +46,7 @@ from typing import Any
 import yaml
 
 from engine.api.meta import EPOCH
+from engine.apiserver.endpoint import reconcile_kubernetes_endpoints
 from engine.kubeadm.config import STATIC_POD_PATH, InitConfiguration
 from engine.runtime.programs.base import Program
 
@@ -262,6 +265,15 @@ def install_control_plane(cluster: Any) -> list[str]:
             targets[spec.name] = lambda name=spec.name: cluster.components.get((name, None))
             # Cluster builds the component (its identity, a lab's options) as it did at boot
             restarts[spec.name] = lambda spec=spec: cluster._start(spec, None) or cluster.components[(spec.name, None)]
-    hooks = {"kube-apiserver": (lambda ctx: machine.hostnet.listen(endpoint.address, endpoint.port, endpoint),
-                                lambda ctx: machine.hostnet.close(endpoint.address, endpoint.port, endpoint))}
+    loopback = cluster.client("system:apiserver", ("system:masters",))
+
+    def serve(ctx: Any) -> None:
+        machine.hostnet.listen(endpoint.address, endpoint.port, endpoint)
+        reconcile_kubernetes_endpoints(loopback, [endpoint.address], endpoint.port)
+
+    def shut_down(ctx: Any) -> None:
+        machine.hostnet.close(endpoint.address, endpoint.port, endpoint)
+        reconcile_kubernetes_endpoints(loopback, [], endpoint.port)
+
+    hooks = {"kube-apiserver": (serve, shut_down)}
     return install_static_pods(cluster.kubeadm_config(), machine.host_fs, cluster.registry, targets, hooks, restarts)

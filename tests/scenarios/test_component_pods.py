@@ -264,3 +264,17 @@ def test_a_kubeadm_node_is_not_ready_until_a_network_addon_writes_its_cni_config
     pod = c.get("pod", "web")
     assert pod["status"]["phase"] == "Running" and pod["status"]["podIP"] == str(
         ipaddress.ip_network(node_cidr).network_address + 2)
+
+
+def test_with_kube_proxy_running_a_host_network_component_reaches_the_api_server_through_the_kubernetes_vip(
+        monkeypatch):
+    proxy = next(addon for addon in addons.ADDONS if addon.module == "engine.proxy")
+    monkeypatch.setattr(addons, "ADDONS", [proxy, addons.Addon("probe", __name__)])
+    c = cluster(nodes=1, network="flannel")
+    c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "incluster", "namespace": "kube-system"},
+             "spec": {"serviceAccountName": "probe", "hostNetwork": True, "nodeName": "node-1",
+                      "containers": [{"name": "probe", "image": IMAGE}]}})
+    c.run(30)
+    # KUBERNETES_SERVICE_HOST=10.96.0.1: kube-proxy's rules DNAT it to the API server's 172.18.0.2:6443
+    assert "Started probe" in c.kubectl("logs incluster -n kube-system")
+    assert [p.context.node_name for p in Probe.instances if p.context.node_name is None] == [None]

@@ -79,16 +79,19 @@ def test_moving_the_scheduler_manifest_away_stops_it_and_putting_it_back_starts_
     assert c.get("pod", "web")["spec"]["nodeName"]
 
 
-def test_the_api_servers_port_follows_its_container(c):
+def test_the_api_servers_port_and_the_kubernetes_endpoints_follow_its_container(c):
     assert c.hostnet.dial("172.18.0.2", 6443) is c.endpoint
     runtime = c.runtimes["control-plane"]
     [container] = [x for x in runtime.list_containers() if x.metadata.name == "kube-apiserver"
                    and runtime.container_status(x.id).state == "CONTAINER_RUNNING"]
+    assert c.get("endpoints", "kubernetes")["subsets"][0]["addresses"] == [{"ip": "172.18.0.2"}]
     runtime.stop_container(container.id, 30)
     with pytest.raises(engine.sim.hostnet.ConnectionRefused):
         c.hostnet.dial("172.18.0.2", 6443)
+    assert c.get("endpointslice", "kubernetes")["endpoints"] == []    # its endpoint reconciler removed itself
     c.run(15)                                                        # the kubelet restarts it
     assert c.hostnet.dial("172.18.0.2", 6443) is c.endpoint
+    assert c.get("endpointslice", "kubernetes")["endpoints"][0]["addresses"] == ["172.18.0.2"]
     assert status(c, "kube-apiserver")["containerStatuses"][0]["restartCount"] == 1
 
 
