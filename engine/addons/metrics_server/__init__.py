@@ -1,0 +1,23 @@
+"""metrics-server: the resource metrics pipeline's add-on (``metrics.k8s.io``).
+
+    storage     the last two points per node and container; CPU as the rate between them, memory as working set
+    scraper     every node's kubelet Summary API (``/stats/summary``) into a batch
+    server      the component: a scrape every ``--metric-resolution``; NodeMetrics and PodMetrics
+    program     the binary (a ComponentProgram) and its HTTPS port
+    manifests   the release manifest's objects (RBAC, Service, Deployment, APIService ``v1beta1.metrics.k8s.io``)
+
+``manifests()`` and ``register_images(registry)`` are what an installer applies and publishes.
+"""
+
+from typing import Any
+
+from engine.addons.metrics_server.manifests import IMAGE, manifests
+
+
+def register_images(registry: Any) -> None:
+    """Publish ``registry.k8s.io/metrics-server/metrics-server:v0.7.1``."""
+    from engine.addons.metrics_server.program import register_images as register
+    register(registry)
+
+
+__all__ = ["IMAGE", "manifests", "register_images"]

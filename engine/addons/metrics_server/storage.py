@@ -1,0 +1,110 @@
+"""metrics-server's storage (``pkg/storage``): the last two scrapes of each node and container, and rates from them.
+
+A kubelet reports *cumulative* CPU time (``usageCoreNanoSeconds``) and an instant memory working set. The
+storage keeps, per node and per container, the point of the previous scrape (``prev``) and of the latest one
+(``last``); CPU usage is the rate between them ((last - prev) / (last.timestamp - prev.timestamp), in cores),
+memory is ``last``'s working set, the metric's ``timestamp`` is ``last``'s and its ``window`` the time between
+the two. So an object has metrics only after two scrapes that saw it (metrics-server's "first scrape has no
+metrics"). ``store(batch)`` replaces everything with the new batch: a node (or pod) missing from the batch (its
+kubelet did not answer) drops out, and a container whose start time changed (it restarted, its counter began
+again) or whose counter went backwards starts over with one point. What it never does: talk to anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MetricsPoint:
+    """One sample: when the object started, when it was read, cumulative CPU (ns) and working set (bytes)."""
+
+    start_time: float
+    timestamp: float
+    cumulative_cpu_used: int
+    memory_usage: int
+
+
+@dataclass
+class MetricsBatch:
+    """What one scrape cycle read: a point per node, and per pod ((namespace, name)) a point per container."""
+
+    nodes: dict[str, MetricsPoint] = field(default_factory=dict)
+    pods: dict[tuple[str, str], dict[str, MetricsPoint]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A resource usage as the metrics API reports it: CPU in nanocores, memory in bytes, over a window."""
+
+    cpu_nanocores: int
+    memory_bytes: int
+    timestamp: float
+    window: float
+
+
+def _usage(prev: MetricsPoint | None, last: MetricsPoint) -> Usage | None:
+    """resourceUsage: the rate between two points of the same run of the object, else None."""
+    if prev is None or last.timestamp <= prev.timestamp or last.cumulative_cpu_used < prev.cumulative_cpu_used:
+        return None
+    window = last.timestamp - prev.timestamp
+    rate = round((last.cumulative_cpu_used - prev.cumulative_cpu_used) / window)
+    return Usage(rate, last.memory_usage, last.timestamp, window)
+
+
+def _keep(prev: MetricsPoint | None, last: MetricsPoint) -> MetricsPoint | None:
+    """The previous point to keep next to ``last``: None when the object restarted or the counter went back."""
+    if prev is None or prev.start_time != last.start_time or last.cumulative_cpu_used < prev.cumulative_cpu_used:
+        return None
+    return prev
+
+
+class MetricsStorage:
+    """nodeStorage and podStorage: ``prev`` and ``last`` points, replaced wholesale on every ``store``."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[str, tuple[MetricsPoint | None, MetricsPoint]] = {}
+        self._pods: dict[tuple[str, str], dict[str, tuple[MetricsPoint | None, MetricsPoint]]] = {}
+
+    def store(self, batch: MetricsBatch) -> None:
+        """Take a scrape's batch: what it has becomes ``last`` (the old ``last`` its ``prev``); the rest is gone."""
+        nodes = {}
+        for name, point in batch.nodes.items():
+            old = self._nodes.get(name)
+            nodes[name] = (self._previous(old, point), point)
+        pods = {}
+        for key, containers in batch.pods.items():
+            old_pod = self._pods.get(key, {})
+            pods[key] = {name: (self._previous(old_pod.get(name), point), point)
+                         for name, point in containers.items()}
+        self._nodes, self._pods = nodes, pods
+
+    @staticmethod
+    def _previous(old: tuple[MetricsPoint | None, MetricsPoint] | None, point: MetricsPoint) -> MetricsPoint | None:
+        if old is None:
+            return None
+        _, last = old
+        if last.timestamp == point.timestamp:       # the kubelet answered with the same sample again
+            return old[0]
+        return _keep(last, point)
+
+    def node_usage(self, name: str) -> Usage | None:
+        """The node's usage, or None until two scrapes saw it."""
+        entry = self._nodes.get(name)
+        return _usage(*entry) if entry else None
+
+    def pod_usage(self, namespace: str, name: str) -> dict[str, Usage] | None:
+        """Each container's usage; None unless every container of the pod has two points (as metrics-server does)."""
+        containers = self._pods.get((namespace, name))
+        if not containers:
+            return None
+        usage = {container: _usage(*entry) for container, entry in containers.items()}
+        if any(value is None for value in usage.values()):
+            return None
+        return usage  # type: ignore[return-value]
+
+    def node_names(self) -> list[str]:
+        return sorted(self._nodes)
+
+    def pod_keys(self) -> list[tuple[str, str]]:
+        return sorted(self._pods)

@@ -1,0 +1,84 @@
+"""metrics-server as a pod in a flannel cluster: it scrapes every kubelet and answers metrics.k8s.io on its Service.
+
+The requests go the way the aggregation layer's do: from the control-plane node to the ``metrics-server``
+Service's ClusterIP on 443, DNATed by kube-proxy to the pod's ``https`` port.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import engine
+from engine.addons import metrics_server
+from engine.api.quantity import parse_quantity
+from engine.components import COMPONENTS
+from engine.kubelet import KUBELET
+from engine.scheduler import SCHEDULER
+
+Mi = 1024 * 1024
+
+
+def pod(name, image, args, node="node-1"):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": name}},
+            "spec": {"nodeName": node, "containers": [{"name": "main", "image": image, "args": args}]}}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = engine.Cluster(nodes=2, seed=0, components=[*COMPONENTS, SCHEDULER, KUBELET], network="flannel")
+    metrics_server.register_images(c.registry)
+    for obj in metrics_server.manifests():
+        if obj["kind"] != "APIService":
+            c.apply(obj)
+    c.apply(pod("burner", "vish/stress", ["-cpus", "0.5"]))
+    c.apply(pod("hog", "polinux/stress", ["stress", "--vm", "1", "--vm-bytes", "100M", "--vm-hang", "1"]))
+    c.run(60)
+    return c
+
+
+def get(cluster, path):
+    service = cluster.get("services", "metrics-server", "kube-system")
+    result = cluster.curl("control-plane", f"https://{service['spec']['clusterIP']}:443{path}")
+    return result.status, json.loads(result.body)
+
+
+def test_the_metrics_server_pod_is_ready(cluster):
+    pods = cluster.list("pods", "kube-system", selector="k8s-app=metrics-server")
+    assert [p["status"]["phase"] for p in pods] == ["Running"]
+    assert all(c["ready"] for c in pods[0]["status"]["containerStatuses"])
+
+
+def test_pod_metrics_match_what_the_programs_use(cluster):
+    status, listing = get(cluster, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods")
+    assert status == 200 and listing["kind"] == "PodMetricsList"
+    usage = {item["metadata"]["name"]: item["containers"][0]["usage"] for item in listing["items"]}
+    assert parse_quantity(usage["burner"]["cpu"]).milli_value() == 500
+    assert parse_quantity(usage["hog"]["memory"]).value() >= 100 * Mi
+    assert listing["items"][0]["window"] == "15s"
+
+
+def test_node_metrics_add_up_the_node_pods(cluster):
+    status, node = get(cluster, "/apis/metrics.k8s.io/v1beta1/nodes/node-1")
+    assert status == 200 and node["kind"] == "NodeMetrics"
+    _, pods = get(cluster, "/apis/metrics.k8s.io/v1beta1/pods")
+    on_node = {p["metadata"]["name"] for p in cluster.list("pods", all_namespaces=True) if p["spec"].get("nodeName") == "node-1"}
+    cpu = sum(parse_quantity(c["usage"]["cpu"]).milli_value()
+              for item in pods["items"] if item["metadata"]["name"] in on_node for c in item["containers"])
+    assert abs(parse_quantity(node["usage"]["cpu"]).milli_value() - cpu) <= len(on_node)
+
+
+def test_label_selectors_and_unknown_names(cluster):
+    _, listing = get(cluster, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=app%3Dhog")
+    assert [item["metadata"]["name"] for item in listing["items"]] == ["hog"]
+    status, error = get(cluster, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope")
+    assert status == 404 and error["message"] == 'podmetrics.metrics.k8s.io "nope" not found'
+
+
+def test_a_node_whose_kubelet_stops_answering_drops_out(cluster):
+    cluster.fail_node("node-2")
+    cluster.run(31)
+    _, listing = get(cluster, "/apis/metrics.k8s.io/v1beta1/nodes")
+    assert "node-2" not in {item["metadata"]["name"] for item in listing["items"]}
+    assert "node-1" in {item["metadata"]["name"] for item in listing["items"]}
