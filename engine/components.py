@@ -75,7 +75,11 @@ class ComponentSpec:
 COMPONENTS: list[ComponentSpec] = [
     ComponentSpec("kube-controller-manager", "control-plane", "engine.controllers.manager:ControllerManager",
                   user="system:kube-controller-manager"),
-    ComponentSpec("kubelet", "node", "engine.kubelet.node_status:NodeStatusAgent",
+    ComponentSpec("kube-scheduler", "control-plane", "engine.scheduler.scheduler:Scheduler",
+                  user="system:kube-scheduler"),
+    ComponentSpec("kubelet", "node", "engine.kubelet.kubelet:Kubelet",
                   user="system:node:{node}", groups=("system:nodes",)),
 ]
-"""Boot order. ``{node}`` in a user name is replaced by the node's name."""
+"""Boot order. ``{node}`` in a user name is replaced by the node's name. The scheduler's and the kubelet's
+lines are also ``engine.scheduler.SCHEDULER`` and ``engine.kubelet.KUBELET``; a cluster given the same
+line twice runs it once."""
