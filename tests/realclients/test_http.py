@@ -138,8 +138,8 @@ def test_aggregated_discovery_is_sent_when_asked_for(served: ServeHandle) -> Non
 
 def test_a_table_has_the_pod_printer_columns_with_wide_ones_at_priority_1(served: ServeHandle,
                                                                          cluster: Cluster) -> None:
-    cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "table-pod"},
-                   "spec": {"containers": [{"name": "c", "image": "busybox"}]}})
+    cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "table-pod"},     # no node fits: Pending
+                   "spec": {"nodeSelector": {"disk": "none"}, "containers": [{"name": "c", "image": "busybox"}]}})
     table = call(served, "GET", PODS, headers={"Accept": TABLE}).json()
     assert (table["kind"], table["apiVersion"]) == ("Table", "meta.k8s.io/v1")
     assert [(c["name"], c["priority"]) for c in table["columnDefinitions"]] == [

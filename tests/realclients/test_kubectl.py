@@ -99,7 +99,8 @@ def test_server_side_apply_creates_then_updates(kubectl: Kubectl, cluster: Clust
 
 @pytest.mark.parametrize("output, check", [
     pytest.param(None, lambda out: out.splitlines()[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
-                 and out.splitlines()[1].split()[:4] == ["nginx-deployment", "0/3", "0", "0"],
+                 and out.splitlines()[1].split()[0] == "nginx-deployment"
+                 and out.splitlines()[1].split()[1].endswith("/3"),
                  id="the default table has the Deployment printer's columns"),
     pytest.param("wide", lambda out: out.splitlines()[0].split()[-3:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
                  and out.splitlines()[1].split()[-3:] == ["nginx", "nginx:1.14.2", "app=nginx"],
@@ -223,14 +224,15 @@ def test_scale_changes_spec_replicas_through_the_scale_subresource(kubectl: Kube
     assert cluster.get("deploy", "web-scale")["spec"]["replicas"] == 5
 
 
-def test_delete_with_foreground_cascade_sets_the_foreground_finalizer(kubectl: Kubectl, cluster: Cluster) -> None:
+def test_delete_with_foreground_cascade_waits_for_the_dependents(kubectl: Kubectl, cluster: Cluster) -> None:
     kubectl("apply", "-f", "-", stdin=_manifest("web-doomed"))
-    # --wait=false: with no garbage collector yet, the foregroundDeletion finalizer is never removed.
-    result = kubectl("delete", "deployment", "web-doomed", "--cascade=foreground", "--wait=false")
+    # kubectl waits until the garbage collector has deleted the ReplicaSet and lifted foregroundDeletion.
+    result = kubectl("delete", "deployment", "web-doomed", "--cascade=foreground")
     assert result.stdout.strip() == 'deployment.apps "web-doomed" deleted'
-    metadata = cluster.get("deploy", "web-doomed")["metadata"]
-    assert metadata["finalizers"] == ["foregroundDeletion"]
-    assert metadata["deletionTimestamp"]
+    assert kubectl("get", "deployment", "web-doomed", check=False).returncode == 1
+    owned = [rs for rs in cluster.list("replicasets")
+             if any(ref["name"] == "web-doomed" for ref in rs["metadata"].get("ownerReferences") or ())]
+    assert owned == []
 
 
 def test_delete_removes_an_object_and_a_later_get_is_not_found(kubectl: Kubectl) -> None:
@@ -255,6 +257,20 @@ def test_invalid_objects_are_rejected_with_the_field_path(kubectl: Kubectl) -> N
     assert result.stderr.startswith('The Deployment "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": '
                                     'a lowercase RFC 1123 subdomain must consist of')
 
+
+
+def test_a_misspelt_field_fails_strict_validation_and_only_warns_with_validate_warn(kubectl: Kubectl,
+                                                                                     cluster: Cluster) -> None:
+    typo = _manifest("web-typo", **{"image: nginx:1.14.2": "image: nginx:1.14.2\n        imagePullPolicyy: Always"})
+    strict = kubectl("apply", "-f", "-", stdin=typo, check=False)
+    assert strict.returncode == 1
+    assert strict.stderr.strip() == (
+        'Error from server (BadRequest): error when creating "STDIN": Deployment in version "v1" cannot be handled '
+        'as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].imagePullPolicyy"')
+    warned = kubectl("apply", "--validate=warn", "-f", "-", stdin=typo)
+    assert warned.stderr.strip() == 'Warning: unknown field "spec.template.spec.containers[0].imagePullPolicyy"'
+    assert warned.stdout.strip() == "deployment.apps/web-typo created"
+    assert "imagePullPolicyy" not in json.dumps(cluster.get("deploy", "web-typo")["spec"])
 
 def test_explain_prints_the_fields_of_deployment_spec(kubectl: Kubectl) -> None:
     out = kubectl("explain", "deployment.spec").stdout
@@ -434,6 +450,12 @@ def test_logs_come_from_the_pods_kubelet(kubectl: Kubectl) -> None:
     assert previous.returncode == 1
     assert previous.stderr.strip() == ('Error from server (BadRequest): previous terminated container "talker" in '
                                        'pod "talker" not found')
+
+
+def test_logs_of_a_pod_not_yet_on_a_node_are_empty(kubectl: Kubectl) -> None:
+    kubectl("run", "quiet", "--image=busybox", '--overrides={"spec": {"nodeSelector": {"disk": "none"}}}')
+    result = kubectl("logs", "quiet", check=False)
+    assert (result.returncode, result.stdout) == (0, "")
 
 
 def test_cordon_marks_the_node_unschedulable(kubectl: Kubectl, cluster: Cluster) -> None:

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 import engine
-from engine.components import COMPONENTS
+from engine.components import ComponentSpec
 from engine.viz.trace import request_trace, trace_table
+
+NODES_ONLY = [ComponentSpec("kubelet", "node", "engine.kubelet.node_status:NodeStatusAgent", user="system:node:{node}",
+                            groups=("system:nodes",))]
+"""Nodes that register and heartbeat, and nothing else: no controller (their informers would add their own
+watch deliveries to every trace), no kube-scheduler and no kubelet running pods (the test binds the pod itself,
+and a kubelet's pod watch and status writes would join the trace)."""
 
 
 def without_controllers(steps):
@@ -16,8 +22,7 @@ def without_controllers(steps):
 
 @pytest.fixture
 def cluster() -> engine.Cluster:
-    """Without kube-controller-manager (its informers would add their own watch deliveries to every trace)."""
-    c = engine.Cluster(nodes=3, seed=0, components=[s for s in COMPONENTS if s.name != "kube-controller-manager"])
+    c = engine.Cluster(nodes=3, seed=0, components=NODES_ONLY)
     c.apply({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}})
     return c
 
