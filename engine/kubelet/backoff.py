@@ -78,14 +78,14 @@ class Backoff:
         entry = self._entries.get(key)
         if entry is None or self._expired(event_time, entry):
             return False
-        return self._now() - event_time < entry.backoff
+        return self._now() < event_time + entry.backoff     # the same sum as retry_at: see _expired's note
 
     def is_in_backoff_since_update(self, key: str, event_time: float) -> bool:
         """The image puller's test: too soon since the last failed pull."""
         entry = self._entries.get(key)
         if entry is None or self._expired(event_time, entry):
             return False
-        return event_time - entry.last_update < entry.backoff
+        return event_time < entry.last_update + entry.backoff   # the same sum as retry_after_update
 
     def retry_at(self, key: str, event_time: float) -> float:
         """When ``is_in_backoff_since(key, event_time)`` turns False."""
@@ -103,6 +103,11 @@ class Backoff:
         """Drop every key of one pod (its keys start with the pod's uid)."""
         for key in [k for k in self._entries if k.startswith(prefix)]:
             del self._entries[key]
+
+    # Upstream compares durations (``now.Sub(eventTime) < backoff``) in integer nanoseconds. In floats,
+    # ``(t + b) - t < b`` can hold at the very time ``t + b`` that retry_at names, which would put a caller
+    # waiting for retry_at back in back-off with nothing left to wait (a worker spinning at one virtual time).
+    # So the tests compare against the same sum retry_at returns: in back-off exactly until that time.
 
     def _expired(self, event_time: float, entry: _Entry) -> bool:
         return event_time - entry.last_update > 2 * self.maximum

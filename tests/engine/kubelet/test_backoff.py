@@ -69,3 +69,18 @@ def test_the_image_puller_measures_from_the_last_failed_pull():
     clock.now = 10.0
     assert not backoff.is_in_backoff_since_update("img", clock.now)
     assert backoff.retry_after_update("img") == 10.0
+
+
+@pytest.mark.parametrize("start", [12.3, 181.815, 0.1])
+def test_back_off_ends_exactly_at_the_retry_time_it_names(start):
+    """(12.3 + 20) - 12.3 < 20 in floats: a worker woken at retry time must not find itself still backing off
+    (a DaemonSet surge pod in ImagePullBackOff once spun forever at one virtual time that way)."""
+    clock = Clock()
+    backoff = Backoff(clock, delay=lambda steps: 20.0)
+    clock.now = start
+    backoff.next("img", clock.now)
+    backoff.next("crash", clock.now)
+    clock.now = backoff.retry_after_update("img")
+    assert not backoff.is_in_backoff_since_update("img", clock.now)
+    clock.now = backoff.retry_at("crash", start)
+    assert not backoff.is_in_backoff_since("crash", start)
