@@ -5,8 +5,8 @@ compressed sizes of the real linux/amd64 images (rounded), and images built
 on the same base share its layers, so pulling ``nginx`` after ``httpd`` only
 downloads nginx's own layers. Which program each image runs:
     busybox, alpine, ubuntu, debian, centos    -> the small sh (``shell``)
-    polinux/stress, vish/stress, redis, course/{memory-hog,cpu-burner,crasher} -> ``misc``
-    nginx, httpd, hello-app, http-echo, agnhost, liveness                    -> ``webserver``
+    polinux/stress, vish/stress, redis, fluentd, course/{memory-hog,cpu-burner,crasher} -> ``misc``
+    nginx, nginx-slim, httpd, hello-app, http-echo, agnhost, liveness       -> ``webserver``
     perl, python                                                               -> ``batch``
 """
 
@@ -56,13 +56,15 @@ def _misc(registry: Registry) -> None:
     for tag in ("latest", "7", "7.4", "6.2"):
         registry.register(f"redis:{tag}", misc.Redis, layers=[DEBIAN_BOOKWORM], size=16 * MB,
                           cmd=["redis-server"])
+    registry.register("quay.io/fluentd_elasticsearch/fluentd:v2.5.2", misc.Fluentd, layers=[DEBIAN_BOOKWORM],
+                      size=110 * MB, entrypoint=["/entrypoint.sh"])                 # the DaemonSet docs' example
     registry.register("course/memory-hog:1.0", misc.MemoryHog, layers=[ALPINE], size=1 * MB)
     registry.register("course/cpu-burner:1.0", misc.CpuBurner, layers=[ALPINE], size=1 * MB)
     registry.register("course/crasher:1.0", misc.Crasher, layers=[ALPINE], size=1 * MB)
 
 
 def _web(registry: Registry) -> None:
-    for tag in ("latest", "1.14.2", "1.16.1", "1.25", "1.27", "1.27.3", "stable"):
+    for tag in ("latest", "1.7.9", "1.14.2", "1.16.1", "1.24", "1.25", "1.26", "1.27", "1.27.3", "1.28", "stable"):
         registry.register(f"nginx:{tag}", webserver.Nginx, layers=[DEBIAN_BOOKWORM], size=43 * MB,
                           entrypoint=["/docker-entrypoint.sh"], cmd=["nginx", "-g", "daemon off;"],
                           stop_signal=webserver.SIGQUIT)
@@ -70,6 +72,9 @@ def _web(registry: Registry) -> None:
         registry.register(f"nginx:{tag}", webserver.Nginx, layers=[ALPINE], size=17 * MB,
                           entrypoint=["/docker-entrypoint.sh"], cmd=["nginx", "-g", "daemon off;"],
                           stop_signal=webserver.SIGQUIT)
+    for tag, size in (("0.8", 20 * MB), ("0.21", 26 * MB), ("0.24", 26 * MB)):     # the StatefulSet tutorial's
+        registry.register(f"registry.k8s.io/nginx-slim:{tag}", webserver.Nginx, size=size,
+                          cmd=["nginx", "-g", "daemon off;"], stop_signal=webserver.SIGQUIT)
     for tag in ("latest", "2.4"):
         registry.register(f"httpd:{tag}", webserver.Httpd, layers=[DEBIAN_BOOKWORM], size=29 * MB,
                           cmd=["httpd-foreground"], stop_signal=28)   # STOPSIGNAL SIGWINCH: graceful stop
@@ -82,7 +87,8 @@ def _web(registry: Registry) -> None:
         registry.register(f"registry.k8s.io/e2e-test-images/agnhost:{tag}", webserver.Agnhost, size=51 * MB,
                           entrypoint=["/agnhost"], cmd=["netexec"])
     registry.register("registry.k8s.io/liveness", webserver.Liveness, size=3 * MB, cmd=["/server"])
-    registry.register("registry.k8s.io/pause:3.10", _Pause, size=320_000, entrypoint=["/pause"])
+    for tag in ("3.1", "3.9", "3.10"):             # 3.1: the topology spread and scheduling docs' placeholder pods
+        registry.register(f"registry.k8s.io/pause:{tag}", _Pause, size=320_000, entrypoint=["/pause"])
 
 
 def _batch(registry: Registry) -> None:

@@ -140,3 +140,19 @@ class Redis(Program):
         if verb == "GET" and len(words) == 2:
             return self.data.get(words[1], "(nil)")
         return f"(error) ERR unknown command '{words[0] if words else ''}'"
+
+
+class Fluentd(Program):
+    """fluentd (the DaemonSet docs' log shipper): starts its worker, tails node logs, stops cleanly on SIGTERM."""
+
+    def start(self, ctx: ProcessContext) -> None:
+        super().start(ctx)
+        ctx.set_memory(80 * MB)
+        ctx.stdout('[info]: parsing config file is succeeded path="/etc/fluent/fluent.conf"\n')
+        ctx.stdout('[info]: starting fluentd-1.4.2 pid=1 ruby="2.6.3"\n')
+        ctx.stdout("[info]: #0 fluentd worker is now running worker=0\n")
+
+    def on_signal(self, signal: int) -> None:
+        self.ctx.stdout("[info]: Received graceful stop\n")
+        self.ctx.stdout("[info]: #0 fluentd worker is now stopping worker=0\n")
+        self.ctx.exit(0)
