@@ -366,6 +366,8 @@ class APIServer:
             return self._token_request(request)
         if request.subresource == "eviction" and kind.kind == "Pod":
             return evict(self, kind, request, user)
+        if request.subresource and (kind.plural, request.subresource) in self.connect_handlers:
+            return self._connect(kind, request, self.storages[kind].require(request.namespace, request.name or ""))
         if request.subresource:
             raise errors.method_not_allowed("create", f"{kind.plural}/{request.subresource}", kind.group)
         if isinstance(kind, apiextensions.CustomResourceKind) and kind.terminating:

@@ -142,6 +142,14 @@ class Client:
                    "target": {"apiVersion": "v1", "kind": "Node", "name": node_name}}
         return self._call("create", "pods", namespace=namespace, name=pod_name, subresource="binding", body=binding)
 
+    def exec(self, namespace: str, pod_name: str, command: list[str], *, container: str | None = None) -> Any:
+        """POST pods/<name>/exec: run ``command`` in a running container; an ``ExecResult`` (stdout, stderr, exit_code)."""
+        params: dict[str, Any] = {"command": list(command), "stdout": True, "stderr": True}
+        if container:
+            params["container"] = container
+        session = self._call("create", "pods", namespace=namespace, name=pod_name, subresource="exec", params=params)
+        return session.run()
+
     def create_token(self, namespace: str, service_account: str, expiration_seconds: int = 3600) -> dict:
         """POST a TokenRequest (serviceaccounts/<name>/token); the token is in ``status.token``."""
         request = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",

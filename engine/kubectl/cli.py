@@ -104,6 +104,7 @@ def parse(words: list[str]) -> tuple[str, list[str], dict[str, Any]]:
         word = words[index]
         index += 1
         if word == "--":
+            flags["--"] = len(positional)      # cobra's ArgsLenAtDash: where ``exec POD -- CMD`` starts CMD
             positional.extend(words[index:])
             break
         if word.startswith("-") and word != "-" and len(word) > 1 and not _is_number(word):
@@ -210,7 +211,7 @@ def run(cluster: "Cluster", command: str, *, stdin: str | None = None) -> str:
     return text if text.endswith("\n") or not text else text + "\n"
 
 
-NOT_HERE = {"exec", "attach", "port-forward", "proxy", "cp", "edit", "replace", "wait", "diff", "debug", "config",
+NOT_HERE = {"attach", "port-forward", "proxy", "cp", "edit", "replace", "wait", "diff", "debug", "config",
             "autoscale", "certificate", "kustomize", "plugin", "completion", "events", "alpha"}
 """Real kubectl commands this miniature does not have (yet): said plainly, not as unknown commands."""
 
@@ -229,7 +230,7 @@ USAGE = ("kubectl controls the Kubernetes cluster manager.\n\n"
 
 
 def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
-    from engine.kubectl import create, describe, info, rollout, shortcuts, verbs
+    from engine.kubectl import create, describe, info, podexec, rollout, shortcuts, verbs
     table: dict[str, Callable[[Invocation], str]] = {
         "get": get,
         "describe": describe.run_describe,
@@ -244,6 +245,7 @@ def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
         "cordon": verbs.cordon,
         "uncordon": verbs.uncordon,
         "logs": info.logs,
+        "exec": podexec.exec_command,
         "top": info.top,
         "top nodes": info.top,
         "top node": info.top,

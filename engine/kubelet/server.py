@@ -241,12 +241,17 @@ class KubeletServer:
         return render(parse_log(self.runtime.read_log(path)), params, self.kubelet.loop.now)
 
     def exec(self, namespace: str, pod_name: str, container: str, command: list[str]) -> cri.ExecSyncResponse:
-        pod = self._pod(namespace, pod_name)
+        """GetExec: the command runs in the container if it is running (``findContainer``), else the kubelet's error."""
+        try:
+            pod = self._pod(namespace, pod_name)
+        except KubeletError:
+            raise KubeletError(404, "pod does not exist") from None
         status = self._status(pod)
-        entry = next((s for s in status.get("containerStatuses") or [] if s.get("name") == container), None)
-        if entry is None or (entry.get("state") or {}).get("running") is None:
-            raise KubeletError(400, f"container {container} is not valid for pod {pod_name}"
-                               if entry is None else "container not found (\"%s\")" % container)
+        entry = next((s for s in [*(status.get("containerStatuses") or []),
+                                  *(status.get("initContainerStatuses") or [])]
+                      if s.get("name") == container and (s.get("state") or {}).get("running") is not None), None)
+        if entry is None or not entry.get("containerID"):
+            raise KubeletError(500, f'container not found ("{container}")')
         try:
             return self.runtime.exec_sync(entry["containerID"].split("://", 1)[-1], command)
         except CriError as error:

@@ -265,7 +265,9 @@ class RuntimeService:
         container = _Container(
             container_id, sandbox_id, config, manifest.id, name, sandbox.namespaces.for_container(self._inodes),
             Cgroup(f"/kubepods/pod{pod.uid}/{container_id}", replace(config.resources)), log_path,
-            created_at=self._now(), fs={**dict.fromkeys(BASE_DIRECTORIES, ""), **config.files},
+            created_at=self._now(), fs={**dict.fromkeys(BASE_DIRECTORIES, ""),     # containerd's CRI mounts the
+                                        "/etc/hostname": f"{sandbox.config.hostname or pod.name}\n",  # sandbox's
+                                        **config.files},                                            # hostname file
         )
         self._containers[container_id] = container
         sandbox.containers.append(container_id)

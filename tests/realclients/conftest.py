@@ -51,7 +51,7 @@ def kubectl(served: ServeHandle, kubectl_home: pathlib.Path) -> Kubectl:
 
     def run(*args: str, kubeconfig: pathlib.Path | str | None = None, stdin: str | None = None,
             check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([KUBECTL, *args, "--request-timeout=20s"], input=stdin, capture_output=True,
+        result = subprocess.run([KUBECTL, "--request-timeout=20s", *args], input=stdin, capture_output=True,
                                 text=True, timeout=KUBECTL_TIMEOUT,
                                 env=kubectl_env(kubeconfig or served.kubeconfig_path, kubectl_home))
         if check and result.returncode != 0:

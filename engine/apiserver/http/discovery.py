@@ -50,6 +50,7 @@ _SUBRESOURCES: dict[str, tuple[tuple[str, str, str] | None, tuple[str, ...]]] = 
     "binding": (("", "v1", "Binding"), ("create",)),
     "eviction": (("policy", "v1", "Eviction"), ("create",)),
     "log": (None, ("get",)),
+    "exec": (None, ("create", "get")),
     "ephemeralcontainers": (None, ("get", "patch", "update")),
     "proxy": (None, ("create", "delete", "get", "patch", "update")),
     "finalize": (None, ("update",)),

@@ -19,7 +19,8 @@ Per request, in order:
    400 for malformed JSON, 415 for a type the verb does not take;
 4. the API server handles it on the loop (``execute``); the answer is JSON, or
    a Table when the Accept header asks for one (``table``), or text for
-   ``pods/log``; watches and ``pods/log?follow=true`` stream instead (``watch``);
+   ``pods/log``; watches and ``pods/log?follow=true`` stream instead (``watch``),
+   and ``pods/exec`` switches to the WebSocket channel protocol (``remotecommand``);
 5. a failure is the ``Status`` of the ``ApiError``, with its code.
 
 Over plain HTTP a request without credentials is served as ``insecure_token``'s
@@ -42,7 +43,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from engine.api import errors
-from engine.apiserver.http import discovery, execute, openapi, reviews, routes, table, watch
+from engine.apiserver.http import discovery, execute, openapi, remotecommand, reviews, routes, table, watch
 from engine.apiserver.impersonation import impersonation_token
 from engine.apiserver.server import APIServer, Request
 from engine.sim.realtime import RealtimeDriver
@@ -333,6 +334,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if route.verb == "watch":
             self._watch(route, token)
+            return
+        if route.subresource == "exec" and route.kind is not None and route.kind.plural == "pods":
+            remotecommand.serve(self, self.front, route, query, token)
             return
         request = self._request(route, raw, token)
         want_table = table.wants_table(self.headers.get("Accept") or "") and route.verb in ("get", "list") \

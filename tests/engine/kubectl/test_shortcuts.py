@@ -124,4 +124,4 @@ def test_drain_evicts_through_the_eviction_api_so_budgets_decide(cluster: engine
     assert not cluster.get("pod", "web-b")["metadata"].get("deletionTimestamp")
 
 def test_commands_this_kubectl_lacks_say_so(cluster: engine.Cluster) -> None:
-    assert cluster.kubectl("exec box -- ls") == 'error: "kubectl exec" is not part of this miniature kubectl\n'
+    assert cluster.kubectl("attach box") == 'error: "kubectl attach" is not part of this miniature kubectl\n'

@@ -220,7 +220,8 @@ def test_delete_with_cascade_orphan_sends_the_policy(cluster: engine.Cluster) ->
                  id="repeated -f flags accumulate"),
     pytest.param(["logs", "web", "-p"], "logs", ["web"], {"previous": True}, id="-p means previous for logs"),
     pytest.param(["run", "x", "--image=busybox", "--", "sleep", "-1"], "run", ["x", "sleep", "-1"],
-                 {"image": "busybox"}, id="words after a double dash are positional"),
+                 {"image": "busybox", "--": 1},
+                 id="words after a double dash are positional, and where they start is kept (cobra's ArgsLenAtDash)"),
 ])
 def test_parse(words: list[str], verb: str, args: list[str], flags: dict) -> None:
     assert parse(words) == (verb, args, flags)
