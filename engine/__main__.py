@@ -132,10 +132,23 @@ def _objects(demo: Demo) -> None:
 def _deployment(demo: Demo) -> None:
     c = demo.cluster
     c.apply(NGINX)
-    demo.say("Applied the Kubernetes docs' nginx Deployment: the desired state is now stored.")
+    demo.say("Applied the Kubernetes docs' nginx Deployment: the desired state is now stored, nothing runs yet.")
     demo.kubectl("get deployments")
-    demo.say("Until the Deployment controller runs, nothing reconciles it: no ReplicaSet, no pods.")
-    demo.say()
+    c.run(20)
+    demo.say("20 virtual seconds later the loops have converged: the Deployment controller made a ReplicaSet,")
+    demo.say("the ReplicaSet controller made three pods, kube-scheduler bound each to a node, and each node's")
+    demo.say("kubelet pulled nginx:1.14.2 and started it through the CRI (sandbox, pull, create, start):")
+    demo.kubectl("get deployments,replicasets,pods -o wide")
+
+
+def _inside(demo: Demo) -> None:
+    c = demo.cluster
+    pod = sorted(p["metadata"]["name"] for p in c.list("pods"))[0]
+    demo.say("kubectl exec goes to the API server, which asks the pod's kubelet (port 10250) to run the command")
+    demo.say("in the running container; the hostname is the pod's name:")
+    demo.kubectl(f"exec {pod} -- cat /etc/hostname")
+    demo.say("What the kubelet and the scheduler reported about it, as events:")
+    demo.kubectl(f"get events --field-selector involvedObject.name={pod}")
 
 
 def _forbidden(demo: Demo) -> None:
@@ -184,19 +197,32 @@ def _watch(demo: Demo) -> None:
 
 def _rollout(demo: Demo) -> None:
     c = demo.cluster
-    c.run(30)
-    demo.kubectl("get deployments,replicasets,pods -o wide")
-    c.apply(NGINX.replace("nginx:1.14.2", "nginx:1.16.1"))
+    c.run(10)
+    demo.say("The first writer's 4 replicas stand; the ReplicaSet controller has made the fourth pod:")
+    demo.kubectl("get deployment nginx-deployment")
+    demo.say("Now a new image. The Deployment controller makes a second ReplicaSet and moves pods over")
+    demo.say("(maxSurge 25%: one pod more than wanted; maxUnavailable 25%: one fewer ready at most):")
+    c.apply(NGINX.replace("nginx:1.14.2", "nginx:1.16.1").replace("replicas: 3", "replicas: 4"))
+    c.run(1)
+    demo.kubectl("get replicasets -o wide")
     c.run(60)
     demo.kubectl("rollout status deployment/nginx-deployment")
+    demo.kubectl("get replicasets")
 
 
 def _node_failure(demo: Demo) -> None:
     c = demo.cluster
+    demo.say("node-2's kubelet stops: no more Lease renewals or status updates.")
     c.fail_node("node-2")
     c.run(60)
+    demo.say("After --node-monitor-grace-period (40 s) the node lifecycle controller marks it NotReady")
+    demo.say("and taints it node.kubernetes.io/unreachable:NoExecute:")
     demo.kubectl("get nodes")
+    demo.kubectl("get node node-2 -o jsonpath='{range .spec.taints[*]}{.key}:{.effect}{\"\\n\"}{end}'")
     c.run(300)
+    demo.say("The pods tolerate that taint for 300 s (DefaultTolerationSeconds); then they are evicted and")
+    demo.say("the ReplicaSet replaces them on healthy nodes. The old pod stays Terminating: only its kubelet")
+    demo.say("could confirm it stopped, and that kubelet is gone.")
     demo.kubectl("get pods -o wide")
 
 
@@ -212,7 +238,8 @@ STEPS: list[Step] = [
     Step("Boot: a whole cluster in one process", _boot),
     Step("Heartbeats: node Leases renewing", _leases),
     Step("API objects", _objects),
-    Step("Desired state: a Deployment", _deployment),
+    Step("Desired state: a Deployment, reconciled", _deployment),
+    Step("Inside a running pod: exec and events", _inside),
     Step("Authorization: RBAC says 403", _forbidden),
     Step("Optimistic concurrency: 409 Conflict", _conflict),
     Step("Watch: the event stream behind every controller", _watch),

@@ -24,6 +24,32 @@ def test_demo_runs_to_the_end_and_skips_the_steps_whose_components_are_missing()
     assert out.rstrip().endswith("End of the demo.")
 
 
+def test_the_demos_pods_really_run_roll_out_and_move_off_a_failed_node(capsys: pytest.CaptureFixture) -> None:
+    from engine.__main__ import main
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    steps = {block.split("\n", 1)[0].split(". ", 1)[1].split("  [t=")[0]: block
+             for block in out.split("== ")[1:]}
+    reconciled = steps["Desired state: a Deployment, reconciled"]
+    assert "deployment.apps/nginx-deployment   3/3     3            3" in reconciled
+    assert reconciled.count("1/1     Running") == 3
+    inside = steps["Inside a running pod: exec and events"]
+    pod = inside.split("$ kubectl exec ", 1)[1].split(" ", 1)[0]
+    assert f"-- cat /etc/hostname\n{pod}\n" in inside
+    assert f'Successfully assigned default/{pod} to node-' in inside and "Started container nginx" in inside
+    rollout = steps["Reconciliation: rollout to a new image"]
+    assert "nginx:1.14.2" in rollout and "nginx:1.16.1" in rollout
+    assert 'deployment "nginx-deployment" successfully rolled out' in rollout
+    failure = steps["Node failure: NotReady, taints, eviction"]
+    assert "node-2          NotReady" in failure
+    assert "node.kubernetes.io/unreachable:NoExecute" in failure
+    pods = failure.split("$ kubectl get pods -o wide", 1)[1]
+    running = [line.split()[6] for line in pods.splitlines() if "Running" in line]
+    assert len(running) == 4 and "node-2" not in running
+    assert [line.split()[6] for line in pods.splitlines() if "Terminating" in line] == ["node-2"]
+    assert "later: this step needs" not in out.split("== 11.")[0]
+
+
 @needs_kubectl
 @pytest.mark.parametrize("flags, scheme", [
     pytest.param([], "http", id="plain HTTP by default"),
