@@ -44,8 +44,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import engine
-from engine.components import COMPONENTS
-from engine.scheduler import SCHEDULER
 
 ZONE = "topology.kubernetes.io/zone"
 SOURCE = "kubernetes/kubernetes test/integration/scheduler_perf/{}/performance-config.yaml"
@@ -151,7 +149,7 @@ def schedule_all(cluster: engine.Cluster, pods: list[dict], namespace: str,
 
 
 def build(workload: Workload) -> engine.Cluster:
-    cluster = engine.Cluster(nodes=0, seed=0, components=[*COMPONENTS, SCHEDULER], keep_history=False)
+    cluster = engine.Cluster(nodes=0, seed=0, keep_history=False)
     for namespace in {workload.init_namespace, workload.measured_namespace} - {"default"}:
         cluster.admin.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     cluster.admin.create({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",

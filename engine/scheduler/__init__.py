@@ -1,7 +1,7 @@
 """kube-scheduler (engine/scheduler): the scheduling queue, the framework, the default plugins.
 
-``SCHEDULER`` is the component's registry line; a cluster runs it with
-``engine.Cluster(components=[*COMPONENTS, SCHEDULER])``. The parts:
+``SCHEDULER`` is the component's registry line, one of the default
+``engine.components.COMPONENTS`` every ``engine.Cluster`` runs. The parts:
 ``queue`` (activeQ, backoffQ, unschedulablePods), ``framework`` (extension
 points, Status, CycleState, the ``0/N nodes are available`` message),
 ``plugins/`` (one module per default plugin), ``registry``, ``profile``

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 
 HELLO = """
 apiVersion: batch/v1
@@ -31,7 +28,7 @@ spec:
 
 
 def cluster() -> engine.Cluster:
-    return engine.Cluster(nodes=2, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    return engine.Cluster(nodes=2, seed=0)
 
 
 def sleeper(policy: str) -> dict:

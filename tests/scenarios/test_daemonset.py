@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 
 CONTROL_PLANE_TOLERATION = {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
                             "effect": "NoSchedule"}
 
 
 def cluster(nodes: int = 3) -> engine.Cluster:
-    return engine.Cluster(nodes=nodes, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    return engine.Cluster(nodes=nodes, seed=0)
 
 
 def daemonset(image: str = "nginx:1.25", *, tolerations=None, node_selector=None, strategy=None,

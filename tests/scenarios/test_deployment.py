@@ -6,18 +6,12 @@ from __future__ import annotations
 import pytest
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
-
-# The real scheduler and kubelet (and the runtime's image registry: nginx 1.14.2, 1.16.1, 1.25, 1.27 exist).
-COMPONENTS_WITH_NODES = [spec for spec in COMPONENTS if spec.name != "kubelet"] + [SCHEDULER, KUBELET]
 
 REVISION = "deployment.kubernetes.io/revision"
 
 
 def cluster(nodes: int = 3) -> engine.Cluster:
-    return engine.Cluster(nodes=nodes, seed=0, components=COMPONENTS_WITH_NODES)
+    return engine.Cluster(nodes=nodes, seed=0)
 
 
 def deployment(replicas: int = 3, image: str = "nginx:1.14.2", *, strategy: dict | None = None, **spec) -> dict:

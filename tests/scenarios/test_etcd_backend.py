@@ -9,12 +9,8 @@ import subprocess
 import pytest
 
 import engine
-from engine.components import COMPONENTS
-from engine.scheduler import SCHEDULER
 from engine.store import prefix_end
 from engine.store.etcd_process import EtcdServer
-
-COMPONENTS_WITH_SCHEDULER = [*COMPONENTS, SCHEDULER]
 
 DEPLOYMENT = {
     "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
@@ -33,8 +29,7 @@ def pod(name: str) -> dict:
 def etcd_cluster():
     """A cluster on a fresh etcd server of its own, with keys exactly where Kubernetes puts them."""
     with EtcdServer("cluster") as server:
-        cluster = engine.Cluster(nodes=2, seed=0, components=COMPONENTS_WITH_SCHEDULER,
-                                 store=f"etcd://127.0.0.1:{server.client_port}")
+        cluster = engine.Cluster(nodes=2, seed=0, store=f"etcd://127.0.0.1:{server.client_port}")
         yield server, cluster
         cluster.store.revoke_granted_leases()
         cluster.store.close()
@@ -73,7 +68,7 @@ def test_objects_are_stored_as_json_under_the_kubernetes_key_layout(etcd_cluster
 
 
 def _history(store: str) -> tuple[int, list[tuple[str, int, int]], list[tuple[str, str]]]:
-    cluster = engine.Cluster(nodes=2, seed=3, components=COMPONENTS_WITH_SCHEDULER, store=store)
+    cluster = engine.Cluster(nodes=2, seed=3, store=store)
     try:
         cluster.apply(DEPLOYMENT)
         cluster.apply([pod("web-1"), pod("web-2")])

@@ -6,9 +6,6 @@ import pytest
 
 import engine
 from engine.api.meta import parse_timestamp
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 
 PI_JOB = """
 apiVersion: batch/v1
@@ -28,7 +25,7 @@ spec:
 
 
 def cluster(nodes: int = 2) -> engine.Cluster:
-    return engine.Cluster(nodes=nodes, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    return engine.Cluster(nodes=nodes, seed=0)
 
 
 def busybox_job(name: str, script: str, **spec) -> dict:

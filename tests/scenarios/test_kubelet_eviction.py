@@ -11,13 +11,10 @@ Burstable pod within its request stay.
 from __future__ import annotations
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 
 
 def cluster() -> engine.Cluster:
-    return engine.Cluster(nodes=1, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET], node_memory="900Mi")
+    return engine.Cluster(nodes=1, seed=0, node_memory="900Mi")
 
 
 def stress(name: str, megabytes: int, requests: dict | None = None, limits: dict | None = None) -> dict:
@@ -73,7 +70,7 @@ def test_memory_pressure_refuses_new_best_effort_pods_and_clears_after_the_trans
 
 
 def test_a_pod_writing_past_its_emptydir_size_limit_is_evicted_on_a_healthy_node():
-    c = engine.Cluster(nodes=1, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    c = engine.Cluster(nodes=1, seed=0)
     c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "writer"}, "spec": {
         "volumes": [{"name": "cache", "emptyDir": {"sizeLimit": "1Mi"}}],
         "containers": [{"name": "app", "image": "busybox", "volumeMounts": [{"name": "cache", "mountPath": "/cache"}],

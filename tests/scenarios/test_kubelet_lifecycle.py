@@ -5,14 +5,11 @@ from __future__ import annotations
 import pytest
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
 from engine.runtime import cri
-from engine.scheduler import SCHEDULER
 
 
 def cluster(nodes: int = 1, **options) -> engine.Cluster:
-    return engine.Cluster(nodes=nodes, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET], **options)
+    return engine.Cluster(nodes=nodes, seed=0, **options)
 
 
 def pod(name: str, image: str = "nginx", restart_policy: str | None = None, **container) -> dict:

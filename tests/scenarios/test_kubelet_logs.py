@@ -8,9 +8,6 @@ import urllib.request
 import pytest
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 
 COUNTER = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "counter"}, "spec": {"containers": [
     {"name": "count", "image": "busybox:1.28",
@@ -18,7 +15,7 @@ COUNTER = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "counter"}, "
 
 
 def cluster() -> engine.Cluster:
-    return engine.Cluster(nodes=1, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    return engine.Cluster(nodes=1, seed=0)
 
 
 def error_of(c: engine.Cluster, command: str) -> str:

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import engine
 from engine.api.meta import parse_timestamp
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 
 LIVENESS_EXEC = """
 apiVersion: v1
@@ -62,7 +59,7 @@ spec:
 
 
 def cluster() -> engine.Cluster:
-    return engine.Cluster(nodes=1, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    return engine.Cluster(nodes=1, seed=0)
 
 
 def events(c: engine.Cluster, name: str) -> list[dict]:

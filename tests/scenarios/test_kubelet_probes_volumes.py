@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 
 from test_kubelet_probes import LIVENESS_EXEC   # the docs' manifest, kept in one place
 
 
 def cluster() -> engine.Cluster:
-    return engine.Cluster(nodes=1, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    return engine.Cluster(nodes=1, seed=0)
 
 
 def events(c: engine.Cluster, name: str) -> list[tuple[str, str, str]]:

@@ -10,9 +10,6 @@ from __future__ import annotations
 import base64
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 
 TWO_CONTAINER_POD = """
 apiVersion: v1
@@ -41,7 +38,7 @@ spec:
 
 
 def cluster() -> engine.Cluster:
-    return engine.Cluster(nodes=1, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    return engine.Cluster(nodes=1, seed=0)
 
 
 def container_id(c: engine.Cluster, pod: str, name: str) -> str:

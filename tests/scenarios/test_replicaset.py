@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
-
-# The real scheduler and kubelet (and the runtime's image registry: nginx 1.14.2, 1.16.1, 1.25, 1.27 exist).
-COMPONENTS_WITH_NODES = [spec for spec in COMPONENTS if spec.name != "kubelet"] + [SCHEDULER, KUBELET]
 
 
 def cluster(**options) -> engine.Cluster:
-    return engine.Cluster(nodes=3, seed=0, components=COMPONENTS_WITH_NODES, **options)
+    return engine.Cluster(nodes=3, seed=0, **options)
 
 
 def replicaset(replicas: int, name: str = "web", **spec) -> dict:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import engine
-from engine.components import COMPONENTS
-from engine.scheduler import SCHEDULER
 
 TAINT = "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
 
 
 def cluster(nodes: int = 4, **options) -> engine.Cluster:
-    return engine.Cluster(nodes=nodes, seed=0, components=[*COMPONENTS, SCHEDULER], **options)
+    return engine.Cluster(nodes=nodes, seed=0, **options)
 
 
 def pod(name: str, cpu: str | None = None, **spec) -> dict:

@@ -9,8 +9,6 @@ these tests write the status themselves, as the controller would.
 from __future__ import annotations
 
 import engine
-from engine.components import COMPONENTS
-from engine.scheduler import SCHEDULER
 
 TAINT = "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
 HIGH = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high-priority"},
@@ -21,7 +19,7 @@ LOW = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata"
 
 
 def cluster(nodes: int = 2) -> engine.Cluster:
-    c = engine.Cluster(nodes=nodes, seed=0, components=[*COMPONENTS, SCHEDULER])
+    c = engine.Cluster(nodes=nodes, seed=0)
     c.apply(HIGH)
     c.apply(LOW)
     return c

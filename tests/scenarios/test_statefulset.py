@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import engine
 from engine.api.meta import parse_timestamp
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 
 HEADLESS = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "nginx", "labels": {"app": "nginx"}},
             "spec": {"ports": [{"port": 80, "name": "web"}], "clusterIP": "None", "selector": {"app": "nginx"}}}
 
 
 def cluster(nodes: int = 2) -> engine.Cluster:
-    return engine.Cluster(nodes=nodes, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    return engine.Cluster(nodes=nodes, seed=0)
 
 
 def web(replicas: int = 3, image: str = "nginx:1.25", *, claims: bool = False, policy: str | None = None,

@@ -7,8 +7,6 @@ import random
 import pytest
 
 import engine
-from engine.components import COMPONENTS
-from engine.scheduler import SCHEDULER
 from engine.scheduler.scheduler import Scheduler
 
 ZONE = "topology.kubernetes.io/zone"
@@ -67,7 +65,7 @@ def random_pods(rng: random.Random, count: int) -> list[dict]:
 
 def placements(seed: int, nodes: int, pods: int) -> dict[str, str]:
     rng = random.Random(seed)
-    cluster = engine.Cluster(nodes=0, seed=seed, components=[*COMPONENTS, SCHEDULER], keep_history=False)
+    cluster = engine.Cluster(nodes=0, seed=seed, keep_history=False)
     for node in random_nodes(rng, nodes):
         cluster.admin.create(node)
     cluster.run(1)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 from engine.viz.cgroup_view import CgroupView
 
 
 def test_a_throttled_burner_and_a_hog_near_its_limit_are_shown_as_the_kernel_counts_them() -> None:
-    c = engine.Cluster(nodes=1, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    c = engine.Cluster(nodes=1, seed=0)
     c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "burner"}, "spec": {"containers": [
         {"name": "burn", "image": "vish/stress", "args": ["-cpus", "2"],
          "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "500m"}}}]}})

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import engine
-from engine.components import COMPONENTS
-from engine.kubelet import KUBELET
-from engine.scheduler import SCHEDULER
 from engine.viz.cri_calls import CRITap, cri_sequence
 
 
 def _node() -> engine.Cluster:
-    return engine.Cluster(nodes=1, seed=0, components=[COMPONENTS[0], SCHEDULER, KUBELET])
+    return engine.Cluster(nodes=1, seed=0)
 
 
 def _pod(name: str, image: str = "nginx:1.27", init: bool = False) -> dict:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 import engine
-from engine.components import COMPONENTS
-from engine.scheduler import SCHEDULER
 from engine.viz.scheduler_view import (SchedulerView, decision_rows, filter_verdicts, parse_taints,
                                        parse_tolerations, render_decision_html)
 
@@ -15,8 +13,7 @@ CONTROL_PLANE_TAINT = "node(s) had untolerated taint {node-role.kubernetes.io/co
 
 @pytest.fixture
 def scheduling() -> engine.Cluster:
-    components = COMPONENTS if any(spec.name == "kube-scheduler" for spec in COMPONENTS) else [*COMPONENTS, SCHEDULER]
-    return engine.Cluster(nodes=2, seed=0, components=components)
+    return engine.Cluster(nodes=2, seed=0)
 
 
 def test_taints_and_tolerations_are_read_in_kubectl_syntax():
