@@ -221,8 +221,8 @@ def _node_failure(demo: Demo) -> None:
     demo.kubectl("get node node-2 -o jsonpath='{range .spec.taints[*]}{.key}:{.effect}{\"\\n\"}{end}'")
     c.run(300)
     demo.say("The pods tolerate that taint for 300 s (DefaultTolerationSeconds); then they are evicted and")
-    demo.say("the ReplicaSet replaces them on healthy nodes. The old pod stays Terminating: only its kubelet")
-    demo.say("could confirm it stopped, and that kubelet is gone.")
+    demo.say("the ReplicaSet replaces them on healthy nodes. The old pods stay Terminating: only their kubelet")
+    demo.say("could confirm they stopped, and that kubelet is gone.")
     demo.kubectl("get pods -o wide")
 
 

@@ -5,6 +5,15 @@ the kubelet by writing the pods' statuses.
 """
 
 from engine.api.meta import timestamp
+from engine.components import COMPONENTS, ComponentSpec
+
+CONTROLLERS_AND_HEARTBEATS = [
+    COMPONENTS[0],
+    ComponentSpec("kubelet", "node", "engine.kubelet.node_status:NodeStatusAgent", user="system:node:{node}",
+                  groups=("system:nodes",)),
+]
+"""kube-controller-manager and nodes that only heartbeat: no kube-scheduler, no kubelet running pods (the tests
+place the pods and write their statuses themselves)."""
 
 
 def running_pod(cluster, name, node, tolerations=None):
@@ -33,7 +42,7 @@ def deleting(cluster, name):
 
 
 def test_failed_node_goes_unknown_is_tainted_and_its_pods_evicted(make_cluster):
-    cluster = make_cluster(nodes=2, seed=0)
+    cluster = make_cluster(nodes=2, seed=0, components=CONTROLLERS_AND_HEARTBEATS)
     cluster.run(5)
     running_pod(cluster, "web", "node-1")
     running_pod(cluster, "quick", "node-1", [{"key": "node.kubernetes.io/unreachable", "operator": "Exists",
@@ -71,7 +80,7 @@ def test_failed_node_goes_unknown_is_tainted_and_its_pods_evicted(make_cluster):
 
 
 def test_restored_node_loses_its_taints_and_scheduled_evictions_are_cancelled(make_cluster):
-    cluster = make_cluster(nodes=2, seed=0)
+    cluster = make_cluster(nodes=2, seed=0, components=CONTROLLERS_AND_HEARTBEATS)
     cluster.run(5)
     running_pod(cluster, "web", "node-1")
     cluster.fail_node("node-1")
@@ -88,7 +97,7 @@ def test_restored_node_loses_its_taints_and_scheduled_evictions_are_cancelled(ma
 
 
 def test_all_nodes_down_is_a_full_disruption_and_nothing_is_evicted(make_cluster):
-    cluster = make_cluster(nodes=2, seed=0)
+    cluster = make_cluster(nodes=2, seed=0, components=CONTROLLERS_AND_HEARTBEATS)
     cluster.run(5)
     for node in cluster.list("nodes", None):      # the control-plane node stays up: leave it out of the count
         if node["metadata"]["name"] not in ("node-1", "node-2"):
@@ -104,7 +113,7 @@ def test_all_nodes_down_is_a_full_disruption_and_nothing_is_evicted(make_cluster
 
 
 def test_replicaset_replaces_the_pods_evicted_from_a_dead_node(make_cluster):
-    cluster = make_cluster(nodes=2, seed=0)
+    cluster = make_cluster(nodes=2, seed=0, components=CONTROLLERS_AND_HEARTBEATS)
     cluster.apply({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "frontend"}, "spec": {
         "replicas": 2, "selector": {"matchLabels": {"tier": "frontend"}}, "template": {
             "metadata": {"labels": {"tier": "frontend"}},

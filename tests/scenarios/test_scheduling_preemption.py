@@ -9,6 +9,16 @@ these tests write the status themselves, as the controller would.
 from __future__ import annotations
 
 import engine
+from engine.components import COMPONENTS, ComponentSpec
+from engine.scheduler import SCHEDULER
+
+SCHEDULER_AND_HEARTBEATS = [
+    COMPONENTS[0], SCHEDULER,
+    ComponentSpec("kubelet", "node", "engine.kubelet.node_status:NodeStatusAgent", user="system:node:{node}",
+                  groups=("system:nodes",)),
+]
+"""The scheduler and nodes that only heartbeat: the tests play the kubelet (``terminate``), so a victim stays
+Terminating until they say its containers have stopped."""
 
 TAINT = "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
 HIGH = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high-priority"},
@@ -19,7 +29,7 @@ LOW = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata"
 
 
 def cluster(nodes: int = 2) -> engine.Cluster:
-    c = engine.Cluster(nodes=nodes, seed=0)
+    c = engine.Cluster(nodes=nodes, seed=0, components=SCHEDULER_AND_HEARTBEATS)
     c.apply(HIGH)
     c.apply(LOW)
     return c
