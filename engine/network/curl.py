@@ -81,8 +81,14 @@ class Resolver:
             from engine.dns.resolver import Resolver as StubResolver
         except ImportError:           # no DNS package: only /etc/hosts answers
             return _from_hosts(self.files.get("/etc/hosts", "127.0.0.1\tlocalhost\n"), name)
-        stub = StubResolver.from_fs(self.files, lambda server, port, query: self._send(server, port, query, trace))
-        return list(stub.lookup(name).addresses)
+        return list(self.record(name, "A", trace, StubResolver).addresses)
+
+    def record(self, name: str, qtype: str, trace: Trace, stub_class: Any = None) -> Any:
+        """The stub resolver's whole ``engine.dns.resolver.Lookup`` of ``name`` (every query, the answer)."""
+        if stub_class is None:
+            from engine.dns.resolver import Resolver as stub_class
+        stub = stub_class.from_fs(self.files, lambda server, port, query: self._send(server, port, query, trace))
+        return stub.lookup(name, qtype)
 
     def _send(self, server: str, port: int, query: Any, trace: Trace) -> Any:
         """One DNS question as a UDP packet to ``server:port``; the answer, or None (a timeout)."""

@@ -5,7 +5,8 @@ cluster name does not resolve, as on a real node) or a pod, ``name`` in
 ``default`` or ``namespace/name``: its network namespace and its first
 running container's files (``/etc/resolv.conf``, ``/etc/hosts``), as
 ``kubectl exec POD -- curl URL`` would use. A hostNetwork pod uses its
-node's stack with its own files.
+node's stack with its own files. ``lookup_from`` is the same source's name lookup alone
+(``host -t SRV ...``): the resolver's record of its search-list walk and the packets' hops.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.api import errors
-from engine.network.curl import CurlResult, curl
+from engine.network.curl import CurlResult, Resolver, curl
 from engine.network.fabric import Endpoint, Fabric
+from engine.network.packet import Hop, Trace
 
 
 def _fabric(cluster: Any) -> Fabric:
@@ -55,3 +57,12 @@ def source_of(cluster: Any, source: str) -> tuple[Endpoint, dict[str, str]]:
 def curl_from(cluster: Any, source: str, url: str, **options: Any) -> CurlResult:
     origin, files = source_of(cluster, source)
     return curl(_fabric(cluster), origin, url, files=files, random=cluster.loop.random, **options)
+
+
+def lookup_from(cluster: Any, source: str, name: str, qtype: str = "A") -> tuple[Any, list[Hop]]:
+    """``host -t QTYPE NAME`` from a pod or node: the stub resolver's ``engine.dns.resolver.Lookup`` (every
+    query of the search-list walk, the last answer) and the hops of its packets (for ``packet_path``)."""
+    origin, files = source_of(cluster, source)
+    trace = Trace()
+    found = Resolver(_fabric(cluster), origin, files, cluster.loop.random).record(name, qtype, trace)
+    return found, trace.hops
