@@ -138,6 +138,8 @@ class Cluster:
         if network is not None:
             from engine.network import attach
             attach(self)        # each machine's kernel stack, and containerd running CNI, before any pod
+            from engine.apiserver import aggregator
+            aggregator.register(self.apiserver, self._from_control_plane)
         self._node_options = {"cpu": node_cpu, "memory": node_memory, "pods": node_pods}
         self.cloud = None
         """The cloud the machines run in (``cloud="sim"``: engine.cloud, with its cloud-controller-manager)."""
@@ -238,6 +240,12 @@ class Cluster:
         component = spec.load()(context)
         self.components[(spec.name, node)] = component
         component.start()
+
+    def _from_control_plane(self, host: str, port: int, path: str) -> tuple[int, str] | None:
+        """An HTTPS request from the control-plane machine's network stack (the aggregator's proxy)."""
+        from engine.network.door import curl_from
+        result = curl_from(self, CONTROL_PLANE_NODE, f"https://{host}:{port}{path}")
+        return None if result.error else (result.status, result.body)
 
     def kubeadm_config(self) -> "InitConfiguration":
         """What ``kubeadm init --config`` would be given for this cluster (``engine.kubeadm.InitConfiguration``)."""

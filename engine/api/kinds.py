@@ -116,6 +116,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False,
          ("crd", "crds"), ("status",), ("api-extensions",),
          storage_prefix="apiextensions.k8s.io/customresourcedefinitions"),
+    # apiregistration.k8s.io/v1
+    Kind("apiregistration.k8s.io", "v1", "APIService", "apiservices", False, (), ("status",), ("api-extensions",)),
     # storage.k8s.io/v1
     Kind("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",), has_spec=False),
     Kind("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", False, (), ("status",)),

@@ -117,6 +117,8 @@ class APIServer:
         self.connect_handlers: dict[tuple[str, str], Callable[[Request, dict], Any]] = {}
         self.custom_resources = CustomResourceDefinitions(self)
         self.custom_resources.start()
+        self.aggregator: Any = None
+        """The aggregation layer (``engine.apiserver.aggregator``) once the cluster can reach Services."""
 
     def _install(self, kind: Kind) -> None:
         cacher = Cacher(kind, self.store, self.loop)
@@ -178,6 +180,9 @@ class APIServer:
             handler = getattr(self, f"_{request.verb}", None)
             if handler is None or request.verb == "watch":
                 raise errors.method_not_allowed(request.verb, kind.plural, kind.group)
+            if self.aggregator is not None and self.aggregator.serves(kind):
+                result = self.aggregator.proxy(kind, request)
+                return result
             result = handler(kind, request, user)
             code = 201 if request.verb == "create" else 200
             return result

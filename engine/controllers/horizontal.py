@@ -18,8 +18,8 @@ resource utilization (percentage of request) above target"). The status
 carries currentReplicas, desiredReplicas, lastScaleTime, currentMetrics
 and the conditions AbleToScale, ScalingActive and ScalingLimited with the
 upstream reasons. Usage comes from a ``ResourceMetricsSource`` given in the
-controller manager's options (``metrics_source``); without one, metrics are
-reported unavailable.
+controller manager's options (``metrics_source``); without one, from the
+``metrics.k8s.io`` API through the API server (``RESTMetricsSource``: metrics-server).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from engine.api.selectors import parse
 from engine.client.record import EventRecorder
 from engine.client.workqueue import WorkQueue, run_workers
 from engine.components import ComponentContext
-from engine.controllers.podautoscaler_metrics import pod_usage
+from engine.controllers.podautoscaler_metrics import RESTMetricsSource, pod_usage
 from engine.controllers.podautoscaler_replicas import MetricsError, resource_replicas, resource_replicas_for_value
 
 log = logging.getLogger(__name__)
@@ -228,7 +228,7 @@ class HorizontalController:
     def __init__(self, context: ComponentContext) -> None:
         self.client = context.client
         self.loop = context.loop
-        self.metrics = context.options.get("metrics_source")
+        self.metrics = context.options.get("metrics_source") or RESTMetricsSource(context.client)
         self.recorder = EventRecorder(context.client, "horizontal-pod-autoscaler")
         self.queue = WorkQueue(context.loop, name="horizontalpodautoscaler",
                                rate_limiter=FixedIntervalRateLimiter(flags.horizontal_pod_autoscaler_sync_period))

@@ -11,9 +11,11 @@ shape::
      "timestamp": "...", "window": "15s",
      "containers": [{"name": "nginx", "usage": {"cpu": "250m", "memory": "64Mi"}}]}
 
-metrics-server (a later add-on) implements it; until then
-``FixedResourceMetrics`` is a source whose usage tests and notebooks set by
-hand. ``pod_usage`` turns PodMetrics into what the replica calculator
+``RESTMetricsSource`` is the real one: it lists
+``pods.metrics.k8s.io`` through the API server (the aggregation layer
+proxies to metrics-server, ``engine.addons.metrics_server``); the HPA uses it
+unless the controller manager is given another. ``FixedResourceMetrics`` is a
+source whose usage tests and notebooks set by hand. ``pod_usage`` turns PodMetrics into what the replica calculator
 needs: one number per pod (milli-units), its timestamp and window.
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from engine.api import errors
 from engine.api.meta import parse_timestamp, timestamp
 from engine.api.quantity import parse_quantity
 from engine.api.selectors import LabelSelector
@@ -61,6 +64,24 @@ def pod_usage(pod_metrics: list[dict], resource: str, container: str | None = No
         found[metrics["metadata"]["name"]] = PodMetric(total, parse_timestamp(metrics["timestamp"]),
                                                        float(window or 0))
     return found
+
+
+class RESTMetricsSource:
+    """resourceMetricsClient: ``GET /apis/metrics.k8s.io/v1beta1/namespaces/NS/pods?labelSelector=...``."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def pod_metrics(self, namespace: str, selector: LabelSelector) -> list[dict]:
+        from engine.controllers.podautoscaler_replicas import MetricsError   # it imports PodMetric from here
+        try:
+            return self.client.list("pods.metrics.k8s.io", namespace, label_selector=str(selector) or None)["items"]
+        except errors.NotFound:
+            raise MetricsError("unable to fetch metrics from resource metrics API: the server could not find the "
+                               "requested resource (get pods.metrics.k8s.io)") from None
+        except errors.ApiError as error:
+            raise MetricsError(f"unable to fetch metrics from resource metrics API: {error.message} "
+                               f"(get pods.metrics.k8s.io)") from None
 
 
 class FixedResourceMetrics:

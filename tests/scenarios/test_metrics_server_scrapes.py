@@ -1,7 +1,8 @@
-"""metrics-server as a pod in a flannel cluster: it scrapes every kubelet and answers metrics.k8s.io on its Service.
+"""metrics-server as a pod in a flannel cluster: it scrapes every kubelet and answers metrics.k8s.io.
 
-The requests go the way the aggregation layer's do: from the control-plane node to the ``metrics-server``
-Service's ClusterIP on 443, DNATed by kube-proxy to the pod's ``https`` port.
+Directly, its Service answers the way the aggregation layer's requests reach it: from the control-plane node
+to the ``metrics-server`` Service's ClusterIP on 443, DNATed by kube-proxy to the pod's ``https`` port; and
+through the API server (the APIService ``v1beta1.metrics.k8s.io``), ``kubectl top`` prints it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 import engine
 from engine.addons import metrics_server
 from engine.api.quantity import parse_quantity
+from engine.apiserver.server import Request
 from engine.components import COMPONENTS
 from engine.kubelet import KUBELET
 from engine.scheduler import SCHEDULER
@@ -29,9 +31,9 @@ def pod(name, image, args, node="node-1"):
 def cluster():
     c = engine.Cluster(nodes=2, seed=0, components=[*COMPONENTS, SCHEDULER, KUBELET], network="flannel")
     metrics_server.register_images(c.registry)
+    c.before_install = c.kubectl("top nodes")
     for obj in metrics_server.manifests():
-        if obj["kind"] != "APIService":
-            c.apply(obj)
+        c.apply(obj)
     c.apply(pod("burner", "vish/stress", ["-cpus", "0.5"]))
     c.apply(pod("hog", "polinux/stress", ["stress", "--vm", "1", "--vm-bytes", "100M", "--vm-hang", "1"]))
     c.run(60)
@@ -74,6 +76,38 @@ def test_label_selectors_and_unknown_names(cluster):
     assert [item["metadata"]["name"] for item in listing["items"]] == ["hog"]
     status, error = get(cluster, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope")
     assert status == 404 and error["message"] == 'podmetrics.metrics.k8s.io "nope" not found'
+
+
+def test_without_metrics_server_kubectl_top_says_the_api_is_not_available(cluster):
+    assert cluster.before_install.strip() == "error: Metrics API not available"
+
+
+def test_kubectl_top_pods_prints_usage_through_the_aggregated_api(cluster):
+    lines = cluster.kubectl("top pods").strip().splitlines()
+    assert lines[0].split() == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
+    assert rows["burner"][0] == "500m"
+    assert int(rows["hog"][1].rstrip("Mi")) >= 100
+
+
+def test_kubectl_top_nodes_prints_usage_and_percentages_of_allocatable(cluster):
+    lines = cluster.kubectl("top nodes").strip().splitlines()
+    assert lines[0].split()[:2] == ["NAME", "CPU(cores)"]
+    row = next(line.split() for line in lines if line.startswith("node-1"))
+    allocatable = cluster.get("nodes", "node-1")["status"]["allocatable"]
+    cores = parse_quantity(allocatable["cpu"]).milli_value()
+    assert int(row[1].rstrip("m")) >= 500
+    assert row[2] == f"{int(int(row[1].rstrip('m')) / cores * 100)}%"
+
+
+def test_the_aggregated_api_serves_get_and_label_selectors(cluster):
+    server = cluster.apiserver
+    found = server.handle(Request("list", "pods", namespace="default", group="metrics.k8s.io",
+                                  params={"labelSelector": "app=burner"}, token=cluster.admin.token))
+    assert [item["metadata"]["name"] for item in found["items"]] == ["burner"]
+    with pytest.raises(engine.ApiError) as error:
+        server.handle(Request("get", "nodes", name="nope", group="metrics.k8s.io", token=cluster.admin.token))
+    assert error.value.code == 404
 
 
 def test_a_node_whose_kubelet_stops_answering_drops_out(cluster):
