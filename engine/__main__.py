@@ -83,7 +83,7 @@ class Demo:
     def __init__(self, nodes: int, seed: int, pause: bool) -> None:
         from engine.cluster import Cluster
         self.pause = pause
-        self.cluster = Cluster(nodes=nodes, seed=seed)
+        self.cluster = Cluster(nodes=nodes, seed=seed, network="flannel")
 
     def say(self, text: str = "") -> None:
         print(text, flush=True)
@@ -226,12 +226,29 @@ def _node_failure(demo: Demo) -> None:
     demo.kubectl("get pods -o wide")
 
 
+SHORT_HOPS = ("DNS query", "DNAT", "encapsulate", "decapsulate", "deliver", "conntrack", "received")
+"""The hops the demo narrates of a curl's path (``c.curl(...).hops`` has every rule it crossed)."""
+
+
 def _service(demo: Demo) -> None:
     c = demo.cluster
     c.apply(SERVICE)
-    c.run(5)
+    c.apply(CLIENT)
+    c.run(15)
+    demo.say("A Service gets a virtual ClusterIP; the EndpointSlice controller lists its ready pods:")
     demo.kubectl("get service nginx -o wide")
     demo.kubectl("get endpointslices")
+    demo.say("From a pod, curl the Service by name: CoreDNS answers the ClusterIP, kube-proxy's iptables rules")
+    demo.say("DNAT it to one nginx pod, and flannel's VXLAN carries the packet when that pod is on another node.")
+    result = c.curl("client", "http://nginx")
+    demo.say("$ kubectl exec client -- curl -s http://nginx | grep title")
+    demo.say("\n".join(line for line in str(result).splitlines() if "<title>" in line) or str(result))
+    demo.say()
+    demo.say("The way there and back (the key hops of the packet model's trace):")
+    for hop in result.hops:
+        if hop.what in SHORT_HOPS:
+            demo.say(f"  {hop.where:<40} {hop.what:<12} {hop.headers.split(' | ')[-1]}")
+    demo.say()
 
 
 STEPS: list[Step] = [
@@ -248,7 +265,7 @@ STEPS: list[Step] = [
     Step("Node failure: NotReady, taints, eviction", _node_failure,
          needs=("engine.controllers.nodelifecycle", "engine.scheduler")),
     Step("Services: endpoints and kube-proxy", _service,
-         needs=("engine.controllers.endpointslice", "engine.proxy")),
+         needs=("engine.controllers.endpointslice", "engine.proxy", "engine.network", "engine.dns")),
 ]
 
 NGINX = """\
@@ -273,6 +290,18 @@ spec:
         image: nginx:1.14.2
         ports:
         - containerPort: 80
+"""
+
+CLIENT = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: client
+spec:
+  containers:
+  - name: client
+    image: busybox
+    command: ["sleep", "3600"]
 """
 
 SERVICE = """\

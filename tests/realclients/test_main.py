@@ -48,7 +48,14 @@ def test_the_demos_pods_really_run_roll_out_and_move_off_a_failed_node(capsys: p
     assert len(running) == 4 and "node-2" not in running
     terminating = [line.split()[6] for line in pods.splitlines() if "Terminating" in line]
     assert terminating and set(terminating) == {"node-2"}
-    assert "later: this step needs" not in out.split("== 11.")[0]
+    service = steps["Services: endpoints and kube-proxy"]
+    assert "<title>Welcome to nginx!</title>" in service
+    hops = [line.split()[:2] for line in
+            service.split("The way there and back", 1)[1].split("\n\n")[0].splitlines()[1:]]
+    assert ["default/client", "DNS"] in hops and ["default/client", "received"] in hops
+    assert [hop for hop in hops if hop[1] == "DNAT"] and hops[-1] == ["default/client", "received"]
+    assert any(where.startswith("default/nginx-deployment-") and what == "deliver" for where, what in hops)
+    assert "later: this step needs" not in out
 
 
 @needs_kubectl
