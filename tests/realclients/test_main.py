@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import signal
 import subprocess
@@ -89,3 +90,40 @@ def test_serve_prints_how_to_connect_serves_kubectl_and_stops_on_sigint(tmp_path
             process.communicate()
     assert process.returncode == 0, err
     assert out.strip().endswith("stopped.")
+
+
+@needs_kubectl
+def test_serve_from_the_checkout_as_the_readme_says_with_the_default_kubeconfig_and_stops_on_sigterm(
+        tmp_path: pathlib.Path) -> None:
+    """README: ``python -m engine serve`` then ``export KUBECONFIG=$PWD/.engine/kubeconfig; kubectl get nodes``."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    workdir = tmp_path / "checkout"
+    workdir.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--nodes", "2", "--seed", "7"],
+                               cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        banner = "".join(iter(process.stdout.readline, "Ctrl-C to stop.\n"))
+        kubeconfig = workdir / ".engine" / "kubeconfig"
+        assert banner.startswith("Kubernetes API of a 2-node engine cluster (seed 7) at http://127.0.0.1:")
+        assert "kubeconfig: .engine/kubeconfig" in banner
+        assert f"export KUBECONFIG={kubeconfig}; kubectl get nodes" in banner
+        nodes = subprocess.run([KUBECTL, "get", "nodes", "--request-timeout=20s"], capture_output=True, text=True,
+                               timeout=60, env=kubectl_env(kubeconfig, tmp_path), cwd=workdir)
+        assert [line.split()[:2] for line in nodes.stdout.splitlines()[1:]] == [
+            ["control-plane", "Ready"], ["node-1", "Ready"], ["node-2", "Ready"]]
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert err == ""
+    assert out.strip().endswith("stopped.")
+
+
+def test_the_default_kubeconfig_directory_is_git_ignored() -> None:
+    root = pathlib.Path(__file__).resolve().parents[2]
+    assert "/.engine/" in (root / ".gitignore").read_text().split()
