@@ -135,6 +135,8 @@ class Kubelet:
         self.nodes = informers.informer("nodes", field_selector=f"metadata.name={self.node_name}")
         self.services = informers.informer("services")
         self.runtime_manager.service_env = self._service_env
+        self.runtime_manager.get_object = lambda resource, namespace, name: self.client.get(resource, name, namespace)
+        self.runtime_manager.allocatable = self._allocatable
         self.pod_workers = PodWorkers(self.loop, sync=self._sync_pod, terminate=self._terminate_pod,
                                       finish=self._terminated_pod)
         self.status_manager = StatusManager(self.client, self.loop, self._api_pod)
@@ -301,6 +303,10 @@ class Kubelet:
         if is_static_pod(pod):
             return current if is_mirror_pod(current) else None
         return current if current["metadata"].get("uid") == meta["uid"] else None
+
+    def _allocatable(self) -> dict:
+        nodes = self.nodes.lister.list()
+        return dict((nodes[0].get("status") or {}).get("allocatable") or {}) if nodes else {}
 
     def _service_env(self, pod: dict) -> dict[str, str]:
         """getServiceEnvVarMap over the kubelet's Service lister (a pod from the API server waits for its sync)."""

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from engine.client.record import NORMAL, WARNING
 from engine.kubelet.backoff import Backoff
+from engine.kubelet.container_env import EnvError, expand_command_and_args, make_environment_variables
 from engine.kubelet.pod_workers import Task, all_of, spawn
 from engine.kubelet.status import (
     ANNOTATION_RESTART_COUNT,
@@ -241,22 +242,6 @@ class ContainerConfigError(Exception):
     """generateContainerConfig failed (the container waits with reason CreateContainerConfigError)."""
 
 
-def _env(container: dict, pod: dict, pod_ip: str, host_ip: str,
-         service_env: dict[str, str] | None = None) -> dict[str, str]:
-    """makeEnvironmentVariables: the container's own variables, then the Service variables it did not set."""
-    values = {"metadata.name": pod["metadata"]["name"], "metadata.namespace": pod["metadata"].get("namespace", ""),
-              "metadata.uid": pod["metadata"]["uid"], "spec.nodeName": pod["spec"].get("nodeName", ""),
-              "spec.serviceAccountName": pod["spec"].get("serviceAccountName", ""), "status.podIP": pod_ip,
-              "status.hostIP": host_ip}
-    env: dict[str, str] = {}
-    for item in container.get("env") or []:
-        if "value" in item:
-            env[item["name"]] = str(item["value"])
-        elif ((item.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath") in values:
-            env[item["name"]] = values[item["valueFrom"]["fieldRef"]["fieldPath"]]
-    return {**(service_env or {}), **env}
-
-
 # -- carrying the actions out ----------------------------------------------------------
 
 @dataclass
@@ -296,6 +281,10 @@ class RuntimeManager:
         """``dns_config(pod)``: the sandbox's resolver settings (network_dns.Configurer.get_pod_dns)."""
         self.etc_hosts: Callable[[dict, dict, str], list[cri.Mount]] | None = None
         """``etc_hosts(pod, container, pod_ip)``: the managed /etc/hosts mount (network_dns.EtcHosts.mounts)."""
+        self.get_object: Callable[[str, str, str], dict] | None = None
+        """``get_object(resource, namespace, name)``: ConfigMaps and Secrets for env / envFrom (the kubelet's client)."""
+        self.allocatable: Callable[[], dict[str, Any]] | None = None
+        """The node's allocatable: what a ``resourceFieldRef`` to an unset limit reads."""
 
     # -- events ----------------------------------------------------------------
     def event(self, pod: dict, name: str, type_: str, reason: str, message: str) -> None:
@@ -413,14 +402,21 @@ class RuntimeManager:
         pre_stop = (container.get("lifecycle") or {}).get("preStop")
         if pre_stop:
             annotations[ANNOTATION_PRE_STOP] = json.dumps(pre_stop, sort_keys=True)
+        try:
+            envs = make_environment_variables(
+                pod, container, pod_ip=pod_ip, host_ip=self.host_ip,
+                service_env=self.service_env(pod) if self.service_env else None, get_object=self.get_object,
+                allocatable=self.allocatable() if self.allocatable else None,
+                warn=lambda reason, message: self.recorder.event(pod, WARNING, reason, message))
+        except EnvError as error:
+            raise ContainerConfigError(str(error)) from None
+        command, args = expand_command_and_args(container, envs)
         mounts = self.mounts(pod, container) if self.mounts is not None else []
         if self.etc_hosts is not None:
             mounts = list(mounts) + self.etc_hosts(pod, container, pod_ip)
         return ContainerConfig(
             ContainerMetadata(container["name"], restarts), container.get("image", ""),
-            command=list(container.get("command") or []), args=list(container.get("args") or []),
-            working_dir=container.get("workingDir", ""),
-            envs=_env(container, pod, pod_ip, self.host_ip, self.service_env(pod) if self.service_env else None),
+            command=command, args=args, working_dir=container.get("workingDir", ""), envs=envs,
             labels={LABEL_POD_NAME: meta["name"], LABEL_POD_NAMESPACE: meta.get("namespace", "default"),
                     LABEL_POD_UID: meta["uid"], LABEL_CONTAINER_NAME: container["name"]},
             annotations=annotations, log_path=f"{container['name']}/{restarts}.log",

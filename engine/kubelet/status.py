@@ -207,6 +207,11 @@ def _condition(type_: str, ok: bool, reason: str = "", message: str = "") -> dic
     return condition
 
 
+KUBELET_CONDITIONS = frozenset({"PodScheduled", "PodReadyToStartContainers", "Initialized", "Ready",
+                                "ContainersReady"})
+"""PodConditionsByKubelet: the pod conditions the kubelet writes; it keeps every other one."""
+
+
 def conditions(spec: dict, phase: str, init_statuses: list[dict], statuses: list[dict], sandbox_ready: bool,
                scheduled: dict | None) -> list[dict]:
     """PodReadyToStartContainers, Initialized, Ready, ContainersReady, PodScheduled (in kubectl's order)."""

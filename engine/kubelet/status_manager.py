@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable
 from engine.api import errors
 from engine.api.frozen import thaw
 from engine.api.meta import timestamp
+from engine.kubelet.status import KUBELET_CONDITIONS
 
 if TYPE_CHECKING:
     from engine.client.client import Client
@@ -36,6 +37,14 @@ def _comparable(status: dict) -> dict:
     copy["conditions"] = [{k: v for k, v in c.items() if k not in ("lastTransitionTime", "lastProbeTime")}
                           for c in status.get("conditions") or []]
     return copy
+
+
+def merge_pod_status(api_status: dict, status: dict) -> dict:
+    """mergePodStatus: the kubelet's conditions replace its own; others' (DisruptionTarget written by eviction or
+    preemption, readiness gates' conditions) are kept as the API has them, ahead of the kubelet's."""
+    ours = [c for c in status.get("conditions") or [] if c.get("type") in KUBELET_CONDITIONS]
+    theirs = [dict(c) for c in api_status.get("conditions") or [] if c.get("type") not in KUBELET_CONDITIONS]
+    return {**status, "conditions": theirs + ours}
 
 
 class StatusManager:
@@ -62,6 +71,7 @@ class StatusManager:
         self.statuses[uid] = status
         if current is None:
             return
+        status = self.statuses[uid] = merge_pod_status(current.get("status") or {}, status)
         if _comparable(current.get("status") or {}) == _comparable(status):
             return
         self._write(current, status)
