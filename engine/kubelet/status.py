@@ -210,6 +210,8 @@ def _condition(type_: str, ok: bool, reason: str = "", message: str = "") -> dic
 KUBELET_CONDITIONS = frozenset({"PodScheduled", "PodReadyToStartContainers", "Initialized", "Ready",
                                 "ContainersReady"})
 """PodConditionsByKubelet: the pod conditions the kubelet writes; it keeps every other one."""
+SHARED_CONDITIONS = frozenset({"DisruptionTarget"})
+"""PodConditionsSharedByKubelet: written by others, and by the kubelet when it evicts a pod itself."""
 
 
 def conditions(spec: dict, phase: str, init_statuses: list[dict], statuses: list[dict], sandbox_ready: bool,

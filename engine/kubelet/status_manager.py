@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable
 from engine.api import errors
 from engine.api.frozen import thaw
 from engine.api.meta import timestamp
-from engine.kubelet.status import KUBELET_CONDITIONS
+from engine.kubelet.status import KUBELET_CONDITIONS, SHARED_CONDITIONS
 
 if TYPE_CHECKING:
     from engine.client.client import Client
@@ -40,11 +40,20 @@ def _comparable(status: dict) -> dict:
 
 
 def merge_pod_status(api_status: dict, status: dict) -> dict:
-    """mergePodStatus: the kubelet's conditions replace its own; others' (DisruptionTarget written by eviction or
-    preemption, readiness gates' conditions) are kept as the API has them, ahead of the kubelet's."""
-    ours = [c for c in status.get("conditions") or [] if c.get("type") in KUBELET_CONDITIONS]
-    theirs = [dict(c) for c in api_status.get("conditions") or [] if c.get("type") not in KUBELET_CONDITIONS]
-    return {**status, "conditions": theirs + ours}
+    """mergePodStatus: conditions others wrote (DisruptionTarget from eviction or preemption, readiness gates'
+    conditions) are kept as the API has them, then come the kubelet's own; a condition the kubelet shares
+    (DisruptionTarget, when it evicts) replaces the API's or is appended."""
+    merged = [dict(c) for c in api_status.get("conditions") or [] if c.get("type") not in KUBELET_CONDITIONS]
+    for condition in status.get("conditions") or []:
+        if condition.get("type") in KUBELET_CONDITIONS:
+            merged.append(condition)
+        elif condition.get("type") in SHARED_CONDITIONS:
+            index = next((i for i, c in enumerate(merged) if c.get("type") == condition["type"]), None)
+            if index is None:
+                merged.append(condition)
+            else:
+                merged[index] = condition
+    return {**status, "conditions": merged}
 
 
 class StatusManager:

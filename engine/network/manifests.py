@@ -171,18 +171,26 @@ def canal() -> list[dict]:
     calico_role = next(o for o in calico_objects if o["kind"] == "ClusterRole")["rules"]
     flannel_role = next(o for o in flannel_objects if o["kind"] == "ClusterRole")["rules"]
     config = next(o for o in flannel_objects if o["kind"] == "ConfigMap")
+    calico_config = next(o for o in calico_objects if o["kind"] == "ConfigMap")
+    # canal.yaml keeps calico's keys and flannel's net-conf.json in one ConfigMap, canal-config
+    canal_config = {"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "canal-config", "namespace": "kube-system"},
+                    "data": {**calico_config["data"], "canal_iface": "", "masquerade": "true",
+                             "net-conf.json": config["data"]["net-conf.json"]}}
     labels = {"k8s-app": "canal"}
     spec = node["spec"]["template"]["spec"]
     calico_container = dict(spec["containers"][0])
     calico_container["env"] = [e if e["name"] != "CALICO_NETWORKING_BACKEND" else
                                {"name": "CALICO_NETWORKING_BACKEND", "value": "none"}
                                for e in calico_container["env"]]
+    spec = json.loads(json.dumps(spec).replace('"calico-config"', '"canal-config"'))
     spec = {**spec, "serviceAccountName": "canal",
             "containers": [calico_container, kube_flannel["containers"][0]],
             "volumes": spec["volumes"] + [v for v in kube_flannel["volumes"] if v["name"] in ("run", "flannel-cfg")]}
     return [
         *_rbac("canal", "kube-system", calico_role + flannel_role),
         {**config, "metadata": {"name": "kube-flannel-cfg", "namespace": "kube-system"}},
+        canal_config,
         {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "canal", "namespace": "kube-system",
                                                                     "labels": labels},
          "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": spec}}},
