@@ -71,5 +71,16 @@ def attach(cluster: Any) -> Fabric:
         machine = getattr(cluster, "machines", {}).get(node)
         if machine is not None:
             machine.network_stack = host
+    _gateway(fabric, cluster.hostnet)
     cluster.fabric = fabric
     return fabric
+
+
+def _gateway(fabric: Fabric, hostnet: Any) -> None:
+    """kind's docker network gateway, 172.18.0.1: Docker's embedded DNS resolver answers there on port 53,
+    which is what the nodes' /etc/resolv.conf names and CoreDNS's ``forward . /etc/resolv.conf`` reaches."""
+    from engine.dns.upstream import UPSTREAM, UPSTREAM_ADDRESS
+
+    fabric.add_gateway(Host("gateway", UPSTREAM_ADDRESS))
+    if hostnet is not None:
+        hostnet.listen(UPSTREAM_ADDRESS, 53, UPSTREAM)

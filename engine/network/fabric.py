@@ -69,13 +69,24 @@ class Fabric:
         """The hosts' listening sockets (the API server on 172.18.0.2:6443, kubelets on :10250)."""
         self.vpc_routes: dict[str, str] = {}
         """The cloud's route table: destination CIDR -> node address (the cloud route controller's)."""
+        self.gateway: Host | None = None
+        """The segment's gateway (kind's docker network at 172.18.0.1: the nodes' default route and their
+        DNS resolver); ``add_gateway`` puts it there."""
+
+    def add_gateway(self, host: Host) -> Host:
+        """The machine at the segment's gateway address: reached like a node, but it is not one."""
+        self.gateway = host
+        return host
 
     def add_host(self, host: Host) -> Host:
         self.hosts[host.name] = host
         return host
 
     def host_at(self, address: str) -> Host | None:
-        return next((h for h in self.hosts.values() if h.address == address), None)
+        found = next((h for h in self.hosts.values() if h.address == address), None)
+        if found is None and self.gateway is not None and self.gateway.address == address:
+            return self.gateway
+        return found
 
     def pod_by_ip(self, ip: str) -> PodNetns | None:
         return next((h.pods[ip] for h in self.hosts.values() if ip in h.pods), None)

@@ -119,6 +119,8 @@ class FlannelAgent:
                                               mtu=VXLAN_MTU, vxlan={"id": VXLAN_VNI, "local": self.host.address,
                                                                     "dstport": VXLAN_PORT}))
         self.node_fs["/run/flannel/subnet.env"] = subnet_env(self.network, pod_cidr, VXLAN_MTU, self.ip_masq)
+        if self.ip_masq:
+            self._masquerade(pod_cidr)
         wanted = {ANNOTATION + "backend-data": json.dumps({"VNI": VXLAN_VNI, "VtepMAC": self.vtep_mac},
                                                           separators=(",", ":")),
                   ANNOTATION + "backend-type": "vxlan", ANNOTATION + "kube-subnet-manager": "true",
@@ -128,6 +130,28 @@ class FlannelAgent:
             # real flanneld patches nodes/status; this API server keeps metadata out of status writes
             self.client.patch("nodes", self.node_name, {"metadata": {"annotations": wanted}})
             log.info("flanneld %s: lease acquired: %s", self.node_name, pod_cidr)
+
+    def _masquerade(self, pod_cidr: str) -> None:
+        """--ip-masq: flannel's FLANNEL-POSTRTG chain (its trafficmngr's masqRules, in their order).
+
+        Pod-to-pod traffic inside the cluster network keeps its addresses; traffic from a pod to anywhere
+        else (the node's resolver, the Internet) leaves SNATed to the node's address, so the answer can find
+        its way back; kube-proxy's marked packets are left to kube-proxy's own MASQUERADE.
+        """
+        iptables = self.host.iptables
+        if iptables is None:
+            return
+        comment = ["-m", "comment", "--comment", "flanneld masq"]
+        cluster = self.network
+        iptables.ensure_chain("nat", "FLANNEL-POSTRTG")
+        iptables.ensure_rule("prepend", "nat", "POSTROUTING", [*comment, "-j", "FLANNEL-POSTRTG"])
+        for args in (["-m", "mark", "--mark", "0x4000/0x4000", *comment, "-j", "RETURN"],
+                     ["-s", pod_cidr, "-d", cluster, *comment, "-j", "RETURN"],
+                     ["-s", cluster, "-d", pod_cidr, *comment, "-j", "RETURN"],
+                     ["!", "-s", cluster, "-d", pod_cidr, *comment, "-j", "RETURN"],
+                     ["-s", cluster, "!", "-d", "224.0.0.0/4", *comment, "-j", "MASQUERADE", "--random-fully"],
+                     ["!", "-s", cluster, "-d", cluster, *comment, "-j", "MASQUERADE", "--random-fully"]):
+            iptables.ensure_rule("append", "nat", "FLANNEL-POSTRTG", args)
 
     def _configure_peer(self, node: dict) -> None:
         name = node["metadata"]["name"]
