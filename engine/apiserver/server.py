@@ -456,7 +456,7 @@ class APIServer:
         if tokens is None:
             raise errors.ApiError("the TokenRequest API is not enabled on this server")
         body = request.body if isinstance(request.body, dict) else {}
-        spec = dict(body.get("spec") or {})
+        spec = {key: value for key, value in (body.get("spec") or {}).items() if value is not None}
         spec.setdefault("expirationSeconds", DEFAULT_EXPIRATION_SECONDS)
         audiences = tuple(spec.get("audiences") or ()) or None
         token = tokens.issue(request.namespace or "", account["metadata"]["name"], account["metadata"]["uid"],
