@@ -292,7 +292,9 @@ class GarbageCollector:
                 self._remove_owner_references(latest, gone)
             return
         if waiting and node.dependents:
-            self._unblock_owner_references(latest, {ref["uid"] for ref in waiting})
+            # A dependent also deleting its dependents may close a cycle: only then unblock (upstream's check).
+            if any(self.graph[uid].deleting_dependents for uid in node.dependents if uid in self.graph):
+                self._unblock_owner_references(latest, {ref["uid"] for ref in waiting})
             self._delete(node, latest, "Foreground")
             return
         self._delete(node, latest, deletion_policy(latest))
