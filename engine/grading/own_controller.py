@@ -178,6 +178,14 @@ class RunningController:
         self.stop()
         self.start()
 
+    def sync(self, key: str) -> None:
+        """Your controller's ``sync(key)`` called directly, as its work queue would call it; what it raises is feedback."""
+        try:
+            self.controller.sync(key)
+        except Exception as error:
+            fail(f"sync({key!r}) raised {describe_exception(error)}: a sync reads the current state (your listers) and "
+                 "only writes what differs, so running it again is always safe", see=SEE)
+
     def drop_watches(self, seconds: float) -> None:
         """Every watch of the controller's informers drops for ``seconds`` (a network partition)."""
         for informer in self.context.informers.informers.values():
