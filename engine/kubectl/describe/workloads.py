@@ -83,46 +83,34 @@ def describe_deployment(deployment: dict, client: "Client", now: float) -> str:
 
 
 def describe_replicaset(rs: dict, client: "Client", now: float) -> str:
-    w = Writer()
-    metadata, spec, status = rs["metadata"], rs.get("spec") or {}, rs.get("status") or {}
-    w.write(0, f"Name:\t{metadata['name']}\n")
-    w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
-    w.write(0, f"Selector:\t{format_label_selector(spec.get('selector'))}\n")
-    print_labels(w, "Labels", metadata.get("labels"))
-    print_annotations(w, "Annotations", metadata.get("annotations"))
-    controlled = controller_text(rs)
-    if controlled:
-        w.write(0, f"Controlled By:\t{controlled}\n")
-    w.write(0, f"Replicas:\t{int(status.get('replicas') or 0)} current / {int(spec.get('replicas') or 0)} desired\n")
-    w.write(0, f"Pods Status:\t{_pods_status(client, rs)}\n")
-    describe_pod_template(w, spec.get("template"))
-    if status.get("conditions"):
-        w.write(0, "Conditions:\n  Type\tStatus\tReason\n")
-        w.write(1, "----\t------\t------\n")
-        for c in status["conditions"]:
-            w.write(1, f"{c.get('type', '')} \t{c.get('status', '')}\t{c.get('reason', '')}\n")
-    describe_events(w, find_events(client, rs), now)
-    return w.text()
+    return _describe_replicas(rs, client, now, format_label_selector(dig(rs, "spec", "selector")), controlled=True)
 
 
 def describe_replicationcontroller(rc: dict, client: "Client", now: float) -> str:
     """describeReplicationController: a ReplicaSet's page with a map selector and no Controlled By."""
+    return _describe_replicas(rc, client, now, format_labels(dig(rc, "spec", "selector")), controlled=False)
+
+
+def _describe_replicas(owner: dict, client: "Client", now: float, selector: str, *, controlled: bool) -> str:
+    """The page describeReplicaSet and describeReplicationController share, given the selector's text."""
     w = Writer()
-    metadata, spec, status = rc["metadata"], rc.get("spec") or {}, rc.get("status") or {}
+    metadata, spec, status = owner["metadata"], owner.get("spec") or {}, owner.get("status") or {}
     w.write(0, f"Name:\t{metadata['name']}\n")
     w.write(0, f"Namespace:\t{metadata.get('namespace', '')}\n")
-    w.write(0, f"Selector:\t{format_labels(spec.get('selector'))}\n")
+    w.write(0, f"Selector:\t{selector}\n")
     print_labels(w, "Labels", metadata.get("labels"))
     print_annotations(w, "Annotations", metadata.get("annotations"))
+    if controlled and controller_text(owner):
+        w.write(0, f"Controlled By:\t{controller_text(owner)}\n")
     w.write(0, f"Replicas:\t{int(status.get('replicas') or 0)} current / {int(spec.get('replicas') or 0)} desired\n")
-    w.write(0, f"Pods Status:\t{_pods_status(client, rc)}\n")
+    w.write(0, f"Pods Status:\t{_pods_status(client, owner)}\n")
     describe_pod_template(w, spec.get("template"))
     if status.get("conditions"):
         w.write(0, "Conditions:\n  Type\tStatus\tReason\n")
         w.write(1, "----\t------\t------\n")
         for c in status["conditions"]:
             w.write(1, f"{c.get('type', '')} \t{c.get('status', '')}\t{c.get('reason', '')}\n")
-    describe_events(w, find_events(client, rc), now)
+    describe_events(w, find_events(client, owner), now)
     return w.text()
 
 
