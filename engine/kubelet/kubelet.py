@@ -151,6 +151,7 @@ class Kubelet:
         self.probes = ProbeManager(self.loop, self.runtime, self.recorder, self._on_probe_update, **probe_options)
         self.volumes = VolumeManager(self.client, self.loop, self.node_name, host_fs=self.runtime.host_fs)
         self.runtime_manager.mounts = self.volumes.mounts_for
+        self.volumes.allocatable = self._allocatable
         self.node_status.volumes_in_use = self.volumes.volumes_in_use
         self.dns = Configurer(self.recorder, self.node_name, self.runtime.host_fs,
                              cluster_dns=self.options.get("cluster_dns"),

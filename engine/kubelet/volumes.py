@@ -45,11 +45,10 @@ from __future__ import annotations
 
 import base64
 import logging
-import math
-from typing import Any
+from typing import Any, Callable
 
 from engine.api import errors
-from engine.api.quantity import parse_quantity
+from engine.kubelet.container_env import EnvError, pod_field, resource_field
 from engine.runtime.cri import Mount
 from engine.runtime.mounts import NodeFilesystem
 
@@ -86,6 +85,8 @@ class VolumeManager:
         self.node_name = node_name
         self.host_fs = host_fs if host_fs is not None else NodeFilesystem()
         self._tokens: dict[tuple[str, str, str, int], tuple[str, float]] = {}
+        self.allocatable: Callable[[], dict[str, Any]] | None = None
+        """The node's allocatable resources (the kubelet sets it): an unset limit's downward-API value."""
         self._in_use: dict[str, set[str]] = {}
         """Attachable (CSI) volume -> uids of the pods that use it: GetVolumesInUse, for the node status."""
 
@@ -302,29 +303,17 @@ class VolumeManager:
         return {**decoded, **(obj.get("stringData") or {})}
 
     def _field(self, pod: dict, item: dict) -> str:
-        meta = pod["metadata"]
-        if "fieldRef" in item:
-            path = item["fieldRef"]["fieldPath"]
-            if path in ("metadata.labels", "metadata.annotations"):
-                values = meta.get(path.split(".")[1]) or {}
-                return "\n".join(f'{k}="{v}"' for k, v in sorted(values.items()))
-            simple = {"metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", ""),
-                      "metadata.uid": meta.get("uid", "")}
-            if path in simple:
-                return simple[path]
-            for prefix in ("metadata.labels['", "metadata.annotations['"):
-                if path.startswith(prefix):
-                    return (meta.get(prefix[9:-2]) or {}).get(path[len(prefix):-2], "")
-            raise VolumeError(f"unsupported fieldPath: {path}")
-        ref = item["resourceFieldRef"]
-        container = next((c for c in self._containers(pod) if c["name"] == ref.get("containerName")), None)
-        kind, resource = ref["resource"].split(".", 1)
-        value = (((container or {}).get("resources") or {}).get(kind) or {}).get(resource)
-        divisor = parse_quantity(ref.get("divisor") or "1")
-        if value is None:
-            return "0"
-        amount = parse_quantity(value).fraction / divisor.fraction
-        return str(math.ceil(amount))
+        """A downwardAPI item's value: the same downward API the container environment uses (an unset limit
+        is the node's allocatable)."""
+        try:
+            if "fieldRef" in item:
+                return pod_field(pod, item["fieldRef"]["fieldPath"])
+            ref = item["resourceFieldRef"]
+            container = next((c for c in self._containers(pod) if c["name"] == ref.get("containerName")), None)
+            return resource_field(container, ref["resource"], ref.get("divisor"),
+                                  self.allocatable() if self.allocatable else None)
+        except EnvError as error:
+            raise VolumeError(str(error)) from None
 
     def _token(self, pod: dict, volume_name: str, expiration: int) -> str:
         """A TokenRequest for the pod's ServiceAccount, as the kubelet's token manager makes one."""

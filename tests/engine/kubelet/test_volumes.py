@@ -223,3 +223,16 @@ def test_downward_api_files_and_subpaths(node, volumes):
     assert cat(node, ids["c"], "/etc/podinfo/mem_limit") == "64"
     node.exec_sync(ids["c"], ["sh", "-c", "echo x > /work/f"])
     assert node.host_fs["/var/lib/kubelet/pods/uid-down/volumes/kubernetes.io~empty-dir/work/app/f"] == "x\n"
+
+
+def test_a_downward_api_file_for_an_unset_limit_holds_the_node_allocatable(node, volumes):
+    # The kubelet's MergeContainerResourceLimits, as for the container's environment: no limit is the node's
+    # allocatable, not zero.
+    volumes.allocatable = lambda: {"cpu": "4", "memory": "8Gi"}
+    p = pod("unset", [{"name": "podinfo", "downwardAPI": {"items": [
+        {"path": "cpu_limit", "resourceFieldRef": {"containerName": "c", "resource": "limits.cpu"}},
+        {"path": "mem_request", "resourceFieldRef": {"containerName": "c", "resource": "requests.memory"}}]}}],
+        [container("c", "sleep 3600", [{"name": "podinfo", "mountPath": "/etc/podinfo"}])])
+    ids = start(node, volumes, p)
+    assert cat(node, ids["c"], "/etc/podinfo/cpu_limit") == "4"
+    assert cat(node, ids["c"], "/etc/podinfo/mem_request") == "0"
