@@ -12,7 +12,7 @@ matching ``reply`` is an answer and gets the reverse one, so the client sees
 the address it spoke to (the Service VIP), never the pod that answered.
 Where the kernel does it: destination changes (DNAT, and undoing SNAT on
 replies) in PREROUTING / OUTPUT, source changes (SNAT, and undoing DNAT on
-replies) in POSTROUTING. An entry is what ``-m conntrack --ctstate
+replies) in POSTROUTING, or in LOCAL_IN for a packet the node itself takes. An entry is what ``-m conntrack --ctstate
 ESTABLISHED`` matches, which is how a firewall (calico's policy) lets the
 replies of an allowed connection back in.
 

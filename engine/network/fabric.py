@@ -14,7 +14,10 @@ it is lost, and the sender times out.
 origin (a pod's namespace, or a node's own stack) to whatever socket takes
 it; the program listening there answers (``handle_http`` for HTTP,
 ``handle_dns`` for DNS, nothing for a bare connect); the answer is carried
-back, through the same conntrack entries, so every NAT is undone on the way.
+back, through the same conntrack entries, so every NAT is undone on the way;
+the client's socket only takes an answer from the address and port it dialled
+(an answer that missed its un-DNAT, a pod reaching itself through its Service
+without kube-proxy's hairpin masquerade, is dropped: the client times out).
 Nothing listening: a TCP RST (UDP: an ICMP port unreachable) comes back at
 once ("connection refused"). A packet dropped on the way (a NetworkPolicy,
 an iptables DROP, a lost route) gets no answer: the sender times out.
@@ -190,6 +193,7 @@ class Fabric:
 
     def exchange(self, packet: Packet, origin: Endpoint, trace: Trace, answer_with: Any) -> Exchange:
         """Carry ``packet``, let ``answer_with(listener, packet)`` answer, carry the answer back."""
+        dialled = (packet.dst, packet.dport)
         arrival = self.carry(packet, origin, trace)
         if arrival.endpoint is None:
             outcome = {"drop": "timeout", "reject": "refused"}.get(arrival.outcome, "unreachable")
@@ -201,7 +205,8 @@ class Fabric:
             trace.add(where(endpoint), "refused", packet, f"nothing listens on {packet.proto} port {packet.dport}")
             reply = packet.reply(flags="RST" if packet.proto == "TCP" else "")
             back = self.carry(reply, endpoint, trace)
-            outcome = "refused" if self._home(back, origin) else "timeout"
+            outcome = "refused" if self._home(back, origin) and self._socket(reply, dialled, origin, trace) \
+                else "timeout"
             return Exchange(outcome, endpoint=endpoint, reason=what)
         trace.add(where(endpoint), "deliver", packet, f"{type(listener).__name__} listening on :{packet.dport}")
         answer = answer_with(listener, packet)
@@ -209,12 +214,29 @@ class Fabric:
         back = self.carry(reply, endpoint, trace)
         if not self._home(back, origin):
             return Exchange("timeout", endpoint=endpoint, reason="the answer never came back")
+        if not self._socket(reply, dialled, origin, trace):
+            return Exchange("timeout", endpoint=endpoint,
+                            reason=f"the answer came from {reply.src}:{reply.sport}, not from {dialled[0]}:{dialled[1]}")
         trace.add(where(origin), "received", reply, "")
         return Exchange("answered", answer, listener, endpoint)
 
     @staticmethod
     def _home(arrival: Arrival, origin: Endpoint) -> bool:
         return arrival.endpoint is origin
+
+    @staticmethod
+    def _socket(reply: Packet, dialled: tuple[str, int], origin: Endpoint, trace: Trace) -> bool:
+        """Does the client's socket take the answer? Only from the address and port it connected to.
+
+        An answer whose NAT was never undone (a pod reaching itself through its Service without the
+        hairpin masquerade: the reply stays inside the pod, away from conntrack) comes from the pod's
+        own ``IP:port``; the kernel finds no connection for it and the client waits until it times out.
+        """
+        if (reply.src, reply.sport) == dialled:
+            return True
+        trace.add(where(origin), "no socket", reply, f"connected to {dialled[0]}:{dialled[1]}, "
+                                                     f"not {reply.src}:{reply.sport}: dropped")
+        return False
 
 
 def _listening(programs: list[Any], port: int) -> Any:

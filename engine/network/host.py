@@ -177,7 +177,7 @@ class Host:
             scheduled = self._ipvs(packet, entry, direction, new, trace)
             if not scheduled:
                 stopped = self._filter("INPUT", packet, trace)
-                return stopped or Local(self)
+                return stopped or self._local_in(packet, entry, direction, new, trace)
         route = self.routes.lookup(packet.dst)
         if route is None:
             trace.add(self.name, "unreachable", packet, "no route")
@@ -197,7 +197,7 @@ class Host:
             if self._ipvs(packet, entry, direction, new, trace):
                 return self.output_routed(packet, entry, direction, new, trace)
             trace.add(self.name, "route", packet, f"local {packet.dst} dev lo table local")
-            return Local(self)
+            return self._local_in(packet, entry, direction, new, trace)
         return self.output_routed(packet, entry, direction, new, trace)
 
     def output_routed(self, packet: Packet, entry: Any, direction: str, new: bool, trace: Trace) -> Step:
@@ -233,6 +233,12 @@ class Host:
             packet.dst, packet.dport, packet.ctstate_dnat = ip, port, True
             trace.add(self.name, "DNAT", packet, f"--to-destination {ip}:{port}")
         return entry, "original", True
+
+    def _local_in(self, packet: Packet, entry: Any, direction: str, new: bool, trace: Trace) -> "Local":
+        """LOCAL_IN: a reply delivered to this node has its DNAT undone here (its source back to the VIP)."""
+        if not new and self.conntrack.translate_source(entry, direction, packet):
+            trace.add(self.name, "conntrack", packet, f"{direction}: {entry}")
+        return Local(self)
 
     def _ipvs(self, packet: Packet, entry: Any, direction: str, new: bool, trace: Trace) -> bool:
         """IPVS at LOCAL_IN: a virtual server's packet goes to a real server instead of a local socket."""
