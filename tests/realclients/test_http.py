@@ -57,6 +57,7 @@ def still_serving(handle: ServeHandle) -> bool:
 
 CONFIGMAP = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "http-cm"}})
 PODS = "/api/v1/namespaces/default/pods"
+PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 
 @pytest.mark.parametrize("method, path, body, headers, code, reason, message", [
@@ -66,6 +67,13 @@ PODS = "/api/v1/namespaces/default/pods"
     pytest.param("POST", "/api/v1/namespaces/default/configmaps", CONFIGMAP, {"Content-Type": "text/plain"},
                  415, "UnsupportedMediaType", "the body of the request was in an unknown format",
                  id="a body of an unknown type is a 415"),
+    pytest.param("POST", "/api/v1/namespaces/default/configmaps", b"k8s\x00\x0a\x00", {"Content-Type": PROTOBUF},
+                 415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media "
+                 "types include: application/json, application/yaml", id="a kind not read as protobuf is a 415"),
+    pytest.param("POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", CONFIGMAP,
+                 {"Content-Type": PROTOBUF}, 400, "BadRequest", "the object provided is unrecognized (must be of type "
+                 "ClusterRoleBinding): provided data does not appear to be a protobuf message",
+                 id="a protobuf body without the k8s magic is a 400"),
     pytest.param("PATCH", "/api/v1/namespaces/default/configmaps/x", "{}", {"Content-Type": "application/json"},
                  415, "UnsupportedMediaType", "the body of the request was in an unknown format",
                  id="a PATCH must name its patch type"),
@@ -84,7 +92,8 @@ PODS = "/api/v1/namespaces/default/pods"
     pytest.param("GET", "/api/v1/namespaces/default/pods?limit=ten", None, {}, 400, "BadRequest",
                  'invalid value for "limit"', id="a query parameter that is not a number is a 400"),
 ])
-def test_bad_requests_get_a_status_with_the_real_code(served: ServeHandle, method: str, path: str, body: str | None,
+def test_bad_requests_get_a_status_with_the_real_code(served: ServeHandle, method: str, path: str,
+                                                     body: str | bytes | None,
                                                      headers: dict, code: int, reason: str, message: str) -> None:
     response = call(served, method, path, body, headers=headers)
     assert response.status == code

@@ -15,8 +15,9 @@ Per request, in order:
    document: ``/version``, discovery (``discovery``), OpenAPI (``openapi``),
    ``/healthz``; non-resource paths are authenticated and authorized too
    (``system:discovery`` and ``system:public-info-viewer`` grant them);
-3. the body is decoded by Content-Type (JSON or YAML; the four PATCH types),
-   400 for malformed JSON, 415 for a type the verb does not take;
+3. the body is decoded by Content-Type (JSON or YAML; the four PATCH types; protobuf
+   for the kinds ``protobuf`` reads), 400 for a malformed body, 415 for a type the
+   verb does not take;
 4. the API server handles it on the loop (``execute``); the answer is JSON, or
    a Table when the Accept header asks for one (``table``), or text for
    ``pods/log``; watches and ``pods/log?follow=true`` stream instead (``watch``),
@@ -43,7 +44,9 @@ from urllib.parse import urlsplit
 import yaml
 
 from engine.api import errors
-from engine.apiserver.http import discovery, execute, openapi, remotecommand, reviews, routes, table, watch
+from engine.api.kinds import Kind
+from engine.apiserver.http import discovery, execute, openapi, protobuf, remotecommand, reviews, routes, table, \
+    watch
 from engine.apiserver.impersonation import impersonation_token
 from engine.apiserver.server import APIServer, Request
 from engine.sim.realtime import RealtimeDriver
@@ -63,7 +66,8 @@ APPLY_PATCH = execute.APPLY_PATCH
 PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json", APPLY_PATCH)
 BODY_TYPES = ("application/json", "application/yaml")
-"""What create and update bodies may be (the real server also takes protobuf and CBOR; no client here sends them)."""
+"""What create and update bodies may be, plus protobuf for the kinds ``protobuf`` reads (the real server also
+takes protobuf for every built-in kind, and CBOR; kubectl sends neither for them)."""
 REVIEW_PATHS = ("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
                 "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
                 "/apis/authentication.k8s.io/v1/selfsubjectreviews")
@@ -352,13 +356,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(code, result, warnings=request.warnings)
 
     # -- bodies -----------------------------------------------------------------
-    def _decode(self, raw: bytes, accepted: tuple[str, ...]) -> Any:
+    def _decode(self, raw: bytes, accepted: tuple[str, ...], kind: Kind | None = None) -> Any:
         if not raw:
             return None
         media = _media_type(self.headers.get("Content-Type")) or "application/json"
         if media not in accepted:
             raise errors.ApiError("the body of the request was in an unknown format - accepted media types "
                                   "include: " + ", ".join(accepted), reason="UnsupportedMediaType", code=415)
+        if media == protobuf.MEDIA_TYPE and kind is not None:
+            return protobuf.decode(raw, kind)
         text = raw.decode("utf-8", errors="replace")
         if media in ("application/yaml", APPLY_PATCH):
             try:
@@ -383,7 +389,9 @@ class _Handler(BaseHTTPRequestHandler):
             if body is None:
                 raise errors.bad_request("the body of the request was empty")
         elif route.verb in ("create", "update"):
-            body = self._decode(raw, BODY_TYPES)
+            proto_kind = route.kind if route.kind is not None and not route.subresource \
+                and protobuf.accepts(route.kind) else None
+            body = self._decode(raw, BODY_TYPES + (protobuf.MEDIA_TYPE,) if proto_kind else BODY_TYPES, proto_kind)
             if body is None:
                 raise errors.bad_request("the body of the request was empty")
         elif route.verb in ("delete", "deletecollection") and raw:
