@@ -50,6 +50,7 @@ from engine.client.record import WARNING, EventRecorder
 from engine.components import ComponentContext
 from engine.kubelet import admission, envvars
 from engine.kubelet.config_file import read_manifests
+from engine.kubelet.container_logs import remove_dead_logs
 from engine.kubelet.kuberuntime import ContainerConfigError, RuntimeManager, get_pod_status
 from engine.kubelet.network_dns import Configurer, EtcHosts
 from engine.kubelet.node_status import NodeStatusAgent
@@ -482,6 +483,7 @@ class Kubelet:
                 uid = sandbox.metadata.uid
                 if uid not in known and uid not in self.pod_workers.workers:
                     self.runtime.remove_pod_sandbox(sandbox.id)
+                    remove_dead_logs(self.runtime.host_fs, uid)
         self._later(flags.housekeeping_period, self._housekeeping, "housekeeping")
 
     def _later(self, delay: float, action: Any, what: str) -> None:
@@ -493,6 +495,7 @@ class Kubelet:
         for sandbox in self.runtime.list_pod_sandbox():
             if sandbox.metadata.uid == uid:
                 self.runtime.remove_pod_sandbox(sandbox.id)
+        remove_dead_logs(self.runtime.host_fs, uid)
         self.pod_workers.forget(uid)
         self.status_manager.forget(uid)
         self.reasons.pop(uid, None)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from engine.client.record import NORMAL, WARNING
 from engine.kubelet.backoff import Backoff
 from engine.kubelet.container_env import EnvError, expand_command_and_args, make_environment_variables
+from engine.kubelet.container_logs import link_container_log, remove_dead_logs
 from engine.kubelet.pod_workers import Task, all_of, spawn
 from engine.kubelet.status import (
     ANNOTATION_RESTART_COUNT,
@@ -387,6 +388,9 @@ class RuntimeManager:
             self.event(pod, name, WARNING, "Failed", f"Error: {error.desc}")
             result.reasons[name] = (RUN_CONTAINER_ERROR, error.desc)
             return
+        meta = pod["metadata"]
+        link_container_log(self.runtime.host_fs, f"{log_directory(pod)}/{config.log_path}", container_id, name,
+                           meta["name"], meta.get("namespace", "default"))
         self.event(pod, name, NORMAL, "Started", f"Started container {name}")
 
     def _remove_dead(self, status: RuntimePodStatus, name: str) -> None:
@@ -394,6 +398,8 @@ class RuntimeManager:
         dead = [c for c in status.by_name(name) if c.state == cri.CONTAINER_EXITED]
         for container in dead[1:]:
             self.runtime.remove_container(container.id)
+        if dead[1:]:
+            remove_dead_logs(self.runtime.host_fs)
 
     def container_config(self, pod: dict, container: dict, restarts: int, pod_ip: str) -> ContainerConfig:
         meta = pod["metadata"]

@@ -14,7 +14,9 @@ StopContainer sends the image's stop signal (SIGTERM by default), waits ``timeou
 moves CREATED -> RUNNING -> EXITED only; timestamps are virtual nanoseconds.
 Log lines are written as containerd writes them:
 ``2025-01-01T00:00:05.000000000Z stdout F hello`` (``P`` marks a piece of a line
-longer than 16 KiB; a last line without a newline is still ``F``). What it never does: pull images (CreateContainer
+longer than 16 KiB; a last line without a newline is still ``F``), into the file the kubelet named
+(``/var/log/pods/<ns>_<pod>_<uid>/<container>/<restart>.log``), which is a ``logfiles.LogFile`` in the node's
+``host_fs`` (so a hostPath mount of /var/log shows it) until RemoveContainer removes it. What it never does: pull images (CreateContainer
 needs the image on the node), restart containers, or retry anything; that is
 the kubelet's job.
 
@@ -52,6 +54,7 @@ from engine.runtime.cri import (
     PodSandboxConfig,
 )
 from engine.runtime.images import ImageService, Registry
+from engine.runtime.logfiles import LogFile, inodes
 from engine.runtime.mounts import MountedFS, NodeFilesystem
 from engine.runtime.runc import Cgroup, Namespaces, Process, namespace_inodes
 
@@ -139,6 +142,7 @@ class RuntimeService:
         self._containers: dict[str, _Container] = {}
         self._names: dict[str, str] = {}
         self._inodes = namespace_inodes()
+        self._file_inodes = inodes()
         self.host_namespaces = Namespaces.initial()
         """The machine's own (initial) namespaces: what hostNetwork, hostPID and hostIPC pods join."""
         self._listeners: list[Callable[[str, str], None]] = []
@@ -271,7 +275,7 @@ class RuntimeService:
         )
         self._containers[container_id] = container
         sandbox.containers.append(container_id)
-        self.log_files.setdefault(log_path, [])
+        self._open_log(log_path)
         self._emit(container)
         return container_id
 
@@ -343,6 +347,8 @@ class RuntimeService:
         del self._containers[container_id]
         self._names.pop(container.name, None)
         self.log_files.pop(container.log_path, None)
+        if isinstance(self.host_fs.get(container.log_path), LogFile):
+            del self.host_fs[container.log_path]
         sandbox = self._sandboxes.get(container.sandbox_id)
         if sandbox is not None and container_id in sandbox.containers:
             sandbox.containers.remove(container_id)
@@ -429,6 +435,14 @@ class RuntimeService:
         if container is None:
             raise _not_found("container", container_id)
         return container
+
+    def _open_log(self, path: str) -> None:
+        """Create the container's log file (and its directories) in the node's filesystem."""
+        lines = self.log_files.setdefault(path, [])
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            self.host_fs.setdefault("/" + "/".join(parts[:depth]) + "/", "")
+        self.host_fs[path] = LogFile(path, next(self._file_inodes), lines)
 
     def _reserve(self, name: str, ident: str) -> None:
         owner = self._names.get(name)

@@ -15,7 +15,8 @@ mount point to the node's dict (the longest mount point wins, as with
 stacked mounts) and every other path to the container's own root. Promises:
 writes under a ``readonly`` mount raise ``ReadOnlyFilesystem`` (EROFS) and
 change nothing; bytes written under a tmpfs directory are charged to the
-writing container's memory cgroup, as tmpfs pages are. What it never does:
+writing container's memory cgroup, as tmpfs pages are. Container log files (``logfiles``) read as their
+text; ``open(path)`` hands the file object itself. What it never does:
 decide what to mount (the kubelet's volume manager does) or copy files.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, MutableMapping
 
 from engine.runtime.cri import Mount
+from engine.runtime.logfiles import follow
 
 
 class ReadOnlyFilesystem(OSError):
@@ -78,10 +80,16 @@ class MountedFS(MutableMapping[str, str]):
         return self.root, path, None
 
     def __getitem__(self, path: str) -> str:
+        content = self.open(path)
+        return content if isinstance(content, str) else str(content)
+
+    def open(self, path: str) -> object:
+        """The file itself: a str, or a node's ``LogFile`` (a symlink followed), which stays readable while held
+        even after the path is removed, as an open descriptor does. Raises KeyError when nothing is there."""
         store, key, mount = self._resolve(path)
         if mount is not None and key.rstrip("/") == mount.host_path.rstrip("/") and path.endswith("/"):
             return ""   # the mount point itself is a directory
-        return store[key]
+        return follow(store[key])
 
     def __contains__(self, path: object) -> bool:
         if not isinstance(path, str):
