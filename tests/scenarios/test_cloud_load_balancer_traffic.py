@@ -2,27 +2,19 @@
 
 The cloud's load balancer hands the connection to a node still addressed to the ingress IP (ipMode VIP);
 kube-proxy's rule for that IP (KUBE-SERVICES -> KUBE-EXT -> KUBE-SVC -> KUBE-SEP) DNATs it to a pod,
-maybe on the other node through the VXLAN overlay, and the answer returns through conntrack. Until
-kubeadm's ``Cluster(network=...)`` boots the add-ons as pods, flanneld and kube-proxy are started by hand,
-as network_setup does for the network scenarios.
+maybe on the other node through the VXLAN overlay, and the answer returns through conntrack. flanneld and
+kube-proxy run as bare components (network_setup), so only they and the cloud are under test.
 """
 
 from __future__ import annotations
-
-import dataclasses
-import types
 
 import pytest
 
 import engine
 from engine.cloud import follow_routes
 from engine.cloud.internet import curl_from_internet
-from engine.components import COMPONENTS, ComponentContext
-from engine.kubelet import KUBELET
-from engine.network import attach
 from engine.network.flannel import FlannelAgent
-from engine.proxy.server import KubeProxy
-from engine.scheduler import SCHEDULER
+from network_setup import network_cluster
 
 WEB = [
     {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
@@ -37,17 +29,8 @@ WEB = [
 
 @pytest.fixture(scope="module")
 def cluster() -> engine.Cluster:
-    kcm = dataclasses.replace(COMPONENTS[0], options={"allocate-node-cidrs": True})
-    cluster = engine.Cluster(nodes=2, seed=0, cloud="sim", components=[kcm, SCHEDULER, KUBELET])
-    fabric = attach(cluster)
+    cluster = network_cluster(FlannelAgent, nodes=2, seed=0, proxy_mode="iptables", cloud="sim")
     follow_routes(cluster)
-    for node in cluster.node_names:
-        machine = types.SimpleNamespace(name=node, address=fabric.hosts[node].address,
-                                        runtime=cluster.runtimes[node], network_stack=fabric.hosts[node])
-        for program, name, options in ((FlannelAgent, "kube-flannel", {"machine": machine}),
-                                       (KubeProxy, "kube-proxy", {"machine": machine, "proxy-mode": "iptables",
-                                                                  "cluster-cidr": "10.244.0.0/16"})):
-            program(ComponentContext(name, cluster.admin, cluster.loop, node, options)).start()
     cluster.apply(WEB)
     cluster.run(40)
     return cluster

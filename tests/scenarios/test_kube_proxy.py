@@ -1,23 +1,18 @@
 """kube-proxy on a flannel cluster: curl a Service from a pod, over and over, and watch it follow its endpoints.
 
-Until kubeadm's boot runs kube-proxy as its DaemonSet, ``KubeProxy`` is started on every node as a component
-(kubeadm's config file, the system:kube-proxy identity, the node's network stack), as network_setup does
-for the CNI agents.
+``KubeProxy`` runs on every node as a component (network_setup.start_kube_proxy: kubeadm's config file, the
+system:kube-proxy identity, the node's network stack), so that only kube-proxy and flanneld are under test.
 """
 
 from __future__ import annotations
 
-import types
 from collections import Counter
 
 import pytest
 
 import engine
-from engine.components import ComponentContext
 from engine.network.flannel import FlannelAgent
-from engine.proxy.config import render
-from engine.proxy.server import KubeProxy
-from network_setup import network_cluster, pod
+from network_setup import network_cluster, pod, start_kube_proxy
 
 WEB = """
 apiVersion: apps/v1
@@ -51,19 +46,6 @@ spec:
   sessionAffinity: ClientIP
   ports: [{name: http, port: 80, targetPort: http}]
 """
-
-
-def start_kube_proxy(cluster: engine.Cluster, mode: str = "iptables") -> None:
-    for node in cluster.node_names:
-        host = cluster.fabric.hosts[node]
-        machine = types.SimpleNamespace(name=node, address=host.address, runtime=cluster.runtimes[node],
-                                        network_stack=host)
-        options = {"machine": machine, "config": "/var/lib/kube-proxy/config.conf",
-                   "fs": {"/var/lib/kube-proxy/config.conf": render(mode, "10.244.0.0/16")}}
-        proxy = KubeProxy(ComponentContext("kube-proxy", cluster.client("system:kube-proxy"), cluster.loop, node,
-                                           options))
-        proxy.start()
-        cluster.agents.append(proxy)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 import engine
 from engine.network.flannel import FlannelAgent
-from network_setup import network_cluster, pod, pod_ip
+from network_setup import bare_network_cluster, network_cluster, pod, pod_ip, start_agent
 
 
 @pytest.fixture(scope="module")
@@ -122,16 +122,7 @@ def test_the_path_view_nests_pods_in_their_nodes(cluster: engine.Cluster) -> Non
 
 
 def test_a_pod_waits_for_the_network_add_on_with_network_not_ready() -> None:
-    import dataclasses
-    import types
-
-    from engine.components import COMPONENTS, ComponentContext
-    from engine.kubelet import KUBELET
-    from engine.network import attach
-    from engine.scheduler import SCHEDULER
-    kcm = dataclasses.replace(COMPONENTS[0], options={"allocate-node-cidrs": True})
-    c = engine.Cluster(nodes=1, components=[kcm, *COMPONENTS[1:], SCHEDULER, KUBELET])
-    fabric = attach(c)
+    c = bare_network_cluster(nodes=1)
     c.apply(pod("early", "node-1"))
     c.run(5)
     assert c.get("pods", "early")["status"].get("podIP") is None
@@ -140,9 +131,7 @@ def test_a_pod_waits_for_the_network_add_on_with_network_not_ready() -> None:
     assert event["type"] == "Warning" and event["message"] == (
         "network is not ready: container runtime network not ready: NetworkReady=false "
         "reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized")
-    for node in c.node_names:
-        machine = types.SimpleNamespace(name=node, runtime=c.runtimes[node], network_stack=fabric.hosts[node])
-        FlannelAgent(ComponentContext("flanneld", c.admin, c.loop, node, {"machine": machine})).start()
+    start_agent(c, FlannelAgent)
     c.run(15)
     assert c.get("pods", "early")["status"]["podIP"].startswith("10.244.1.")
 
