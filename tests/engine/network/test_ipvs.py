@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from engine.network.ipset import IPSets
 from engine.network.ipvs import IPVS
-
-from netfilter_fakes import FakePacket
+from engine.network.packet import Packet
 
 
 def test_round_robin_takes_the_real_servers_in_turn_skipping_weight_zero(clock) -> None:
@@ -52,10 +51,10 @@ def test_ipsets_match_packets_by_the_directions_given() -> None:
     sets.ensure("KUBE-CLUSTER-IP", "hash:ip,port").add("10.96.0.20,tcp:80")
     sets.ensure("KUBE-NODE-PORT-TCP", "bitmap:port").add("30080")
     sets.ensure("KUBE-LOOP-BACK", "hash:ip,port,ip").add("10.244.1.5,tcp:80,10.244.1.5")
-    assert sets.test("KUBE-CLUSTER-IP", FakePacket("10.0.0.1", "10.96.0.20", 1, 80), ["dst", "dst"])
-    assert not sets.test("KUBE-CLUSTER-IP", FakePacket("10.0.0.1", "10.96.0.20", 1, 81), ["dst", "dst"])
-    assert sets.test("KUBE-NODE-PORT-TCP", FakePacket("1.2.3.4", "172.18.0.3", 1, 30080), ["dst"])
-    assert sets.test("KUBE-LOOP-BACK", FakePacket("10.244.1.5", "10.244.1.5", 1, 80), ["dst", "dst", "src"])
+    assert sets.test("KUBE-CLUSTER-IP", Packet("10.0.0.1", "10.96.0.20", 1, 80), ["dst", "dst"])
+    assert not sets.test("KUBE-CLUSTER-IP", Packet("10.0.0.1", "10.96.0.20", 1, 81), ["dst", "dst"])
+    assert sets.test("KUBE-NODE-PORT-TCP", Packet("1.2.3.4", "172.18.0.3", 1, 30080), ["dst"])
+    assert sets.test("KUBE-LOOP-BACK", Packet("10.244.1.5", "10.244.1.5", 1, 80), ["dst", "dst", "src"])
     assert "add KUBE-CLUSTER-IP 10.96.0.20,tcp:80" in sets.save()
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine.network.netfilter import Netfilter, RestoreError
+from engine.network.packet import Packet
 
-from netfilter_fakes import FakePacket
 
 # Upstream's TestInternalTrafficPolicyE2E expectation (pkg/proxy/iptables/proxier_test.go): a ClusterIP
 # Service ns1/svc1 at 172.30.1.1:80 with three endpoints, clusterCIDR 10.0.0.0/8.
@@ -52,14 +52,14 @@ def test_restoring_the_saved_text_gives_the_same_tables(loaded: Netfilter, clock
 
 
 def test_a_packet_to_the_cluster_ip_is_dnated_to_one_endpoint_about_a_third_of_the_time_each(loaded) -> None:
-    spread = Counter(loaded.traverse("nat", "OUTPUT", FakePacket("10.0.0.2", "172.30.1.1", 40000 + i, 80)).dnat
+    spread = Counter(loaded.traverse("nat", "OUTPUT", Packet("10.0.0.2", "172.30.1.1", 40000 + i, 80)).dnat
                      for i in range(3000))
     assert set(spread) == {("10.0.1.1", 80), ("10.0.1.2", 80), ("10.0.1.3", 80)}
     assert all(900 < n < 1100 for n in spread.values()), spread
 
 
 def test_the_verdict_traces_every_matched_rule_and_marks_off_cluster_sources_for_masquerade(loaded) -> None:
-    packet = FakePacket("192.168.1.9", "172.30.1.1", 40000, 80)
+    packet = Packet("192.168.1.9", "172.30.1.1", 40000, 80)
     verdict = loaded.traverse("nat", "PREROUTING", packet)
     assert verdict.trace[0] == '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'
     assert "-j KUBE-MARK-MASQ" in verdict.trace[2]
@@ -69,7 +69,7 @@ def test_the_verdict_traces_every_matched_rule_and_marks_off_cluster_sources_for
 
 
 def test_a_packet_to_a_port_the_service_does_not_have_is_left_alone(loaded) -> None:
-    verdict = loaded.traverse("nat", "OUTPUT", FakePacket("10.0.0.2", "172.30.1.1", 40000, 81))
+    verdict = loaded.traverse("nat", "OUTPUT", Packet("10.0.0.2", "172.30.1.1", 40000, 81))
     assert verdict.dnat is None and verdict.action == "ACCEPT"
 
 
@@ -113,21 +113,21 @@ def test_recent_remembers_a_source_for_the_given_seconds(netfilter: Netfilter, c
                       "-A KUBE-SEP-B -m recent --name KUBE-SEP-B --set -p tcp -j DNAT --to-destination 10.0.0.2:80\n"
                       "COMMIT\n")
     first_b = next(i for i in range(50)
-                   if netfilter.traverse("nat", "OUTPUT", FakePacket(f"10.1.0.{i}", "10.96.0.9")).dnat[0] == "10.0.0.2")
+                   if netfilter.traverse("nat", "OUTPUT", Packet(f"10.1.0.{i}", "10.96.0.9", 40000, 80)).dnat[0] == "10.0.0.2")
     client = f"10.1.0.{first_b}"
-    assert {netfilter.traverse("nat", "OUTPUT", FakePacket(client, "10.96.0.9")).dnat for _ in range(20)} == \
+    assert {netfilter.traverse("nat", "OUTPUT", Packet(client, "10.96.0.9", 40000, 80)).dnat for _ in range(20)} == \
         {("10.0.0.2", 80)}
     clock.now += 10801
-    later = Counter(netfilter.traverse("nat", "OUTPUT", FakePacket(client, "10.96.0.9")).dnat[0] for _ in range(40))
+    later = Counter(netfilter.traverse("nat", "OUTPUT", Packet(client, "10.96.0.9", 40000, 80)).dnat[0] for _ in range(40))
     assert later["10.0.0.1"] > 0, "after the timeout the client is balanced again"
 
 
 def test_addrtype_local_and_mark_matches(netfilter: Netfilter) -> None:
     netfilter.restore("*nat\n-A PREROUTING -m addrtype --dst-type LOCAL -j MARK --or-mark 0x1\n"
                       "-A PREROUTING -m mark --mark 0x1 -j DNAT --to-destination 10.0.0.5\nCOMMIT\n")
-    assert netfilter.traverse("nat", "PREROUTING", FakePacket("1.2.3.4", "172.18.0.3", 1, 30080)).dnat == \
+    assert netfilter.traverse("nat", "PREROUTING", Packet("1.2.3.4", "172.18.0.3", 1, 30080)).dnat == \
         ("10.0.0.5", 30080)
-    assert netfilter.traverse("nat", "PREROUTING", FakePacket("1.2.3.4", "172.18.0.4", 1, 30080)).dnat is None
+    assert netfilter.traverse("nat", "PREROUTING", Packet("1.2.3.4", "172.18.0.4", 1, 30080)).dnat is None
 
 
 def test_ensure_rule_prepends_once(netfilter: Netfilter) -> None:
@@ -141,14 +141,14 @@ def test_ensure_rule_prepends_once(netfilter: Netfilter) -> None:
 def test_filter_reject_and_policy(netfilter: Netfilter) -> None:
     netfilter.restore("*filter\n:FORWARD DROP [0:0]\n:KUBE-SERVICES - [0:0]\n-A OUTPUT -j KUBE-SERVICES\n"
                       "-A KUBE-SERVICES -d 10.96.0.9 -p tcp --dport 80 -j REJECT\nCOMMIT\n")
-    assert netfilter.traverse("filter", "OUTPUT", FakePacket("10.0.0.1", "10.96.0.9")).action == "REJECT"
-    assert netfilter.traverse("filter", "OUTPUT", FakePacket("10.0.0.1", "10.96.0.8")).action == "ACCEPT"
-    assert netfilter.traverse("filter", "FORWARD", FakePacket("10.0.0.1", "10.96.0.8")).action == "DROP"
+    assert netfilter.traverse("filter", "OUTPUT", Packet("10.0.0.1", "10.96.0.9", 40000, 80)).action == "REJECT"
+    assert netfilter.traverse("filter", "OUTPUT", Packet("10.0.0.1", "10.96.0.8", 40000, 80)).action == "ACCEPT"
+    assert netfilter.traverse("filter", "FORWARD", Packet("10.0.0.1", "10.96.0.8", 40000, 80)).action == "DROP"
 
 
 def test_counters_count_the_packets_each_rule_matched(loaded: Netfilter) -> None:
     for i in range(10):
-        loaded.traverse("nat", "OUTPUT", FakePacket("10.0.0.2", "172.30.1.1", 40000 + i, 80))
+        loaded.traverse("nat", "OUTPUT", Packet("10.0.0.2", "172.30.1.1", 40000 + i, 80))
     counts = dict((text, packets) for packets, text in loaded.counters("nat"))
     assert counts['-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'] == 10
     dnat = [packets for packets, text in loaded.counters("nat") if "-j DNAT" in text]

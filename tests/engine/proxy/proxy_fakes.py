@@ -1,26 +1,11 @@
-"""Service and EndpointSlice objects in the real shapes, a packet with the contract's fields, a node stand-in."""
+"""Service and EndpointSlice objects in the real shapes, and a node stand-in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from engine.network.ipvs import IPVS
 from engine.network.netfilter import Netfilter
-
-
-@dataclass
-class FakePacket:
-    src: str
-    dst: str
-    sport: int = 40000
-    dport: int = 80
-    proto: str = "TCP"
-    payload: Any = None
-    mark: int = 0
-    in_iface: str | None = None
-    out_iface: str | None = None
-    outer: Any = None
 
 
 class HostStandIn:

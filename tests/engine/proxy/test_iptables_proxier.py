@@ -9,8 +9,9 @@ import pytest
 from engine.proxy.iptables.proxier import Proxier
 from engine.proxy.iptables.rules import RulesConfig
 from engine.sim.loop import Loop
+from engine.network.packet import Packet
 
-from proxy_fakes import FakePacket, HostStandIn, endpoint_slice, service
+from proxy_fakes import HostStandIn, endpoint_slice, service
 
 THREE = [("10.244.1.5", "node-1", True), ("10.244.2.5", "node-2", True), ("10.244.3.5", "node-3", True)]
 
@@ -42,7 +43,7 @@ def synced(proxier: Proxier, loop: Loop) -> None:
 
 def destinations(host: HostStandIn, count: int, dst: str = "10.96.0.20", port: int = 80, src: str = "10.244.1.9",
                  chain: str = "OUTPUT") -> Counter:
-    return Counter(host.iptables.traverse("nat", chain, FakePacket(f"{src}", dst, 30000 + i, port)).dnat
+    return Counter(host.iptables.traverse("nat", chain, Packet(f"{src}", dst, 30000 + i, port)).dnat
                    for i in range(count))
 
 
@@ -84,7 +85,7 @@ def test_rules_follow_endpoint_changes_at_most_burst_then_once_per_min_sync_peri
     assert set(destinations(host, 300)) == {("10.244.1.5", 8080)}, "the last state (one endpoint) wins"
     proxier.on_endpoint_slice_delete(slice_)
     loop.run_for(1.1)
-    assert host.iptables.traverse("filter", "OUTPUT", FakePacket("10.244.1.9", "10.96.0.20")).action == "REJECT"
+    assert host.iptables.traverse("filter", "OUTPUT", Packet("10.244.1.9", "10.96.0.20", 40000, 80)).action == "REJECT"
     assert not [c for c in host.iptables.table("nat").chains if c.startswith(("KUBE-SVC-", "KUBE-SEP-"))]
 
 
@@ -102,12 +103,12 @@ def test_nodeport_from_outside_is_dnated_and_marked_for_masquerade(proxier, loop
                                                              "targetPort": 8080, "nodePort": 30080}]))
     proxier.on_endpoint_slice_add(endpoint_slice(endpoints=THREE))
     synced(proxier, loop)
-    packet = FakePacket("192.168.0.50", host.address, 40000, 30080)
+    packet = Packet("192.168.0.50", host.address, 40000, 30080)
     verdict = host.iptables.traverse("nat", "PREROUTING", packet)
     assert verdict.dnat in {("10.244.1.5", 8080), ("10.244.2.5", 8080), ("10.244.3.5", 8080)}
     assert packet.mark & 0x4000
     assert host.iptables.traverse("nat", "POSTROUTING", packet).masquerade
-    other = host.iptables.traverse("nat", "PREROUTING", FakePacket("192.168.0.50", "172.18.0.99", 40000, 30080))
+    other = host.iptables.traverse("nat", "PREROUTING", Packet("192.168.0.50", "172.18.0.99", 40000, 30080))
     assert other.dnat is None, "a NodePort answers only on the node's own addresses"
 
 

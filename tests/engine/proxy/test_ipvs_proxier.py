@@ -7,8 +7,9 @@ from collections import Counter
 from engine.proxy.ipvs.proxier import Proxier
 from engine.proxy.iptables.rules import RulesConfig
 from engine.sim.loop import Loop
+from engine.network.packet import Packet
 
-from proxy_fakes import FakePacket, HostStandIn, endpoint_slice, service
+from proxy_fakes import HostStandIn, endpoint_slice, service
 
 
 def make(loop: Loop) -> tuple[Proxier, HostStandIn]:
@@ -55,7 +56,7 @@ def test_its_iptables_rules_match_services_through_ipsets() -> None:
     assert ('-A KUBE-SERVICES ! -s 10.244.0.0/16 -m comment --comment "Kubernetes service cluster ip + port for '
             'masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ') in saved
     assert "-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT" in saved
-    outside = FakePacket("192.168.0.9", "10.96.0.20", 1, 80)
+    outside = Packet("192.168.0.9", "10.96.0.20", 1, 80)
     verdict = host.iptables.traverse("nat", "PREROUTING", outside)
     assert verdict.dnat is None and outside.mark & 0x4000, "ipvs does the DNAT; iptables only marks"
     proxier.stop()

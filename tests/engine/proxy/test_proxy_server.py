@@ -13,8 +13,9 @@ from engine.proxy.config import render
 from engine.proxy.server import KubeProxy, KubeProxyError, load_configuration
 from engine.scheduler import SCHEDULER
 from engine.sim.loop import Loop
+from engine.network.packet import Packet
 
-from proxy_fakes import FakePacket, HostStandIn
+from proxy_fakes import HostStandIn
 
 HOSTS: dict[tuple[int, str], HostStandIn] = {}
 
@@ -79,7 +80,7 @@ def test_every_node_sends_the_service_ip_to_the_ready_pods(cluster: Cluster) -> 
     assert len(ips) == 3
     for node in cluster.node_names:
         spread = Counter(host(cluster, node).iptables.traverse(
-            "nat", "OUTPUT", FakePacket("10.244.9.9", svc["spec"]["clusterIP"], 1000 + i, 80)).dnat
+            "nat", "OUTPUT", Packet("10.244.9.9", svc["spec"]["clusterIP"], 1000 + i, 80)).dnat
             for i in range(600))
         assert {ip for ip, _ in spread} == ips
         assert all(port == 80 for _, port in spread)
@@ -95,7 +96,7 @@ def test_the_kubernetes_service_reaches_the_api_server_endpoint(cluster: Cluster
                    "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]})
     cluster.run(2)
     node = cluster.node_names[-1]
-    verdict = host(cluster, node).iptables.traverse("nat", "OUTPUT", FakePacket("10.244.9.9", "10.96.0.1", 1, 443))
+    verdict = host(cluster, node).iptables.traverse("nat", "OUTPUT", Packet("10.244.9.9", "10.96.0.1", 1, 443))
     assert verdict.dnat == ("172.18.0.2", 6443)
     assert "KUBE-SVC-NPX46M4PTMTKRN6Y" in host(cluster, node).iptables.save()
 
