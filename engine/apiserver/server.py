@@ -254,6 +254,11 @@ class APIServer:
                result: Any = None) -> None:
         """One audit entry; a write names the object it stored and the resourceVersion it got."""
         name, version = request.name, None
+        body = request.body if isinstance(request.body, dict) else {}
+        if name is None and request.verb == "create" and code not in (401, 403) and \
+                isinstance(body.get("metadata"), dict):
+            # LogRequestObject: the create handler names its object once decoded (authn/authz refuse before that)
+            name = body["metadata"].get("name") or None
         metadata = result.get("metadata") if isinstance(result, dict) and request.verb in WRITE_VERBS else None
         if isinstance(metadata, dict) and result.get("kind") not in ("Status", None) and \
                 not result["kind"].endswith("List"):

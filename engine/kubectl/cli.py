@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from engine.api import errors
 from engine.api.kinds import Kind
+from engine.apiserver.authn import UserInfo
 from engine.kubectl.discovery import discovered, served_kinds
 from engine.kubectl import jsonpath, output, printers
 
@@ -43,7 +44,7 @@ BOOLEAN_FLAGS = {"ignore-daemonsets", "delete-emptydir-data", "disable-eviction"
                  "list", "local", "follow", "timestamps", "short", "show-managed-fields", "wait",
                  "record", "namespaced", "no-headers", "containers", "sort-by-cpu"}
 REPEATED_FLAGS = {"filename", "from-literal", "from-file", "env", "label-columns", "verb", "resource",
-                  "resource-name", "user", "group", "serviceaccount"}
+                  "resource-name", "user", "group", "serviceaccount", "as-group"}
 
 
 @dataclass
@@ -58,7 +59,30 @@ class Invocation:
 
     @property
     def client(self) -> "Client":
-        return self.cluster.admin
+        """The admin's client; with ``--as`` (and ``--as-group``) the impersonated user's, whom RBAC judges.
+
+        The real kubectl sends Impersonate-User / Impersonate-Group headers; the admin (system:masters) may
+        impersonate anyone, so the request is served as that user.
+        """
+        user = self.impersonated
+        return self.cluster.admin if user is None else self.cluster.client(user.name, user.groups)
+
+    @property
+    def impersonated(self) -> UserInfo | None:
+        """``--as USER [--as-group GROUP]...`` as the API server's impersonation filter sees them, or None.
+
+        A ServiceAccount's user name gets its ServiceAccount groups, and everyone is system:authenticated.
+        """
+        user = self.flags.get("as")
+        if not user:
+            return None
+        extra = self.flags.get("as-group") or []
+        groups = [extra] if isinstance(extra, str) else list(extra)
+        if user.startswith("system:serviceaccount:"):
+            namespace = user.split(":")[2]
+            groups += ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
+        groups.append("system:authenticated")
+        return UserInfo(user, tuple(groups))
 
     @property
     def now(self) -> float:

@@ -17,7 +17,6 @@ from __future__ import annotations
 from engine.api import errors
 from engine.kubectl.discovery import served_kinds
 from engine.api.quantity import parse_quantity
-from engine.apiserver.authn import UserInfo
 from engine.apiserver.rbac import Attributes
 from engine.apiserver.server import Request
 from engine.kubectl.cli import Invocation, KubectlError, resolve_kind
@@ -251,21 +250,6 @@ def cluster_info(invocation: Invocation) -> str:
 
 # -- auth can-i ---------------------------------------------------------------
 
-def _impersonated(invocation: Invocation) -> UserInfo | None:
-    user = invocation.flags.get("as")
-    if not user:
-        return None
-    groups: list[str] = []
-    extra = invocation.flags.get("as-group")
-    if extra:
-        groups.append(extra)
-    if user.startswith("system:serviceaccount:"):
-        namespace = user.split(":")[2]
-        groups += ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
-    groups.append("system:authenticated")
-    return UserInfo(user, tuple(groups))
-
-
 def auth_can_i(invocation: Invocation) -> str:
     """``kubectl auth can-i VERB RESOURCE[/SUBRESOURCE] [NAME] [--as USER]``: yes or no."""
     if len(invocation.args) < 2:
@@ -289,7 +273,7 @@ def auth_can_i(invocation: Invocation) -> str:
     else:
         prefix = f"Warning: the server doesn't have a resource type '{resource}'\n\n"
         namespace = "" if invocation.all_namespaces else invocation.namespace
-    user = _impersonated(invocation)
+    user = invocation.impersonated
     if user is None:
         return prefix + "yes"
     attrs = Attributes(user=user, verb=verb, namespace=namespace, api_group=group, resource=plural,

@@ -419,6 +419,19 @@ def test_every_request_is_audited_with_who_what_and_the_result(cluster, admin):
     assert failed_get["verb"] == "get" and failed_get["responseStatus"]["code"] == 404
 
 
+def test_a_refused_create_names_its_object_once_the_body_was_read(cluster, admin):
+    # LogRequestObject: an invalid create (422) was decoded, so its entry names the object; a forbidden one
+    # (403) was refused by authorization before the handler read the body.
+    before = cluster.apiserver.audit.total
+    with pytest.raises(engine.Invalid):
+        admin.create({**POD, "metadata": {"name": "bad"}, "spec": {"containers": []}})
+    with pytest.raises(engine.Forbidden):
+        cluster.client("jane").create(POD)
+    invalid, forbidden = [event.to_dict() for event in cluster.apiserver.audit.since(before)]
+    assert (invalid["responseStatus"]["code"], invalid["objectRef"].get("name")) == (422, "bad")
+    assert (forbidden["responseStatus"]["code"], forbidden["objectRef"].get("name")) == (403, None)
+
+
 def test_events_expire_with_their_etcd_lease(cluster, admin):
     admin.create({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1"},
                   "involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},

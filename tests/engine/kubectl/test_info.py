@@ -165,3 +165,21 @@ def test_top_prints_usage_from_the_metrics_api(cluster: engine.Cluster, monkeypa
     assert lines[1].split() == ["node-1", "1500m", "37%", "2048Mi", "25%"]
     assert lines[2].split() == ["control-plane", "<unknown>", "<unknown>", "<unknown>", "<unknown>"]
     assert cluster.kubectl("top pods") == "NAME   CPU(cores)   MEMORY(bytes)\nweb    6m           12Mi\n"
+
+
+def test_as_acts_as_the_impersonated_user_for_every_verb(cluster: engine.Cluster) -> None:
+    # kubectl's global --as: the request is served as jane, and RBAC judges jane (the admin may impersonate).
+    cluster.admin.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                          "metadata": {"name": "jane-view", "namespace": "default"},
+                          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                          "subjects": [{"kind": "User", "name": "jane", "apiGroup": "rbac.authorization.k8s.io"}]})
+    assert cluster.kubectl("create deployment sneaky --image=nginx --as=jane") == (
+        'error: failed to create deployment: deployments.apps is forbidden: User "jane" cannot create resource '
+        '"deployments" in API group "apps" in the namespace "default"\n')
+    assert cluster.kubectl("get pods --as=jane") == "No resources found in default namespace.\n"
+    assert "Forbidden" in cluster.kubectl("get pods -n kube-system --as=jane")
+    assert cluster.kubectl("create deployment sneaky --image=nginx --as=jane --as-group=system:masters") == \
+        "deployment.apps/sneaky created\n"
+    writes = [e for e in cluster.apiserver.audit if e.resource == "deployments" and e.verb == "create"]
+    # the forbidden create was refused before its body was read: its audit entry names no object
+    assert [(e.user, e.code, e.name) for e in writes] == [("jane", 403, None), ("jane", 201, "sneaky")]
