@@ -117,8 +117,9 @@ def _from_hosts(text: str, name: str) -> list[str]:
 
 def curl(fabric: Fabric, origin: Endpoint, url: str, *, files: dict[str, str], random: Any,
          method: str = "GET", headers: dict[str, str] | None = None,
-         connect_timeout: float | None = None) -> CurlResult:
-    """One HTTP request from ``origin`` (a pod's namespace or a node's stack), as curl would make it."""
+         connect_timeout: float | None = None, body: str | None = None) -> CurlResult:
+    """One HTTP request from ``origin`` (a pod's namespace or a node's stack), as curl would make it
+    (``body``: what ``curl -d`` sends)."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
     trace = Trace()
@@ -132,6 +133,8 @@ def curl(fabric: Fabric, origin: Endpoint, url: str, *, files: dict[str, str], r
                "headers": {"Host": host, "User-Agent": "curl/8.5.0", "Accept": "*/*", **(headers or {})}}
     if parts.query:
         request["path"] += f"?{parts.query}"
+    if body is not None:
+        request["body"] = body
     packet = Packet(_source_ip(origin), address, random.randint(*EPHEMERAL_PORTS), port, "TCP", request)
     done = fabric.exchange(packet, origin, trace, _answer_http)
     return _finish(result, done, address, port, connect_timeout)
