@@ -127,11 +127,12 @@ class _Parser:
         if field is None and ":" in value and not value.startswith(":"):
             name, _, rest = value.partition(":")
             name = name.replace("\\", "")
+            if rest[:1] in ("[", "{"):
+                self.pos -= len(rest) - 1
+                return self.range(name, rest[0])
             if rest:
                 return self.field_query(name, rest)
             return self.parse_atom(*self.take(), name)
-        if "~" in value or "^" in value:
-            raise self.error(f"fuzzy and boosted terms ({value}) are not supported")
         return self.field_query(field, value)
 
     def range(self, field: str | None, opening: str) -> dict:
@@ -148,6 +149,8 @@ class _Parser:
         return {"range": {field: bounds}}
 
     def field_query(self, field: str | None, text: str, phrase: bool = False) -> dict:
+        if not phrase and ("~" in text or "^" in text):
+            raise self.error(f"fuzzy and boosted terms ({text}) are not supported")
         if field == "_exists_":
             return {"exists": {"field": text}}
         fields = [field] if field is not None else default_fields(self.index, self.default_field)
