@@ -10,12 +10,14 @@ lost or doubled; and the store keeps its indices when its pod is deleted (they l
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
 
 import engine
 from engine.addons import logging as efk
+from engine.viz.log_search import LogSearch
 
 
 def talker(name: str, node: str) -> dict:
@@ -76,6 +78,13 @@ def test_lines_are_found_by_field_and_by_full_text(c):
     by_field = store.count(filters={"kubernetes.labels.who.keyword": "talker-a"})
     assert by_field == store.count('kubernetes.pod_name:"talker-a"') > 30
     assert store.count({"term": {"kubernetes.pod_name": "Talker-A"}}) == 0      # term is not analyzed
+
+
+def test_the_log_search_widget_searches_and_charts_them(c):
+    view = LogSearch(c, query='kubernetes.pod_name:"talker-a" AND seq', since="now-5m")
+    assert re.search(r"<b>(\d+)</b> hits", view.status.value) and "<mark>talker-a</mark> <mark>seq</mark>" in view.table.value
+    assert view.chart.value.count("<rect") >= 20
+    assert list(view.filters["pod"].options) == ["(all)", "talker-a"]
 
 
 def test_nothing_is_lost_or_doubled_while_the_store_is_down(c):
