@@ -2,6 +2,9 @@
 
     metrics_server   metrics-server (the resource metrics pipeline): scrapes every kubelet's Summary API and
                      keeps the latest CPU rate and memory working set of each node, pod and container
+    logging          cluster-level logging (EFK): a fluent-bit DaemonSet tails every node's container logs and
+                     ships them to an Elasticsearch StatefulSet (``engine.addons.logging.install(cluster)``;
+                     searched with ``LogStore`` and the ``engine.viz.log_search`` widget)
 
 This package has no ``manifests`` of its own, so engine/kubeadm's addon phase skips it: an add-on here is
 opt-in (``engine.addons.metrics_server.install(cluster)`` applies its manifests as the admin would with

@@ -15,7 +15,11 @@ pods) and runs ``FluentBit``, its engine:
     5 s, ``scheduler.cap``: 2000 s by default, 60 s in the add-on), and the engine logs fluent-bit's lines
     (``[ warn] [engine] failed to flush chunk '...', retry in 7 seconds: ...``, ``... succeeded at retry 2``);
   - at start, the chunks a previous run left in ``storage.path`` are flushed first.
-Its HTTP server (``HTTP_Port`` 2020) answers ``/`` (build info), ``/api/v1/health`` (``ok``: the DaemonSet's
+SIGTERM (a deleted pod) ends the run as fluent-bit's ``Grace`` period does: the input reads once more, the
+open chunks are flushed once, and what could not be sent stays in ``storage.path`` for the next run
+(``[engine] service has stopped (N pending tasks)``). Keys of the configuration it does not model are
+accepted and ignored (``Mem_Buf_Limit``, ``Skip_Long_Lines``, ``Parsers_File``, ``Merge_Log``, ``Kube_URL``:
+the filter uses the in-cluster client). Its HTTP server (``HTTP_Port`` 2020) answers ``/`` (build info), ``/api/v1/health`` (``ok``: the DaemonSet's
 probes), ``/api/v1/metrics`` (records in and out, retries, errors, dropped records, per plugin instance)
 and ``/api/v1/storage`` (chunks buffered). What it never does: route a chunk to more than one output.
 """
@@ -34,7 +38,7 @@ from engine.addons.logging.out_es import EsOutput
 from engine.addons.logging.tail import Tail
 from engine.api.meta import EPOCH
 from engine.components import ComponentContext
-from engine.runtime.programs.component import ComponentProgram, parse_flags
+from engine.runtime.programs.component import SIGINT, SIGTERM, ComponentProgram, parse_flags
 
 VERSION = "3.1.4"
 HTTP_PORT = 2020
@@ -122,6 +126,15 @@ class FluentBit:
         self._every(self.refresh_interval, self.tail.scan)
         self._every(self.flush_interval, self.flush)
         self._log("info", "sp", "stream processor started")
+
+    def shutdown(self) -> None:
+        """The grace period of a SIGTERM: read once more, flush once, report what is left in the buffer."""
+        if self.running:
+            self.collect()
+            self.flush()
+            pending = sum(1 for c in self.buffer.chunks.values() if c.records)
+            self._log("info", "engine", f"service has stopped ({pending} pending tasks)")
+        self.stop()
 
     def stop(self) -> None:
         self.running = False
@@ -252,6 +265,11 @@ class FluentBitProgram(ComponentProgram):
         if not any(name == "INPUT" for name, _ in sections) or not any(name == "OUTPUT" for name, _ in sections):
             raise ConfigError("[config] a tail [INPUT] and an es [OUTPUT] are needed")
         return sections
+
+    def on_signal(self, signal: int) -> None:
+        if signal in (SIGTERM, SIGINT) and self.component is not None:
+            self.component.shutdown()
+        super().on_signal(signal)
 
     def component_options(self) -> dict[str, Any]:
         return {"sections": self.sections, "dial": self.ctx.dial, "resolve": self.ctx.resolve,

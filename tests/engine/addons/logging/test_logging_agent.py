@@ -247,3 +247,21 @@ def test_elasticsearch_answers_its_rest_api():
     assert store.request("GET", "/logs/_count")["count"] == 1
     assert store.request("GET", "/logs/_mapping")["logs"]["mappings"]["properties"] == {"n": {"type": "long"}}
     assert store.request("GET", "/_cluster/health")["status"] == "yellow"
+
+
+def test_sigterm_s_grace_reads_and_flushes_once_more_before_the_agent_stops():
+    loop = Loop(seed=2)
+    node, log = node_with_log([])
+    store = Store(loop)
+    store.start()
+    written: list[str] = []
+    context = ComponentContext("fluent-bit", Pods(), loop, "node-1",
+                               {"fs": agent_fs(node), "sections": parse_config(CONFIG), "dial": store.dial,
+                                "resolve": lambda name: ["10.96.0.50"], "log": written.append})
+    fluent = FluentBit(context)
+    fluent.start()
+    loop.run_for(STARTUP_SECONDS + 3)
+    log.lines.append(cri(loop.now, "said just before the end"))
+    fluent.shutdown()
+    assert "said just before the end" in store.lines()
+    assert written[-1].endswith("[ info] [engine] service has stopped (0 pending tasks)\n")
