@@ -50,8 +50,8 @@ def server_preferred_resources(client: "Client") -> list[APIResource]:
     for group, version in discovery.served_group_versions(registry):
         document = discovery.api_resource_list(registry, group, version) or {"resources": []}
         for entry in document["resources"]:
-            if "/" in entry["name"]:
-                continue
+            if "/" in entry["name"] or any(r.group == group and r.plural == entry["name"] for r in found):
+                continue                         # a subresource, or served at the group's preferred version
             found.append(APIResource(group, version, entry["name"], entry["kind"], entry["namespaced"],
                                      tuple(entry["verbs"])))
     return found

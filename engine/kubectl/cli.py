@@ -236,7 +236,7 @@ def run(cluster: "Cluster", command: str, *, stdin: str | None = None) -> str:
 
 
 NOT_HERE = {"attach", "port-forward", "proxy", "cp", "edit", "replace", "wait", "diff", "debug", "config",
-            "autoscale", "certificate", "kustomize", "plugin", "completion", "events", "alpha"}
+            "certificate", "kustomize", "plugin", "completion", "events", "alpha"}
 """Real kubectl commands this miniature does not have (yet): said plainly, not as unknown commands."""
 
 
@@ -254,7 +254,7 @@ USAGE = ("kubectl controls the Kubernetes cluster manager.\n\n"
 
 
 def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
-    from engine.kubectl import create, describe, info, podexec, rollout, shortcuts, verbs
+    from engine.kubectl import autoscale, create, describe, info, podexec, rollout, shortcuts, verbs
     table: dict[str, Callable[[Invocation], str]] = {
         "get": get,
         "describe": describe.run_describe,
@@ -262,6 +262,7 @@ def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
         "create": create.create,
         "delete": verbs.delete,
         "scale": verbs.scale,
+        "autoscale": autoscale.autoscale,
         "label": verbs.label,
         "annotate": verbs.annotate,
         "patch": verbs.patch,

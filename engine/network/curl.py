@@ -54,6 +54,8 @@ class CurlResult:
     error: str = ""
     exit_code: int = 0
     hops: list[Hop] = field(default_factory=list)
+    elapsed: float = 0.0
+    """Seconds the server took to answer (a program's response may say: ``"elapsed"``), 0 for most."""
 
     @property
     def ok(self) -> bool:
@@ -150,6 +152,7 @@ def _finish(result: CurlResult, done: Exchange, address: str, port: int,
         result.status = int(answer.get("status", 200))
         result.body = str(answer.get("body", ""))
         result.headers = dict(answer.get("headers") or {})
+        result.elapsed = float(answer.get("elapsed") or 0.0)
         return result
     if done.outcome == "timeout":
         if connect_timeout is not None:
@@ -217,7 +220,8 @@ class PodNetworking:
         def http(url: str) -> dict | None:
             result = curl(self.fabric, self.origin(sandbox_id), url, files=ctx.fs, random=ctx.random)
             if result.ok:
-                return {"status": result.status, "headers": result.headers, "body": result.body}
+                return {"status": result.status, "headers": result.headers, "body": result.body,
+                        "elapsed": result.elapsed}
             if result.exit_code == 7 and "after 0 ms" in result.error:
                 return None
             kind = {6: "unresolved", 28: "timeout"}.get(result.exit_code, "unreachable")

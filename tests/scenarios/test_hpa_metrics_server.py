@@ -1,10 +1,11 @@
-"""The HPA on metrics-server: usage reaches the controller through metrics.k8s.io, scale up, then down after 5 min.
+"""The docs' HorizontalPodAutoscaler walkthrough, as written: php-apache, ``kubectl autoscale``, a load generator.
 
-The docs' php-apache walkthrough with the load driven inside the pods: the Deployment's container burns CPU
-(``vish/stress``; the request-driven ``hpa-example`` image and a busybox load generator are not modelled), the
-HPA (what ``kubectl autoscale --cpu-percent=50 --min=1 --max=10`` creates) reads the pods' PodMetrics from the API server,
-which proxies to the metrics-server pod, and scales up; when the load stops (the template's command changes to
-a near-idle one) it scales down only after the 300 s downscale stabilization window.
+The php-apache Deployment and Service (``registry.k8s.io/hpa-example``: every request burns CPU), metrics-server
+installed, ``kubectl autoscale deployment php-apache --cpu-percent=50 --min=1 --max=10`` (an autoscaling/v1 HPA,
+stored as v2), then the load generator (``kubectl run load-generator --image=busybox:1.28 --restart=Never -- /bin/sh
+-c "while sleep 0.01; do wget -q -O- http://php-apache; done"``, without ``-i --tty --rm``): the HPA reads the
+pods' PodMetrics through the API server, which proxies to the metrics-server pod, and scales up; when the load
+generator is deleted it scales back to 1, but only after the 300 s downscale stabilization window.
 """
 
 from __future__ import annotations
@@ -17,27 +18,54 @@ from engine.components import COMPONENTS
 from engine.kubelet import KUBELET
 from engine.scheduler import SCHEDULER
 
+PHP_APACHE = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: php-apache
+spec:
+  selector:
+    matchLabels:
+      run: php-apache
+  template:
+    metadata:
+      labels:
+        run: php-apache
+    spec:
+      containers:
+      - name: php-apache
+        image: registry.k8s.io/hpa-example
+        ports:
+        - containerPort: 80
+        resources:
+          limits:
+            cpu: 500m
+          requests:
+            cpu: 200m
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: php-apache
+  labels:
+    run: php-apache
+spec:
+  ports:
+  - port: 80
+  selector:
+    run: php-apache
+"""
 
-def deployment(cores: str) -> dict:
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "php-apache"}, "spec": {
-        "replicas": 1, "selector": {"matchLabels": {"run": "php-apache"}}, "template": {
-            "metadata": {"labels": {"run": "php-apache"}}, "spec": {"containers": [{
-                "name": "php-apache", "image": "vish/stress", "args": ["-cpus", cores],
-                "resources": {"requests": {"cpu": "200m"}, "limits": {"cpu": "500m"}}}]}}}}
+LOAD = ('run load-generator --image=busybox:1.28 --restart=Never -- /bin/sh -c '
+        '"while sleep 0.01; do wget -q -O- http://php-apache; done"')
 
 
 @pytest.fixture(scope="module")
 def cluster():
     c = engine.Cluster(nodes=1, seed=0, components=[*COMPONENTS, SCHEDULER, KUBELET], network="flannel")
-    metrics_server.register_images(c.registry)
-    for obj in metrics_server.manifests():
-        c.apply(obj)
-    c.apply(deployment("0.25"))
-    c.apply({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "php-apache"},
-             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "php-apache"},
-                      "minReplicas": 1, "maxReplicas": 10,
-                      "metrics": [{"type": "Resource", "resource": {
-                          "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]}})
+    metrics_server.install(c)
+    c.apply(PHP_APACHE)
+    c.run(30)
     return c
 
 
@@ -45,17 +73,45 @@ def replicas(cluster) -> int:
     return cluster.get("deployments", "php-apache")["spec"]["replicas"]
 
 
-def test_the_hpa_scales_up_on_metrics_from_metrics_server_and_down_after_the_window(cluster):
-    cluster.run(90)
-    hpa = cluster.get("horizontalpodautoscalers", "php-apache")
-    assert hpa["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"] >= 100
-    assert replicas(cluster) >= 3
-    up = replicas(cluster)
-    cluster.apply(deployment("0.01"))                  # the load stops
+def rescales(cluster) -> list[str]:
+    return [e["message"] for e in cluster.list("events") if e["involvedObject"]["name"] == "php-apache"
+            and e["involvedObject"]["kind"] == "HorizontalPodAutoscaler" and e["reason"] == "SuccessfulRescale"]
+
+
+def test_php_apache_answers_ok_and_logs_the_request(cluster):
+    pod = cluster.list("pods", selector="run=php-apache")[0]["metadata"]["name"]
+    assert cluster.kubectl(f"exec {pod} -- wget -q -O- http://php-apache") == "OK!\n"
+    assert '"GET / HTTP/1.1" 200 3' in cluster.kubectl(f"logs {pod}")
+
+
+def test_kubectl_autoscale_creates_the_walkthroughs_hpa(cluster):
+    assert cluster.kubectl("autoscale deployment php-apache --cpu-percent=50 --min=1 --max=10") == \
+        "horizontalpodautoscaler.autoscaling/php-apache autoscaled\n"
+    spec = cluster.get("hpa", "php-apache")["spec"]
+    assert spec == {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "php-apache"},
+                    "minReplicas": 1, "maxReplicas": 10,
+                    "metrics": [{"type": "Resource", "resource": {
+                        "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]}
+    cluster.run(60)
+    assert "cpu: 0%/50%" in cluster.kubectl("get hpa")
+
+
+def test_the_load_generator_scales_php_apache_up(cluster):
+    assert cluster.kubectl(LOAD) == "pod/load-generator created\n"
     cluster.run(120)
-    assert replicas(cluster) >= up                     # still inside the 5-minute stabilization window
-    cluster.run(300)
+    hpa = cluster.get("hpa", "php-apache")
+    assert replicas(cluster) >= 4
+    assert hpa["status"]["desiredReplicas"] == replicas(cluster)
+    assert 35 <= hpa["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"] <= 65
+    assert rescales(cluster)[0].endswith("reason: cpu resource utilization (percentage of request) above target")
+    assert cluster.get("pod", "load-generator")["status"]["phase"] == "Running"
+
+
+def test_without_load_it_scales_down_to_one_after_the_stabilization_window(cluster):
+    up = replicas(cluster)
+    assert cluster.kubectl("delete pod load-generator") == 'pod "load-generator" deleted\n'
+    cluster.run(240)
+    assert replicas(cluster) == up                     # still inside the 5-minute stabilization window
+    cluster.run(180)
     assert replicas(cluster) == 1
-    reasons = [e["reason"] for e in cluster.list("events") if e["involvedObject"]["name"] == "php-apache"
-               and e["involvedObject"]["kind"] == "HorizontalPodAutoscaler"]
-    assert reasons.count("SuccessfulRescale") >= 2
+    assert rescales(cluster)[-1].endswith("reason: All metrics below target")

@@ -6,7 +6,9 @@
     program     the binary (a ComponentProgram) and its HTTPS port
     manifests   the release manifest's objects (RBAC, Service, Deployment, APIService ``v1beta1.metrics.k8s.io``)
 
-``manifests()`` and ``register_images(registry)`` are what an installer applies and publishes.
+``manifests()`` and ``register_images(registry)`` are what an installer applies and publishes;
+``install(cluster)`` does both, as an admin's ``kubectl apply -f components.yaml`` (the pod still has to start
+and scrape twice before ``kubectl top`` and the HPA see numbers).
 """
 
 from typing import Any
@@ -20,4 +22,11 @@ def register_images(registry: Any) -> None:
     register(registry)
 
 
-__all__ = ["IMAGE", "manifests", "register_images"]
+def install(cluster: Any) -> None:
+    """Publish the image into the cluster's registry and apply the release manifest's objects."""
+    register_images(cluster.registry)
+    for obj in manifests():
+        cluster.apply(obj)
+
+
+__all__ = ["IMAGE", "install", "manifests", "register_images"]

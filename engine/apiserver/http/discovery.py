@@ -25,6 +25,7 @@ import base64
 import hashlib
 from typing import Any, Iterable
 
+from engine.api.conversion import served_versions
 from engine.api.kinds import Kind, KindRegistry
 
 AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
@@ -68,7 +69,8 @@ REVIEW_KINDS: tuple[Kind, ...] = (
 
 
 def _all_kinds(registry: KindRegistry) -> list[Kind]:
-    return [*registry, *REVIEW_KINDS]
+    """Every served kind: the registry's (storage versions), their other served versions, the reviews."""
+    return [*registry, *(served.kind for served in served_versions()), *REVIEW_KINDS]
 
 
 def _group_rank(group: str) -> tuple[int, str]:
@@ -123,7 +125,9 @@ def api_group(registry: KindRegistry, group: str) -> dict[str, Any] | None:
 
 
 def _storage_version_hash(kind: Kind) -> str:
-    digest = hashlib.sha256(f"{kind.group}/{kind.version}/{kind.kind}".encode()).digest()
+    """The hash of the version the kind is stored in (the same for every version it is served in)."""
+    stored = next((s.storage_version for s in served_versions() if s.kind == kind), kind.version)
+    digest = hashlib.sha256(f"{kind.group}/{stored}/{kind.kind}".encode()).digest()
     return base64.b64encode(digest[:8]).decode()
 
 

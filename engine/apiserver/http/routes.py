@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from engine.api import errors
+from engine.api.conversion import ServedVersion, served_version
 from engine.api.kinds import Kind, KindRegistry
 
 NOT_FOUND = "the server could not find the requested resource"
@@ -56,6 +57,8 @@ class Route:
     namespace: str | None = None
     name: str | None = None
     subresource: str | None = None
+    served: ServedVersion | None = None
+    """Set when the path names a version other than the kind's storage version (``autoscaling/v1`` HPAs)."""
 
     @property
     def group(self) -> str:
@@ -120,8 +123,10 @@ def _resource(route: Route, group: str, version: str, rest: list[str], registry:
     if not rest or len(rest) > 3:
         raise errors.NotFound(NOT_FOUND)
     kind = registry.by_resource(group, rest[0])
-    if kind is None or kind.version != version:
+    served = served_version(group, version, rest[0]) if kind is not None and kind.version != version else None
+    if kind is None or (kind.version != version and (served is None or served.storage_version != kind.version)):
         raise errors.NotFound(NOT_FOUND)
+    route.served = served
     name = rest[1] if len(rest) >= 2 else None
     subresource = rest[2] if len(rest) == 3 else None
     if subresource is not None and subresource not in kind.subresources:

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from engine.api import errors
+from engine.api import conversion, errors
 from engine.api.kinds import Kind
 from engine.apiserver.http import discovery, execute, openapi, protobuf, remotecommand, reviews, routes, table, \
     watch
@@ -353,6 +353,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif hasattr(result, "read") and hasattr(result, "done"):
             watch.follow(self, self.front, result)
         else:
+            if route.served is not None:
+                result = conversion.from_storage(route.served, result)
             self._send_json(code, result, warnings=request.warnings)
 
     # -- bodies -----------------------------------------------------------------
@@ -398,6 +400,12 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._decode(raw, BODY_TYPES)
         kind = route.kind
         assert kind is not None
+        if route.served is not None and body is not None:
+            if route.verb == "patch":
+                raise errors.ApiError(f"patching {kind.group_resource} at {route.served.kind.api_version} is not "
+                                      f"served here: patch the {kind.api_version} object",
+                                      reason="UnsupportedMediaType", code=415)
+            body = conversion.to_storage(route.served, body)
         return Request(route.verb, kind.plural, route.namespace, route.name, route.subresource, body,
                        dict(route.params), token, kind.group, patch_type)
 
@@ -447,4 +455,5 @@ class _Handler(BaseHTTPRequestHandler):
         request = self._request(route, b"", token)
         assert route.kind is not None
         watch.stream(self, self.front, request, route.kind, as_table=table.wants_table(self.headers.get("Accept") or ""),
-                     include_object=route.params.get("includeObject"), timeout=route.params.get("timeoutSeconds"))
+                     include_object=route.params.get("includeObject"), timeout=route.params.get("timeoutSeconds"),
+                     convert=(lambda obj: conversion.from_storage(route.served, obj)) if route.served else None)

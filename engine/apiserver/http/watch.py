@@ -24,7 +24,7 @@ import json
 import logging
 import queue
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from engine.api.kinds import Kind
 from engine.apiserver.http import table
@@ -46,8 +46,9 @@ QUEUE_POLL = 0.5
 
 
 def stream(handler: "BaseHTTPRequestHandler", front: "HTTPFront", request: Request, kind: Kind, *,
-           as_table: bool, include_object: str | None, timeout: Any) -> None:
-    """Serve one watch request on ``handler``'s connection until it ends."""
+           as_table: bool, include_object: str | None, timeout: Any,
+           convert: Callable[[Any], Any] | None = None) -> None:
+    """Serve one watch request on ``handler``'s connection until it ends (``convert``: to the version asked)."""
     events: queue.Queue[tuple[bytes, bool]] = queue.Queue()
     apiserver = front.apiserver
 
@@ -56,6 +57,8 @@ def stream(handler: "BaseHTTPRequestHandler", front: "HTTPFront", request: Reque
         if as_table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
             obj = table.table(kind, [obj], apiserver.loop.now, include_object=include_object,
                               metadata={"resourceVersion": obj["metadata"].get("resourceVersion", "")})
+        elif convert is not None:
+            obj = convert(obj)
         line = json.dumps({"type": event["type"], "object": obj}, separators=(",", ":")).encode() + b"\n"
         events.put((line, event["type"] == "ERROR"))
 

@@ -7,13 +7,14 @@ downloads nginx's own layers. Which program each image runs:
     busybox, alpine, ubuntu, debian, centos    -> the small sh (``shell``)
     polinux/stress, vish/stress, redis, fluentd, course/{memory-hog,cpu-burner,crasher} -> ``misc``
     nginx, nginx-slim, httpd, hello-app, http-echo, agnhost, liveness       -> ``webserver``
+    registry.k8s.io/hpa-example (Apache + index.php burning CPU per request) -> ``php_apache``
     perl, python                                                               -> ``batch``
 """
 
 from __future__ import annotations
 
 from engine.runtime.images import Layer, Registry
-from engine.runtime.programs import batch, misc, webserver
+from engine.runtime.programs import batch, misc, php_apache, webserver
 from engine.runtime.programs.base import Program
 from engine.runtime.programs.shell import ShellProgram
 
@@ -87,6 +88,8 @@ def _web(registry: Registry) -> None:
         registry.register(f"registry.k8s.io/e2e-test-images/agnhost:{tag}", webserver.Agnhost, size=51 * MB,
                           entrypoint=["/agnhost"], cmd=["netexec"])
     registry.register("registry.k8s.io/liveness", webserver.Liveness, size=3 * MB, cmd=["/server"])
+    registry.register("registry.k8s.io/hpa-example", php_apache.HpaExample, size=137 * MB,   # php:5-apache's size
+                      cmd=["apache2-foreground"], stop_signal=php_apache.SIGWINCH)
     for tag in ("3.1", "3.9", "3.10"):             # 3.1: the topology spread and scheduling docs' placeholder pods
         registry.register(f"registry.k8s.io/pause:{tag}", _Pause, size=320_000, entrypoint=["/pause"])
 

@@ -307,6 +307,7 @@ def _wget(shell: Shell, argv: list[str], stdin: str) -> int:
         return 1
     if not quiet:
         shell.write_err(f"Connecting to {host} ({host})\n")
+    shell.waiting += float(answer.get("elapsed") or 0.0)      # the server took that long to answer
     status = int(answer.get("status", 200))
     if status >= 400:
         reason = {404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")

@@ -8,8 +8,8 @@ virtual clock. Supported: ``;`` ``&&`` ``||`` ``|`` and newlines; ``while`` /
 touch, rm, cat, test / [, true, false, exit, date, mkdir, ls, env, printenv,
 hostname, export, unset, cd, pwd, grep, head, wc, seq, nslookup, wget, kill.
 
-Contract: only ``sleep`` takes virtual time; ``run`` is a generator that
-yields the seconds to wait, so a script never blocks the loop. A loop that
+Contract: only ``sleep`` and the wait for an answer (``wget``: the seconds the server took) take virtual
+time; ``run`` is a generator that yields the seconds to wait, so a script never blocks the loop. A loop that
 never sleeps is charged a CPU and 0.1 ms of virtual time per command,
 like the busy loop it is. As PID 1, sh has no handler for SIGTERM, so it
 ignores it (the container is SIGKILLed after the grace period, exit 137)
@@ -72,6 +72,8 @@ class Shell:
         self.out: list[list[str]] = [[]] if capture else []
         self.err: list[str] = []
         self.busy = 0
+        self.waiting = 0.0
+        """Seconds the command just run waited on something outside (a server's answer), taken before the next."""
 
     # output goes to the innermost capture buffer, else to the process's stdout
     def write(self, text: str) -> None:
@@ -345,10 +347,14 @@ class Shell:
             self.write_err(f"sh: {argv[0]}: not found\n")
             return 127
         try:
-            return handler(self, argv, stdin)
+            status = handler(self, argv, stdin)
         except ReadOnlyFilesystem as error:   # a write under a readOnly volume mount
             self.write_err(f"{name}: {error.path}: Read-only file system\n")
             return 1
+        if self.waiting > 0:
+            waited, self.waiting, self.busy = self.waiting, 0.0, 0
+            yield waited
+        return status
 
 
 def drain(run: Run, slept: list[float] | None = None) -> int:

@@ -1,8 +1,9 @@
 """Web servers: programs that listen on a port and answer ``handle_http(request) -> response``.
 
 A request is ``{"method", "path", "port", "headers", "client"}``; a response is
-``{"status", "headers", "body"}``; ``None`` means nothing listens on that port
-(connection refused). The networking layer (kube-proxy, CNI) will deliver
+``{"status", "headers", "body"}`` (and ``"elapsed"``, the seconds the server took to
+answer, when that is not ~0: the client waits for it); ``None`` means nothing listens on
+that port (connection refused). The networking layer (kube-proxy, CNI) will deliver
 requests here; until then tests and labs call ``handle_http`` directly.
 
     nginx        port 80, serves ``/usr/share/nginx/html`` from the container's

@@ -241,3 +241,14 @@ def test_an_exec_longer_than_its_timeout_is_deadline_exceeded(node):
     with pytest.raises(CriError) as failure:
         node.exec_sync(cid, ["sh", "-c", "sleep 5"], timeout=1)
     assert failure.value.code == "DeadlineExceeded"
+
+
+
+def test_wget_waits_for_a_server_that_takes_time_to_answer(loop, node):
+    requests = []
+    node.http = lambda url: requests.append(loop.now) or {"status": 200, "body": "OK!", "elapsed": 0.2}
+    started = loop.now
+    start(node, args=["/bin/sh", "-c", "while sleep 0.05; do wget -q -O- http://php-apache; done"])
+    loop.run_until(started + 2.4)
+    assert len(requests) == 10                         # one every 0.05 + 0.2 s, not one every 0.05 s
+    assert requests[1] - requests[0] == pytest.approx(0.25)
