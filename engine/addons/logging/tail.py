@@ -22,7 +22,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from engine.addons.logging.mapping import UNIX, parse_date
@@ -60,7 +60,6 @@ class _Followed:
     inode: int
     offset: int
     gone: bool = False
-    pending: list[tuple[float, str, str]] = field(default_factory=list)
 
 
 class Tail:
@@ -130,28 +129,34 @@ class Tail:
         end = text.rfind("\n")
         if end < 0:
             return []
-        records: list[Record] = []
-        consumed = 0
+        found: list[tuple[int, int, Record]] = []           # (first line's offset, end offset, record)
+        pending: dict[str, list[tuple[int, float, str]]] = {}  # per stream (the parser's key_group)
+        position = 0
         for line in text[:end].split("\n"):
-            consumed += len(line) + 1
+            start, position = position, position + len(line) + 1
             parsed = parse_cri(line)
             if parsed is None:
                 continue
             when, stream, logtag, message = parsed
+            pieces = pending.setdefault(stream, [])
             if logtag.startswith("P"):
-                followed.pending.append((when, stream, message))
+                pieces.append((start, when, message))
                 continue
-            if followed.pending:
-                when = followed.pending[0][0]
-                message = "".join(piece for _, _, piece in followed.pending) + message
-                followed.pending.clear()
-            records.append((when, {"time": rfc3339_nano(when), "stream": stream, "_p": "F", "log": message}))
-            self.bytes += len(line) + 1
-        if followed.pending:        # the pieces of an unfinished line are read again next time, not lost
-            pieces = text[:end].split("\n")[-len(followed.pending):]
-            consumed -= sum(len(line) + 1 for line in pieces)
-            followed.pending.clear()
-        followed.offset += consumed
+            if pieces:
+                start, when = pieces[0][0], pieces[0][1]
+                message = "".join(piece for _, _, piece in pieces) + message
+                pieces.clear()
+            found.append((start, position, (when, {"time": rfc3339_nano(when), "stream": stream, "_p": "F",
+                                                   "log": message})))
+        # The pieces of an unfinished line are read again next time, not lost: stop before the first of them
+        # (and before any line that began earlier but ended after it).
+        cut = min((pieces[0][0] for pieces in pending.values() if pieces), default=position)
+        while any(stop > cut for _, stop, _ in found):
+            cut = min([cut] + [first for first, stop, _ in found if stop > cut])
+            found = [entry for entry in found if entry[1] <= cut]
+        records = [record for _, _, record in found]
+        followed.offset += cut
+        self.bytes += cut
         self.records += len(records)
         return records
 

@@ -265,3 +265,15 @@ def test_sigterm_s_grace_reads_and_flushes_once_more_before_the_agent_stops():
     fluent.shutdown()
     assert "said just before the end" in store.lines()
     assert written[-1].endswith("[ info] [engine] service has stopped (0 pending tasks)\n")
+
+
+def test_partial_lines_join_per_stream_and_an_unfinished_one_holds_back_what_follows_it():
+    node, log = node_with_log([cri(1, "out-", "P"), cri(1, "err line", stream="stderr"), cri(1, "done"),
+                               cri(2, "half", "P", "stderr"), cri(2, "after")])
+    tail = Tail(agent_fs(node), "/var/log/containers/*.log", read_from_head=True)
+    tail.scan()
+    assert [(r["stream"], r["log"]) for _, r in tail.collect()[tag_of(LINK)]] == [
+        ("stderr", "err line"), ("stdout", "out-done")]
+    log.lines.append(cri(3, " end", stream="stderr"))
+    assert [(r["stream"], r["log"]) for _, r in tail.collect()[tag_of(LINK)]] == [
+        ("stdout", "after"), ("stderr", "half end")]
