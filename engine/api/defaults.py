@@ -622,6 +622,13 @@ def _default_storage_class(obj: dict) -> None:
         obj["volumeBindingMode"] = "Immediate"
 
 
+def _default_ingress_class(obj: dict) -> None:
+    """SetDefaults_IngressClass: a parameters reference without a scope is cluster-scoped."""
+    parameters = (obj.get("spec") or {}).get("parameters")
+    if isinstance(parameters, dict) and parameters.get("scope") is None:
+        parameters["scope"] = "Cluster"
+
+
 def _default_priority_class(obj: dict) -> None:
     if obj.get("preemptionPolicy") is None:
         obj["preemptionPolicy"] = "PreemptLowerPriority"
@@ -650,6 +657,7 @@ _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "ClusterRoleBinding": _default_role_binding,
     "HorizontalPodAutoscaler": _default_hpa,
     "NetworkPolicy": _default_network_policy,
+    "IngressClass": _default_ingress_class,
     "StorageClass": _default_storage_class,
     "PriorityClass": _default_priority_class,
 }

@@ -108,6 +108,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", True, ("hpa",), ("status",), _ALL),
     # networking.k8s.io/v1
     Kind("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
+    Kind("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",), ("status",), storage_prefix="ingress"),
+    Kind("networking.k8s.io", "v1", "IngressClass", "ingressclasses", False),
     # policy/v1
     Kind("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), ("status",)),
     # scheduling.k8s.io/v1

@@ -49,6 +49,8 @@ def prepare_for_create(kind: Kind, obj: dict) -> None:
         obj["status"] = {"phase": "Pending"}
     elif kind.kind == "PodDisruptionBudget":     # the zero PodDisruptionBudgetStatus, as v1 serialises it
         obj["status"] = {"currentHealthy": 0, "desiredHealthy": 0, "disruptionsAllowed": 0, "expectedPods": 0}
+    elif kind.kind == "Ingress":                # the zero IngressStatus, as v1 serialises it
+        obj["status"] = {"loadBalancer": {}}
     elif kind.kind == "Job":
         generate_job_selector(obj, obj["metadata"]["uid"])
 

@@ -44,7 +44,7 @@ BOOLEAN_FLAGS = {"ignore-daemonsets", "delete-emptydir-data", "disable-eviction"
                  "list", "local", "follow", "timestamps", "short", "show-managed-fields", "wait",
                  "record", "namespaced", "no-headers", "containers", "sort-by-cpu"}
 REPEATED_FLAGS = {"filename", "from-literal", "from-file", "env", "label-columns", "verb", "resource",
-                  "resource-name", "user", "group", "serviceaccount", "as-group"}
+                  "resource-name", "user", "group", "serviceaccount", "as-group", "rule", "annotation"}
 
 
 @dataclass
@@ -169,7 +169,7 @@ def parse(words: list[str]) -> tuple[str, list[str], dict[str, Any]]:
 CREATE_SUBCOMMANDS = {"deployment", "namespace", "ns", "configmap", "cm", "secret", "service", "svc", "job",
                       "cronjob", "serviceaccount", "sa", "role", "rolebinding", "clusterrole",
                       "clusterrolebinding", "quota", "priorityclass", "poddisruptionbudget", "pdb", "ingress",
-                      "token"}
+                      "ing", "token"}
 
 
 def _is_number(word: str) -> bool:

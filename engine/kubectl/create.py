@@ -2,7 +2,7 @@
 
 Interface: ``create(invocation)`` (``create -f FILE`` and ``create deployment|
 namespace|configmap|secret|serviceaccount|service|job|cronjob|role|clusterrole|
-rolebinding|clusterrolebinding NAME ...``), ``run_pod(invocation)`` and
+rolebinding|clusterrolebinding|ingress NAME ...``), ``run_pod(invocation)`` and
 ``container_name(image)``.
 
 Objects are built the way kubectl's generators build them: ``create
@@ -20,11 +20,13 @@ from typing import Any
 from engine.api import errors
 from engine.kubectl.discovery import served_kinds
 from engine.kubectl.cli import Invocation, KubectlError, resolve_kind
+from engine.kubectl.create_ingress import ingress
 from engine.kubectl.verbs import display, failure_when, field_validation, objects_from_files, source_name, warned
 
 
 _HAS_STATUS = {"Pod", "Namespace", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job",
-               "CronJob"}
+               "CronJob", "Ingress"}
+_ZERO_STATUS = {"Ingress": {"loadBalancer": {}}}
 
 
 def as_generated(obj: dict) -> dict:
@@ -39,7 +41,7 @@ def as_generated(obj: dict) -> dict:
         if isinstance(template, dict) and template:
             template.setdefault("metadata", {})["creationTimestamp"] = None
     if obj.get("kind") in _HAS_STATUS:
-        obj["status"] = {}
+        obj["status"] = copy.deepcopy(_ZERO_STATUS.get(obj["kind"], {}))
     return obj
 
 
@@ -95,7 +97,8 @@ _FAILURE_PREFIX = {"deployment": "failed to create deployment: ", "configmap": "
                    "serviceaccount": "failed to create serviceaccount: ", "sa": "failed to create serviceaccount: ",
                    "job": "failed to create job: ", "cronjob": "failed to create cronjob: ",
                    "rolebinding": "failed to create rolebinding: ",
-                   "clusterrolebinding": "failed to create clusterrolebinding: ", "service": "", "svc": ""}
+                   "clusterrolebinding": "failed to create clusterrolebinding: ", "service": "", "svc": "",
+                   "ingress": "failed to create ingress: ", "ing": "failed to create ingress: "}
 """How each generator words a failed create (checked against kubectl 1.32); the others print the
 server's error as it is (``Error from server (AlreadyExists): ...``)."""
 
@@ -282,7 +285,7 @@ GENERATORS = {"job": _job, "cronjob": _cronjob, "role": _role, "clusterrole": _c
               "rolebinding": _rolebinding, "clusterrolebinding": _clusterrolebinding,
               "deployment": _deployment, "namespace": _namespace, "ns": _namespace, "configmap": _configmap,
               "cm": _configmap, "secret": _secret, "serviceaccount": _serviceaccount, "sa": _serviceaccount,
-              "service": _service, "svc": _service}
+              "service": _service, "svc": _service, "ingress": ingress, "ing": ingress}
 
 
 def run_pod(invocation: Invocation) -> str:

@@ -8,7 +8,7 @@ plain-text layout: ``KIND:`` / ``VERSION:``, then ``FIELD:`` for a field path,
 The real kubectl reads the API server's OpenAPI document. This miniature
 carries a modest table instead: the top-level fields of every registered kind,
 and the commonly taught fields of ObjectMeta, Pod, Container, Deployment,
-ReplicaSet and Service, with the descriptions of the Kubernetes API reference
+ReplicaSet, Service and Ingress (``explain_ingress``), with the descriptions of the Kubernetes API reference
 (shortened where they run long). A field outside the table answers as kubectl
 does for an unknown field.
 """
@@ -19,6 +19,7 @@ import textwrap
 
 from engine.api.kinds import Kind
 from engine.apiserver.apiextensions.kind import CustomResourceKind
+from engine.kubectl import explain_ingress
 from engine.kubectl.discovery import served_kinds
 
 Field = tuple[str, str, str]                     # name, type, description
@@ -149,6 +150,7 @@ TYPES: dict[str, tuple[str, list[Field]]] = {
         ("type", "string", "type determines how the Service is exposed. Defaults to ClusterIP. Valid options are "
          "ExternalName, ClusterIP, NodePort, and LoadBalancer."),
     ]),
+    **explain_ingress.TYPES,
 }
 
 KIND_DESCRIPTIONS: dict[str, str] = {
@@ -165,6 +167,7 @@ KIND_DESCRIPTIONS: dict[str, str] = {
     "ConfigMap": "ConfigMap holds configuration data for pods to consume.",
     "Secret": "Secret holds secret data of a certain type. The total bytes of the values in the Data field must "
               "be less than MaxSecretSize bytes.",
+    **explain_ingress.KIND_DESCRIPTIONS,
 }
 
 SPEC_TYPES = {"Pod": "PodSpec", "Deployment": "DeploymentSpec", "ReplicaSet": "ReplicaSetSpec",
@@ -172,11 +175,12 @@ SPEC_TYPES = {"Pod": "PodSpec", "Deployment": "DeploymentSpec", "ReplicaSet": "R
 
 
 REQUIRED: dict[str, set[str]] = {"DeploymentSpec": {"selector", "template"}, "ReplicaSetSpec": {"selector"},
-                                 "PodSpec": {"containers"}, "Container": {"name"}}
+                                 "PodSpec": {"containers"}, "Container": {"name"},
+                                 **{name: set(fields) for name, fields in explain_ingress.REQUIRED.items()}}
 """Fields the API schema marks required: ``explain`` prints ``-required-`` after their type."""
 
 
-def _top_fields(kind: Kind) -> list[Field]:
+def top_fields(kind: Kind) -> list[Field]:
     fields = list(TOP_LEVEL)
     if kind.has_spec:
         spec_type = SPEC_TYPES.get(kind.kind, f"{kind.kind}Spec")
@@ -198,7 +202,7 @@ def _fields_block(fields: list[Field], owner_type: str = "") -> str:
     out = "FIELDS:\n"
     for name, type_name, description in fields:
         required = " -required-" if name in REQUIRED.get(owner_type, set()) else ""
-        out += f"  {name}\t<{type_name}>{required}\n" + _wrap(description, "    ") + "\n"
+        out += f"  {name}\t<{type_name}>{required}\n" + _wrap(description or "<no description>", "    ") + "\n"
     return out
 
 
@@ -215,8 +219,8 @@ def explain_text(path: str) -> str:
     head = (f"GROUP:      {kind.group}\n" if kind.group else "") + f"KIND:       {kind.kind}\nVERSION:    {kind.version}\n\n"
     if not field_path:
         description = KIND_DESCRIPTIONS.get(kind.kind, f"{kind.kind} is a Kubernetes {kind.api_version} object.")
-        return head + "DESCRIPTION:\n" + _wrap(description, "    ") + "    \n" + _fields_block(_top_fields(kind)) + "\n"
-    fields = _top_fields(kind)
+        return head + "DESCRIPTION:\n" + _wrap(description, "    ") + "    \n" + _fields_block(top_fields(kind)) + "\n"
+    fields = top_fields(kind)
     for index, name in enumerate(field_path):
         found = next((field for field in fields if field[0] == name), None)
         if found is None:

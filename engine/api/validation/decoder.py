@@ -108,6 +108,8 @@ _METRIC_TARGET = {"type": _S, "value": _Q, "averageValue": _Q, "averageUtilizati
 _NETWORK_POLICY_PEER = {"podSelector": _LABEL_SELECTOR, "namespaceSelector": _LABEL_SELECTOR,
                         "ipBlock": {"cidr": _S, "except": _SL}}
 _NETWORK_POLICY_PORT = {"protocol": _S, "port": _IOS, "endPort": _I}
+_INGRESS_BACKEND = {"service": {"name": _S, "port": {"name": _S, "number": _I}},
+                    "resource": {"apiGroup": _S, "kind": _S, "name": _S}}
 _PVC = {"metadata": _OBJECT_META, "spec": _PVC_SPEC}
 
 _KIND_SCHEMAS: dict[str, dict] = {
@@ -170,6 +172,13 @@ _KIND_SCHEMAS: dict[str, dict] = {
     "NetworkPolicy": {"spec": {"podSelector": _LABEL_SELECTOR, "policyTypes": _SL,
                                "ingress": _L({"from": _L(_NETWORK_POLICY_PEER), "ports": _L(_NETWORK_POLICY_PORT)}),
                                "egress": _L({"to": _L(_NETWORK_POLICY_PEER), "ports": _L(_NETWORK_POLICY_PORT)})}},
+    "Ingress": {"spec": {"ingressClassName": _S, "defaultBackend": _INGRESS_BACKEND,
+                         "tls": _L({"hosts": _SL, "secretName": _S}),
+                         "rules": _L({"host": _S, "http": {"paths": _L({"path": _S, "pathType": _S,
+                                                                        "backend": _INGRESS_BACKEND})}})},
+                "status": {"loadBalancer": {"ingress": _L({"ip": _S, "hostname": _S})}}},
+    "IngressClass": {"spec": {"controller": _S, "parameters": {"apiGroup": _S, "kind": _S, "name": _S, "scope": _S,
+                                                               "namespace": _S}}},
     "StorageClass": {"provisioner": _S, "parameters": _SM, "reclaimPolicy": _S, "volumeBindingMode": _S,
                      "allowVolumeExpansion": _B, "mountOptions": _SL},
     "HorizontalPodAutoscaler": {"spec": {

@@ -24,6 +24,7 @@ from engine.api.validation.config import validate_config_map, validate_secret
 from engine.api.validation.decoder import type_checked
 from engine.api.validation.fields import Cause, Errors
 from engine.api.validation.formats import name_is_dns_subdomain
+from engine.api.validation.ingress import validate_ingress, validate_ingress_class
 from engine.api.validation.meta import validate_metadata
 from engine.api.validation.networking import (
     validate_endpoint_slice, validate_endpoints, validate_network_policy, validate_service,
@@ -68,6 +69,8 @@ _VALIDATORS: dict[str, _Validator] = {
     "Lease": validate_lease,
     "EndpointSlice": validate_endpoint_slice,
     "NetworkPolicy": validate_network_policy,
+    "Ingress": validate_ingress,
+    "IngressClass": validate_ingress_class,
     "StorageClass": validate_storage_class,
     "HorizontalPodAutoscaler": validate_hpa,
     "PodDisruptionBudget": validate_pdb,

@@ -81,6 +81,7 @@ class AdmissionChain:
 
 def default_chain() -> AdmissionChain:
     """The plugins kube-apiserver enables by default, in its order, that this engine implements."""
+    from engine.apiserver.admission.default_ingress_class import DefaultIngressClass
     from engine.apiserver.admission.default_toleration_seconds import DefaultTolerationSeconds
     from engine.apiserver.admission.limit_ranger import LimitRanger
     from engine.apiserver.admission.namespace_lifecycle import NamespaceLifecycle
@@ -89,4 +90,4 @@ def default_chain() -> AdmissionChain:
     from engine.apiserver.admission.service_account import ServiceAccount
 
     return AdmissionChain([NamespaceLifecycle(), LimitRanger(), ServiceAccount(),
-                           DefaultTolerationSeconds(), Priority(), ResourceQuota()])
+                           DefaultTolerationSeconds(), Priority(), DefaultIngressClass(), ResourceQuota()])

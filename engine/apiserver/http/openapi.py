@@ -29,7 +29,7 @@ import json
 from typing import Any
 
 from engine.api.kinds import Kind, KindRegistry
-from engine.kubectl import explain
+from engine.kubectl import explain, explain_ingress
 from engine.apiserver.http.discovery import VERSION_INFO, kinds_of, served_group_versions
 
 _PACKAGES = {"": "core", "apps": "apps", "batch": "batch", "coordination.k8s.io": "coordination",
@@ -78,11 +78,12 @@ _ROOT_FIELDS: dict[str, list[explain.Field]] = {
                ("type", "string", "Used to facilitate programmatic handling of secret data.")],
 }
 _REQUIRED = {"DeploymentSpec": ["selector", "template"], "ReplicaSetSpec": ["selector"], "JobSpec": ["template"],
-             "PodSpec": ["containers"], "Container": ["name"]}
+             "PodSpec": ["containers"], "Container": ["name"], **explain_ingress.REQUIRED}
 _SPEC_TYPES = {**explain.SPEC_TYPES, "Job": "JobSpec"}
 _TYPE_PACKAGE = {"DeploymentSpec": "apps", "DeploymentStrategy": "apps", "RollingUpdateDeployment": "apps",
                  "ReplicaSetSpec": "apps", "JobSpec": "batch", "LabelSelector": "meta",
-                 "LabelSelectorRequirement": "meta", "ObjectMeta": "meta"}
+                 "LabelSelectorRequirement": "meta", "ObjectMeta": "meta",
+                 **{name: "networking" for name in explain_ingress.NETWORKING_TYPES}}
 _PRIMITIVES = ("string", "integer", "boolean", "number")
 
 
@@ -144,12 +145,9 @@ def _named_type(name: str, kind: Kind, refs: dict[str, str]) -> dict[str, Any]:
 
 def _kind_schema(kind: Kind, refs: dict[str, str]) -> dict[str, Any]:
     fields: list[explain.Field] = list(explain.TOP_LEVEL) + _ROOT_FIELDS.get(kind.kind, [])
-    if kind.has_spec:
-        fields.append(("spec", _SPEC_TYPES.get(kind.kind, f"{kind.kind}Spec"),
-                       f"Specification of the desired behavior of the {kind.kind}."))
-        if "status" in kind.subresources:
-            fields.append(("status", f"{kind.kind}Status", f"Most recently observed status of the {kind.kind}. "
-                           "This data may not be up to date. Populated by the system. Read-only."))
+    if kind.has_spec:      # the texts of the in-process explain, so both kubectls print the same
+        fields += [(name, _SPEC_TYPES.get(kind.kind, type_) if name == "spec" else type_, description)
+                   for name, type_, description in explain.top_fields(kind) if name in ("spec", "status")]
     schema: dict[str, Any] = {
         "description": explain.KIND_DESCRIPTIONS.get(kind.kind, f"{kind.kind} is a Kubernetes "
                                                                 f"{kind.api_version} object."),

@@ -1,9 +1,10 @@
-"""Printers for Services, Endpoints, EndpointSlices and NetworkPolicies.
+"""Printers for Services, Endpoints, EndpointSlices, NetworkPolicies, Ingresses and IngressClasses.
 
 Interface: ``service_ports`` (``makePortString``: ``80:30080/TCP``),
 ``service_external_ip`` (``<none>``, ``<pending>``, ingress IPs, external name),
 ``format_endpoints`` (``formatEndpoints``: three addresses, then ``+ N more...``),
-and the row functions.
+``ingress_hosts`` (``formatHosts``: three hosts, then ``+ N more...``, ``*`` for
+none), and the row functions.
 """
 
 from __future__ import annotations
@@ -121,3 +122,42 @@ def endpointslice_row(obj: dict, now: float, wide: bool) -> Row:
 def netpol_row(obj: dict, now: float, wide: bool) -> Row:
     selector = selector_string(dig(obj, "spec", "podSelector")) or NONE
     return [obj["metadata"]["name"], selector, created_age(obj, now)]
+
+
+def ingress_hosts(rules: list[dict] | None) -> str:
+    """``formatHosts``: up to three rule hosts, then `` + N more...``; ``*`` when no rule names a host."""
+    listed: list[str] = []
+    limit, more = 3, False
+    for rule in rules or []:
+        if len(listed) == limit:
+            more = True
+        if not more and rule.get("host"):
+            listed.append(rule["host"])
+    if not listed:
+        return "*"
+    text = ",".join(listed)
+    return f"{text} + {len(rules or []) - limit} more..." if more else text
+
+
+def _ingress_address(obj: dict, wide: bool) -> str:
+    """``ingressLoadBalancerStatusStringer``: the sorted unique IPs (or hostnames), cut at 16 unless wide."""
+    entries = dig(obj, "status", "loadBalancer", "ingress") or []
+    text = ",".join(sorted({entry.get("ip") or entry.get("hostname") for entry in entries
+                            if entry.get("ip") or entry.get("hostname")}))
+    return text[:13] + "..." if not wide and len(text) > 16 else text
+
+
+def ingress_row(obj: dict, now: float, wide: bool) -> Row:
+    spec = obj.get("spec") or {}
+    return [obj["metadata"]["name"], spec.get("ingressClassName") or NONE, ingress_hosts(spec.get("rules")),
+            _ingress_address(obj, wide), "80, 443" if spec.get("tls") else "80", created_age(obj, now)]
+
+
+def ingressclass_row(obj: dict, now: float, wide: bool) -> Row:
+    spec = obj.get("spec") or {}
+    parameters, shown = spec.get("parameters"), NONE
+    if parameters:
+        group = parameters.get("apiGroup")
+        shown = parameters.get("kind", "") + (f".{group}" if group is not None else "") + "/" + \
+            parameters.get("name", "")
+    return [obj["metadata"]["name"], spec.get("controller", ""), shown, created_age(obj, now)]

@@ -14,7 +14,8 @@ from engine.api.kinds import Kind
 from engine.apiserver.apiextensions.kind import CustomResourceKind
 from engine.kubectl.printers import custom
 from engine.kubectl.printers.cells import Row, RowFunction, dig, format_labels
-from engine.kubectl.printers.network import endpoints_row, endpointslice_row, netpol_row, service_row
+from engine.kubectl.printers.network import (endpoints_row, endpointslice_row, ingress_row, ingressclass_row,
+                                             netpol_row, service_row)
 from engine.kubectl.printers.pods import node_row, pod_row
 from engine.kubectl.printers.resources import (binding_row, configmap_row, created_at_row, default_row, event_row,
                                                lease_row, namespace_row, pdb_row, priorityclass_row, pv_row, pvc_row,
@@ -64,6 +65,8 @@ PRINTERS: dict[str, tuple[list[str], list[str], RowFunction]] = {
     "StorageClass": (["Name", "Provisioner", "ReclaimPolicy", "VolumeBindingMode", "AllowVolumeExpansion", "Age"],
                      [], storageclass_row),
     "NetworkPolicy": (["Name", "Pod-Selector", "Age"], [], netpol_row),
+    "Ingress": (["Name", "Class", "Hosts", "Address", "Ports", "Age"], [], ingress_row),
+    "IngressClass": (["Name", "Controller", "Parameters", "Age"], [], ingressclass_row),
     "HorizontalPodAutoscaler": (["Name", "Reference", "Targets", "MinPods", "MaxPods", "Replicas", "Age"], [],
                                 hpa_row),
     "ControllerRevision": (["Name", "Controller", "Revision", "Age"], [], revision_row),

@@ -72,6 +72,17 @@ EXTRA_OBJECTS = [
      "metadata": {"name": "api-def", "labels": {"kubernetes.io/service-name": "api"}}, "addressType": "IPv4",
      "endpoints": [{"addresses": [f"10.244.1.{i}"], "conditions": {"ready": i != 4}} for i in range(2, 7)],
      "ports": [{"name": "", "port": 8080, "protocol": "TCP"}]},
+    {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+     "metadata": {"name": "nginx", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+     "spec": {"controller": "k8s.io/ingress-nginx",
+              "parameters": {"apiGroup": "k8s.example.com", "kind": "IngressParameters", "name": "external-lb"}}},
+    {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "many-hosts"},
+     "spec": {"tls": [{"hosts": ["a.example.com"], "secretName": "tls-a"}],
+              "rules": [{"host": f"{host}.example.com", "http": {"paths": [{
+                  "path": "/", "pathType": "Prefix", "backend": {"service": {"name": "api", "port": {"number": 80}}}}]}}
+                  for host in ("a", "b", "c", "d", "e")]}},
+    {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "catch-all"},
+     "spec": {"ingressClassName": "other", "defaultBackend": {"service": {"name": "api", "port": {"name": "http"}}}}},
     {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "lr"},
      "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}, "defaultRequest": {"cpu": "250m"}}]}},
 ]
@@ -148,6 +159,13 @@ COMMANDS = [
     "create job hello --image=busybox --dry-run=client -o yaml -- echo hi", "create ns dev --dry-run=client -o yaml",
     "create cronjob tick2 --image=busybox --schedule=@hourly --dry-run=client -o yaml",
     "create secret generic pw2 --from-literal=a=b --dry-run=client -o yaml", "create deployment web3 --image=nginx --dry-run=server", "get nodes,pods,pv,sc -A", "get pods,nodes -A -o wide",
+    "get ingress,ingressclass", "get ing -o wide", "get ing many-hosts -o jsonpath={.spec.ingressClassName}",
+    "explain ingress.spec.rules", "explain ingressclass.spec",
+    "create ingress simple --rule=foo.com/bar=svc1:8080,tls=my-cert --dry-run=client -o yaml",
+    "create ingress multi --class=default --rule=foo.com/=svc:port --rule=foo.com/admin/=svcadmin:portadmin "
+    "--rule='bar.com/admin*=svc2:http,tls' --rule='*.baz.com/=svc3:8443,tls=wild' --default-backend=defsvc:http "
+    "--annotation a=b --dry-run=client -o yaml",
+    "create ingress nothing", "create ingress bad --rule=foo.com=svc:80",
     "get pod web -o jsonpath={.status.containerStatuses[0].state}", "get nodes node-1 -o jsonpath={.status.nodeInfo}", "get pods --sort-by=.status.podIP", "get pods --sort-by=.metadata.name -o wide", "get pods -o wide --show-labels -l app",
 ]
 
