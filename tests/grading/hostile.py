@@ -112,7 +112,25 @@ print("rows written:", _written)
 """
 
 
-def catalogue(course: Path, lab: str) -> dict[str, Hostile]:
+EVERY_LAB = ("hostile_monkeypatch", "hostile_stderr")
+"""The kinds handed in for every lab: patching the checks targets each lab's own hidden tests, and the honest
+answers with warnings on run each lab's own engine code. The other kinds attack nbgrader and the sandbox, which
+are the same for every lab: they are handed in for one lab only (``full_catalogue_lab``), since each costs a kernel
+and a lab's set-up cells, and twelve labs of them would be most of the suite's time."""
+
+
+def full_catalogue_lab(labs: list[str]) -> str:
+    """The lab that gets every kind: the first by name (the same lab whichever labs ``GRADING_LABS`` selects)."""
+    return sorted(labs)[0]
+
+
+def catalogue(course: Path, lab: str, *, full: bool = True) -> dict[str, Hostile]:
+    """The hostile submissions for ``lab``: every kind, or (``full=False``) only those in ``EVERY_LAB``."""
+    every = _catalogue(course, lab)
+    return every if full else {student: every[student] for student in EVERY_LAB}
+
+
+def _catalogue(course: Path, lab: str) -> dict[str, Hostile]:
     blank, solved = released(course, lab), answered(course, lab)
     tests = _cells(blank, "grade")
     deleted = copy.deepcopy(blank)
