@@ -15,12 +15,17 @@ records the real event: ``Normal CIDRNotAvailable "Node node-9 status is
 now: CIDRNotAvailable"`` from ``cidrAllocator``, and retries with back-off.
 A deleted Node's block is released. Without ``--allocate-node-cidrs`` the
 controller does nothing, as upstream does not start it.
+
+``options["allocate_node_cidr"]`` (a lab's seam) replaces the choice of the next block:
+``choose(cluster_cidr, mask_size, taken, last) -> cidr | None``, with ``taken`` the blocks in use
+(sorted) and ``last`` the block handed out last (None before the first); the bitmap still records it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+from typing import Callable
 
 from engine import flags
 from engine.api import errors
@@ -40,7 +45,7 @@ class CIDRSetExhausted(Exception):
 class CIDRSet:
     """The blocks of one cluster CIDR: ``allocate_next``, ``occupy`` and ``release`` (upstream ``cidrset``)."""
 
-    def __init__(self, cluster_cidr: str, mask_size: int) -> None:
+    def __init__(self, cluster_cidr: str, mask_size: int, choose: Callable[..., str | None] | None = None) -> None:
         self.cluster = ipaddress.ip_network(cluster_cidr)
         if mask_size < self.cluster.prefixlen:
             raise ValueError(f"invalid --node-cidr-mask-size {mask_size}: smaller than the cluster CIDR's "
@@ -49,6 +54,8 @@ class CIDRSet:
         self.max_cidrs = 1 << (mask_size - self.cluster.prefixlen)
         self.used: set[int] = set()
         self.next_candidate = 0
+        self.last: int | None = None
+        self.choose = choose
 
     def _block(self, index: int) -> str:
         size = 1 << (self.cluster.max_prefixlen - self.mask_size)
@@ -62,13 +69,28 @@ class CIDRSet:
         return (int(network.network_address) - int(self.cluster.network_address)) // size
 
     def allocate_next(self) -> str:
+        if self.choose is not None:
+            return self._chosen()
         for offset in range(self.max_cidrs):
             candidate = (self.next_candidate + offset) % self.max_cidrs
             if candidate not in self.used:
                 self.used.add(candidate)
                 self.next_candidate = (candidate + 1) % self.max_cidrs
+                self.last = candidate
                 return self._block(candidate)
         raise CIDRSetExhausted(NO_CIDRS_LEFT)
+
+    def _chosen(self) -> str:
+        taken = [self._block(index) for index in sorted(self.used)]
+        last = None if self.last is None else self._block(self.last)
+        cidr = self.choose(str(self.cluster), self.mask_size, taken, last) if self.choose else None
+        index = None if cidr is None else self._index(str(cidr))
+        if index is None or index in self.used:
+            raise CIDRSetExhausted(NO_CIDRS_LEFT)
+        self.used.add(index)
+        self.next_candidate = (index + 1) % self.max_cidrs
+        self.last = index
+        return self._block(index)
 
     def occupy(self, cidr: str) -> None:
         index = self._index(cidr)
@@ -92,7 +114,8 @@ class NodeIpamController:
         self.enabled = bool(options.get("allocate-node-cidrs", flags.allocate_node_cidrs))
         self.client = context.client
         self.cidrs = CIDRSet(options.get("cluster-cidr", flags.cluster_cidr),
-                             int(options.get("node-cidr-mask-size", flags.node_cidr_mask_size)))
+                             int(options.get("node-cidr-mask-size", flags.node_cidr_mask_size)),
+                             options.get("allocate_node_cidr"))
         self.recorder = EventRecorder(context.client, "cidrAllocator")
         self.queue = WorkQueue(context.loop, name="nodeipam")
         self.nodes = context.informers.informer("nodes")

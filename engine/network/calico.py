@@ -93,6 +93,8 @@ class CalicoNode:
         self.backend = context.options.get("backend", "bird")
         """``CALICO_NETWORKING_BACKEND``: ``bird`` routes between nodes; ``none`` (canal) leaves that to flannel."""
         self.cni_conf_path = CNI_CONF_PATH if self.backend == "bird" else CANAL_CNI_CONF_PATH
+        self.decide = decide
+        """Felix's policy decision (``engine.network.policy.decide``); a lab plugs the learner's in here."""
         self.running = False
 
     def start(self) -> None:
@@ -161,7 +163,7 @@ class CalicoNode:
         pod = self._pod_at(pod_ip)
         if pod is None:
             return True, f"{chain}: no workload endpoint"
-        decision = decide(self.policies.indexer.list(), self._namespaces(), direction, pod, peer_ip,
+        decision = self.decide(self.policies.indexer.list(), self._namespaces(), direction, pod, peer_ip,
                           self._pod_at(peer_ip), packet.dport, packet.proto)
         if decision.allowed:
             return True, f"{chain}: {decision.reason}"

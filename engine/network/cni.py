@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from engine.network.host import Host
@@ -55,6 +55,8 @@ class Invocation:
     """The node's filesystem (config files, IPAM state)."""
     network: str = ""
     scratch: dict[str, Any] = field(default_factory=dict)
+    choose_address: Callable[[str, list[str], str | None], str | None] | None = None
+    """host-local's choice of a pod address, replaced (a lab's seam; ``CNIExecutor.choose_address``)."""
 
     @property
     def pod(self) -> str:
@@ -84,6 +86,8 @@ class CNIExecutor:
     def __init__(self, host: "Host", runtime: "RuntimeService") -> None:
         self.host = host
         self.runtime = runtime
+        self.choose_address: Callable[[str, list[str], str | None], str | None] | None = None
+        """None: host-local picks pod addresses itself; a lab plugs the learner's choice in here."""
 
     @property
     def fs(self) -> dict[str, str]:
@@ -147,4 +151,5 @@ class CNIExecutor:
         args = {"IgnoreUnknown": "1", "K8S_POD_NAMESPACE": meta.namespace, "K8S_POD_NAME": meta.name,
                 "K8S_POD_INFRA_CONTAINER_ID": sandbox_id, "K8S_POD_UID": meta.uid}
         netns = f"/var/run/netns/cni-{sandbox_id[:8]}-{sandbox_id[8:12]}-{sandbox_id[12:16]}"
-        return Invocation(command, sandbox_id, netns, "eth0", args, self.host, self.fs, config.get("name", ""))
+        return Invocation(command, sandbox_id, netns, "eth0", args, self.host, self.fs, config.get("name", ""),
+                          choose_address=self.choose_address)

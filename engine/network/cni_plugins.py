@@ -8,6 +8,8 @@ and writing the node's files exactly where the real binaries do:
     handed out (``/var/lib/cni/networks/<network>/last_reserved_ip.0``), one
     file per address holding the container id; the gateway (``.1``) is never
     given to a pod. Exhausted: ``no IP addresses available in range set``.
+    A lab's seam: ``CNIExecutor.choose_address(subnet, reserved, last_reserved)``
+    picks the address of a range given by its subnet alone.
 ``bridge``      the Linux bridge ``cni0`` holding the gateway address, a veth
     pair per pod (``veth`` + 8 hex on the node, ``eth0`` in the pod), the
     pod's default route via the bridge.
@@ -57,7 +59,10 @@ def host_local(conf: dict, inv: Invocation) -> dict:
         first = ipaddress.IPv4Address(spec.get("rangeStart", network.network_address + 1))
         last = ipaddress.IPv4Address(spec.get("rangeEnd", network.broadcast_address - 1))
         gateway = ipaddress.IPv4Address(spec.get("gateway", network.network_address + 1))
-        address = _next_free(inv, directory, index, first, last, gateway)
+        if inv.choose_address is not None and set(spec) == {"subnet"}:
+            address = _chosen(inv, directory, index, network)
+        else:
+            address = _next_free(inv, directory, index, first, last, gateway)
         if address is None:
             raise CNIError(f"failed to allocate for range {index}: no IP addresses available in range set: "
                            f"{first}-{last}")
@@ -77,6 +82,21 @@ def _next_free(inv: Invocation, directory: str, index: int, first: ipaddress.IPv
         if candidate != gateway and f"{directory}/{candidate}" not in inv.fs:
             return candidate
     return None
+
+
+def _chosen(inv: Invocation, directory: str, index: int,
+            network: ipaddress.IPv4Network) -> ipaddress.IPv4Address | None:
+    """The address ``inv.choose_address(subnet, reserved, last_reserved)`` picks (a lab's seam), if it is free."""
+    reserved = sorted((path.rsplit("/", 1)[1] for path in inv.fs
+                       if path.startswith(directory + "/") and path.rsplit("/", 1)[1][:1].isdigit()),
+                      key=lambda text: int(ipaddress.IPv4Address(text)))
+    chosen = inv.choose_address(str(network), reserved, inv.fs.get(f"{directory}/last_reserved_ip.{index}"))
+    if chosen is None:
+        return None
+    address = ipaddress.IPv4Address(str(chosen))
+    if address not in network or str(address) in reserved:
+        raise CNIError(f"failed to allocate for range {index}: {address} is not a free address of {network}")
+    return address
 
 
 def _ipam(conf: dict, inv: Invocation) -> dict:
