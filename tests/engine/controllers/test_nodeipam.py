@@ -37,3 +37,19 @@ def test_a_node_beyond_the_cluster_cidr_gets_the_cidr_not_available_event() -> N
     assert events and events[0]["source"]["component"] == "cidrAllocator"
     node = events[0]["involvedObject"]["name"]
     assert events[0]["message"] == f"Node {node} status is now: CIDRNotAvailable"
+
+
+def test_a_lab_can_choose_the_block_and_the_bitmap_still_records_it() -> None:
+    seen = []
+
+    def choose(cluster: str, mask: int, taken: list[str], last: str | None) -> str:
+        seen.append((cluster, mask, list(taken), last))
+        return "10.244.7.0/24" if last is None else "10.244.3.0/24"
+
+    cidrs = CIDRSet("10.244.0.0/16", 24, choose)
+    cidrs.occupy("10.244.1.0/24")
+    assert [cidrs.allocate_next(), cidrs.allocate_next()] == ["10.244.7.0/24", "10.244.3.0/24"]
+    assert seen == [("10.244.0.0/16", 24, ["10.244.1.0/24"], None),
+                    ("10.244.0.0/16", 24, ["10.244.1.0/24", "10.244.7.0/24"], "10.244.7.0/24")]
+    with pytest.raises(CIDRSetExhausted):          # a taken block (or None) is no allocation
+        cidrs.allocate_next()

@@ -78,3 +78,22 @@ def test_the_executor_reads_the_first_conflist_and_reports_not_initialized_witho
     runtime.host_fs["/etc/cni/net.d/99-loopback.conf"] = json.dumps({"name": "lo", "type": "loopback"})
     runtime.host_fs["/etc/cni/net.d/10-flannel.conflist"] = json.dumps({"name": "cbr0", "plugins": []})
     assert load_network_config(runtime.host_fs)["name"] == "cbr0"
+
+
+def test_a_lab_can_choose_the_pod_address_from_the_reserved_ones_and_the_last() -> None:
+    fs: dict = {}
+    conf = {**CONF, "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.1.0/24"}]]}}
+    asked = []
+
+    def choose(subnet: str, reserved: list[str], last: str | None) -> str:
+        asked.append((subnet, reserved, last))
+        return "10.244.1.9"
+
+    invocation = _invocation(fs, "a")
+    invocation.choose_address = choose
+    assert host_local(conf, invocation)["ips"][0]["address"] == "10.244.1.9/24"
+    assert asked == [("10.244.1.0/24", [], None)]
+    again = _invocation(fs, "b")
+    again.choose_address = choose
+    with pytest.raises(CNIError, match="10.244.1.9 is not a free address"):
+        host_local(conf, again)

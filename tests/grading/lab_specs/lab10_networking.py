@@ -28,7 +28,7 @@ In this lab you write:
 Then the engine runs **your** functions: the controller manager and containerd's CNI allocate with them,
 and calico's Felix drops or passes real requests between pods with your decision. The lecture is
 `course/10_networking.ipynb`; the engine's versions are in `engine/controllers/nodeipam.py`,
-`engine/network/cni_plugins.py` and `engine/network/policy.py`. Graded cells: 14 points.
+`engine/network/cni_plugins.py` and `engine/network/policy.py`. Graded cells: 10 points.
 """),
         code("setup", f"""
 import ipaddress
@@ -56,7 +56,7 @@ print([str(block) for block in ipaddress.ip_network("10.244.0.0/22").subnets(new
 print(selects({{"matchLabels": {{"app": "web"}}}}, {{"app": "web", "tier": "front"}}), selects({{}}, {{}}))
 """),
         md("cidr_intro", """
-## Part 1: a block per node (2 points)
+## Part 1: a block per node (1 point)
 
 With `--allocate-node-cidrs`, the node IPAM controller's *range allocator* cuts `--cluster-cidr` into
 blocks of `--node-cidr-mask-size` bits (a `/16` into 256 blocks of `/24`) and gives each new Node one
@@ -82,7 +82,7 @@ def allocate_node_cidr(cluster_cidr, mask_size, taken, last):
     return None
     ### END SOLUTION
 """),
-        tests("test_node_cidr", 2, """
+        tests("test_node_cidr", 1, """
 first = allocate_node_cidr("10.244.0.0/16", 24, [], None)
 check(first == "10.244.0.0/24", "the first node gets the first block", expected="10.244.0.0/24", got=first,
       see=IPAM_SECTION)
@@ -162,7 +162,7 @@ check_pod_ip(next_pod_ip, seed=102)
 ### END HIDDEN TESTS
 """),
         md("ipam_live_intro", """
-## Part 3: your allocators in a cluster (2 points)
+## Part 3: your allocators in a cluster (1 point)
 
 `ipam_cluster(allocate_node_cidr=..., next_pod_ip=...)` boots a flannel cluster whose node IPAM controller
 hands out podCIDRs with your `allocate_node_cidr`, and whose nodes' host-local IPAM hands out pod
@@ -170,7 +170,7 @@ addresses with your `next_pod_ip`. Each call is also compared with the engine's 
 input: `cluster.plugged.disagreements` and `cluster.plugged.errors` list what went otherwise. The hidden
 test also deletes pods, so that the next ones show the round robin.
 """),
-        tests("test_ipam_in_cluster", 2, """
+        tests("test_ipam_in_cluster", 1, """
 cluster = ipam_cluster(allocate_node_cidr=allocate_node_cidr, next_pod_ip=next_pod_ip)
 cluster.run(20)
 cluster.apply({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
@@ -266,7 +266,7 @@ check_peer_matches(peer_matches, seed=104)
 ### END HIDDEN TESTS
 """),
         md("allowed_intro", """
-## Part 5: the decision (3 points)
+## Part 5: the decision (2 points)
 
 `connection_allowed(policies, namespace_labels, direction, pod, peer_ip, peer_pod, port, protocol)`:
 may a connection go into (`direction == "Ingress"`) or out of (`"Egress"`) `pod`, with `peer_ip` /
@@ -339,7 +339,7 @@ def connection_allowed(policies, namespace_labels, direction, pod, peer_ip, peer
     return not isolated
     ### END SOLUTION
 """),
-        tests("test_connection_allowed", 3, """
+        tests("test_connection_allowed", 2, """
 LABELS = {"default": {}, "prod": {"team": "shop", "env": "prod"}}
 db = make_pod("db", "prod", {"app": "db"}, "10.244.1.5")
 web = make_pod("web", "prod", {"app": "web"}, "10.244.2.6")
@@ -377,7 +377,7 @@ check_connection_allowed(connection_allowed, seed=105)
 ### END HIDDEN TESTS
 """),
         md("traffic_intro", """
-## Part 6: real traffic through your decision (3 points)
+## Part 6: real traffic through your decision (2 points)
 
 `policy_cluster(connection_allowed)` boots a calico cluster and makes every node's Felix decide with
 **your** `connection_allowed`: the first packet of each connection into or out of a pod's `cali*`
@@ -386,7 +386,7 @@ conntrack). A dropped packet gets no answer: curl times out. Below, the chapter'
 creates pods in several namespaces on both nodes, policies with every kind of peer and port, and sends
 requests from every pod to every other one, checking each request's fate against the engine's decision.
 """),
-        tests("test_policy_traffic", 3, """
+        tests("test_policy_traffic", 2, """
 cluster = policy_cluster(connection_allowed)
 cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "labels": {"app": "web"}},
                "spec": {"nodeName": "node-2", "containers": [{"name": "main", "image": "nginx"}]}})
@@ -433,8 +433,8 @@ eBPF maps). Real clusters add dual-stack blocks, several ranges per node, `names
     ]
 
 
-FULL = {"test_node_cidr": 2, "test_pod_ip": 2, "test_ipam_in_cluster": 2, "test_peer_matches": 2,
-        "test_connection_allowed": 3, "test_policy_traffic": 3}
+FULL = {"test_node_cidr": 1, "test_pod_ip": 2, "test_ipam_in_cluster": 1, "test_peer_matches": 2,
+        "test_connection_allowed": 2, "test_policy_traffic": 2}
 """Points per graded cell: what the solution scores."""
 
 BROKEN: tuple[str, ...] = ()
