@@ -57,7 +57,7 @@ def _free_port() -> int:
 class JupyterLab:
     """A JupyterLab server on loopback, in its own process group, with every state folder under ``home``."""
 
-    def __init__(self, root_dir: Path, home: Path) -> None:
+    def __init__(self, root_dir: Path, home: Path, env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.token = secrets.token_hex(24)
         config = home / "config"
@@ -71,7 +71,7 @@ class JupyterLab:
         self.env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                         JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-                        PATH=venv_bin + os.pathsep + os.environ.get("PATH", ""))
+                        PATH=venv_bin + os.pathsep + os.environ.get("PATH", ""), **(env or {}))
         self.command = [sys.executable, "-m", "jupyterlab", "--no-browser",
                         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
                         f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root_dir}",
@@ -199,3 +199,70 @@ def test_running_the_architecture_chapter_shows_the_diagram_and_the_widgets(jupy
             raise
         finally:
             browser.close()
+
+
+TERMINAL_TEXT = """() => [...document.querySelectorAll('.jp-Terminal .xterm-accessibility-tree > div')]
+    .map(row => row.textContent).join('\\n')"""
+"""The terminal's screen as text: xterm.js's screen-reader rows (the screen itself is drawn on a canvas)."""
+
+
+def test_a_jupyterlab_terminal_runs_the_real_kubectl_on_a_served_cluster(tmp_path):
+    """00_welcome's section "The real kubectl on this notebook's cluster", as a learner follows it.
+
+    The cell ``served = c.serve()`` prints an ``export KUBECONFIG=...`` line; in JupyterLab, File > New >
+    Terminal opens a shell, where that line and ``kubectl get nodes`` list the served cluster's nodes. Here
+    the test process serves the cluster (as the notebook's kernel does) and types the section's commands.
+    """
+    from playwright.sync_api import expect, sync_playwright
+
+    import engine
+
+    if shutil.which("kubectl") is None:
+        pytest.skip("the real kubectl is not installed")
+    home = tmp_path / "home"
+    home.mkdir()                   # the terminal's HOME, where kubectl keeps its discovery cache
+    settings = tmp_path / "jupyter" / "settings" / "@jupyterlab" / "terminal-extension" / "plugin.jupyterlab-settings"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(json.dumps({"screenReaderMode": True}))
+    c = engine.Cluster(nodes=3, seed=0)
+    served = c.serve()
+    export_line = f"export KUBECONFIG={served.kubeconfig_path}"
+    root_dir = tmp_path / "course"
+    root_dir.mkdir()
+    server = JupyterLab(root_dir, tmp_path / "jupyter", env={"HOME": str(home)})
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        server.start()
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = None
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(UI_TIMEOUT)
+                page.goto(f"{server.url}/lab?token={server.token}")
+                page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
+                page.locator("li.lm-Menu-item[data-type='submenu']",
+                             has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^New$"))).first.hover()
+                page.locator("li.lm-Menu-item[data-command='terminal:create-new']").click()
+                terminal = page.locator(".jp-Terminal").first
+                expect(terminal).to_be_visible(timeout=UI_TIMEOUT)
+                terminal.click()
+                for command in (export_line, "kubectl get nodes"):
+                    page.keyboard.type(command)
+                    page.keyboard.press("Enter")
+                page.wait_for_function(f"() => ({TERMINAL_TEXT})().includes('node-2')", timeout=UI_TIMEOUT)
+                screen = page.evaluate(TERMINAL_TEXT)
+                rows = [line.split() for line in screen.splitlines()]
+                assert ["NAME", "STATUS", "ROLES", "AGE", "VERSION"] in rows, screen
+                assert [row[:3] for row in rows if row[:1] in (["node-1"], ["node-2"])] == \
+                    [["node-1", "Ready", "<none>"], ["node-2", "Ready", "<none>"]], screen
+                page.screenshot(path=str(ARTIFACTS / "jupyterlab-terminal-kubectl.png"))
+            except Exception:
+                if page is not None:
+                    page.screenshot(path=str(ARTIFACTS / "jupyterlab-terminal-failure.png"))
+                raise
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+        served.stop()

@@ -74,6 +74,10 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
                  {"Content-Type": PROTOBUF}, 400, "BadRequest", "the object provided is unrecognized (must be of type "
                  "ClusterRoleBinding): provided data does not appear to be a protobuf message",
                  id="a protobuf body without the k8s magic is a 400"),
+    pytest.param("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+                 CONFIGMAP.replace('"metadata"', '"dat": {}, "metadata"'), {"Content-Type": "application/json"},
+                 400, "BadRequest", 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding '
+                 'error: unknown field "dat"', id="an unknown field under Strict field validation is a 400"),
     pytest.param("PATCH", "/api/v1/namespaces/default/configmaps/x", "{}", {"Content-Type": "application/json"},
                  415, "UnsupportedMediaType", "the body of the request was in an unknown format",
                  id="a PATCH must name its patch type"),
@@ -103,6 +107,17 @@ def test_bad_requests_get_a_status_with_the_real_code(served: ServeHandle, metho
     assert still_serving(served)
 
 
+def test_an_unknown_field_is_dropped_with_a_warning_by_default(served: ServeHandle, cluster: Cluster) -> None:
+    body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "http-warned"},
+                       "data": {"a": "1"}, "dat": {"b": "2"}})
+    response = call(served, "POST", "/api/v1/namespaces/default/configmaps", body,
+                    headers={"Content-Type": "application/json"})
+    assert response.status == 201
+    assert response.headers.get_all("Warning") == ['299 - "unknown field \\"dat\\""']
+    assert "dat" not in response.json()
+    assert served.call(cluster.admin.get, "configmaps", "http-warned", "default")["data"] == {"a": "1"}
+
+
 def test_a_wrong_token_is_401_over_http_and_https(served: ServeHandle, served_tls: ServeHandle) -> None:
     for handle in (served, served_tls):
         response = call(handle, "GET", PODS, token="not-a-token")
@@ -114,6 +129,7 @@ def test_a_wrong_token_is_401_over_http_and_https(served: ServeHandle, served_tl
 def test_without_credentials_https_requests_are_the_anonymous_user(served_tls: ServeHandle) -> None:
     response = call(served_tls, "GET", PODS, token=None)
     assert response.status == 403
+    assert still_serving(served_tls)
     assert response.json()["message"] == ('pods is forbidden: User "system:anonymous" cannot list resource "pods" in '
                                           'API group "" in the namespace "default"')
     # system:public-info-viewer lets anyone read /version and the health checks.

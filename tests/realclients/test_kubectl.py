@@ -1,9 +1,8 @@
 """The real kubectl against an engine cluster served on 127.0.0.1.
 
 Each test runs the machine's kubectl with a generated kubeconfig and checks
-what it prints and what the cluster then holds. The cluster runs no scheduler
-or workload controllers yet, so a Deployment makes no pods: the tests look
-at the API objects themselves.
+what it prints and what the cluster then holds. The cluster is a whole one
+(scheduler, controllers, kubelets), running in real time while served.
 """
 
 from __future__ import annotations
@@ -215,6 +214,11 @@ def test_describe_shows_the_deployment(applied: subprocess.CompletedProcess, kub
     assert fields["Replicas"].startswith("3 desired")
     assert fields["StrategyType"] == "RollingUpdate"
     assert "Image:         nginx:1.14.2" in out
+    events = out.split("\nEvents:\n", 1)[1].splitlines()
+    assert events[0].split() == ["Type", "Reason", "Age", "From", "Message"]
+    scaled = [line.split(None, 4) for line in events[2:] if "ScalingReplicaSet" in line]
+    assert scaled and scaled[0][0] == "Normal" and scaled[0][3] == "deployment-controller"
+    assert scaled[0][4].startswith("Scaled up replica set nginx-deployment-") and scaled[0][4].endswith(" from 0 to 3")
 
 
 def test_scale_changes_spec_replicas_through_the_scale_subresource(kubectl: Kubectl, cluster: Cluster) -> None:
@@ -233,6 +237,22 @@ def test_delete_with_foreground_cascade_waits_for_the_dependents(kubectl: Kubect
     owned = [rs for rs in cluster.list("replicasets")
              if any(ref["name"] == "web-doomed" for ref in rs["metadata"].get("ownerReferences") or ())]
     assert owned == []
+
+
+def test_delete_with_orphan_cascade_leaves_the_dependents_without_their_owner(kubectl: Kubectl,
+                                                                            cluster: Cluster) -> None:
+    # Labels of its own: an orphan that another Deployment's selector matched would be adopted by it.
+    kubectl("apply", "-f", "-", stdin=_manifest("web-orphaning", **{"app: nginx": "app: orphaning"}))
+    kubectl("rollout", "status", "deployment/web-orphaning", "--timeout=60s")
+    owned = [rs["metadata"]["name"] for rs in cluster.list("replicasets")
+             if any(ref["name"] == "web-orphaning" for ref in rs["metadata"].get("ownerReferences") or ())]
+    assert len(owned) == 1
+    result = kubectl("delete", "deployment", "web-orphaning", "--cascade=orphan")
+    assert result.stdout.strip() == 'deployment.apps "web-orphaning" deleted'
+    assert kubectl("get", "deployment", "web-orphaning", check=False).returncode == 1
+    orphan = cluster.get("replicaset", owned[0])                # kept, and no longer owned by anything
+    assert not orphan["metadata"].get("ownerReferences")
+    assert kubectl("get", "replicaset", owned[0], "-o", "jsonpath={.spec.replicas}").stdout == "3"
 
 
 def test_delete_removes_an_object_and_a_later_get_is_not_found(kubectl: Kubectl) -> None:
