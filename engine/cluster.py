@@ -53,6 +53,7 @@ from engine import flags
 
 if TYPE_CHECKING:
     from engine.apiserver.http.serve import ServeHandle
+    from engine.apiserver.proxy import ProxyResponse
     from engine.kubeadm import InitConfiguration
     from engine.network.curl import CurlResult
     from engine.runtime.containerd import RuntimeService
@@ -116,8 +117,9 @@ class Cluster:
         """The remote image registries every node pulls from (labs add images with ``registry.register``)."""
         self.hostnet = HostNetwork()
         """The hosts' network: the API server dials kubelets (logs, exec) through it."""
-        from engine.apiserver import pod_connect
+        from engine.apiserver import pod_connect, proxy
         pod_connect.register(self.apiserver, self.hostnet)
+        proxy.register(self.apiserver, self._proxy_from_control_plane)
         self.runtimes: dict[str, "RuntimeService"] = {}
         """Each node's container runtime: it belongs to the machine, so it outlives the node's kubelet."""
         self.machines: dict[str, Machine] = {}
@@ -246,6 +248,21 @@ class Cluster:
         from engine.network.door import curl_from
         result = curl_from(self, CONTROL_PLANE_NODE, f"https://{host}:{port}{path}")
         return None if result.error else (result.status, result.body)
+
+    def _proxy_from_control_plane(self, method: str, url: str, headers: dict[str, str],
+                                  body: str | None) -> "ProxyResponse | str":
+        """``services/proxy`` and ``pods/proxy``'s request from the control-plane machine to a pod: the answer, or
+        Go's dial error (there is no pod network to carry it without a network add-on)."""
+        from engine.apiserver.proxy import ProxyResponse, dial_error
+        if self.fabric is None:
+            return dial_error(url, "unreachable")
+        from engine.network.door import curl_from
+        result = curl_from(self, CONTROL_PLANE_NODE, url, method=method, headers=headers, body=body)
+        if result.error:
+            outcome = {28: "timeout", 52: "empty"}.get(result.exit_code, "refused" if " after 0 ms" in result.error
+                                                        else "unreachable")
+            return dial_error(url, outcome)
+        return ProxyResponse(result.status or 200, result.headers, result.body)
 
     def kubeadm_config(self) -> "InitConfiguration":
         """What ``kubeadm init --config`` would be given for this cluster (``engine.kubeadm.InitConfiguration``)."""

@@ -5,6 +5,9 @@
     logging          cluster-level logging (EFK): a fluent-bit DaemonSet tails every node's container logs and
                      ships them to an Elasticsearch StatefulSet (``engine.addons.logging.install(cluster)``;
                      searched with ``LogStore`` and the ``engine.viz.log_search`` widget)
+    dashboard        the Kubernetes Dashboard (a web UI in namespace kubernetes-dashboard): workloads, pods, nodes,
+                     services, events, logs and YAML; reached through ``kubectl proxy`` and the API server's
+                     ``services/proxy`` (``engine.addons.dashboard.install(cluster)``, ``dashboard.url()``)
 
 This package has no ``manifests`` of its own, so engine/kubeadm's addon phase skips it: an add-on here is
 opt-in (``engine.addons.metrics_server.install(cluster)`` applies its manifests as the admin would with

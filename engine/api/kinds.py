@@ -71,7 +71,7 @@ _ALL = ("all",)
 
 KINDS: tuple[Kind, ...] = (
     # core/v1
-    Kind("", "v1", "Pod", "pods", True, ("po",), ("status", "binding", "eviction", "log", "exec", "ephemeralcontainers"), _ALL),
+    Kind("", "v1", "Pod", "pods", True, ("po",), ("status", "binding", "eviction", "log", "exec", "proxy", "ephemeralcontainers"), _ALL),
     Kind("", "v1", "Node", "nodes", False, ("no",), ("status", "proxy"), storage_prefix="minions"),
     Kind("", "v1", "Namespace", "namespaces", False, ("ns",), ("status", "finalize")),
     Kind("", "v1", "Service", "services", True, ("svc",), ("status", "proxy"), _ALL, storage_prefix="services/specs"),

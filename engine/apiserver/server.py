@@ -119,6 +119,8 @@ class APIServer:
         self.custom_resources.start()
         self.aggregator: Any = None
         """The aggregation layer (``engine.apiserver.aggregator``) once the cluster can reach Services."""
+        self.proxy_handlers: dict[str, Callable[[Request], Any]] = {}
+        """``services/proxy`` and ``pods/proxy`` (``engine.apiserver.proxy``), by resource."""
 
     def _install(self, kind: Kind) -> None:
         cacher = Cacher(kind, self.store, self.loop)
@@ -162,6 +164,10 @@ class APIServer:
         resolved = self.registry.lookup(kind)
         return self.cachers[resolved].list(resolved.namespace_prefix(namespace))
 
+    def register_proxy(self, resource: str, handler: Callable[[Request], Any]) -> None:
+        """Serve ``<resource>/proxy``: ``handler(request)`` locates the backend itself (``scheme:name:port``)."""
+        self.proxy_handlers[resource] = handler
+
     def register_connect(self, resource: str, subresource: str, handler: Callable[[Request, dict], Any]) -> None:
         """Let a component serve a connect-style subresource (``pods/log``) through the API server."""
         self.connect_handlers[(resource, subresource)] = handler
@@ -177,6 +183,9 @@ class APIServer:
             user = self.authenticator.authenticate(request.token)
             kind = self._resolve(request)
             self._authorize(user, kind, request)
+            if request.subresource == "proxy" and kind.plural in self.proxy_handlers:
+                result = self.proxy_handlers[kind.plural](request)
+                return result
             handler = getattr(self, f"_{request.verb}", None)
             if handler is None or request.verb == "watch":
                 raise errors.method_not_allowed(request.verb, kind.plural, kind.group)

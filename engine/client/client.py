@@ -55,8 +55,12 @@ class Client:
         return self.server.registry.for_object(obj).plural
 
     # -- reads ----------------------------------------------------------------
-    def get(self, resource: str, name: str, namespace: str | None = None, *, subresource: str | None = None) -> dict:
-        return self._call("get", resource, namespace=namespace, name=name, subresource=subresource)
+    def get(self, resource: str, name: str, namespace: str | None = None, *, subresource: str | None = None,
+            params: dict[str, Any] | None = None) -> Any:
+        """One object, or a subresource (``params``: its options, ``{"container": "c", "tailLines": 10}`` for a
+        pod's ``log``, whose answer is text)."""
+        return self._call("get", resource, namespace=namespace, name=name, subresource=subresource,
+                          params=dict(params or {}))
 
     def list(self, resource: str, namespace: str | None = None, *, label_selector: str | None = None,
              field_selector: str | None = None, limit: int = 0, continue_: str | None = None,

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from engine.api import errors
 from engine.api.conversion import ServedVersion, served_version
 from engine.api.kinds import Kind, KindRegistry
+from engine.apiserver import proxy
 
 NOT_FOUND = "the server could not find the requested resource"
 METHOD_NOT_ALLOWED = "the server does not allow this method on the requested resource"
@@ -88,9 +89,15 @@ def parse_params(query: str) -> dict[str, Any]:
 
 def parse(method: str, path: str, query: str, registry: KindRegistry) -> Route:
     """Read a request's method, path and query; 404 / 405 ``ApiError`` for what nobody serves."""
-    params = parse_params(query)
     parts = [part for part in path.split("/") if part]
-    route = Route(method=method, path="/" + "/".join(parts), params=params)
+    route = Route(method=method, path="/" + "/".join(parts))
+    if parts[:1] in (["api"], ["apis"]) and len(parts) > (2 if parts[0] == "api" else 3):
+        start = 2 if parts[0] == "api" else 3
+        proxied = _proxy(route, "" if parts[0] == "api" else parts[1], parts[start - 1], parts[start:], path,
+                         query, registry)
+        if proxied is not None:
+            return proxied
+    params = route.params = parse_params(query)
     if not parts or parts[0] not in ("api", "apis"):
         return _non_resource(route)
     if parts[0] == "api":
@@ -105,6 +112,35 @@ def parse(method: str, path: str, query: str, registry: KindRegistry) -> Route:
         params["watch"] = True
         rest = rest[1:]
     return _resource(route, group, version, rest, registry)
+
+
+def _proxy(route: Route, group: str, version: str, rest: list[str], path: str, query: str,
+           registry: KindRegistry) -> Route | None:
+    """``.../{resource}/{name}/proxy[/{path}]``: the connect request ``engine.apiserver.proxy`` serves.
+
+    Everything after ``/proxy`` (``params["path"]``, trailing slash kept) and the raw query go to the backend;
+    the verb comes from the method (RequestInfoFactory's, for connect requests).
+    """
+    namespace = None
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        namespace, rest = rest[1], rest[2:]
+    if len(rest) < 3 or rest[2] != "proxy":
+        return None
+    kind = registry.by_resource(group, rest[0])
+    if kind is None or kind.version != version or "proxy" not in kind.subresources or \
+            (kind.namespaced and namespace is None):
+        return None
+    verb = proxy.VERBS.get(route.method)
+    if verb is None:
+        raise errors.MethodNotAllowed(METHOD_NOT_ALLOWED)
+    name = unquote(rest[1])
+    marker = f"/{rest[1]}/proxy"
+    at = path.find(marker + "/")
+    remainder = path[at + len(marker):] if at >= 0 else ("/" + "/".join(rest[3:]) if len(rest) > 3 else "")
+    route.resource_request = True
+    route.verb, route.kind, route.namespace, route.name, route.subresource = verb, kind, namespace, name, "proxy"
+    route.params = {"path": remainder, "query": query, "method": route.method, "requestPath": path}
+    return route
 
 
 def _non_resource(route: Route) -> Route:

@@ -21,7 +21,8 @@ Per request, in order:
 4. the API server handles it on the loop (``execute``); the answer is JSON, or
    a Table when the Accept header asks for one (``table``), or text for
    ``pods/log``; watches and ``pods/log?follow=true`` stream instead (``watch``),
-   and ``pods/exec`` switches to the WebSocket channel protocol (``remotecommand``);
+   and ``pods/exec`` switches to the WebSocket channel protocol (``remotecommand``); ``services/proxy`` and
+   ``pods/proxy`` pass the backend's answer through with its own content type (``proxy``);
 5. a failure is the ``Status`` of the ``ApiError``, with its code.
 
 Over plain HTTP a request without credentials is served as ``insecure_token``'s
@@ -45,8 +46,8 @@ import yaml
 
 from engine.api import conversion, errors
 from engine.api.kinds import Kind
-from engine.apiserver.http import discovery, execute, openapi, protobuf, remotecommand, reviews, routes, table, \
-    watch
+from engine.apiserver.http import discovery, execute, openapi, protobuf, proxy, remotecommand, reviews, routes, \
+    table, watch
 from engine.apiserver.impersonation import impersonation_token
 from engine.apiserver.server import APIServer, Request
 from engine.sim.realtime import RealtimeDriver
@@ -333,6 +334,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(201, result)
             return
         route = routes.parse(method, path, query, self.front.registry)
+        if route.subresource == "proxy":
+            proxy.serve(self, self.front, route, raw, token)
+            return
         if not route.resource_request:
             self._non_resource(route, token)
             return
