@@ -1,13 +1,15 @@
 """``python -m engine``: serve a cluster to the real kubectl, or run the instructor's demo.
 
-    python -m engine serve [--port N] [--kubeconfig PATH] [--nodes N] [--seed S] [--speed X] [--tls]
+    python -m engine serve [--port N] [--kubeconfig PATH] [--nodes N] [--seed S] [--speed X] [--tls] [--dashboard]
     python -m engine demo [--nodes N] [--seed S] [--pause]
 
 ``serve`` boots a cluster, serves the Kubernetes API on 127.0.0.1 (plain HTTP
 unless ``--tls``) with virtual time following the wall clock times
 ``--speed``, writes an admin kubeconfig (default ``./.engine/kubeconfig``,
 git-ignored), prints how to point kubectl at it, and runs until Ctrl-C or
-SIGTERM, then stops cleanly.
+SIGTERM, then stops cleanly. With ``--dashboard`` the cluster has a flannel pod
+network and the Kubernetes Dashboard add-on, Ready before serving begins; it
+prints the dashboard's URL through ``kubectl proxy``.
 
 ``demo`` narrates a scripted tour in the terminal with kubectl's output, on
 virtual time (it finishes in seconds). Each step names the components it
@@ -28,6 +30,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 DEFAULT_KUBECONFIG = "./.engine/kubeconfig"
+DASHBOARD_START_SECONDS = 40.0
+"""Virtual seconds run before serving with ``--dashboard``: the image pulled, the pod started and Ready."""
 
 
 # -- serve -----------------------------------------------------------------------------
@@ -35,7 +39,11 @@ DEFAULT_KUBECONFIG = "./.engine/kubeconfig"
 def serve(args: argparse.Namespace) -> int:
     from engine.cluster import Cluster
 
-    cluster = Cluster(nodes=args.nodes, seed=args.seed)
+    cluster = Cluster(nodes=args.nodes, seed=args.seed, network="flannel" if args.dashboard else None)
+    if args.dashboard:
+        from engine.addons import dashboard
+        dashboard.install(cluster)
+        cluster.run(DASHBOARD_START_SECONDS)
     handle = cluster.serve(args.port, kubeconfig=args.kubeconfig, tls=args.tls, speed=args.speed)
     stop = threading.Event()
 
@@ -50,6 +58,8 @@ def serve(args: argparse.Namespace) -> int:
     if not args.tls:
         print("Plain HTTP: kubectl sends no credentials and is served as the admin (the old insecure port);")
         print("use --tls to try RBAC with per-user kubeconfigs.")
+    if args.dashboard:
+        print(f"Dashboard: run `kubectl proxy` (with that KUBECONFIG), then open {dashboard.url()}")
     print("Ctrl-C to stop.", flush=True)
     try:
         while not stop.wait(0.5):
@@ -337,6 +347,8 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--seed", type=int, default=0, help="the cluster's random seed (default: 0)")
     serve_cmd.add_argument("--speed", type=float, default=1.0,
                            help="virtual seconds per wall second (default: 1)")
+    serve_cmd.add_argument("--dashboard", action="store_true",
+                           help="boot with a flannel pod network and the Kubernetes Dashboard add-on")
     serve_cmd.add_argument("--tls", action="store_true",
                            help="serve HTTPS with a generated CA (needs the openssl command)")
     serve_cmd.set_defaults(func=serve)

@@ -299,6 +299,19 @@ def rewrite_html(text: str, rewrite: Callable[[str], str]) -> str:
     return "".join(out)
 
 
+def proxy_request(resource: str, namespace: str, name: str, path: str = "/", *, method: str = "GET",
+                  query: str = "", headers: dict[str, str] | None = None, body: str | None = None,
+                  token: str | None = None) -> "Request":
+    """The ``Request`` the HTTP front makes for ``{method} /api/v1/namespaces/{namespace}/{resource}/{name}/proxy{path}``
+    (for in-process callers: ``apiserver.handle(proxy_request(...))`` answers a ``ProxyResponse``)."""
+    from engine.apiserver.server import Request
+    if method not in VERBS:
+        raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+    incoming = f"/api/v1/namespaces/{namespace}/{resource}/{name}/proxy{path}"
+    params = {"path": path, "method": method, "requestPath": incoming, "query": query, "headers": dict(headers or {})}
+    return Request(VERBS[method], resource, namespace, name, "proxy", body, params, token)
+
+
 DIAL_ERRORS = {"refused": "connect: connection refused", "timeout": "i/o timeout",
                "unreachable": "connect: no route to host"}
 

@@ -18,7 +18,6 @@ import pytest
 
 import engine
 from engine.addons import dashboard
-from engine.apiserver.server import Request
 
 SERVICE_ACCOUNT = "system:serviceaccount:kubernetes-dashboard:kubernetes-dashboard"
 
@@ -34,11 +33,7 @@ def cluster():
 
 
 def proxied(cluster, path, user=("kubernetes-admin", ("system:masters",))):
-    name = "https:kubernetes-dashboard:"
-    params = {"path": path, "method": "GET", "query": "", "headers": {},
-              "requestPath": dashboard.PROXY_PATH.rstrip("/") + path}
-    return cluster.apiserver.handle(Request("get", "services", dashboard.NAMESPACE, name, "proxy", None, params,
-                                            cluster.token_for(*user)))
+    return dashboard.fetch(cluster, path, user=user[0], groups=user[1])
 
 
 def test_the_dashboard_runs_as_a_pod_reading_as_its_service_account(cluster):

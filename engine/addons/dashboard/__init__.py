@@ -11,6 +11,7 @@ Use::
     c = engine.Cluster(nodes=2, network="flannel")     # the dashboard is a pod: it needs a pod network
     engine.addons.dashboard.install(c)                 # as `kubectl apply -f recommended.yaml` does
     c.run(30)                                          # pulled, started, Ready
+    engine.addons.dashboard.fetch(c, "/api/v1/pod/default").body    # through services/proxy, in process
     with c.serve() as served:                          # then, in a terminal: kubectl proxy
         print(engine.addons.dashboard.url())           # http://localhost:8001/api/v1/namespaces/...
 
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from engine.addons.dashboard.manifests import IMAGE, NAME, NAMESPACE, manifests
 
 if TYPE_CHECKING:
+    from engine.apiserver.proxy import ProxyResponse
     from engine.cluster import Cluster
 
 PROXY_PORT = 8001
@@ -62,5 +64,18 @@ def url(base: str = f"http://localhost:{PROXY_PORT}") -> str:
     return base.rstrip("/") + PROXY_PATH
 
 
-__all__ = ["IMAGE", "NAME", "NAMESPACE", "PROXY_PATH", "PROXY_PORT", "install", "manifests", "register_images",
-           "url"]
+def fetch(cluster: "Cluster", path: str = "/", *, user: str = "kubernetes-admin",
+          groups: tuple[str, ...] = ("system:masters",)) -> "ProxyResponse":
+    """GET ``path`` of the dashboard through the API server's ``services/proxy``, as ``user`` (RBAC applies): what
+    ``kubectl proxy`` fetches for a browser, without one. ``fetch(c, "/api/v1/pod/default").body`` is the pods'
+    JSON; the answer has ``status``, ``headers``, ``content_type`` and ``body``; failures raise ``engine.ApiError``
+    (403 without ``services/proxy``, 503 with no ready dashboard pod)."""
+    from engine.apiserver.proxy import proxy_request
+    path, _, query = path.partition("?")
+    request = proxy_request("services", NAMESPACE, f"https:{NAME}:", path, query=query,
+                            token=cluster.token_for(user, groups))
+    return cluster._call(cluster.apiserver.handle, request)
+
+
+__all__ = ["IMAGE", "NAME", "NAMESPACE", "PROXY_PATH", "PROXY_PORT", "fetch", "install", "manifests",
+           "register_images", "url"]
