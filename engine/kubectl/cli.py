@@ -42,7 +42,8 @@ SHORT_FLAGS = {"-n": "namespace", "-A": "all-namespaces", "-l": "selector", "-o"
 BOOLEAN_FLAGS = {"ignore-daemonsets", "delete-emptydir-data", "disable-eviction", "all-namespaces", "show-labels", "no-headers", "overwrite", "all", "previous", "force", "now",
                  "show-kind", "recursive", "watch", "stdin", "tty", "quiet", "rm", "help", "ignore-not-found",
                  "list", "local", "follow", "timestamps", "short", "show-managed-fields", "wait",
-                 "record", "namespaced", "no-headers", "containers", "sort-by-cpu"}
+                 "record", "namespaced", "no-headers", "containers", "sort-by-cpu", "all-containers", "prefix",
+                 "ignore-errors"}
 REPEATED_FLAGS = {"filename", "from-literal", "from-file", "env", "label-columns", "verb", "resource",
                   "resource-name", "user", "group", "serviceaccount", "as-group", "rule", "annotation"}
 
@@ -141,6 +142,8 @@ def parse(words: list[str]) -> tuple[str, list[str], dict[str, Any]]:
                 has_value, value = (True, rest.lstrip("=")) if rest else (False, "")
                 if short == "-p":
                     name = "previous" if verb == "logs" else "patch"
+                elif short == "-f" and verb == "logs":
+                    name = "follow"
             if not has_value:
                 if name in BOOLEAN_FLAGS:
                     value = True
@@ -254,7 +257,7 @@ USAGE = ("kubectl controls the Kubernetes cluster manager.\n\n"
 
 
 def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
-    from engine.kubectl import autoscale, create, describe, info, podexec, rollout, shortcuts, verbs
+    from engine.kubectl import autoscale, create, describe, info, logs, podexec, rollout, shortcuts, verbs
     table: dict[str, Callable[[Invocation], str]] = {
         "get": get,
         "describe": describe.run_describe,
@@ -269,7 +272,7 @@ def verb_handler(verb: str) -> Callable[[Invocation], str] | None:
         "run": create.run_pod,
         "cordon": verbs.cordon,
         "uncordon": verbs.uncordon,
-        "logs": info.logs,
+        "logs": logs.logs,
         "exec": podexec.exec_command,
         "top": info.top,
         "top nodes": info.top,

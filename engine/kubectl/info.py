@@ -1,12 +1,8 @@
-"""kubectl's read-only helpers: logs, top, version, api-resources, cluster-info, auth can-i, explain.
+"""kubectl's read-only helpers: top, version, api-resources, cluster-info, auth can-i, explain.
 
 Interface: one function per command, ``command(invocation) -> str``.
 
-- ``logs``: reads ``pods/log`` through the API server. When no component
-  serves logs, or the container has no logs yet, it answers with the message
-  the kubelet would give for the container's state (``container "nginx" in
-  pod "web" is waiting to start: ContainerCreating``), computed from the pod's
-  status.
+- ``logs`` lives in ``engine.kubectl.logs``.
 - ``top``: node and pod usage from the ``metrics.k8s.io`` API, with kubectl's
   columns; ``error: Metrics API not available`` while no such API is registered.
 - ``auth can-i``: asks the API server's RBAC authorizer, for the admin or ``--as`` someone.
@@ -14,111 +10,17 @@ Interface: one function per command, ``command(invocation) -> str``.
 
 from __future__ import annotations
 
-from engine.api import errors
 from engine.kubectl.discovery import served_kinds
 from engine.api.quantity import parse_quantity
 from engine.apiserver.rbac import Attributes
 from engine.apiserver.server import Request
-from engine.kubectl.cli import Invocation, KubectlError, resolve_kind
+from engine.kubectl.cli import Invocation, KubectlError
 from engine.kubectl.tabwriter import format_tabbed
 
 CLIENT_VERSION = "v1.31.0"
 KUSTOMIZE_VERSION = "v5.4.2"
 SERVER_VERSION = "v1.31.0"
 CONTROL_PLANE_URL = "https://127.0.0.1:6443"
-
-
-# -- logs ---------------------------------------------------------------------
-
-def _container_status(pod: dict, name: str) -> dict | None:
-    status = pod.get("status") or {}
-    for entry in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
-        if entry.get("name") == name:
-            return entry
-    return None
-
-
-def log_state_error(pod: dict, container: str, previous: bool) -> str | None:
-    """The kubelet's ``validateContainerLogStatus`` message, or None when logs can be read."""
-    pod_name = pod["metadata"]["name"]
-    entry = _container_status(pod, container)
-    if entry is None:
-        return f'container "{container}" in pod "{pod_name}" is waiting to start: ContainerCreating'
-    state = entry.get("state") or {}
-    last = (entry.get("lastState") or {}).get("terminated")
-    if previous:
-        if not last or not last.get("containerID"):
-            return f'previous terminated container "{container}" in pod "{pod_name}" not found'
-        return None
-    if state.get("running") is not None:
-        return None
-    if state.get("terminated") is not None:
-        if state["terminated"].get("containerID") or (last and last.get("containerID")):
-            return None
-        return f'container "{container}" in pod "{pod_name}" is terminated'
-    if last is not None:
-        return None if last.get("containerID") else f'container "{container}" in pod "{pod_name}" is terminated'
-    waiting = state.get("waiting")
-    if waiting is not None:
-        reason = waiting.get("reason", "")
-        if reason == "ErrImagePull":
-            return f'container "{container}" in pod "{pod_name}" is waiting to start: image can\'t be pulled'
-        if reason == "ImagePullBackOff":
-            return (f'container "{container}" in pod "{pod_name}" is waiting to start: trying and failing to '
-                    f'pull image')
-        return f'container "{container}" in pod "{pod_name}" is waiting to start: {reason}'
-    return f'container "{container}" in pod "{pod_name}" is waiting to start - no logs yet'
-
-
-def logs(invocation: Invocation) -> str:
-    """``kubectl logs POD [-c CONTAINER] [--previous] [--tail=N]``."""
-    if not invocation.args:
-        raise KubectlError("expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a "
-                           "required argument for the logs command")
-    target = invocation.args[0]
-    if "/" in target:
-        type_name, _, target = target.partition("/")
-        if resolve_kind(type_name).kind != "Pod":
-            raise KubectlError("logs are only implemented here for pods")
-    namespace = invocation.namespace
-    try:
-        pod = invocation.client.get("pods", target, namespace)
-    except errors.NotFound:
-        raise KubectlError(f'error from server (NotFound): pods "{target}" not found in namespace '
-                           f'"{namespace}"') from None
-    spec = pod.get("spec") or {}
-    names = [c.get("name") for c in spec.get("containers") or []]
-    init_names = [c.get("name") for c in spec.get("initContainers") or []]
-    all_names = init_names + names
-    prefix = ""
-    container = invocation.flags.get("container")
-    if not container:
-        annotated = ((pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container"))
-        container = annotated if annotated in names else names[0] if names else ""
-        if (len(names) > 1 or init_names) and annotated not in names:
-            everything = names + [f"{name} (init)" for name in init_names]
-            prefix = f'Defaulted container "{container}" out of: {", ".join(everything)}\n'
-    if container not in all_names:
-        raise errors.bad_request(f"container {container} is not valid for pod {target}")
-    if not spec.get("nodeName"):
-        return prefix
-    params = {"container": container}
-    if invocation.flag_bool("previous"):
-        params["previous"] = True
-    tail = invocation.flag_int("tail")
-    if tail is not None and tail >= 0:
-        params["tailLines"] = tail
-    if invocation.flag_bool("timestamps"):
-        params["timestamps"] = True
-    server = invocation.client.server
-    if ("pods", "log") in server.connect_handlers:
-        text = server.handle(Request("get", "pods", namespace=namespace, name=target, subresource="log",
-                                     params=params, token=invocation.client.token))
-        return prefix + (text if isinstance(text, str) else "".join(text))
-    problem = log_state_error(pod, container, invocation.flag_bool("previous"))
-    if problem is not None:
-        raise errors.bad_request(problem)
-    return prefix
 
 
 # -- top ----------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_a_container_named_with_c_and_the_waiting_reasons(c):
     waiting = 'Error from server (BadRequest): container "b" in pod "two" is waiting to start: '
     assert error_of(c, "logs two -c b") in (waiting + "image can't be pulled",
                                             waiting + "trying and failing to pull image")
-    assert error_of(c, "logs two -c zz") == "Error from server (BadRequest): container zz is not valid for pod two"
+    assert error_of(c, "logs two -c zz") == "error: container zz is not valid for pod two"     # kubectl checks it
 
 
 def test_a_container_still_being_created_is_waiting_to_start():
@@ -112,3 +112,17 @@ def test_the_http_api_serves_logs_and_follows_a_running_container():
             urllib.request.urlopen(urllib.request.Request(base + "?previous=true", headers=headers), timeout=30)
         refused.value.close()
         assert refused.value.code == 400
+
+
+def test_a_deployments_logs_come_from_its_first_pod_and_a_selector_reads_them_all():
+    c = cluster()
+    c.apply({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {
+        "replicas": 3, "selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web"}}, "spec": {"containers": [
+                {"name": "hello", "image": "busybox", "command": ["sh", "-c", "echo hello from $HOSTNAME; sleep 3600"]}]}}}})
+    c.run(10)
+    pods = sorted(p["metadata"]["name"] for p in c.list("pods", selector="app=web"))
+    out = c.kubectl("logs deploy/web").splitlines()
+    assert out[0].startswith("Found 3 pods, using pod/") and out[0].split("pod/")[1] in pods
+    assert out[1:] == [f"hello from {out[0].split('pod/')[1]}"]
+    assert c.kubectl("logs -l app=web --prefix").splitlines() == [f"[pod/{p}/hello] hello from {p}" for p in pods]

@@ -1,73 +1,10 @@
-"""logs, top, version, api-resources, cluster-info, auth can-i and explain."""
+"""top, version, api-resources, cluster-info, auth can-i and explain."""
 
 from __future__ import annotations
 
 import pytest
 
 import engine
-from kubectl_fixtures import add_pod, running_status
-from engine.kubectl.info import log_state_error
-
-
-def waiting_status(reason: str) -> dict:
-    return {"phase": "Pending", "containerStatuses": [
-        {"name": "app", "ready": False, "restartCount": 0, "image": "nginx", "imageID": "",
-         "state": {"waiting": {"reason": reason}}}]}
-
-
-@pytest.mark.parametrize("status, previous, message", [
-    pytest.param(None, False, 'container "app" in pod "web" is waiting to start: ContainerCreating',
-                 id="no container status yet reads as ContainerCreating"),
-    pytest.param(waiting_status("ContainerCreating"), False,
-                 'container "app" in pod "web" is waiting to start: ContainerCreating',
-                 id="a waiting container names its reason"),
-    pytest.param(waiting_status("ErrImagePull"), False,
-                 'container "app" in pod "web" is waiting to start: image can\'t be pulled',
-                 id="a failed pull says the image cannot be pulled"),
-    pytest.param(waiting_status("ImagePullBackOff"), False,
-                 'container "app" in pod "web" is waiting to start: trying and failing to pull image',
-                 id="a pull in back-off says it keeps failing"),
-    pytest.param(running_status("10.244.1.2"), False, None, id="a running container has logs"),
-    pytest.param(running_status("10.244.1.2"), True, 'previous terminated container "app" in pod "web" not found',
-                 id="previous logs need an earlier terminated container"),
-    pytest.param(running_status("10.244.1.2", restarts=1, finished="2025-01-01T00:00:01Z"), True, None,
-                 id="previous logs exist after a restart"),
-])
-def test_log_state_error(status: dict | None, previous: bool, message: str | None) -> None:
-    pod = {"metadata": {"name": "web"}, "status": status or {}}
-    assert log_state_error(pod, "app", previous) == message
-
-
-def test_logs_without_a_log_server_explain_the_container_state(cluster: engine.Cluster) -> None:
-    cluster.apiserver.connect_handlers.pop(("pods", "log"))     # no API server route to the kubelets
-    add_pod(cluster, "web", node="node-1", status=waiting_status("ContainerCreating"))
-    assert cluster.kubectl("logs web") == (
-        'Error from server (BadRequest): container "app" in pod "web" is waiting to start: ContainerCreating\n')
-    assert cluster.kubectl("logs web -c nope") == (
-        "Error from server (BadRequest): container nope is not valid for pod web\n")
-    assert cluster.kubectl("logs nope") == (
-        'error: error from server (NotFound): pods "nope" not found in namespace "default"\n')
-
-
-def test_logs_of_an_unscheduled_pod_are_empty(cluster: engine.Cluster) -> None:
-    add_pod(cluster, "web")
-    assert cluster.kubectl("logs web") == ""
-
-
-def test_logs_go_through_the_pods_log_subresource(cluster: engine.Cluster) -> None:
-    seen = []
-
-    def serve(request, pod):  # a kubelet's log endpoint, as the API server proxies to it
-        seen.append(dict(request.params))
-        return f"hello from {pod['metadata']['name']}\n"
-
-    cluster.apiserver.register_connect("pods", "log", serve)
-    add_pod(cluster, "web", node="node-1", status=running_status("10.244.1.2"),
-            containers=[{"name": "app", "image": "nginx"}, {"name": "sidecar", "image": "busybox"}])
-    assert cluster.kubectl("logs web --tail=5") == (
-        'Defaulted container "app" out of: app, sidecar\nhello from web\n')
-    assert cluster.kubectl("logs pod/web -c sidecar -p") == "hello from web\n"
-    assert seen == [{"container": "app", "tailLines": 5}, {"container": "sidecar", "previous": True}]
 
 
 def test_top_needs_the_metrics_api(cluster: engine.Cluster) -> None:
