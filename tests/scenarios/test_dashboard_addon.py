@@ -4,14 +4,21 @@
 ServiceAccount through the ``kubernetes`` Service, and answers on 8443. The API server proxies
 ``.../services/https:kubernetes-dashboard:/proxy/...`` to the pod's IP from the control-plane node through the
 pod network: the page's HTML (its absolute links rewritten), its JavaScript, its JSON API; a user without
-``services/proxy`` gets 403; with no ready endpoint, 503.
+``services/proxy`` gets 403; with no ready endpoint, 503. ``python -m engine serve --dashboard`` serves it.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
 import urllib.request
+from pathlib import Path
 from urllib.error import HTTPError
 
 import pytest
@@ -20,6 +27,7 @@ import engine
 from engine.addons import dashboard
 
 SERVICE_ACCOUNT = "system:serviceaccount:kubernetes-dashboard:kubernetes-dashboard"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +112,29 @@ def test_with_no_ready_endpoint_the_proxy_answers_503(cluster):
 def test_install_needs_a_pod_network():
     with pytest.raises(ValueError, match="network add-on"):
         dashboard.install(engine.Cluster(nodes=1, seed=0))
+
+
+def test_engine_serve_dashboard_serves_the_add_on_ready(tmp_path):
+    command = [sys.executable, "-m", "engine", "serve", "--dashboard", "--nodes", "1",
+               "--kubeconfig", str(tmp_path / "kubeconfig")]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    watchdog = threading.Timer(120, process.kill)         # a hung boot fails the test instead of blocking it
+    watchdog.start()
+    try:
+        lines = []
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C to stop."):
+                break
+        output = "".join(lines)
+        assert f"then open {dashboard.url()}" in output, output
+        server = re.search(r"at (http://127\.0\.0\.1:\d+)", output).group(1)
+        with urllib.request.urlopen(dashboard.url(server) + "api/v1/pod/kubernetes-dashboard", timeout=30) as response:
+            assert json.load(response)["status"]["running"] == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        remaining, _ = process.communicate(timeout=30)
+        watchdog.cancel()
+    assert process.returncode == 0 and remaining.strip().endswith("stopped.")
