@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from engine.api.kinds import Kind
 from engine.kubectl.describe.generic import describe_generic
+from engine.kubectl.describe.ingress import describe_ingress, describe_ingressclass
 from engine.kubectl.describe.network import describe_networkpolicy
 from engine.kubectl.describe.pods import describe_node, describe_pod
 from engine.kubectl.describe.resources import (describe_binding, describe_configmap, describe_endpoints,
@@ -39,7 +40,8 @@ DESCRIBERS: dict[str, Describer] = {
     "Role": describe_role, "ClusterRole": describe_role, "RoleBinding": describe_binding,
     "ClusterRoleBinding": describe_binding, "CronJob": describe_cronjob, "HorizontalPodAutoscaler": describe_hpa,
     "Endpoints": describe_endpoints, "EndpointSlice": describe_endpointslice, "ResourceQuota": describe_quota, "LimitRange": describe_limitrange,
-    "NetworkPolicy": describe_networkpolicy, "PersistentVolumeClaim": describe_pvc, "PersistentVolume": describe_pv, "StorageClass": describe_storageclass,
+    "NetworkPolicy": describe_networkpolicy, "Ingress": describe_ingress, "IngressClass": describe_ingressclass,
+    "PersistentVolumeClaim": describe_pvc, "PersistentVolume": describe_pv, "StorageClass": describe_storageclass,
 }
 
 

@@ -81,6 +81,11 @@ EXTRA_OBJECTS = [
               "rules": [{"host": f"{host}.example.com", "http": {"paths": [{
                   "path": "/", "pathType": "Prefix", "backend": {"service": {"name": "api", "port": {"number": 80}}}}]}}
                   for host in ("a", "b", "c", "d", "e")]}},
+    {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "odd-backends"},
+     "spec": {"tls": [{"hosts": ["x.example.com"]}], "rules": [{"http": {"paths": [
+         {"path": "/gone", "pathType": "Exact", "backend": {"service": {"name": "missing", "port": {"number": 80}}}},
+         {"path": "/assets", "pathType": "Prefix", "backend": {"resource": {
+             "apiGroup": "k8s.example.com", "kind": "StorageBucket", "name": "static-assets"}}}]}}]}},
     {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "catch-all"},
      "spec": {"ingressClassName": "other", "defaultBackend": {"service": {"name": "api", "port": {"name": "http"}}}}},
     {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "lr"},
@@ -160,7 +165,8 @@ COMMANDS = [
     "create cronjob tick2 --image=busybox --schedule=@hourly --dry-run=client -o yaml",
     "create secret generic pw2 --from-literal=a=b --dry-run=client -o yaml", "create deployment web3 --image=nginx --dry-run=server", "get nodes,pods,pv,sc -A", "get pods,nodes -A -o wide",
     "get ingress,ingressclass", "get ing -o wide", "get ing many-hosts -o jsonpath={.spec.ingressClassName}",
-    "explain ingress.spec.rules", "explain ingressclass.spec",
+    "explain ingress.spec.rules", "explain ingressclass.spec", "describe ingress many-hosts", "describe ing catch-all",
+    "describe ingressclass nginx", "describe ingress odd-backends",
     "create ingress simple --rule=foo.com/bar=svc1:8080,tls=my-cert --dry-run=client -o yaml",
     "create ingress multi --class=default --rule=foo.com/=svc:port --rule=foo.com/admin/=svcadmin:portadmin "
     "--rule='bar.com/admin*=svc2:http,tls' --rule='*.baz.com/=svc3:8443,tls=wild' --default-backend=defsvc:http "
