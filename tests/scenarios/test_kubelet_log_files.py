@@ -12,7 +12,7 @@ from engine.runtime.logfiles import LogFile, Symlink
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "talker", "namespace": "default"},
        "spec": {"restartPolicy": "Always", "containers": [
-           {"name": "talk", "image": "busybox", "command": ["sh", "-c", "echo hello; echo world; sleep 2; exit 1"]}]}}
+           {"name": "talk", "image": "busybox", "command": ["sh", "-c", "echo hello; echo world >&2; sleep 2; exit 1"]}]}}
 CRI_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) [PF] .*$")
 
 
@@ -35,7 +35,8 @@ def test_each_container_start_has_its_cri_log_file_under_var_log_pods(c):
     assert f"/var/log/pods/default_talker_{uid}/talk/1.log" in files          # restarted: a file per restart
     first = str(files[f"/var/log/pods/default_talker_{uid}/talk/0.log"]).splitlines()
     assert all(CRI_LINE.match(line) for line in first)
-    assert [line.split(" ", 3)[1:] for line in first] == [["stdout", "F", "hello"], ["stdout", "F", "world"]]
+    assert [line.split(" ", 3)[1:] for line in first] == [["stdout", "F", "hello"], ["stderr", "F", "world"]]
+    assert c.kubectl("logs talker --previous") == "hello\nworld\n"       # kubectl logs reads both streams
 
 
 def test_the_kubelet_links_each_running_container_from_var_log_containers(c):

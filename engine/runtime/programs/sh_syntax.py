@@ -1,7 +1,7 @@
 """The syntax of the small sh: tokens, the parse tree, ``$(( ))`` arithmetic and ``date``'s format.
 
 ``parse(script)`` turns a script into a tree of dataclasses (Seq, AndOr, Pipe,
-Simple, Loop, For, If, Group); words keep their quotes, because expansion
+Simple, Loop, For, If, Case, Group); words keep their quotes, because expansion
 happens when the interpreter (``shell.py``) reaches them, as in a real shell.
 ``ShellSyntaxError`` carries the message sh prints before exiting 2.
 """
@@ -17,8 +17,11 @@ from typing import Any
 
 from engine.api.meta import EPOCH
 
-_OPERATORS = ["&&", "||", ";;", ">>", "2>&1", "2>", ";", "\n", "|", "&", ">", "<", "(", ")"]
-_RESERVED = {"while", "until", "for", "do", "done", "if", "then", "elif", "else", "fi", "in", "{", "}"}
+_OPERATORS = ["&&", "||", ";;", "2>&1", "1>&2", ">&2", "2>>", "1>>", ">>", "2>", "1>", ";", "\n", "|", "&", ">", "<",
+              "(", ")"]
+REDIRECTIONS = (">", ">>", "<", "1>", "1>>", "2>", "2>>", "2>&1", ">&2", "1>&2")
+"""``[N]>FILE``, ``[N]>>FILE``, ``<FILE``, and the duplications ``2>&1`` ``>&2`` ``1>&2`` (no file word)."""
+_NO_TARGET = ("2>&1", ">&2", "1>&2")
 
 
 class ShellSyntaxError(Exception):
@@ -71,6 +74,13 @@ class If:
 
 
 @dataclass
+class Case:
+    word: str
+    items: list[tuple[list[str], Any]]
+    """Each ``PATTERN[|PATTERN]) LIST ;;`` arm: its patterns (quotes kept) and its list."""
+
+
+@dataclass
 class Group:
     body: Any
     redirs: list[tuple[str, str]] = field(default_factory=list)
@@ -93,7 +103,7 @@ def tokenize(text: str) -> list[str]:
             i += 2
             continue
         op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
-        if op is not None and not (op.startswith("2") and (i > 0 and text[i - 1] not in " \t;|&")):
+        if op is not None and not (op[0] in "12" and (i > 0 and text[i - 1] not in " \t;|&")):
             tokens.append(op)
             i += len(op)
             continue
@@ -229,6 +239,8 @@ class _Parser:
                 otherwise = self.parse_list(("fi",))
             self.take("fi")
             return If(branches, otherwise)
+        if token == "case":
+            return self.parse_case()
         if token in ("{", "("):
             self.take()
             body = self.parse_list(("}",) if token == "{" else ())
@@ -236,11 +248,35 @@ class _Parser:
             return Group(body, self._redirs())
         return self.parse_simple()
 
+    def parse_case(self) -> Case:
+        """``case WORD in [(]PATTERN[|PATTERN]) LIST ;; ... esac``."""
+        self.take("case")
+        word = self.take()
+        while self.peek() == "\n":
+            self.pos += 1
+        self.take("in")
+        items: list[tuple[list[str], Any]] = []
+        self.skip_newlines()
+        while self.peek() != "esac":
+            if self.peek() == "(":
+                self.take()
+            patterns = [self.take()]
+            while self.peek() == "|":
+                self.take()
+                patterns.append(self.take())
+            self.take(")")
+            items.append((patterns, self.parse_list((";;", "esac"))))
+            if self.peek() == ";;":
+                self.take()
+            self.skip_newlines()
+        self.take("esac")
+        return Case(word, items)
+
     def _redirs(self) -> list[tuple[str, str]]:
         redirs = []
-        while self.peek() in (">", ">>", "<", "2>", "2>&1"):
+        while self.peek() in REDIRECTIONS:
             op = self.take()
-            redirs.append((op, "" if op == "2>&1" else self.take()))
+            redirs.append((op, "" if op in _NO_TARGET else self.take()))
         return redirs
 
     def parse_simple(self) -> Simple:
@@ -251,12 +287,12 @@ class _Parser:
             token = self.peek()
             if token is None or token in ("\n", ";", "&", "&&", "||", "|", ")", ";;"):
                 break
-            if token in (">", ">>", "<", "2>", "2>&1"):
+            if token in REDIRECTIONS:
                 redirs.extend(self._redirs())
                 continue
             if words and token in ("}",):
                 break
-            if not words and token in ("do", "done", "then", "elif", "else", "fi", "}"):
+            if not words and token in ("do", "done", "then", "elif", "else", "fi", "}", "esac"):
                 break
             self.pos += 1
             match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", token, re.DOTALL)

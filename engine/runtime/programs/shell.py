@@ -2,9 +2,11 @@
 
 It runs ``sh -c SCRIPT`` (and bare commands such as ``sleep 3600``) on the
 virtual clock. Supported: ``;`` ``&&`` ``||`` ``|`` and newlines; ``while`` /
-``until`` / ``for`` / ``if`` / ``{ }``; assignments, ``$VAR`` ``${VAR}`` ``$?``
+``until`` / ``for`` / ``if`` / ``case`` / ``{ }``; assignments, ``$VAR`` ``${VAR}`` ``$?``
 ``$((arithmetic))`` ``$(command)``, quotes and backslashes; redirections
-``>`` ``>>`` ``<`` ``2>`` ``2>&1``; ``trap``. Commands: echo, printf, sleep,
+``>`` ``>>`` ``<`` ``1>`` ``2>`` ``2>>`` (``/dev/null``, ``/dev/stdout``, ``/dev/stderr`` too) and the
+duplications ``2>&1`` ``>&2`` ``1>&2``, applied left to right; ``trap``. A container's stdout and stderr
+are its two CRI log streams. Commands: echo, printf, sleep,
 touch, rm, cat, test / [, true, false, exit, date, mkdir, ls, env, printenv,
 hostname, export, unset, cd, pwd, grep, head, wc, seq, nslookup, wget, kill.
 
@@ -21,14 +23,15 @@ read-only volume: ``touch: /etc/config/x: Read-only file system``, exit 1).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from engine.runtime.mounts import ReadOnlyFilesystem
 from engine.runtime.programs.base import ExecResult, ProcessContext, Program
+from engine.runtime.programs.sh_expand import Expansion
 from engine.runtime.programs.sh_syntax import (
     AndOr,
+    Case,
     For,
     Group,
     If,
@@ -37,18 +40,27 @@ from engine.runtime.programs.sh_syntax import (
     Seq,
     ShellSyntaxError,
     Simple,
-    arithmetic,
     parse,
-    skip_double_quoted,
-    skip_parens,
 )
 
 Run = Generator[float, None, int]
+Sink = Callable[[str], None]
+"""Where a file descriptor's writes go."""
 
 SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"}
 BUSY_BATCH = 100
 BUSY_SLICE = 0.01
 """A loop that never sleeps gets BUSY_SLICE seconds of one CPU per BUSY_BATCH commands (0.1 ms each)."""
+
+
+DUPLICATIONS = {"2>&1": (2, 1), ">&2": (1, 2), "1>&2": (1, 2)}
+"""``N>&M``: descriptor N writes where M writes now."""
+STDOUT_PATHS = {"/dev/stdout", "/proc/1/fd/1", "/proc/self/fd/1", "/dev/fd/1"}
+STDERR_PATHS = {"/dev/stderr", "/proc/1/fd/2", "/proc/self/fd/2", "/dev/fd/2"}
+
+
+def _discard(text: str) -> None:
+    """/dev/null."""
 
 
 class ShellExit(Exception):
@@ -58,7 +70,7 @@ class ShellExit(Exception):
 
 # -- the interpreter ----------------------------------------------------------------
 
-class Shell:
+class Shell(Expansion):
     """One shell process's state: variables, cwd, traps, where output goes."""
 
     def __init__(self, ctx: ProcessContext, *, capture: bool = False, args: list[str] | None = None) -> None:
@@ -69,24 +81,27 @@ class Shell:
         self.cwd = ctx.env.get("PWD", "/") or "/"
         self.traps: dict[str, str] = {}
         self.capture = capture
-        self.out: list[list[str]] = [[]] if capture else []
+        self.out: list[str] = []
         self.err: list[str] = []
+        """What a captured run (exec, probes) wrote to its stdout and stderr."""
+        self.fds: dict[int, Sink] = {1: self.out.append, 2: self.err.append} if capture else \
+            {1: ctx.stdout, 2: ctx.stderr}
+        """Where file descriptors 1 and 2 point now: redirections, pipes and ``$( )`` swap them."""
         self.busy = 0
         self.waiting = 0.0
         """Seconds the command just run waited on something outside (a server's answer), taken before the next."""
 
-    # output goes to the innermost capture buffer, else to the process's stdout
     def write(self, text: str) -> None:
-        if self.out:
-            self.out[-1].append(text)
-        else:
-            self.ctx.stdout(text)
+        self.fds[1](text)
 
     def write_err(self, text: str) -> None:
-        if self.capture:
-            self.err.append(text)
-        else:
-            self.ctx.stderr(text)
+        self.fds[2](text)
+
+    def _stdout_into(self, buffer: list[str]) -> dict[int, Sink]:
+        """Point fd 1 at ``buffer`` (a pipe, a command substitution); returns the descriptors to restore."""
+        saved = self.fds
+        self.fds = {**saved, 1: buffer.append}
+        return saved
 
     def path(self, name: str) -> str:
         full = name if name.startswith("/") else f"{self.cwd.rstrip('/')}/{name}"
@@ -118,9 +133,13 @@ class Shell:
         if isinstance(node, Pipe):
             data = stdin
             for command in node.commands[:-1]:
-                self.out.append([])
-                yield from self.run(command, data)
-                data = "".join(self.out.pop())
+                piped: list[str] = []
+                saved = self._stdout_into(piped)
+                try:
+                    yield from self.run(command, data)
+                finally:
+                    self.fds = saved
+                data = "".join(piped)
             self.status = yield from self.run(node.commands[-1], data)
             return self.status
         if isinstance(node, Loop):
@@ -143,6 +162,13 @@ class Shell:
                     return (yield from self.run(body, stdin))
             if node.otherwise is not None:
                 return (yield from self.run(node.otherwise, stdin))
+            return 0
+        if isinstance(node, Case):
+            word = "".join(self.expand(node.word, split=False))
+            for patterns, body in node.items:
+                if any(self.pattern(raw).fullmatch(word) for raw in patterns):
+                    return (yield from self.run(body, stdin))
+            self.status = 0
             return 0
         if isinstance(node, Group):
             return (yield from self._redirected(node.redirs, lambda s: self.run(node.body, s), stdin))
@@ -178,149 +204,61 @@ class Shell:
         return status
 
     def _redirected(self, redirs: list[tuple[str, str]], body: Any, stdin: str) -> Run:
-        outputs: list[tuple[str, str]] = []
-        to_stderr = ""
-        for op, raw in redirs:
-            target = "".join(self.expand(raw, split=False)) if raw else ""
-            if op == "<":
-                path = self.path(target)
-                if path not in self.ctx.fs:
-                    self.write_err(f"sh: can't open '{target}': No such file or directory\n")
-                    return 1
-                stdin = self.ctx.fs[path]
-            elif op in (">", ">>"):
-                outputs.append((op, target))
-            elif op == "2>":
-                to_stderr = target
-        if not outputs:
-            status = yield from body(stdin)
-            return status
-        self.out.append([])
+        """Apply redirections left to right (``2>&1 >f`` differs from ``>f 2>&1``), run ``body``, restore."""
+        saved = self.fds
+        self.fds = dict(saved)
         try:
-            status = yield from body(stdin)
+            for op, raw in redirs:
+                target = "".join(self.expand(raw, split=False)) if raw else ""
+                if op == "<":
+                    path = self.path(target)
+                    if path not in self.ctx.fs:
+                        self.write_err(f"sh: can't open '{target}': No such file or directory\n")
+                        return 1
+                    stdin = self.ctx.fs[path]
+                elif op in DUPLICATIONS:
+                    to, source = DUPLICATIONS[op]
+                    self.fds[to] = self.fds[source]
+                else:
+                    sink = self._open(target, append=op.endswith(">>"))
+                    if sink is None:
+                        return 1
+                    self.fds[2 if op.startswith("2") else 1] = sink
+            return (yield from body(stdin))
         finally:
-            text = "".join(self.out.pop())
-        for op, target in outputs:
-            if target == "/dev/null" or target.startswith(("/dev/std", "/proc/1/fd/")):
-                if target in ("/dev/stdout", "/proc/1/fd/1"):
-                    self.write(text)
-                elif target in ("/dev/stderr", "/proc/1/fd/2"):
-                    self.write_err(text)
-                continue
-            path = self.path(target)
-            try:
-                self.ctx.fs[path] = (self.ctx.fs.get(path, "") if op == ">>" else "") + text
-            except ReadOnlyFilesystem:
-                self.write_err(f"sh: can't create {target}: Read-only file system\n")
-                return 1
-        del to_stderr
-        return status
+            self.fds = saved
+
+    def _open(self, target: str, append: bool) -> Sink | None:
+        """A file opened for writing, as a sink; None (after sh's message) when it cannot be created."""
+        if target == "/dev/null":
+            return _discard
+        if target in STDOUT_PATHS:
+            return self.fds[1]
+        if target in STDERR_PATHS:
+            return self.fds[2]
+        path, fs = self.path(target), self.ctx.fs
+        try:
+            fs[path] = fs.get(path, "") if append else ""
+        except ReadOnlyFilesystem:
+            self.write_err(f"sh: can't create {target}: Read-only file system\n")
+            return None
+
+        def sink(text: str) -> None:
+            fs[path] = fs.get(path, "") + text
+        return sink
 
     # -- expansion ---------------------------------------------------------------
-    def expand(self, raw: str, split: bool = True) -> list[str]:
-        """Quote removal, parameter, arithmetic and command expansion, then field splitting."""
-        fields: list[str] = []
-        current: list[str] = []
-        quoted_any = False
-        i, n = 0, len(raw)
-
-        def add(text: str, splittable: bool) -> None:
-            if splittable and split:
-                pieces = text.split()
-                if not pieces:
-                    return
-                if text[:1].isspace() and current:
-                    fields.append("".join(current))
-                    current.clear()
-                current.append(pieces[0])
-                for piece in pieces[1:]:
-                    fields.append("".join(current))
-                    current.clear()
-                    current.append(piece)
-                if text[-1:].isspace():
-                    fields.append("".join(current))
-                    current.clear()
-            else:
-                current.append(text)
-
-        while i < n:
-            c = raw[i]
-            if c == "\\" and i + 1 < n:
-                current.append(raw[i + 1])
-                i += 2
-            elif c == "'":
-                end = raw.index("'", i + 1)
-                current.append(raw[i + 1:end])
-                quoted_any = True
-                i = end + 1
-            elif c == '"':
-                end = skip_double_quoted(raw, i + 1) - 1
-                current.append(self._expand_quoted(raw[i + 1:end]))
-                quoted_any = True
-                i = end + 1
-            elif c == "$" or c == "`":
-                text, i = self._dollar(raw, i)
-                add(text, True)
-            else:
-                current.append(c)
-                i += 1
-        if current or quoted_any:
-            fields.append("".join(current))
-        return fields if split else ["".join(fields) if len(fields) <= 1 else " ".join(fields)]
-
-    def _expand_quoted(self, text: str) -> str:
-        out, i = [], 0
-        while i < len(text):
-            if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in '$`"\\':
-                out.append(text[i + 1])
-                i += 2
-            elif text[i] in "$`":
-                value, i = self._dollar(text, i)
-                out.append(value)
-            else:
-                out.append(text[i])
-                i += 1
-        return "".join(out)
-
-    def _dollar(self, text: str, i: int) -> tuple[str, int]:
-        if text[i] == "`":
-            end = text.index("`", i + 1)
-            return self.substitute(text[i + 1:end]), end + 1
-        if text.startswith("$((", i):
-            end = skip_parens(text, i + 1)
-            return str(arithmetic(text[i + 3:end - 2], self.vars)), end
-        if text.startswith("$(", i):
-            end = skip_parens(text, i + 1)
-            return self.substitute(text[i + 2:end - 1]), end
-        if text.startswith("${", i):
-            end = text.index("}", i)
-            name, _, default = text[i + 2:end].partition(":-")
-            return self.vars.get(name) or default, end + 1
-        match = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*|[?$#0-9])", text[i:])
-        if match is None:
-            return "$", i + 1
-        name = match.group(1)
-        if name == "?":
-            value = str(self.status)
-        elif name == "$":
-            value = "1"
-        elif name == "#":
-            value = str(len(self.args) - 1)
-        elif name.isdigit():
-            value = self.args[int(name)] if int(name) < len(self.args) else ""
-        else:
-            value = self.vars.get(name, "")
-        return value, i + match.end()
-
     def substitute(self, script: str) -> str:
         """``$(...)``: run to completion (sleeps take no time here) and capture stdout."""
-        self.out.append([])
+        captured: list[str] = []
+        saved = self._stdout_into(captured)
         try:
             drain(self.run(parse(script)))
         except ShellExit as done:
             self.status = done.code
-        text = "".join(self.out.pop())
-        return text.rstrip("\n")
+        finally:
+            self.fds = saved
+        return "".join(captured).rstrip("\n")
 
     # -- commands ------------------------------------------------------------------
     def command(self, argv: list[str], stdin: str) -> Run:
@@ -337,7 +275,7 @@ class Shell:
             return 0
         if name in ("sh", "bash", "ash") and len(argv) >= 3 and argv[1] == "-c":
             child = Shell(self.ctx, capture=self.capture, args=argv[2:])
-            child.out, child.err, child.vars = self.out, self.err, dict(self.vars)
+            child.fds, child.vars = dict(self.fds), dict(self.vars)
             try:
                 return (yield from child.run(parse(argv[2])))
             except ShellExit as done:
@@ -393,7 +331,7 @@ def run_sync(argv: list[str], ctx: ProcessContext) -> ExecResult:
     except ShellSyntaxError as error:
         shell.err.append(f"sh: {error}\n")
         code = 2
-    return ExecResult(code, "".join(shell.out[0]), "".join(shell.err), slept[0])
+    return ExecResult(code, "".join(shell.out), "".join(shell.err), slept[0])
 
 
 class ShellProgram(Program):

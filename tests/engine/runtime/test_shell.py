@@ -252,3 +252,66 @@ def test_wget_waits_for_a_server_that_takes_time_to_answer(loop, node):
     loop.run_until(started + 2.4)
     assert len(requests) == 10                         # one every 0.05 + 0.2 s, not one every 0.05 s
     assert requests[1] - requests[0] == pytest.approx(0.25)
+
+
+def streams(node, cid):
+    """(stream, text) of each CRI log record: containerd keeps stdout and stderr apart in one file."""
+    return [tuple(line.split(" ", 3)[1:4:2]) for line in node.read_log(node.container_status(cid).log_path)]
+
+
+@pytest.mark.parametrize(
+    "script, records",
+    [
+        ("echo out; echo err >&2; echo also 1>&2", [("stdout", "out"), ("stderr", "err"), ("stderr", "also")]),
+        ("cat /nope 2>&1; ls /nope 2>/dev/null; echo after", [
+            ("stdout", "cat: can't open '/nope': No such file or directory"), ("stdout", "after")]),
+        ("{ echo a; echo b >&2; } 2>&1 | grep b", [("stdout", "b")]),
+        ("ls /nope 2>/tmp/e >/dev/null; cat /tmp/e", [("stdout", "ls: /nope: No such file or directory")]),
+        ("cat /nope 2>&1 >/dev/null; echo x >/dev/stderr", [
+            ("stdout", "cat: can't open '/nope': No such file or directory"), ("stderr", "x")]),
+        ("cat /nope >/dev/null 2>&1; echo quiet", [("stdout", "quiet")]),
+        ("echo one 2>>/tmp/l 1>&2; cat /tmp/l; v=$(echo hidden >&2); echo \"[$v]\"", [
+            ("stdout", "one"), ("stderr", "hidden"), ("stdout", "[]")]),
+    ],
+    ids=[
+        ">&2 and 1>&2 write to stderr, which the CRI log keeps as the stderr stream",
+        "2>&1 sends errors to stdout and 2>/dev/null drops them",
+        "2>&1 on a group feeds both streams into a pipe",
+        "2>FILE keeps the errors in a file",
+        "2>&1 >FILE is not >FILE 2>&1: stderr goes where stdout went before",
+        ">/dev/null 2>&1 silences a command",
+        "1>&2 follows fd 2 into a file; command substitution captures stdout only",
+    ],
+)
+def test_redirections_and_the_two_log_streams(loop, node, script, records):
+    cid = start(node, command=["sh", "-c", script])
+    loop.run_for(1)
+    assert streams(node, cid) == records
+
+
+@pytest.mark.parametrize(
+    "script, lines",
+    [
+        ('for x in apple b12 "" zz; do case "$x" in\n  a*) echo "fruit $x";;\n  b[0-9]*|c) echo code;;\n'
+         '  "") echo empty ;;\n  *) echo other\n esac; done', ["fruit apple", "code", "empty", "other"]),
+        ("case x in (y) echo no;; esac; echo status=$?", ["status=0"]),
+        ("p='*'; case star in \"$p\") echo literal;; $p) echo glob;; esac", ["glob"]),
+        ("case $HOSTNAME in pod-[!0-9]) echo no;; pod) echo yes; false;; esac; echo $?", ["yes", "1"]),
+    ],
+    ids=[
+        "patterns, alternatives, an empty word and a default arm",
+        "no arm matches: status 0",
+        "a quoted expansion matches literally, an unquoted one as a glob",
+        "a bracket class and the arm's last status",
+    ],
+)
+def test_case(loop, node, script, lines):
+    cid = start(node, command=["sh", "-c", script], env={"HOSTNAME": "pod"})
+    loop.run_for(1)
+    assert log(node, cid) == lines
+
+
+def test_exec_keeps_stdout_and_stderr_apart(node):
+    cid = start(node, command=["sleep", "3600"])
+    result = node.exec_sync(cid, ["sh", "-c", "echo o; echo e >&2; ls /x 2>&1"])
+    assert (result.stdout, result.stderr) == ("o\nls: /x: No such file or directory\n", "e\n")
