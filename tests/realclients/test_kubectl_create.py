@@ -87,3 +87,13 @@ def test_a_protobuf_create_is_validated_and_dry_run_like_a_json_one(kubectl: Kub
     bad = kubectl("create", "rolebinding", "a%b", "--role=pod-reader", "--user=jane", check=False)
     assert 'RoleBinding.rbac.authorization.k8s.io "a%b" is invalid: metadata.name: Invalid value: "a%b": ' \
            "may not contain '%'" in bad.stderr
+
+
+def test_a_protobuf_body_carries_annotations_and_the_namespace(kubectl: Kubectl, cluster: Cluster) -> None:
+    # --save-config puts the last-applied annotation in ObjectMeta's annotations map; -n sets its namespace.
+    kubectl("create", "rolebinding", "saved", "--clusterrole=view", "--group=devs", "--save-config",
+            "-n", "kube-system")
+    binding = cluster.get("rolebinding", "saved", namespace="kube-system")
+    applied = json.loads(binding["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
+    assert applied["roleRef"] == {"apiGroup": RBAC, "kind": "ClusterRole", "name": "view"}
+    assert applied["metadata"]["namespace"] == "kube-system"
