@@ -108,6 +108,104 @@ def test_an_indexed_job_runs_each_index_once_with_its_hostname():
     assert (status["completedIndexes"], status["succeeded"]) == ("0-2", 3)
 
 
+INDEXED_JOB = """
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: 'indexed-job'
+spec:
+  completions: 5
+  parallelism: 3
+  completionMode: Indexed
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers:
+      - name: 'input'
+        image: 'docker.io/library/bash'
+        command:
+        - "bash"
+        - "-c"
+        - |
+          items=(foo bar baz qux xyz)
+          echo ${items[$JOB_COMPLETION_INDEX]} > /input/data.txt
+        volumeMounts:
+        - mountPath: /input
+          name: input
+      containers:
+      - name: 'worker'
+        image: 'docker.io/library/busybox'
+        command:
+        - "rev"
+        - "/input/data.txt"
+        volumeMounts:
+        - mountPath: /input
+          name: input
+      volumes:
+      - name: input
+        emptyDir: {}
+"""
+"""The docs' Indexed Job for Parallel Processing with Static Work Assignment (application/job/indexed-job.yaml)."""
+
+
+def test_the_docs_indexed_job_reverses_one_word_per_index():
+    c = cluster()
+    c.apply(INDEXED_JOB)
+    c.run(60)
+    status = c.get("job", "indexed-job")["status"]
+    assert (status["completedIndexes"], status["succeeded"]) == ("0-4", 5)
+    words = {}
+    for pod in job_pods(c, "indexed-job"):
+        env = pod["spec"]["initContainers"][0]["env"]          # the Job controller adds it to every container
+        assert env == [{"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
+            "apiVersion": "v1", "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}}]
+        index = pod["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]
+        words[index] = c.kubectl(f"logs {pod['metadata']['name']}")
+    notice = 'Defaulted container "worker" out of: worker, input (init)\n'
+    assert words == {"0": notice + "oof\n", "1": notice + "rab\n", "2": notice + "zab\n", "3": notice + "xuq\n",
+                     "4": notice + "zyx\n"}
+
+
+INDEXED_JOB_VOL = """
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: 'indexed-job'
+spec:
+  completions: 5
+  parallelism: 3
+  completionMode: Indexed
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: 'worker'
+        image: 'docker.io/library/busybox'
+        command:
+        - "rev"
+        - "/input/data.txt"
+        volumeMounts:
+        - mountPath: /input
+          name: input
+      volumes:
+      - name: input
+        downwardAPI:
+          items:
+          - path: "data.txt"
+            fieldRef:
+              fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']
+"""
+"""The same page's variant: the index in a file through a downwardAPI volume (application/job/indexed-job-vol.yaml)."""
+
+
+def test_the_docs_indexed_job_with_a_downward_api_volume():
+    c = cluster()
+    c.apply(INDEXED_JOB_VOL)
+    c.run(60)
+    assert sorted(c.kubectl(f"logs {p['metadata']['name']}") for p in job_pods(c, "indexed-job")) == [
+        "0\n", "1\n", "2\n", "3\n", "4\n"]      # each pod reverses the file holding its index
+
+
 def test_active_deadline_seconds_stops_a_job_that_runs_too_long():
     c = cluster()
     c.apply(busybox_job("slow", "sleep 600", activeDeadlineSeconds=20))

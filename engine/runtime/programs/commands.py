@@ -101,6 +101,24 @@ def _cat(shell: Shell, argv: list[str], stdin: str) -> int:
     return status
 
 
+def _rev(shell: Shell, argv: list[str], stdin: str) -> int:
+    """busybox rev: each line reversed, from the files named or stdin."""
+    texts, status = [], 0
+    for name in argv[1:] or ["-"]:
+        path = shell.path(name)
+        if name == "-":
+            texts.append(stdin)
+        elif path in shell.ctx.fs:
+            texts.append(shell.ctx.fs[path])
+        else:
+            shell.write_err(f"rev: {name}: No such file or directory\n")
+            status = 1
+    for text in texts:
+        shell.write("".join(line.rstrip("\n")[::-1] + ("\n" if line.endswith("\n") else "")
+                            for line in text.splitlines(keepends=True)))
+    return status
+
+
 def _test(shell: Shell, argv: list[str], stdin: str) -> int:
     args = argv[1:]
     if argv[0] == "[":
@@ -347,5 +365,5 @@ BUILTINS: dict[str, Handler] = {
     "pwd": lambda shell, argv, stdin: (shell.write(shell.cwd + "\n"), 0)[1],
     "hostname": lambda shell, argv, stdin: (shell.write(shell.ctx.hostname + "\n"), 0)[1],
     "grep": _grep, "head": _head, "wc": _wc, "seq": _seq, "nslookup": _nslookup, "wget": _wget,
-    "trap": _trap, "kill": _kill,
+    "trap": _trap, "kill": _kill, "rev": _rev,
 }

@@ -1,5 +1,5 @@
 """The shell's word expansion: quote removal, ``$VAR`` ``${VAR:-default}`` ``$?`` ``$#`` ``$1``, ``$(( ))``,
-``$( )`` and backquotes, field splitting, and ``case`` patterns.
+``$( )`` and backquotes, field splitting, ``case`` patterns, and (bash only) ``${NAME[INDEX]}``.
 
 ``Expansion`` is the part of ``shell.Shell`` that turns a word as parsed (quotes kept) into fields, the way
 busybox ash does when the interpreter reaches the word; it reads the shell's ``vars``, ``status`` and
@@ -42,7 +42,17 @@ class Expansion:
     vars: dict[str, str]
     status: int
     args: list[str]
+    bash: bool
+    arrays: dict[str, list[str]]
     substitute: Callable[[str], str]
+
+    def _element(self, name: str, subscript: str) -> str:
+        """bash's ``${NAME[SUBSCRIPT]}``: an arithmetic index, or ``@`` / ``*`` for every element."""
+        values = self.arrays.get(name, [self.vars[name]] if name in self.vars else [])
+        if subscript in ("@", "*"):
+            return " ".join(values)
+        index = arithmetic(subscript, self.vars)
+        return values[index] if -len(values) <= index < len(values) else ""
 
     def expand(self, raw: str, split: bool = True) -> list[str]:
         """Quote removal, parameter, arithmetic and command expansion, then field splitting."""
@@ -150,6 +160,9 @@ class Expansion:
         if text.startswith("${", i):
             end = text.index("}", i)
             name, _, default = text[i + 2:end].partition(":-")
+            element = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\[(.*)\]", name) if self.bash else None
+            if element is not None:
+                return self._element(element.group(1), element.group(2)) or default, end + 1
             return self.vars.get(name) or default, end + 1
         match = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*|[?$#0-9])", text[i:])
         if match is None:

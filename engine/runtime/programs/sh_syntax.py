@@ -35,6 +35,8 @@ class Simple:
     assigns: list[tuple[str, str]]
     words: list[str]
     redirs: list[tuple[str, str]]
+    arrays: list[tuple[str, list[str]]] = field(default_factory=list)
+    """bash only: ``NAME=(WORD ...)`` array assignments."""
 
 
 @dataclass
@@ -155,9 +157,10 @@ def skip_parens(text: str, i: int) -> int:
 
 
 class _Parser:
-    def __init__(self, tokens: list[str]) -> None:
+    def __init__(self, tokens: list[str], bash: bool = False) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.bash = bash
 
     def peek(self) -> str | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -283,6 +286,7 @@ class _Parser:
         assigns: list[tuple[str, str]] = []
         words: list[str] = []
         redirs: list[tuple[str, str]] = []
+        arrays: list[tuple[str, list[str]]] = []
         while True:
             token = self.peek()
             if token is None or token in ("\n", ";", "&", "&&", "||", "|", ")", ";;"):
@@ -296,17 +300,33 @@ class _Parser:
                 break
             self.pos += 1
             match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", token, re.DOTALL)
-            if not words and match:
+            if not words and match and not match.group(2) and self.peek() == "(":
+                if not self.bash:                   # ash has no arrays
+                    raise ShellSyntaxError('syntax error: unexpected "("')
+                arrays.append((match.group(1), self._array_words()))
+            elif not words and match:
                 assigns.append((match.group(1), match.group(2)))
             else:
                 words.append(token)
-        if not words and not assigns and not redirs:
+        if not words and not assigns and not redirs and not arrays:
             raise ShellSyntaxError(f"syntax error: unexpected {self.peek() or 'end of file'}")
-        return Simple(assigns, words, redirs)
+        return Simple(assigns, words, redirs, arrays)
+
+    def _array_words(self) -> list[str]:
+        """bash's ``(WORD ...)`` after ``NAME=``, newlines allowed."""
+        self.take("(")
+        words = []
+        while self.peek() != ")":
+            token = self.take()
+            if token != "\n":
+                words.append(token)
+        self.take(")")
+        return words
 
 
-def parse(script: str) -> Seq:
-    parser = _Parser(tokenize(script))
+def parse(script: str, bash: bool = False) -> Seq:
+    """The tree of a script; ``bash`` adds what bash has beyond busybox ash (arrays)."""
+    parser = _Parser(tokenize(script), bash)
     tree = parser.parse_list()
     if parser.peek() is not None:
         raise ShellSyntaxError(f"syntax error: unexpected \"{parser.peek()}\"")

@@ -8,7 +8,8 @@ virtual clock. Supported: ``;`` ``&&`` ``||`` ``|`` and newlines; ``while`` /
 duplications ``2>&1`` ``>&2`` ``1>&2``, applied left to right; ``trap``. A container's stdout and stderr
 are its two CRI log streams. Commands: echo, printf, sleep,
 touch, rm, cat, test / [, true, false, exit, date, mkdir, ls, env, printenv,
-hostname, export, unset, cd, pwd, grep, head, wc, seq, nslookup, wget, kill.
+hostname, export, unset, cd, pwd, grep, head, wc, seq, nslookup, wget, kill, rev. Run as ``bash``
+it also has arrays (``items=(a b c)``, ``${items[$i]}``), which ash refuses as a syntax error.
 
 Contract: only ``sleep`` and the wait for an answer (``wget``: the seconds the server took) take virtual
 time; ``run`` is a generator that yields the seconds to wait, so a script never blocks the loop. A loop that
@@ -47,7 +48,7 @@ Run = Generator[float, None, int]
 Sink = Callable[[str], None]
 """Where a file descriptor's writes go."""
 
-SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"}
+SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash", "/usr/local/bin/bash", "ash", "/bin/ash"}
 BUSY_BATCH = 100
 BUSY_SLICE = 0.01
 """A loop that never sleeps gets BUSY_SLICE seconds of one CPU per BUSY_BATCH commands (0.1 ms each)."""
@@ -80,6 +81,9 @@ class Shell(Expansion):
         self.status = 0
         self.cwd = ctx.env.get("PWD", "/") or "/"
         self.traps: dict[str, str] = {}
+        self.bash = False
+        """Running as bash (``bash -c``): arrays parse and expand."""
+        self.arrays: dict[str, list[str]] = {}
         self.capture = capture
         self.out: list[str] = []
         self.err: list[str] = []
@@ -185,6 +189,9 @@ class Shell(Expansion):
     def _simple(self, node: Simple, stdin: str) -> Run:
         words = [f for word in node.words for f in self.expand(word)]
         values = [(name, "".join(self.expand(raw, split=False))) for name, raw in node.assigns]
+        for name, raw_words in node.arrays:
+            self.arrays[name] = [f for word in raw_words for f in self.expand(word)]
+            self.vars[name] = self.arrays[name][0] if self.arrays[name] else ""      # $NAME is element 0
         if not words:
             self.vars.update(values)
             self.status = 0
@@ -253,7 +260,7 @@ class Shell(Expansion):
         captured: list[str] = []
         saved = self._stdout_into(captured)
         try:
-            drain(self.run(parse(script)))
+            drain(self.run(parse(script, self.bash)))
         except ShellExit as done:
             self.status = done.code
         finally:
@@ -275,9 +282,9 @@ class Shell(Expansion):
             return 0
         if name in ("sh", "bash", "ash") and len(argv) >= 3 and argv[1] == "-c":
             child = Shell(self.ctx, capture=self.capture, args=argv[2:])
-            child.fds, child.vars = dict(self.fds), dict(self.vars)
+            child.fds, child.vars, child.bash = dict(self.fds), dict(self.vars), name == "bash"
             try:
-                return (yield from child.run(parse(argv[2])))
+                return (yield from child.run(parse(argv[2], child.bash)))
             except ShellExit as done:
                 return done.code
         handler = commands.BUILTINS.get(name)
@@ -306,11 +313,14 @@ def drain(run: Run, slept: list[float] | None = None) -> int:
         return int(stop.value or 0)
 
 
+BASH = {"bash", "/bin/bash", "/usr/local/bin/bash"}
+
+
 def script_of(argv: list[str]) -> tuple[Any, list[str]]:
     """The tree to run for a container's argv: ``sh -c SCRIPT [ARG0 ARGS]`` or a bare command."""
     if argv and argv[0] in SHELLS:
         if len(argv) >= 3 and argv[1] == "-c":
-            return parse(argv[2]), argv[3:] or [argv[0]]
+            return parse(argv[2], argv[0] in BASH), argv[3:] or [argv[0]]
         return Seq([]), [argv[0]]
     return Simple([], [_quote(word) for word in argv], []), ["sh"]
 
@@ -325,6 +335,7 @@ def run_sync(argv: list[str], ctx: ProcessContext) -> ExecResult:
     slept = [0.0]
     try:
         tree, shell.args = script_of(argv)
+        shell.bash = bool(argv) and argv[0] in BASH
         code = drain(shell.run(tree), slept)
     except ShellExit as done:
         code = done.code
@@ -344,6 +355,7 @@ class ShellProgram(Program):
         self.pending_signal: int | None = None
         try:
             tree, self.shell.args = script_of(ctx.argv)
+            self.shell.bash = bool(ctx.argv) and ctx.argv[0] in BASH
         except ShellSyntaxError as error:
             ctx.stderr(f"sh: {error}\n")
             ctx.exit(2)
@@ -371,7 +383,7 @@ class ShellProgram(Program):
         if action is None:
             return False
         try:
-            drain(self.shell.run(parse(action)))
+            drain(self.shell.run(parse(action, self.shell.bash)))
         except ShellExit as done:
             self.ctx.exit(done.code)
             return True

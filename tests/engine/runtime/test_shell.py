@@ -17,7 +17,7 @@ from engine.runtime.programs.catalogue import register_all
 @pytest.fixture
 def node(loop) -> RuntimeService:
     runtime = RuntimeService(loop, register_all(Registry()))
-    for image in ("busybox", "registry.k8s.io/busybox", "alpine:3.20"):
+    for image in ("busybox", "registry.k8s.io/busybox", "alpine:3.20", "bash:5"):
         runtime.images.pull_image(image)
     loop.run_for(10)
     return runtime
@@ -307,6 +307,24 @@ def test_redirections_and_the_two_log_streams(loop, node, script, records):
 )
 def test_case(loop, node, script, lines):
     cid = start(node, command=["sh", "-c", script], env={"HOSTNAME": "pod"})
+    loop.run_for(1)
+    assert log(node, cid) == lines
+
+
+@pytest.mark.parametrize(
+    "command, lines",
+    [
+        (["bash", "-c", "items=(foo bar\n baz)\ni=2\necho ${items[$i]} ${items[i-1]} $items ${items[@]} [${items[7]}]"],
+         ["baz bar foo foo bar baz []"]),
+        (["sh", "-c", "items=(foo bar)"], ['sh: syntax error: unexpected "("']),
+        (["sh", "-c", "printf 'abc\\nxy\\n' > /tmp/f; rev /tmp/f; echo hello | rev; rev /nope"],
+         ["cba", "yx", "olleh", "rev: /nope: No such file or directory"]),
+    ],
+    ids=["bash arrays: elements by arithmetic index, $NAME is element 0, @ is all",
+         "busybox ash has no arrays", "rev reverses each line of a file or stdin"],
+)
+def test_bash_arrays_and_rev(loop, node, command, lines):
+    cid = start(node, command=command, image="bash:5" if command[0] == "bash" else "busybox")
     loop.run_for(1)
     assert log(node, cid) == lines
 
