@@ -80,13 +80,16 @@ class Resolver:
         if _is_ip(name):
             return [name]
         try:
-            from engine.dns.resolver import Resolver as StubResolver
+            import engine.dns.resolver  # noqa: F401
         except ImportError:           # no DNS package: only /etc/hosts answers
             return _from_hosts(self.files.get("/etc/hosts", "127.0.0.1\tlocalhost\n"), name)
-        return list(self.record(name, "A", trace, StubResolver).addresses)
+        return list(self.record(name, "A", trace).addresses)
 
     def record(self, name: str, qtype: str, trace: Trace, stub_class: Any = None) -> Any:
-        """The stub resolver's whole ``engine.dns.resolver.Lookup`` of ``name`` (every query, the answer)."""
+        """The stub resolver's whole ``engine.dns.resolver.Lookup`` of ``name`` (every query, the answer);
+        the resolver class is ``stub_class``, else the fabric's ``stub_resolver``, else glibc's."""
+        if stub_class is None:
+            stub_class = getattr(self.fabric, "stub_resolver", None)
         if stub_class is None:
             from engine.dns.resolver import Resolver as stub_class
         stub = stub_class.from_fs(self.files, lambda server, port, query: self._send(server, port, query, trace))

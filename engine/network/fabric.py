@@ -75,6 +75,9 @@ class Fabric:
         self.gateway: Host | None = None
         """The segment's gateway (kind's docker network at 172.18.0.1: the nodes' default route and their
         DNS resolver); ``add_gateway`` puts it there."""
+        self.stub_resolver: Any = None
+        """The stub resolver class lookups from pods and nodes use (None: ``engine.dns.resolver.Resolver``);
+        a lab plugs in a subclass that walks the search list with the learner's code."""
 
     def add_gateway(self, host: Host) -> Host:
         """The machine at the segment's gateway address: reached like a node, but it is not one."""

@@ -98,6 +98,10 @@ class Kubernetes(Plugin):
                                                                            for z in fall]
         self.lookup = lookup
         """The whole server, for ExternalName targets (CoreDNS's upstream)."""
+        self.answer_hook: Callable[[DnsQuery, str], tuple[list[ResourceRecord] | None, list[ResourceRecord]]
+                                   | None] | None = None
+        """A lab's seam: ``hook(query, zone)`` answers a forward query as ``_records`` does, or None to leave it
+        to the plugin."""
         informers = context.informers
         self.services = informers.informer("services")
         self.slices = informers.informer("endpointslices")
@@ -135,7 +139,8 @@ class Kubernetes(Plugin):
                 return next(request)
             return self._error(query, zone, NXDOMAIN)
         try:
-            answers, additional = self._records(query, zone)
+            hooked = self.answer_hook(query, zone) if self.answer_hook is not None else None
+            answers, additional = hooked if hooked is not None else self._records(query, zone)
         except InvalidRequest:
             if self._falls_through(query.name):
                 return next(request)
