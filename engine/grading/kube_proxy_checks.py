@@ -5,15 +5,12 @@
   ones, each at the port its own EndpointSlice gives the port name) on seeded EndpointSlices;
 - ``check_service_rules(service_rules, seed)``: for seeded Services, the learner's lines loaded on a
   node stand-in (``engine.grading.kube_proxy.NodeStandIn``); thousands of new connections to each
-  cluster IP must all be DNATed to the usable endpoints, evenly (a chi-squared test at p = 0.001),
+  cluster IP must all be DNATed to the usable endpoints, evenly (a chi-squared test at p = 0.0001),
   and a pod reaching itself through its Service must be marked for masquerade (hairpin) while other
   pods keep their source address;
 - ``check_node_port_rules(service_rules, node_port_rules, seed)``: connections to the node's
   NodePorts go where the cluster IP's go, and are all marked for masquerade;
-- ``check_in_cluster(service_rules, node_port_rules, seed)``: a flannel cluster whose kube-proxy runs
-  the learner's rules (``kube_proxy_cluster``): curl from a pod, from a pod to itself, from another
-  node to a NodePort; every request answered by a ready pod, evenly; after a scale-down only the
-  remaining pods answer.
+- in a running cluster: ``engine.grading.kube_proxy_live.check_in_cluster``.
 
 Every failure names the case, what the packets did and, where it recognises one, the typical
 mistake (1/n on every rule, not-ready endpoints, DNAT to the Service's port, no hairpin masquerade,
@@ -30,7 +27,7 @@ from typing import Any, Callable
 from engine.grading.delegation import OwnWork
 from engine.grading.feedback import compare, fail
 from engine.grading.kube_proxy import (CLIENT_IP, NODE_IP, NOT_DNATED, OUTSIDE_IP, LearnerError, NodeStandIn,
-                                       Plugged, RulesRejected, kube_proxy_cluster)
+                                       RulesRejected)
 from engine.proxy.endpoint import SERVICE_NAME_LABEL, categorize_endpoints, endpoints_map
 from engine.proxy.iptables import rules as engine_rules
 from engine.proxy.ipvs import proxier as ipvs_proxier
@@ -46,7 +43,8 @@ ENGINE_PIECES = [engine_rules.build_restore_input, engine_rules._service_rules, 
                  categorize_endpoints, endpoints_map, ipvs_proxier.Proxier]
 
 
-def _own(what: str) -> OwnWork:
+def own_work(what: str) -> OwnWork:
+    """Watches an answer named ``what`` for handing its work to the engine's kube-proxy."""
     return OwnWork(what, ENGINE_PIECES, see=SEE)
 
 
@@ -164,7 +162,7 @@ def _diagnose_endpoints(case: tuple, expected: Any, got: Any) -> str | None:
 
 
 def check_cluster_endpoints(cluster_endpoints: Callable, seed: int) -> None:
-    own = _own("cluster_endpoints")
+    own = own_work("cluster_endpoints")
     checked = []
     for service, slices in cases(seed):
         for port in service["spec"]["ports"]:
@@ -192,7 +190,7 @@ def _load(node: NodeStandIn, service: dict, slices: list[dict], *functions: Call
                   "write rules as '-A CHAIN matches -j TARGET' (no *nat or COMMIT: kube-proxy writes those)", see=SEE)
 
 
-def _uneven(spread: Counter, expected: list[str], table: dict[int, float] = CHI2_P001) -> bool:
+def uneven(spread: Counter, expected: list[str], table: dict[int, float] = CHI2_P001) -> bool:
     """Is the spread over ``expected`` too uneven to come from an even random choice (chi-squared)?"""
     count = sum(spread[e] for e in expected)
     if len(expected) < 2 or count == 0:
@@ -236,7 +234,7 @@ def _judge(where: str, spread: Counter, expected: list[str], service: dict, slic
     missing = [e for e in expected if not spread[e]]
     if missing:
         return f"connections to {where} went to {shares}: {', '.join(missing)} got none"
-    if _uneven(spread, expected, CHI2_P0001):
+    if uneven(spread, expected, CHI2_P0001):
         n = len(expected)
         return (f"the spread of connections to {where} is uneven: {shares}. Each of the {n} endpoints should get "
                 f"1/{n}: the first rule of the KUBE-SVC chain matches with probability 1/{n}, the second with "
@@ -250,7 +248,7 @@ def _ports(service: dict) -> list[dict]:
 
 
 def check_service_rules(service_rules: Callable, seed: int) -> None:
-    own = _own("service_rules")
+    own = own_work("service_rules")
     watched = own.wrap(service_rules)
     for number, (service, slices) in enumerate(cases(seed)):
         node = NodeStandIn(seed * 100 + number)
@@ -281,7 +279,7 @@ def check_service_rules(service_rules: Callable, seed: int) -> None:
 
 # -- node_port_rules -------------------------------------------------------------------------------
 def check_node_port_rules(service_rules: Callable, node_port_rules: Callable, seed: int) -> None:
-    own = _own("node_port_rules")
+    own = own_work("node_port_rules")
     watched = own.wrap(node_port_rules)
     for number, (service, slices) in enumerate(cases(seed)):
         if service["spec"]["type"] != "NodePort":
@@ -316,135 +314,5 @@ def check_node_port_rules(service_rules: Callable, node_port_rules: Callable, se
     own.check(node_port_rules)
 
 
-# -- in a running cluster ---------------------------------------------------------------------------
-WORKLOAD = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: web
-        image: registry.k8s.io/e2e-test-images/agnhost:2.39
-        args: ["netexec", "--http-port=8080"]
-        ports: [{containerPort: 8080, name: http}]
-        readinessProbe: {httpGet: {path: /hostname, port: 8080}, periodSeconds: 1}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: lagging, labels: {app: web}}
-spec:
-  containers:
-  - name: web
-    image: nginx
-    ports: [{containerPort: 80, name: http}]
-    readinessProbe: {tcpSocket: {port: 81}, periodSeconds: 1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec:
-  type: NodePort
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: http, nodePort: 30080}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec:
-  nodeName: node-1
-  containers: [{name: main, image: busybox, command: [sleep, "3600"]}]
-"""
-"""Three ready agnhost pods, one never-ready nginx (its named port is 80: another EndpointSlice), a client."""
-
-
-def _served_by(result: Any) -> str:
-    return next((hop.where.split("/", 1)[1] for hop in result.hops if hop.what == "deliver"), "")
-
-
-def _requests(cluster: Any, source: str, url: str, count: int) -> tuple[Counter, list[Any]]:
-    served: Counter = Counter()
-    failed = []
-    for _ in range(count):
-        result = cluster.curl(source, url, connect_timeout=2)
-        if result.ok and _served_by(result):
-            served[_served_by(result)] += 1
-        else:
-            served[result.error or f"HTTP {result.status}"] += 1
-            failed.append(result)
-    return served, failed
-
-
-def _ready_pods(cluster: Any) -> list[str]:
-    return sorted(p["metadata"]["name"] for p in cluster.list("pods", selector="app=web")
-                  if not p["metadata"].get("deletionTimestamp")
-                  and any(c.get("type") == "Ready" and c.get("status") == "True"
-                          for c in (p.get("status") or {}).get("conditions") or []))
-
-
-def _why(failed: list[Any], plugged: Plugged) -> str:
-    if plugged.errors:
-        return "\nkube-proxy, running your functions, reported:\n" + "\n".join(f"   {e}" for e in plugged.errors)
-    hops = failed[0].hops if failed else []
-    dnat = [hop.rule for hop in hops if hop.what == "DNAT"]
-    refused = [hop.rule for hop in hops if hop.what == "refused"]
-    if any(hop.what == "no socket" for hop in hops):
-        return ("\nthe answers never reached the client's socket: they came back from the pod's own address, "
-                "not from the address the client dialled (a KUBE-MARK-MASQ is missing)")
-    if dnat and refused:
-        return (f"\nthe first failed request was DNATed {dnat[-1]}, where {refused[-1]}: DNAT to the endpoint's "
-                "port (its EndpointSlice's port), not the Service's")
-    if not dnat:
-        return ("\nthe first failed request was never DNATed: no rule of yours matched it, and nothing listens on "
-                "a Service's address")
-    return ""
-
-
-def _verdict(label: str, served: Counter, failed: list[Any], ready: list[str], plugged: Plugged,
-             even: bool = True) -> None:
-    total = sum(served.values())
-    shares = ", ".join(f"{who}: {n}" for who, n in served.most_common())
-    if failed:
-        fail(f"{label}: {len(failed)} of {total} requests failed ({shares}).{_why(failed, plugged)}", see=SEE)
-    strays = sorted(set(served) - set(ready))
-    if strays:
-        fail(f"{label}: requests were answered by {', '.join(strays)}, which is not a ready endpoint ({shares}); "
-             f"the ready pods are {', '.join(ready)}", see=SEE)
-    if even and _uneven(served, ready):
-        fail(f"{label}: the spread over the {len(ready)} ready pods is uneven ({shares}); each should get about "
-             f"1/{len(ready)} (the probabilities 1/n, 1/(n-1), ..., then the rest)", see=SEE)
-
-
-def check_in_cluster(service_rules: Callable, node_port_rules: Callable, seed: int,
-                     cluster_factory: Callable[..., Any] | None = None) -> None:
-    for own, function in ((_own("service_rules"), service_rules), (_own("node_port_rules"), node_port_rules)):
-        own.check(function)
-    plugged = Plugged()
-    cluster = kube_proxy_cluster(service_rules, node_port_rules, seed=seed, plugged=plugged,
-                                 cluster_factory=cluster_factory)
-    cluster.apply(WORKLOAD)
-    cluster.run(15)
-    ready = _ready_pods(cluster)
-    vip = cluster.get("service", "web")["spec"]["clusterIP"]
-    served, failed = _requests(cluster, "client", f"http://{vip}/hostname", 80 * len(ready))
-    _verdict(f"curl http://{vip}/hostname from pod client, {80 * len(ready)} times", served, failed, ready, plugged)
-    served, failed = _requests(cluster, ready[0], f"http://{vip}/hostname", 10 * len(ready))
-    _verdict(f"curl http://{vip}/hostname from pod {ready[0]}, one of the Service's own pods", served, failed,
-             ready, plugged, even=False)
-    served, failed = _requests(cluster, "node-2", f"http://{NODE_IP}:30080/hostname", 30)
-    _verdict(f"curl http://{NODE_IP}:30080/hostname (node-1's NodePort) from node-2", served, failed, ready, plugged,
-             even=False)
-    cluster.kubectl("scale deployment web --replicas=2")
-    cluster.run(3)
-    ready = _ready_pods(cluster)
-    served, failed = _requests(cluster, "client", f"http://{vip}/hostname", 40)
-    _verdict(f"after 'kubectl scale deployment web --replicas=2' and 3 s: curl http://{vip}/hostname from pod "
-             "client, 40 times", served, failed, ready, plugged, even=False)
-
-
-__all__ = ["check_cluster_endpoints", "check_in_cluster", "check_node_port_rules", "check_service_rules", "cases",
-           "describe_case", "fixed_cases", "random_case", "reference_endpoints"]
+__all__ = ["CHI2_P001", "SEE", "cases", "check_cluster_endpoints", "check_node_port_rules", "check_service_rules",
+           "describe_case", "fixed_cases", "own_work", "random_case", "reference_endpoints", "uneven"]

@@ -6,8 +6,9 @@ import pytest
 
 from engine.grading import GradingFailure
 from engine.grading.kube_proxy import NodeStandIn, Plugged, RulesRejected, kube_proxy_cluster, send
-from engine.grading.kube_proxy_checks import (check_cluster_endpoints, check_in_cluster, check_node_port_rules,
-                                              check_service_rules, fixed_cases)
+from engine.grading.kube_proxy_checks import (check_cluster_endpoints, check_node_port_rules, check_service_rules,
+                                              fixed_cases)
+from engine.grading.kube_proxy_live import check_in_cluster
 
 LEARNER = '''
 from engine.grading.kube_proxy import endpoint_chain, service_chain

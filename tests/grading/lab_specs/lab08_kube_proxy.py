@@ -341,7 +341,7 @@ check(all(70 <= answers[p] <= 130 for p in pods), "300 requests over 3 pods: abo
 ### BEGIN HIDDEN TESTS
 from engine.grading.integrity import ensure_installed, fresh_cluster
 ensure_installed()     # the engine as installed, whatever the notebook patched
-from engine.grading.kube_proxy_checks import check_in_cluster
+from engine.grading.kube_proxy_live import check_in_cluster
 check_in_cluster(service_rules, node_port_rules, seed=84, cluster_factory=fresh_cluster)
 ### END HIDDEN TESTS
 """),
