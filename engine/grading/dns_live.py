@@ -3,7 +3,8 @@
 - ``check_search_in_pods(search_names, seed)``: a flannel cluster whose pods' resolver walks the search list
   with ``search_names``; lookups (``lookup_from``, the ``host`` command's path) from pods in two
   namespaces, one with ``dnsConfig`` ``ndots:2``, must ask exactly the questions glibc's walk asks, in order,
-  and find the same addresses; ``curl http://web/`` by its short name must reach the Service.
+  and find the same addresses; ``curl http://web/`` and busybox's ``nslookup web`` in the pod (through
+  ``kubectl exec``'s path) must reach the Service by its short name.
 - ``check_records_in_cluster(kubernetes_records, seed)``: a cluster whose CoreDNS pods answer the lab's names
   with ``kubernetes_records``; lookups from a pod (a ClusterIP Service, a headless Service of a StatefulSet,
   SRV records of their named ports, a pod's own name, a name that does not exist) and requests by name must
@@ -91,9 +92,20 @@ def check_search_in_pods(search_names: Callable, seed: int) -> None:
     reached = cluster.curl("prod/client", "http://web/")
     if reached.status != 200:
         fail(f"curl http://web/ from a pod in prod: {reached.error or reached.status}", see=SEE_SEARCH)
+    web_ip = cluster.get("service", "web", namespace="prod")["spec"]["clusterIP"]
+    printed = _exec(cluster, "prod", "client", ["nslookup", "web"])
+    if f"Address: {web_ip}" not in printed:
+        fail(f"nslookup web in a pod in prod printed:\n{printed}\nnot the Service's address {web_ip}", see=SEE_SEARCH)
     if plugged.errors:
         fail("the pods' resolver called your search_names and it raised:\n" + "\n".join(plugged.errors),
              see=SEE_SEARCH)
+
+
+def _exec(cluster: Any, namespace: str, pod: str, argv: list[str]) -> str:
+    """``kubectl exec POD -- argv``: the pod's first container, on its node's runtime; what it printed."""
+    found = cluster.get("pod", pod, namespace=namespace)
+    container_id = found["status"]["containerStatuses"][0]["containerID"].split("://", 1)[1]
+    return cluster.runtimes[found["spec"]["nodeName"]].exec_sync(container_id, argv).stdout
 
 
 def _files(cluster: Any, source: str) -> dict:
