@@ -181,3 +181,27 @@ def test_in_a_cluster_a_missing_hairpin_masquerade_times_out_and_errors_are_repo
     kubernetes = broken.get("service", "kubernetes")["spec"]["clusterIP"]
     reached = broken.curl("node-1", f"https://{kubernetes}/version")      # the engine still writes the API server's
     assert reached.hops[-1].what == "received" and reached.hops[-1].headers.startswith(f"{kubernetes}:443 >")
+
+
+def test_kube_proxys_rule_writer_reports_a_restore_error_and_keeps_the_engines_services() -> None:
+    from types import SimpleNamespace
+
+    from engine.grading.kube_proxy import CONFIG, LearnerRules
+    from engine.proxy.endpoint import endpoints_map
+    from engine.proxy.serviceport import service_ports
+
+    service, slices = fixed_cases()[0]
+    dns = dict(service, metadata={"name": "kube-dns", "namespace": "kube-system"},
+               spec=dict(service["spec"], type="ClusterIP", clusterIP="10.96.0.10"))
+    dns_slices = [dict(slices[0], metadata={"name": "kube-dns-1", "namespace": "kube-system",
+                                             "labels": {"kubernetes.io/service-name": "kube-dns"}})]
+    objects = {"default/web": service, "kube-system/kube-dns": dns}
+    plugged = Plugged()
+    rules = LearnerRules([lambda svc, eps: ["-A KUBE-SVC-MISSING -j ACCEPT"]], plugged)
+    rules.attach(SimpleNamespace(indexer=SimpleNamespace(get_by_key=objects.get)),
+                 SimpleNamespace(indexer=SimpleNamespace(list=lambda: slices + dns_slices)))
+    text = rules({**service_ports(service), **service_ports(dns)}, endpoints_map(slices + dns_slices, "node-1"),
+                 CONFIG, set())
+    assert "Chain 'KUBE-SVC-MISSING' does not exist" in plugged.errors[0] and "the line: -A KUBE-SVC-MISSING" in \
+        plugged.errors[0]
+    assert '"kube-system/kube-dns:http cluster IP"' in text and '"default/web:http cluster IP"' not in text
