@@ -53,15 +53,15 @@ def reference_node_cidr(cluster_cidr: str, mask_size: int, taken: list[str], las
         return None
 
 
-CLUSTER_CIDRS = (("10.244.0.0/16", 24), ("10.244.0.0/16", 26), ("192.168.0.0/22", 24), ("10.32.0.0/12", 20),
-                 ("172.16.0.0/24", 26), ("10.0.0.0/8", 16))
+CLUSTER_CIDRS = (("10.244.0.0/16", 24), ("10.244.0.0/20", 24), ("192.168.0.0/22", 24), ("10.32.0.0/12", 16),
+                 ("172.16.0.0/24", 26), ("10.244.0.0/18", 22))
 
 
 def _blocks(cluster_cidr: str, mask_size: int) -> list[str]:
     return [str(net) for net in ipaddress.ip_network(cluster_cidr).subnets(new_prefix=mask_size)]
 
 
-def node_cidr_cases(seed: int, n: int = 120) -> list[tuple[str, int, list[str], str | None]]:
+def node_cidr_cases(seed: int, n: int = 80) -> list[tuple[str, int, list[str], str | None]]:
     rng = random.Random(seed)
     cases: list[tuple[str, int, list[str], str | None]] = [("10.244.0.0/16", 24, [], None),
                                                            ("10.244.0.0/16", 24, ["10.244.0.0/24"], "10.244.0.0/24"),
