@@ -155,6 +155,41 @@ class ServiceAllocator:
             raise
         return release
 
+    def allocate_update(self, new: dict, old: dict) -> Callable[[], None]:
+        """An updated Service's node ports (allocateUpdate): a port of a NodePort or LoadBalancer Service that
+        holds none of the old ones gets one (the one it names, or a free one); 422 naming the field when it can't.
+
+        Returns how to give back what was taken, for when the update fails after this; once it is
+        stored, ``release_unused(new, old)`` gives back the old node ports the Service no longer holds.
+        """
+        spec = new.get("spec") or {}
+        held = {port.get("nodePort") for port in (old.get("spec") or {}).get("ports") or [] if port.get("nodePort")}
+        taken: list[int] = []
+
+        def release() -> None:
+            for port in taken:
+                self.node_ports.release(port)
+        if spec.get("type") in ("NodePort", "LoadBalancer"):
+            for index, port in enumerate(spec.get("ports") or []):
+                if port.get("nodePort") and port["nodePort"] in held:
+                    continue
+                try:
+                    port["nodePort"] = self.node_ports.allocate(port.get("nodePort"))
+                except AllocationError as error:
+                    release()
+                    raise errors.invalid("Service", new["metadata"]["name"], [{
+                        "reason": "FieldValueInvalid", "field": f"spec.ports[{index}].nodePort",
+                        "message": f"Invalid value: {port.get('nodePort')}: {error}"}]) from None
+                taken.append(port["nodePort"])
+        return release
+
+    def release_unused(self, new: dict, old: dict) -> None:
+        """Give back the node ports ``old`` held that the stored ``new`` no longer does."""
+        kept = {port.get("nodePort") for port in (new.get("spec") or {}).get("ports") or []}
+        for port in (old.get("spec") or {}).get("ports") or []:
+            if port.get("nodePort") and port["nodePort"] not in kept:
+                self.node_ports.release(port["nodePort"])
+
     def release(self, service: dict) -> None:
         """Give back a deleted Service's ClusterIP and node ports."""
         spec = service.get("spec") or {}

@@ -559,9 +559,18 @@ class APIServer:
         if self._being_finalized(new, current):
             self._release(kind, new)
             return storage.remove(new, current_revision)
+        undo = self.services.allocate_update(new, current) if kind.kind == "Service" and not subresource \
+            else (lambda: None)
         if new == thaw(current):
             return self._out(current, request)
-        return storage.update(new, current_revision)
+        try:
+            stored = storage.update(new, current_revision)
+        except BaseException:
+            undo()
+            raise
+        if kind.kind == "Service" and not subresource:
+            self.services.release_unused(stored, current)
+        return stored
 
     def _check_finalizers(self, kind: Kind, new: dict, old: dict) -> None:
         if not old["metadata"].get("deletionTimestamp"):

@@ -80,7 +80,9 @@ def prepare_for_status_update(kind: Kind, new: dict, old: dict) -> dict:
 
 
 def _keep_allocations(new: dict, old: dict) -> None:
-    """An update that leaves out the ClusterIP or a node port keeps the allocated one."""
+    """An update that leaves out the ClusterIP or a node port keeps the allocated one; a type that needs no
+    node ports drops the ones (and allocateLoadBalancerNodePorts, externalTrafficPolicy) it kept unchanged
+    (dropTypeDependentFields)."""
     new_spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
     for field in ("clusterIP", "clusterIPs", "ipFamilies"):
         if not new_spec.get(field) and old_spec.get(field):
@@ -92,3 +94,13 @@ def _keep_allocations(new: dict, old: dict) -> None:
             kept = old_ports.get((port.get("port"), port.get("protocol", "TCP")))
             if not port.get("nodePort") and kept:
                 port["nodePort"] = kept
+    elif old_spec.get("type") in ("NodePort", "LoadBalancer") and \
+            all(port.get("nodePort") in (None, 0, old_ports.get((port.get("port"), port.get("protocol", "TCP"))))
+                for port in new_spec.get("ports") or []):
+        for port in new_spec.get("ports") or []:
+            port.pop("nodePort", None)
+    external = ("NodePort", "LoadBalancer")
+    for field, types in (("allocateLoadBalancerNodePorts", ("LoadBalancer",)), ("externalTrafficPolicy", external)):
+        if old_spec.get("type") in types and new_spec.get("type") not in types \
+                and new_spec.get(field) == old_spec.get(field):
+            new_spec.pop(field, None)

@@ -38,7 +38,9 @@ def install(cluster: "Cluster", provider: str) -> "SimCloud":
 
     Called by ``Cluster`` before any component starts. Machines are spread over the region's zones
     (the control plane in the first, workers round-robin); a machine powered off in the cloud
-    stops its node's components, and powered on starts them again.
+    stops its node's components, and powered on starts them again. A ``CLOUD_CONTROLLER_MANAGER``
+    spec among the cluster's components (``dataclasses.replace(CLOUD_CONTROLLER_MANAGER, options=...)``:
+    its ``--controllers``, a lab's ``service_reconcile``) keeps its options, with the cloud added.
     """
     if provider not in PROVIDERS:
         raise ValueError(f"unknown cloud provider {provider!r}; known: {', '.join(PROVIDERS)}")
@@ -53,9 +55,11 @@ def install(cluster: "Cluster", provider: str) -> "SimCloud":
     for obj in manifests():
         cluster.admin.create(obj)
     options["cloud_provider"] = "external"
+    given = [spec for spec in cluster.specs if spec.name == CLOUD_CONTROLLER_MANAGER.name]
+    cluster.specs = [spec for spec in cluster.specs if spec.name != CLOUD_CONTROLLER_MANAGER.name]
     cluster.specs.append(ComponentSpec(CLOUD_CONTROLLER_MANAGER.name, "control-plane",
                                        CLOUD_CONTROLLER_MANAGER.target, CLOUD_CONTROLLER_MANAGER.user,
-                                       options={"cloud": cloud}))
+                                       options={**(given[0].options if given else {}), "cloud": cloud}))
     cloud.on_power.append(lambda name, on: (cluster.restore_node if on else cluster.fail_node)(name))
     cloud.on_route_change.append(lambda: follow_routes(cluster))
     return cloud

@@ -27,11 +27,23 @@ When that set changes, and every ``nodeSyncPeriod`` (100 s), the node sync
 calls ``UpdateLoadBalancer`` for each load balancer whose targets differ
 ("UpdatedLoadBalancer" "Updated load balancer with new hosts"), retrying the
 failed ones.
+
+A lab's seam: the option ``service_reconcile`` (a callable
+``reconcile(controller, service)``) replaces ``syncLoadBalancerIfNeeded`` and
+its error event for every Service still in the cache. It may use the
+controller's ``client``, ``recorder``, ``provider`` (``provider.cloud``: the
+cloud's own API) and ``nodes`` informer; an exception it raises is retried with
+the backoff above. With it, the node sync simply queues every LoadBalancer
+Service for it, and a Service that vanished without the finalizer is
+forgotten (its load balancer leaks, as a controller without the finalizer
+would leak it).
 """
 
 from __future__ import annotations
 
 import logging
+
+from typing import Any, Callable
 
 from engine import flags
 from engine.api import errors
@@ -111,6 +123,8 @@ class ServiceController:
         self.workers = None
         self.node_workers = None
         self._timer: Timer | None = None
+        self.reconcile: Callable[[Any, dict], None] | None = context.options.get("service_reconcile")
+        """The lab's seam (see the module docstring), or None: the controller's own sync."""
 
     # -- events ----------------------------------------------------------------------------
     def _added(self, service: dict) -> None:
@@ -158,6 +172,9 @@ class ServiceController:
             if cached is not None:
                 self._delete_vanished(key, cached)
             return
+        if self.reconcile is not None:
+            self.reconcile(self, service)
+            return
         try:
             self._sync_load_balancer(key, service)
         except (SyncError, CloudError, errors.ApiError) as error:
@@ -171,12 +188,12 @@ class ServiceController:
             if self.provider.get_load_balancer(service) is not None:
                 self.recorder.event(service, NORMAL, "DeletingLoadBalancer", "Deleting load balancer")
                 self.provider.ensure_load_balancer_deleted(service)
-            if service["metadata"].get("deletionTimestamp") is None:
-                self._patch_status(service, {})
             self._set_finalizer(service, present=False)
             self.cache.pop(key, None)
             self.targets.pop(key, None)
             self.recorder.event(service, NORMAL, "DeletedLoadBalancer", "Deleted load balancer")
+            if service["metadata"].get("deletionTimestamp") is None:
+                self._patch_status(service, {})     # last, as upstream: it moves the resourceVersion on
             return
         self.recorder.event(service, NORMAL, "EnsuringLoadBalancer", "Ensuring load balancer")
         self._set_finalizer(service, present=True)
@@ -235,6 +252,11 @@ class ServiceController:
     # -- the node sync -----------------------------------------------------------------------
     def sync_nodes(self, _key: str) -> None:
         """nodeSyncInternal: point every load balancer at the current eligible nodes; retry the failures."""
+        if self.reconcile is not None:
+            for service in self.services.lister.list():
+                if wants_load_balancer(service):
+                    self.queue.add_key(service)
+            return
         nodes = self._eligible_nodes()
         names = [n["metadata"]["name"] for n in nodes]
         failed = []

@@ -173,6 +173,10 @@ class NetworkService:
             return [_copy(self._load_balancers[name]) for name in names]
         return self.call("DescribeLoadBalancers", action)
 
+    def load_balancers(self) -> list[LoadBalancer]:
+        """Every load balancer, as the cloud's console lists them: no API call (no quota, no injected fault)."""
+        return [_copy(lb) for _, lb in sorted(self._load_balancers.items())]
+
     def modify_load_balancer(self, name: str, *, listeners: list[Listener] | None = None,
                              targets: list[str] | None = None, health_check: HealthCheck | None = None) -> None:
         """Replace a load balancer's listeners, targets or health check (one call, like a Terraform apply)."""
