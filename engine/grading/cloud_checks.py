@@ -16,7 +16,10 @@ Interface (each raises a ``GradingFailure`` whose message names the mistake and 
   failed sync is reported (a ``SyncLoadBalancerFailed`` event naming the error) and retried with the work
   queue's backoff, and in the end the cloud holds exactly the load balancers the Services want.
 
-No marks for handing the work to the engine's own service controller or provider (``OwnWork``).
+No marks for handing the work to the engine's own service controller or provider (``OwnWork``). The
+feedback helpers are reached through their modules (``feedback.check``), never bound to names here: a
+notebook that patches every ``check`` and ``fail`` it can find cannot reach them, and ``ensure_installed``
+puts the modules' own functions back.
 Each cluster check runs one small cluster for about two virtual minutes at most.
 """
 
@@ -32,8 +35,7 @@ from engine.grading.cloud import (EXCLUDE_LABEL, FINALIZER, SEE, cloud_cluster, 
                                   reference_listeners, reference_targets, sandbox_cloud, service_events,
                                   web_deployment)
 from engine.grading.delegation import OwnWork
-from engine.grading.feedback import check, compare, describe_exception, fail
-from engine.grading.integrity import ensure_installed
+from engine.grading import feedback, integrity
 
 ENGINE_PIECES = [SimProvider, ServiceController, _listeners, reference_listeners, reference_targets]
 """What the answers must not hand their work to: the engine's provider and controller, the lab's references."""
@@ -86,17 +88,17 @@ def _node_names(nodes: list[dict]) -> str:
 
 
 def check_listeners_targets(listeners: Callable[[dict], Any], targets: Callable[[list], Any], seed: int) -> None:
-    ensure_installed()
+    integrity.ensure_installed()
     rng = random.Random(seed)
     services = [(_random_service(rng, index),) for index in range(12)]
     own = _own("listeners")
-    compare(own.wrap(listeners), reference_listeners, services, what="listeners(service)",
+    feedback.compare(own.wrap(listeners), reference_listeners, services, what="listeners(service)",
             describe=lambda service: f"ports {service['spec']['ports']}",
             hint="one Listener(protocol, port, nodePort) per Service port, in the Service's order", see=SEE)
     own.check(listeners)
     cases = [(_random_nodes(rng),) for _ in range(15)]
     own = _own("targets")
-    compare(own.wrap(targets), reference_targets, cases, what="targets(nodes)", describe=_node_names,
+    feedback.compare(own.wrap(targets), reference_targets, cases, what="targets(nodes)", describe=_node_names,
             hint="only nodes with a providerID, without the exclude-from-external-load-balancers label and not "
                  "being deleted; the instance id is the providerID's last part; sorted", see=SEE)
     own.check(targets)
@@ -116,11 +118,11 @@ def _call_ensure(ensure: Callable, cloud: SimCloud, service: dict, nodes: list[d
     try:
         return ensure(cloud, service, nodes)
     except CloudError as error:
-        fail(f"{what}: ensure_load_balancer raised {describe_exception(error)}",
+        feedback.fail(f"{what}: ensure_load_balancer raised {feedback.describe_exception(error)}",
              hint="look before you create: describe_load_balancers([name]) raises CloudNotFound when there is "
                   "none; create only then, and modify_load_balancer an existing one that differs", see=SEE)
     except Exception as error:
-        fail(f"{what}: ensure_load_balancer raised {describe_exception(error)}", see=SEE)
+        feedback.fail(f"{what}: ensure_load_balancer raised {feedback.describe_exception(error)}", see=SEE)
 
 
 def _lbs_of(cloud: SimCloud) -> list:
@@ -128,7 +130,7 @@ def _lbs_of(cloud: SimCloud) -> list:
 
 
 def check_ensure(ensure_load_balancer: Callable, seed: int) -> None:
-    ensure_installed()
+    integrity.ensure_installed()
     own = _own("ensure_load_balancer")
     ensure = own.wrap(ensure_load_balancer)
     cloud, nodes = sandbox_cloud(seed)
@@ -137,34 +139,34 @@ def check_ensure(ensure_load_balancer: Callable, seed: int) -> None:
     name = load_balancer_name(web)
     status = _call_ensure(ensure, cloud, web, nodes, "a new Service")
     lbs = _lbs_of(cloud)
-    check(len(lbs) == 1 and lbs[0].name == name, f"a new Service gets one load balancer, named "
+    feedback.check(len(lbs) == 1 and lbs[0].name == name, f"a new Service gets one load balancer, named "
           f"load_balancer_name(service) ({name!r})", got=[lb.name for lb in lbs], see=SEE)
     lb = lbs[0]
-    check(lb.listeners == reference_listeners(web) and lb.targets == reference_targets(nodes),
+    feedback.check(lb.listeners == reference_listeners(web) and lb.targets == reference_targets(nodes),
           "the new load balancer listens on the Service's ports and sends to every node",
           expected=(reference_listeners(web), reference_targets(nodes)), got=(lb.listeners, lb.targets), see=SEE)
     wanted = {"ingress": [{"ip": lb.address, "ipMode": "VIP"}]}
-    check(status == wanted, "ensure_load_balancer returns the status to write: the load balancer's address",
+    feedback.check(status == wanted, "ensure_load_balancer returns the status to write: the load balancer's address",
           expected=wanted, got=status, see=SEE)
 
     before = len(cloud.calls)
     again = _call_ensure(ensure, cloud, web, nodes, "the same Service a second time (nothing changed)")
     writes = [c.operation for c in cloud.calls[before:] if not c.operation.startswith("Describe")]
-    check(again == wanted and writes == [], "calling it again for an unchanged Service finds the load balancer and "
+    feedback.check(again == wanted and writes == [], "calling it again for an unchanged Service finds the load balancer and "
           "changes nothing (a sync runs many times: every retry, every node change)",
           expected=f"{wanted} and no create, modify or delete call", got=f"{again} and calls {writes}", see=SEE)
 
     web = _service("web", web["metadata"]["uid"], [(80, 31080), (443, 31443)])
     status = _call_ensure(ensure, cloud, web, nodes, "the Service with a new port")
     lbs = _lbs_of(cloud)
-    check(len(lbs) == 1 and lbs[0].listeners == reference_listeners(web) and status == wanted,
+    feedback.check(len(lbs) == 1 and lbs[0].listeners == reference_listeners(web) and status == wanted,
           "a new port is added to the same load balancer (modify_load_balancer), which keeps its address",
           expected=(1, reference_listeners(web), wanted), got=(len(lbs), [lb.listeners for lb in lbs], status),
           see=SEE)
 
     fewer = nodes[:2]
     _call_ensure(ensure, cloud, web, fewer, "the Service with one node fewer")
-    check(_lbs_of(cloud)[0].targets == reference_targets(fewer), "a node that is gone is taken out of the targets",
+    feedback.check(_lbs_of(cloud)[0].targets == reference_targets(fewer), "a node that is gone is taken out of the targets",
           expected=reference_targets(fewer), got=_lbs_of(cloud)[0].targets, see=SEE)
 
     api = _service("api", f"9b3f7e10-0000-4000-8000-{rng.getrandbits(40):012x}", [(8080, 30808)])
@@ -175,13 +177,13 @@ def check_ensure(ensure_load_balancer: Callable, seed: int) -> None:
     except RequestTimeout as error:
         timed_out = error
     except Exception as error:
-        fail(f"a create that timed out: ensure_load_balancer raised {describe_exception(error)}, not the "
+        feedback.fail(f"a create that timed out: ensure_load_balancer raised {feedback.describe_exception(error)}, not the "
              "cloud's RequestTimeout", see=SEE)
-    check(timed_out is not None, "a create that timed out must reach the caller (let the RequestTimeout "
+    feedback.check(timed_out is not None, "a create that timed out must reach the caller (let the RequestTimeout "
           "propagate): the controller retries the sync", see=SEE)
     status = _call_ensure(ensure, cloud, api, nodes, "the retry after a timed-out create")
     mine = [lb for lb in _lbs_of(cloud) if lb.name == load_balancer_name(api)]
-    check(len(_lbs_of(cloud)) == 2 and len(mine) == 1 and status == {"ingress": [{"ip": mine[0].address,
+    feedback.check(len(_lbs_of(cloud)) == 2 and len(mine) == 1 and status == {"ingress": [{"ip": mine[0].address,
                                                                                     "ipMode": "VIP"}]},
           "after a timed-out create (which did create the load balancer: the answer was lost), the retry finds it "
           "and returns its address instead of creating another",
@@ -194,9 +196,9 @@ def check_ensure(ensure_load_balancer: Callable, seed: int) -> None:
     except CloudError as error:
         raised = error
     except Exception as error:
-        fail(f"a failing DescribeLoadBalancers: ensure_load_balancer raised {describe_exception(error)}, not the "
+        feedback.fail(f"a failing DescribeLoadBalancers: ensure_load_balancer raised {feedback.describe_exception(error)}, not the "
              "cloud's error", see=SEE)
-    check(raised is not None and len(_lbs_of(cloud)) == 2,
+    feedback.check(raised is not None and len(_lbs_of(cloud)) == 2,
           "when the cloud fails a call, ensure_load_balancer lets the CloudError propagate and creates nothing "
           "(only CloudNotFound means 'there is none')", got=[lb.name for lb in _lbs_of(cloud)], see=SEE)
     own.check(ensure_load_balancer)
@@ -212,10 +214,10 @@ def _cluster(reconcile: Callable, seed: int, *, network: str | None = None, node
 def _bugs(cluster: Any) -> None:
     bugs = cluster.plugged.bugs
     if bugs:
-        fail(f"your reconcile raised {bugs[0]} (the work queue retried it {len(bugs)} time(s) or more)",
+        feedback.fail(f"your reconcile raised {bugs[0]} (the work queue retried it {len(bugs)} time(s) or more)",
              hint="only a cloud error (CloudError) or an API error (ApiError) should ever escape reconcile", see=SEE)
     if not cluster.plugged.calls:
-        fail("the service controller never called your reconcile", see=SEE)
+        feedback.fail("the service controller never called your reconcile", see=SEE)
 
 
 def _ingress(cluster: Any, name: str) -> list:
@@ -228,7 +230,7 @@ def _cloud_lbs(cluster: Any) -> dict[str, Any]:
 
 
 def check_lifecycle(reconcile: Callable, seed: int) -> None:
-    ensure_installed()
+    integrity.ensure_installed()
     from engine.cloud.internet import curl_from_internet
     cluster, own = _cluster(reconcile, seed, network="flannel")
     cluster.apply([web_deployment("web", replicas=1), load_balancer_service("web")])
@@ -236,25 +238,25 @@ def check_lifecycle(reconcile: Callable, seed: int) -> None:
     _bugs(cluster)
     ingress, lbs = _ingress(cluster, "web"), _cloud_lbs(cluster)
     name = load_balancer_name(cluster.get("svc", "web"))
-    check(list(lbs) == [name], "a LoadBalancer Service gets one load balancer in the cloud",
+    feedback.check(list(lbs) == [name], "a LoadBalancer Service gets one load balancer in the cloud",
           expected=[name], got=list(lbs), see=SEE)
     address = lbs[name].address
-    check(ingress == [{"ip": address, "ipMode": "VIP"}], "status.loadBalancer.ingress holds the cloud's address",
+    feedback.check(ingress == [{"ip": address, "ipMode": "VIP"}], "status.loadBalancer.ingress holds the cloud's address",
           expected=[{"ip": address, "ipMode": "VIP"}], got=ingress, see=SEE)
     answer = curl_from_internet(cluster, f"http://{address}/")
-    check(answer.status == 200, f"curl http://{address}/ from the internet reaches the pods",
+    feedback.check(answer.status == 200, f"curl http://{address}/ from the internet reaches the pods",
           got=answer.error or answer.status, see=SEE)
 
     cluster.apply(load_balancer_service("web", ports=(80, 8080)))
     cluster.run(3)
     _bugs(cluster)
     lbs, service = _cloud_lbs(cluster), cluster.get("svc", "web")
-    check(list(lbs) == [name] and lbs[name].listeners == reference_listeners(service),
+    feedback.check(list(lbs) == [name] and lbs[name].listeners == reference_listeners(service),
           "a port added to the Service is added to its load balancer (the same one)",
           expected=reference_listeners(service), got={n: lb.listeners for n, lb in lbs.items()},
           hint="the controller calls reconcile again when the Service changes: find the load balancer and modify it",
           see=SEE)
-    check(_ingress(cluster, "web") == [{"ip": address, "ipMode": "VIP"}] and
+    feedback.check(_ingress(cluster, "web") == [{"ip": address, "ipMode": "VIP"}] and
           curl_from_internet(cluster, f"http://{address}:8080/").status == 200,
           "the Service keeps its address, and the new port answers from the internet", got=_ingress(cluster, "web"),
           see=SEE)
@@ -263,7 +265,7 @@ def check_lifecycle(reconcile: Callable, seed: int) -> None:
     cluster.run(3)
     _bugs(cluster)
     node_1 = cluster.get("node", "node-1", None)["spec"]["providerID"].rsplit("/", 1)[-1]
-    check(_cloud_lbs(cluster)[name].targets == [node_1],
+    feedback.check(_cloud_lbs(cluster)[name].targets == [node_1],
           f"a node labelled {EXCLUDE_LABEL} is taken out of the load balancer's targets",
           expected=[node_1], got=_cloud_lbs(cluster)[name].targets,
           hint="reconcile passes every node of controller.nodes.lister.list() to ensure_load_balancer, whose "
@@ -272,16 +274,16 @@ def check_lifecycle(reconcile: Callable, seed: int) -> None:
 
 
 def check_deletion(reconcile: Callable, seed: int) -> None:
-    ensure_installed()
+    integrity.ensure_installed()
     cluster, own = _cluster(reconcile, seed)
     cluster.apply([load_balancer_service("web"), load_balancer_service("api", ports=(8080,))])
     cluster.run(10)
     _bugs(cluster)
     names = {svc: load_balancer_name(cluster.get("svc", svc)) for svc in ("web", "api")}
-    check(set(_cloud_lbs(cluster)) == set(names.values()) and _ingress(cluster, "web") and _ingress(cluster, "api"),
+    feedback.check(set(_cloud_lbs(cluster)) == set(names.values()) and _ingress(cluster, "web") and _ingress(cluster, "api"),
           "two LoadBalancer Services get a load balancer each", got=list(_cloud_lbs(cluster)), see=SEE)
     finalizers = cluster.get("svc", "web")["metadata"].get("finalizers") or []
-    check(FINALIZER in finalizers, f"a Service with a load balancer carries the finalizer {FINALIZER}",
+    feedback.check(FINALIZER in finalizers, f"a Service with a load balancer carries the finalizer {FINALIZER}",
           got=finalizers, hint="add it before you create the load balancer: without it the Service can vanish "
                                "before its load balancer is deleted, which then leaks in the cloud", see=SEE)
 
@@ -289,17 +291,17 @@ def check_deletion(reconcile: Callable, seed: int) -> None:
     cluster.run(5)
     _bugs(cluster)
     left = [s["metadata"]["name"] for s in cluster.list("svc")]
-    check(names["web"] not in _cloud_lbs(cluster), "deleting the Service deletes its load balancer in the cloud "
+    feedback.check(names["web"] not in _cloud_lbs(cluster), "deleting the Service deletes its load balancer in the cloud "
           "(the finalizer holds the Service until reconcile has deleted it)", got=list(_cloud_lbs(cluster)),
           see=SEE)
-    check("web" not in left, f"once its load balancer is gone, the Service goes: reconcile removes the finalizer "
+    feedback.check("web" not in left, f"once its load balancer is gone, the Service goes: reconcile removes the finalizer "
           f"{FINALIZER}", got=cluster.get("svc", "web")["metadata"] if "web" in left else left, see=SEE)
 
     cluster.apply(load_balancer_service("api", ports=(8080,), service_type="ClusterIP"))
     cluster.run(5)
     _bugs(cluster)
     api = cluster.get("svc", "api")
-    check(names["api"] not in _cloud_lbs(cluster) and not _ingress(cluster, "api")
+    feedback.check(names["api"] not in _cloud_lbs(cluster) and not _ingress(cluster, "api")
           and FINALIZER not in (api["metadata"].get("finalizers") or []),
           "a Service whose type changed from LoadBalancer to ClusterIP loses its load balancer, its "
           "status.loadBalancer.ingress and the finalizer",
@@ -313,7 +315,7 @@ def _failures(cluster: Any, name: str) -> list[dict]:
 
 
 def check_flaky(reconcile: Callable, seed: int) -> None:
-    ensure_installed()
+    integrity.ensure_installed()
     cluster, own = _cluster(reconcile, seed)
     cloud = cluster.cloud
     cloud.inject("CreateLoadBalancer", error="InternalError", times=2)
@@ -322,17 +324,17 @@ def check_flaky(reconcile: Callable, seed: int) -> None:
     _bugs(cluster)
     creates = cloud.calls_of("CreateLoadBalancer")
     times = [round(c.time, 3) for c in creates]
-    check(len(set(times)) == len(times), "every retry waits for the work queue's backoff (5 s, 10 s, ...)",
+    feedback.check(len(set(times)) == len(times), "every retry waits for the work queue's backoff (5 s, 10 s, ...)",
           got=f"CreateLoadBalancer called at t={times}", hint="raise the error out of reconcile instead of "
           "retrying in a loop: the controller requeues the Service with a growing delay", see=SEE)
-    check(len(creates) >= 3 and _ingress(cluster, "web"), "after two failed CreateLoadBalancer calls, the "
+    feedback.check(len(creates) >= 3 and _ingress(cluster, "web"), "after two failed CreateLoadBalancer calls, the "
           "Service's sync is retried until it gets its load balancer", got=f"{len(creates)} CreateLoadBalancer "
           f"call(s), ingress {_ingress(cluster, 'web')}",
           hint="a failed sync must raise (after recording its SyncLoadBalancerFailed event), so that the work queue "
                "retries the key with backoff; an error swallowed is a Service left without its load balancer", see=SEE)
     failed = _failures(cluster, "web")
     messages = [e["message"] for e in failed]
-    check(failed and all(e["type"] == "Warning" for e in failed)
+    feedback.check(failed and all(e["type"] == "Warning" for e in failed)
           and any(m.startswith("Error syncing load balancer: ") and "InternalError" in m for m in messages),
           "each failed sync records a Warning event SyncLoadBalancerFailed, 'Error syncing load balancer: <the error>'",
           got=[(e["type"], e["reason"], e["message"]) for e in service_events(cluster, "web")][:6], see=SEE)
@@ -343,22 +345,22 @@ def check_flaky(reconcile: Callable, seed: int) -> None:
     cluster.run(30)
     _bugs(cluster)
     service, lbs = cluster.get("svc", "web"), _cloud_lbs(cluster)
-    check(len(lbs) == 1 and list(lbs.values())[0].listeners == reference_listeners(service),
+    feedback.check(len(lbs) == 1 and list(lbs.values())[0].listeners == reference_listeners(service),
           "throttled (RequestLimitExceeded) and timed out (RequestTimeout), the port change still reaches the one "
           "load balancer", expected=reference_listeners(service), got=[lb.listeners for lb in lbs.values()], see=SEE)
     messages = " ".join(e["message"] for e in _failures(cluster, "web"))
-    check("RequestLimitExceeded" in messages, "a throttled call is reported like any failure "
+    feedback.check("RequestLimitExceeded" in messages, "a throttled call is reported like any failure "
           "(SyncLoadBalancerFailed names RequestLimitExceeded) and retried", got=messages[-300:], see=SEE)
 
     cloud.inject("DeleteLoadBalancer", error="InternalError", times=2)
     cluster.delete("svc", "web")
     cluster.run(40)
     _bugs(cluster)
-    check(_cloud_lbs(cluster) == {}, "after a Service is deleted, however often the cloud failed, no load balancer "
+    feedback.check(_cloud_lbs(cluster) == {}, "after a Service is deleted, however often the cloud failed, no load balancer "
           "is left behind in the cloud (a leaked load balancer costs money every hour)",
           got=list(_cloud_lbs(cluster)), hint="keep the finalizer until DeleteLoadBalancer has succeeded; raise on "
           "failure so that the deletion is retried", see=SEE)
-    check("web" not in [s["metadata"]["name"] for s in cluster.list("svc")],
+    feedback.check("web" not in [s["metadata"]["name"] for s in cluster.list("svc")],
           "and the Service is gone (its finalizer removed once the load balancer was deleted)", see=SEE)
     own.check(reconcile)
 

@@ -76,7 +76,9 @@ def controller_split(cluster: "Cluster | None" = None) -> graphviz.Digraph:
     kcm_names = [n for n in _names(kcm)] or list(GENERIC)
     ccm_names = _names(ccm) or list(EXTERNAL_CLOUD)
     ccm_state = "" if ccm is not None or cluster is None else "\\n(not running: this cluster has no cloud)"
-    kubelet_flag = "external" if cluster is None or getattr(cluster, "cloud", None) is not None else "(none)"
+    kubelet = "kubelet --cloud-provider=external\\nregisters with the taint\\n" \
+        "node.cloudprovider.kubernetes.io/uninitialized" \
+        if cluster is None or getattr(cluster, "cloud", None) is not None else "kubelet (no --cloud-provider)"
     with graph.subgraph(name="cluster_external") as after:
         after.attr(label="external (now): the vendor's cloud-controller-manager" +
                    (f", as this cluster runs them (t = {cluster.now:.0f} s)" if cluster is not None else ""),
@@ -87,8 +89,7 @@ def controller_split(cluster: "Cluster | None" = None) -> graphviz.Digraph:
         after.node("new/ccm", "cloud-controller-manager\\n(k8s.io/cloud-provider + the vendor's provider)\\n\\n"
                    + _rows(ccm_names) + ccm_state, style="rounded,filled" + (",dashed" if ccm_state else ""),
                    fillcolor=CLOUD_FILL, color=CLOUD_EDGE)
-        after.node("new/kubelet", f"kubelet --cloud-provider={kubelet_flag}\\nregisters with the taint\\n"
-                   "node.cloudprovider.kubernetes.io/uninitialized")
+        after.node("new/kubelet", kubelet)
         after.node("new/cloud", "cloud API\\n(instances, routes,\\nload balancers, disks)", shape="box3d")
         after.edge("new/kcm", "new/apiserver", label="watch / write")
         after.edge("new/ccm", "new/apiserver", label="watch / write")
