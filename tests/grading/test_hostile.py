@@ -91,11 +91,12 @@ def test_huge_output_is_cut_and_the_notebook_stays_small(graded: dict) -> None:
 def test_the_gradebook_holds_what_the_grader_wrote_and_changes_behind_its_back_are_undone(graded: dict) -> None:
     seeded_lab = graded["seeded"][0]
     later = [lab for lab in sorted(build_labs.LABS) if lab != seeded_lab]
-    if later:
-        undone = graded["results"][later[0]]["gradebook_changes_undone"]
-        manual = [line for line in undone if f"manual score {SEEDED_MANUAL_SCORE} removed" in line]
-        assert len(manual) == len(graded["submissions"][seeded_lab]) * len(build_labs.LABS[seeded_lab].FULL)
-        assert any("automatic score 0.5 put back" in line for line in undone), undone
+    if not later:
+        pytest.skip("one lab graded (GRADING_LABS): no later batch undoes the seeded scores")
+    undone = graded["results"][later[0]]["gradebook_changes_undone"]
+    manual = [line for line in undone if f"manual score {SEEDED_MANUAL_SCORE} removed" in line]
+    assert len(manual) == len(graded["submissions"][seeded_lab]) * len(build_labs.LABS[seeded_lab].FULL)
+    assert any("automatic score 0.5 put back" in line for line in undone), undone
     rows = gradebook_rows(graded["course"])
     assert all(manual is None and extra is None for *_, manual, extra in rows)
     for lab, student, cell, auto, _, _ in rows:
