@@ -20,6 +20,10 @@ and the conditions AbleToScale, ScalingActive and ScalingLimited with the
 upstream reasons. Usage comes from a ``ResourceMetricsSource`` given in the
 controller manager's options (``metrics_source``); without one, from the
 ``metrics.k8s.io`` API through the API server (``RESTMetricsSource``: metrics-server).
+Two more options replace the decisions lab 12 asks for: ``desired_replicas``
+(``podautoscaler_replicas.replicas_for_utilization``'s contract) and
+``normalize`` (``normalize_desired_replicas``'s: the stabilized, clamped count
+when the HPA has no ``behavior``).
 """
 
 from __future__ import annotations
@@ -67,6 +71,16 @@ def convert_desired_replicas_with_rules(current: int, desired: int, min_replicas
     if desired > maximum:
         return maximum, reason, message
     return desired, "DesiredWithinRange", "the desired count is within the acceptable range"
+
+
+def normalize_desired_replicas(current: int, desired: int, recommendations: list[tuple[float, int]], now: float,
+                               min_replicas: int, max_replicas: int,
+                               window: float = flags.horizontal_pod_autoscaler_downscale_stabilization) -> int:
+    """normalizeDesiredReplicas's count: the highest of ``desired`` and the recommendations (``(time, replicas)``
+    of the earlier syncs) made within ``window`` seconds of ``now``, then within [min_replicas, the lower of
+    max_replicas and the scale-up limit max(2 * current, 4)]."""
+    stabilized = max([desired] + [replicas for moment, replicas in recommendations if moment >= now - window])
+    return convert_desired_replicas_with_rules(current, stabilized, min_replicas, max_replicas)[0]
 
 
 def _change_in_period(period: float, events: list[tuple[float, int]], now: float) -> int:
@@ -229,6 +243,8 @@ class HorizontalController:
         self.client = context.client
         self.loop = context.loop
         self.metrics = context.options.get("metrics_source") or RESTMetricsSource(context.client)
+        self.desired_replicas = context.options.get("desired_replicas")
+        self.normalize_desired = context.options.get("normalize")
         self.recorder = EventRecorder(context.client, "horizontal-pod-autoscaler")
         self.queue = WorkQueue(context.loop, name="horizontalpodautoscaler",
                                rate_limiter=FixedIntervalRateLimiter(flags.horizontal_pod_autoscaler_sync_period))
@@ -362,7 +378,8 @@ class HorizontalController:
                 if not usage:
                     raise MetricsError("no metrics returned from resource metrics API")
                 if target.get("type") == "Utilization":
-                    result = resource_replicas(current, target["averageUtilization"], resource, pods, usage, now)
+                    result = resource_replicas(current, target["averageUtilization"], resource, pods, usage, now,
+                                               **({"decide": self.desired_replicas} if self.desired_replicas else {}))
                     current_value = {"averageUtilization": result.utilization,
                                      "averageValue": _quantity(result.raw_average, resource)}
                 else:
@@ -388,6 +405,7 @@ class HorizontalController:
     def _normalize(self, key: str, hpa: dict, current: int, desired: int, min_replicas: int, now: float) -> int:
         """normalizeDesiredReplicas."""
         status = hpa["status"]
+        history = list(self.normalizer.recommendations.get(key, []))
         stabilized = self.normalizer.stabilize(key, desired, now)
         if stabilized != desired:
             set_condition(status, "AbleToScale", "True", "ScaleDownStabilized",
@@ -399,6 +417,9 @@ class HorizontalController:
         final, reason, message = convert_desired_replicas_with_rules(current, stabilized, min_replicas,
                                                                      hpa["spec"]["maxReplicas"])
         set_condition(status, "ScalingLimited", "False" if final == stabilized else "True", reason, message, now)
+        if self.normalize_desired is not None:
+            final = int(self.normalize_desired(current, desired, history, now, min_replicas,
+                                               hpa["spec"]["maxReplicas"]))
         return final
 
     def _normalize_with_behaviors(self, key: str, hpa: dict, current: int, desired: int, min_replicas: int,

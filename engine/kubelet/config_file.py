@@ -7,12 +7,16 @@ dot are ignored, as editors' swap files are. The kubelet reads the directory
 at start and again every ``fileCheckFrequency`` (20 s): a new file starts a
 static pod, a removed file stops it, a changed file replaces it (the static
 pod's uid is a hash of its content). A file that does not parse is logged and
-skipped; the others still count. What it never does: talk to the API server
-(the kubelet makes the mirror pods).
+skipped; the others still count. A file's text is parsed once (a cache of
+text -> manifest, each caller getting its own copy): the check every 20 s
+costs no YAML parsing while nothing changed. What it never does: talk to the
+API server (the kubelet makes the mirror pods).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 
 import yaml
@@ -20,6 +24,11 @@ import yaml
 log = logging.getLogger(__name__)
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> object:
+    return yaml.safe_load(text)
 
 
 def read_manifests(fs: dict[str, str], directory: str) -> list[tuple[str, dict]]:
@@ -33,7 +42,7 @@ def read_manifests(fs: dict[str, str], directory: str) -> list[tuple[str, dict]]
         if not name.endswith(MANIFEST_SUFFIXES):
             continue
         try:
-            manifest = yaml.safe_load(fs[path])
+            manifest = copy.deepcopy(_parsed(fs[path]))
         except yaml.YAMLError as error:
             log.warning("could not process manifest file %s: %s", path, error)
             continue

@@ -7,12 +7,15 @@ memory is ``last``'s working set, the metric's ``timestamp`` is ``last``'s and i
 the two. So an object has metrics only after two scrapes that saw it (metrics-server's "first scrape has no
 metrics"). ``store(batch)`` replaces everything with the new batch: a node (or pod) missing from the batch (its
 kubelet did not answer) drops out, and a container whose start time changed (it restarted, its counter began
-again) or whose counter went backwards starts over with one point. What it never does: talk to anything.
+again) or whose counter went backwards starts over with one point. ``cpu_rate(prev, last)`` is the rate itself (the
+decision lab 12 asks for); ``MetricsStorage(cpu_rate=...)`` computes with another function of the same contract.
+What it never does: talk to anything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,27 @@ class Usage:
     window: float
 
 
-def _usage(prev: MetricsPoint | None, last: MetricsPoint) -> Usage | None:
-    """resourceUsage: the rate between two points of the same run of the object, else None."""
-    if prev is None or last.timestamp <= prev.timestamp or last.cumulative_cpu_used < prev.cumulative_cpu_used:
+def cpu_rate(prev: MetricsPoint | None, last: MetricsPoint) -> int | None:
+    """The CPU used between two points of one run of a container (or node), in nanocores; None without one.
+
+    ``(last.cumulative_cpu_used - prev.cumulative_cpu_used) / (last.timestamp - prev.timestamp)``, rounded: None
+    when there is no ``prev``, when the two are not of the same run (``start_time`` differs: the counter began
+    again), when time did not move forward or the counter went backwards."""
+    if prev is None or prev.start_time != last.start_time or last.timestamp <= prev.timestamp \
+            or last.cumulative_cpu_used < prev.cumulative_cpu_used:
         return None
-    window = last.timestamp - prev.timestamp
-    rate = round((last.cumulative_cpu_used - prev.cumulative_cpu_used) / window)
-    return Usage(rate, last.memory_usage, last.timestamp, window)
+    return round((last.cumulative_cpu_used - prev.cumulative_cpu_used) / (last.timestamp - prev.timestamp))
+
+
+RateFunction = Callable[[MetricsPoint | None, MetricsPoint], "int | None"]
+
+
+def _usage(prev: MetricsPoint | None, last: MetricsPoint, rate: RateFunction = cpu_rate) -> Usage | None:
+    """resourceUsage: the rate between two points of the same run of the object, else None."""
+    nanocores = rate(prev, last)
+    if prev is None or nanocores is None:
+        return None
+    return Usage(int(nanocores), last.memory_usage, last.timestamp, last.timestamp - prev.timestamp)
 
 
 def _keep(prev: MetricsPoint | None, last: MetricsPoint) -> MetricsPoint | None:
@@ -62,7 +79,8 @@ def _keep(prev: MetricsPoint | None, last: MetricsPoint) -> MetricsPoint | None:
 class MetricsStorage:
     """nodeStorage and podStorage: ``prev`` and ``last`` points, replaced wholesale on every ``store``."""
 
-    def __init__(self) -> None:
+    def __init__(self, cpu_rate: RateFunction = cpu_rate) -> None:
+        self.cpu_rate = cpu_rate
         self._nodes: dict[str, tuple[MetricsPoint | None, MetricsPoint]] = {}
         self._pods: dict[tuple[str, str], dict[str, tuple[MetricsPoint | None, MetricsPoint]]] = {}
 
@@ -91,14 +109,14 @@ class MetricsStorage:
     def node_usage(self, name: str) -> Usage | None:
         """The node's usage, or None until two scrapes saw it."""
         entry = self._nodes.get(name)
-        return _usage(*entry) if entry else None
+        return _usage(*entry, self.cpu_rate) if entry else None
 
     def pod_usage(self, namespace: str, name: str) -> dict[str, Usage] | None:
         """Each container's usage; None unless every container of the pod has two points (as metrics-server does)."""
         containers = self._pods.get((namespace, name))
         if not containers:
             return None
-        usage = {container: _usage(*entry) for container, entry in containers.items()}
+        usage = {container: _usage(*entry, self.cpu_rate) for container, entry in containers.items()}
         if any(value is None for value in usage.values()):
             return None
         return usage  # type: ignore[return-value]

@@ -146,3 +146,61 @@ def test_php_apache_scales_up_under_load_and_down_after_the_stabilization_window
     assert cluster.get("deployment", "php-apache")["spec"]["replicas"] == 1
     assert [e["message"] for e in cluster.list("events") if e["reason"] == "SuccessfulRescale"][-1] == \
         "New size: 1; reason: All metrics below target"
+
+
+@pytest.mark.parametrize("case, expected", [
+    ((5, 50, {f"p{i}": 106 for i in range(5)}, {f"p{i}": 200 for i in range(5)}), 5),
+    ((3, 50, {f"p{i}": 130 for i in range(3)}, {f"p{i}": 200 for i in range(3)}), 4),
+    ((2, 50, {"a": 300}, {"a": 200, "b": 200}, {"b"}), 3),
+    ((3, 50, {"a": 20, "b": 20}, {"a": 200, "b": 200, "c": 200}, frozenset(), {"c"}), 3),
+], ids=["53 % of a 50 % target is within the tolerance: the count stays",
+        "65 % of 3 pods at a 50 % target is 3.9: rounded up to 4",
+        "an unready pod counts as 0 on a scale-up: 75 % of 2 pods is 3",
+        "a missing pod counts as 100 % of its request on a scale-down: 40 % of 3 pods, so 3 stay (not 1)"])
+def test_replicas_for_utilization(case, expected):
+    from engine.controllers.podautoscaler_replicas import replicas_for_utilization
+    assert replicas_for_utilization(*case) == expected
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((6, 2, [(700.0, 2), (900.0, 6), (1000.0, 5)], 1015.0, 1, 10), 6),
+    ((6, 2, [(700.0, 2), (900.0, 6), (1000.0, 5)], 1300.0, 1, 10), 5),
+    ((1, 9, [], 50.0, 1, 10), 4),
+    ((3, 0, [], 50.0, 2, 10), 2),
+], ids=["the highest recommendation of the window holds", "older ones leave the window",
+        "the scale-up limit", "minReplicas"])
+def test_normalize_desired_replicas(args, expected):
+    from engine.controllers.horizontal import normalize_desired_replicas
+    assert normalize_desired_replicas(*args) == expected
+
+
+def test_the_replica_calculator_and_the_normalization_can_be_replaced():
+    calls = []
+
+    def always_seven(current, target, usage, requests, unready, missing, tolerance):
+        calls.append(("desired", current, target, dict(usage)))
+        return 7
+
+    def halve(current, desired, recommendations, now, min_replicas, max_replicas):
+        calls.append(("normalize", current, desired, list(recommendations)))
+        return max(min_replicas, desired // 2)
+
+    holder = {}
+    metrics = FixedResourceMetrics(lambda: holder["cluster"].now)
+    manager = dataclasses.replace(COMPONENTS[0], options={"metrics_source": metrics, "desired_replicas": always_seven,
+                                                           "normalize": halve})
+    cluster = holder["cluster"] = engine.Cluster(nodes=0, seed=0, components=[manager, COMPONENTS[1]])
+    cluster.apply({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {
+        "selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+            "containers": [{"name": "nginx", "image": "nginx", "resources": {"requests": {"cpu": "100m"}}}]}}}})
+    cluster.kubectl("autoscale deployment web --max=10 --cpu-percent=50")
+    cluster.run(5)
+    pod = cluster.list("pods", selector="app=web")[0]
+    long_ago = timestamp(cluster.now - 600)
+    pod["status"] = {"phase": "Running", "startTime": long_ago, "conditions": [
+        {"type": "Ready", "status": "True", "lastTransitionTime": long_ago}]}
+    cluster.admin.update_status(pod)
+    metrics.set_usage("default", pod["metadata"]["name"], pod["metadata"]["labels"], {"nginx": {"cpu": "30m"}})
+    cluster.run(20)
+    assert calls[:2] == [("desired", 1, 50, {pod["metadata"]["name"]: 30}), ("normalize", 1, 7, [])]
+    assert cluster.get("deployment", "web")["spec"]["replicas"] == 3

@@ -107,3 +107,32 @@ def test_a_node_whose_kubelet_is_down_is_left_out_of_the_batch(failure):
         hostnet.listen("172.18.0.3", 10250, Kubelet([KubeletError(500, "internal error")]))
     batch = Scraper(hostnet.dial, ("InternalIP",)).scrape([node("n1", "172.18.0.2"), node("n2", "172.18.0.3")])
     assert list(batch.nodes) == ["n1"]
+
+
+def test_the_rate_function_is_pluggable_and_none_means_no_metrics():
+    from engine.addons.metrics_server.storage import MetricsBatch, MetricsPoint, MetricsStorage, cpu_rate
+
+    def doubled(prev, last):
+        rate = cpu_rate(prev, last)
+        return None if rate is None else 2 * rate
+
+    storage = MetricsStorage(cpu_rate=doubled)
+    for at, used in ((0.0, 0), (15.0, 3_000_000_000)):
+        storage.store(MetricsBatch(nodes={"node-1": MetricsPoint(0.0, at, used, 1024)}))
+    assert storage.node_usage("node-1").cpu_nanocores == 400_000_000
+    assert MetricsStorage(cpu_rate=lambda prev, last: None).node_usage("node-1") is None
+
+
+@pytest.mark.parametrize("prev, last, rate", [
+    (None, (0.0, 15.0, 10), None),
+    ((0.0, 0.0, 0), (0.0, 15.0, 3_750_000_000), 250_000_000),
+    ((0.0, 15.0, 9_000), (20.0, 30.0, 100), None),
+    ((0.0, 15.0, 9_000), (0.0, 15.0, 9_000), None),
+    ((0.0, 15.0, 9_000), (0.0, 30.0, 8_000), None),
+], ids=["no earlier sample: no rate", "the difference over the window, in nanocores",
+        "a restarted container (another start time): no rate", "the same sample twice: no rate",
+        "a counter that went backwards: no rate"])
+def test_cpu_rate(prev, last, rate):
+    from engine.addons.metrics_server.storage import MetricsPoint, cpu_rate
+    point = lambda values: None if values is None else MetricsPoint(*values, memory_usage=0)   # noqa: E731
+    assert cpu_rate(point(prev), point(last)) == rate
