@@ -85,6 +85,17 @@ def test_an_infinite_loop_costs_only_its_own_cells(graded: dict) -> None:
         "KeyboardInterrupt" in _feedback(graded, "broken_loop", "lab02_etcd", "cas_update")
 
 
+@pytest.mark.parametrize("lab", sorted(lab for lab in BROKEN if "broken_loop" in BROKEN[lab]))
+def test_an_infinite_loop_times_out_in_its_own_cell_in_every_lab_that_hands_one_in(graded: dict, lab: str) -> None:
+    cells = _autograded(graded, "broken_loop", lab)["cells"]
+    looping = [cell for cell in cells if cell["metadata"].get("nbgrader", {}).get("solution")][-1]
+    assert "while True" in "".join(looping["source"])
+    text = _feedback(graded, "broken_loop", lab, looping["id"])
+    assert "CellTimeoutError" in text or "KeyboardInterrupt" in text
+    scores = _scores(graded, lab, "broken_loop")
+    assert 0 < sum(scores.values()) < sum(FULL[lab].values())        # the cells before the loop still count
+
+
 def test_a_deleted_test_cell_is_put_back_and_graded(graded: dict) -> None:
     _selected(graded, "lab03_apiserver")
     # add_missing_cells puts the instructor's cell back (with a new cell id) and runs it against the

@@ -341,7 +341,7 @@ in its configuration.
 FULL = {"test_restart_backoff": 2, "test_pod_phase": 3, "test_probe_step": 3, "test_in_kubelet": 2}
 """Points per graded cell: what the solution scores."""
 
-BROKEN = ("broken_import",)
+BROKEN = ("broken_import", "broken_loop")
 """Which kinds of broken submission the round trip hands in for this lab (tests/grading/test_round_trip.py)."""
 
 SECRETS = ("check_restart_backoff", "check_pod_phase", "check_probe_step", "check_in_kubelet")

@@ -307,7 +307,7 @@ defaulting of `imagePullPolicy`; `pull_decision` is `shouldPullImage` in
 FULL = {"test_linux_resources": 3, "test_pull": 2, "test_start_calls": 3, "test_in_kubelet": 2}
 """Points per graded cell: what the solution scores."""
 
-BROKEN = ("broken_import",)
+BROKEN = ("broken_import", "broken_loop")
 """Which kinds of broken submission the round trip hands in for this lab (tests/grading/test_round_trip.py)."""
 
 SECRETS = ("check_linux_resources", "check_pull_policy", "check_start_calls", "check_in_kubelet")
