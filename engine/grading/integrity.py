@@ -11,7 +11,10 @@ the engine (``engine.grading.feedback.check = lambda *a, **k: None``, a method o
 - every function, class and method its source defines must still be the one that source
   defines (code objects compared with the installed file compiled afresh), no class may have
   gained a method written in the notebook, and every immutable literal constant
-  (``MAX = 400``, ``KEYS = ("a", "b")``) must still hold its value.
+  (``MAX = 400``, ``KEYS = ("a", "b")``) must still hold its value;
+- every name it imported from another ``engine`` module (``from engine.grading.feedback import
+  fail``) must still be that module's object: patching ``checks.fail`` must not outlive the guard
+  even though ``checks`` defines no ``fail`` of its own.
 
 What is wrong is put back in place: a foreign module is replaced by the installed one, a
 replaced function or method is rebuilt from the installed source, a constant is reset. The
@@ -59,6 +62,7 @@ class _Source:
     functions: list[str]                       # top-level function names
     classes: dict[str, list[str]]              # class name -> its method names
     constants: dict[str, Any]
+    imports: dict[str, tuple[str, str]]        # name bound at top level -> (engine module, attribute)
 
 
 _SOURCES: dict[str, tuple[float, _Source]] = {}
@@ -100,6 +104,24 @@ def _constants(module_code: types.CodeType) -> dict[str, Any]:
     return found
 
 
+def _imports(module_code: types.CodeType) -> dict[str, tuple[str, str]]:
+    """Top-level ``from engine.x import y [as z]`` bindings: ``z -> ("engine.x", "y")``."""
+    found: dict[str, tuple[str, str]] = {}
+    module, attribute = None, None
+    for instruction in dis.get_instructions(module_code):
+        if instruction.opname == "IMPORT_NAME":
+            module, attribute = instruction.argval, None
+        elif instruction.opname == "IMPORT_FROM":
+            attribute = instruction.argval
+        elif instruction.opname == "STORE_NAME" and module and attribute:
+            if module == "engine" or module.startswith("engine."):
+                found[instruction.argval] = (module, attribute)
+            attribute = None
+        elif instruction.opname not in ("POP_TOP", "LOAD_CONST", "CACHE"):
+            module, attribute = None, None
+    return found
+
+
 def _source(path: Path) -> _Source:
     """The installed file compiled afresh (cached by modification time)."""
     stamp = path.stat().st_mtime
@@ -116,7 +138,7 @@ def _source(path: Path) -> _Source:
                                   and not inner.co_name.startswith("<")]
                for code in top if _is_class_body(code)}
     functions = [code.co_qualname for code in top if not _is_class_body(code) and not code.co_qualname.startswith("<")]
-    source = _Source(codes, functions, classes, _constants(module_code))
+    source = _Source(codes, functions, classes, _constants(module_code), _imports(module_code))
     _SOURCES[str(path)] = (stamp, source)
     return source
 
@@ -181,7 +203,15 @@ def _problems(name: str, module: types.ModuleType) -> list[tuple[str, str, str |
     for constant, value in source.constants.items():
         if constant in namespace and (type(namespace[constant]) is not type(value) or namespace[constant] != value):
             found.append(("constant", constant, None))
-    return found
+    return found + _import_problems(module, source)
+
+
+def _import_problems(module: types.ModuleType, source: _Source) -> list[tuple[str, str, str | None]]:
+    """Names imported from another engine module that no longer are that module's object."""
+    namespace = vars(module)
+    return [("imported", bound, None) for bound, (origin, attribute) in source.imports.items()
+            if bound in namespace and origin in sys.modules
+            and getattr(sys.modules[origin], attribute, namespace[bound]) is not namespace[bound]]
 
 
 def _load_installed(name: str) -> types.ModuleType:
@@ -242,17 +272,34 @@ def _original_class(name: str, class_name: str) -> type | None:
     return None
 
 
+def _original_function(name: str, function: str) -> Any:
+    """The installed function another engine module still holds (``from name import function``), so that a
+    repair puts back the very object its importers hold."""
+    expected = _source(installed_path(name)).codes.get(function, [])
+    for other, module in list(sys.modules.items()):
+        if other.split(".")[0] != "engine" or other == name or not isinstance(module, types.ModuleType):
+            continue
+        for value in list(vars(module).values()):
+            if inspect.isfunction(value) and value.__module__ == name and value.__qualname__ == function \
+                    and value.__code__ in expected and value.__globals__ is vars(sys.modules[name]):
+                return value
+    return None
+
+
 def _repair(name: str, module: types.ModuleType, problems: list[tuple[str, str, str | None]]) -> list[str]:
-    try:
-        fresh = _load_installed(name)
-    except Exception as error:             # re-running the module failed: refuse to trust it at all
-        fail(f"the notebook changed the engine module {name} and the grader could not restore it ({error}); "
-             "restart the kernel, leave the engine as installed, and run every cell again")
+    fresh = types.ModuleType(name)
+    if any(kind != "imported" for kind, _, _ in problems):   # an imported name needs no fresh copy
+        try:
+            fresh = _load_installed(name)
+        except Exception as error:             # re-running the module failed: refuse to trust it at all
+            fail(f"the notebook changed the engine module {name} and the grader could not restore it ({error}); "
+                 "restart the kernel, leave the engine as installed, and run every cell again")
     namespace = vars(module)
     repaired = []
     for kind, attribute, member in problems:
         if kind == "function":
-            namespace[attribute] = _rebuilt(vars(fresh)[attribute], namespace, None, vars(fresh))
+            namespace[attribute] = _original_function(name, attribute) or \
+                _rebuilt(vars(fresh)[attribute], namespace, None, vars(fresh))
         elif kind == "constant":
             namespace[attribute] = vars(fresh)[attribute]
         elif kind == "class":
@@ -262,6 +309,9 @@ def _repair(name: str, module: types.ModuleType, problems: list[tuple[str, str, 
             setattr(cls, member, _rebuilt(vars(vars(fresh)[attribute])[member], namespace, cls, vars(fresh)))
         elif kind == "added":
             delattr(namespace[attribute], member)
+        elif kind == "imported":
+            origin, imported = _source(installed_path(name)).imports[attribute]
+            namespace[attribute] = getattr(sys.modules[origin], imported)
         repaired.append(f"{name}.{attribute}" + (f".{member}" if member else ""))
     return repaired
 
@@ -341,6 +391,13 @@ def ensure_installed(*modules: str) -> list[str]:
                 fail(f"the notebook changed the engine module {name} in a way the grader cannot undo; restart "
                      "the kernel, leave the engine as installed, and run every cell again")
         _VERIFIED[name] = _fingerprint(name, module)
+    if repaired:
+        # A module looked at before the one it imports from was repaired took the patched object: look again.
+        for name, module in _engine_modules(modules):
+            problems = _import_problems(module, _source(installed_path(name)))
+            if problems:
+                repaired += [entry for entry in _repair(name, module, problems) if entry not in repaired]
+                _VERIFIED[name] = _fingerprint(name, module)
     for finder in list(sys.meta_path):
         if type(finder).__module__ == "__main__" or getattr(type(finder), "__module__", "").startswith("<"):
             sys.meta_path.remove(finder)

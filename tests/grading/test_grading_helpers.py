@@ -15,6 +15,8 @@ from lab_specs import LABS
 
 def _solution(lab: str) -> dict:
     """The lab's setup and solution cells run in a namespace of their own: an honest learner's answers."""
+    if lab not in LABS:
+        pytest.skip(f"{lab} is not among GRADING_LABS")
     namespace: dict = {"__name__": "learner"}
     for kind, _, source, _ in LABS[lab].cells():
         if kind in ("solution", "code"):

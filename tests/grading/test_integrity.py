@@ -148,3 +148,23 @@ def test_the_lab_checks_reject_delegation_and_accept_own_work() -> None:
 
     store_grading.check_cas(cas_update, seed=1, scenarios=2)
     store_grading.check_cas_race(cas_update, seed=1, scenarios=2)
+
+
+def test_a_name_imported_from_another_engine_module_is_put_back() -> None:
+    # checks modules import fail/check from feedback: patching the importer's name (and the origin's, in either
+    # order of module names) must not outlive the guard.
+    import engine.grading.delegation as delegation
+    import engine.grading.own_controller_checks as own_checks
+    original = feedback.fail
+    with restored((feedback, "fail"), (delegation, "fail"), (own_checks, "fail")):
+        own_checks.fail = lambda *args, **kwargs: None
+        delegation.fail = lambda *args, **kwargs: None        # "delegation" sorts before "feedback"
+        feedback.fail = lambda *args, **kwargs: None
+        assert {"engine.grading.own_controller_checks.fail", "engine.grading.delegation.fail",
+                "engine.grading.feedback.fail"} <= set(tampered())
+        repaired = ensure_installed()
+        assert {"engine.grading.own_controller_checks.fail", "engine.grading.delegation.fail",
+                "engine.grading.feedback.fail"} <= set(repaired)
+        assert feedback.fail.__code__ is original.__code__
+        assert own_checks.fail is feedback.fail and delegation.fail is feedback.fail
+        assert tampered() == []
