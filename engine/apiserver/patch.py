@@ -366,7 +366,8 @@ for _kind in REGISTRY:
     PATCH_METADATA.setdefault(_kind.kind, {})["metadata"] = PatchMeta("ObjectMeta")
 
 
-def _lookup(type_name: str | None, field: str) -> PatchMeta:
+def patch_meta(type_name: str | None, field: str) -> PatchMeta:
+    """The struct tags of ``field`` of the Go type ``type_name`` (kubectl apply's three-way diff reads them too)."""
     return PATCH_METADATA.get(type_name or "", {}).get(field, _PLAIN)
 
 
@@ -408,7 +409,7 @@ def _merge_map(original: dict, patch: dict, type_name: str | None) -> dict:
         if value is None:
             original.pop(field, None)
             continue
-        meta = _lookup(type_name, field)
+        meta = patch_meta(type_name, field)
         if field not in original:
             if not delete_list:   # deleting from a list that is not there changes nothing
                 original[field] = _fresh(value, meta)
@@ -489,7 +490,7 @@ def _merge_ordered_lists(original: dict, patch: dict, type_name: str | None) -> 
         if (field in original and not isinstance(original_list, list)) or \
                 (field in patch and not isinstance(patch_list, list)):
             raise errors.bad_request(_BAD_SET_ELEMENT_ORDER)
-        meta = _lookup(type_name, field)
+        meta = patch_meta(type_name, field)
         _validate_order(patch_list or [], order, meta.key)
         if field in original and field in patch:
             merged = _merge_list_field(original_list, patch_list, meta, False)

@@ -20,6 +20,8 @@ import yaml
 
 from engine.api.errors import NotFound
 from engine.apiserver.apiextensions.kind import CustomResourceKind
+from engine.apiserver.patch import (DELETE_FROM_PRIMITIVE_LIST, DIRECTIVE, PATCH_METADATA, RETAIN_KEYS,
+                                    SET_ELEMENT_ORDER, PatchMeta, patch_meta)
 from engine.client.client import MERGE_PATCH, STRATEGIC_MERGE_PATCH, Client
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -49,22 +51,67 @@ def load_manifests(manifest: Any) -> list[dict]:
     return objects
 
 
-def three_way_patch(last: dict | None, new: dict, live: dict) -> dict:
-    """The patch that turns ``live`` into ``new`` while deleting what ``last`` had and ``new`` dropped."""
+def three_way_patch(last: dict | None, new: dict, live: dict, type_name: str | None = None) -> dict:
+    """The patch that turns ``live`` into ``new`` while deleting what ``last`` had and ``new`` dropped.
+
+    ``type_name`` (the kind, for built-in kinds) lets lists merge as the strategic merge patch merges them
+    (kubectl's CreateThreeWayMergePatch): a list with a merge key gets only its changed items, a
+    ``{"$patch": "delete"}`` item for each one the last manifest had and the new one dropped, and
+    ``$setElementOrder`` to keep the manifest's order; a merged list of strings gets
+    ``$deleteFromPrimitiveList``. Without it (custom resources: a JSON merge patch) lists are replaced whole.
+    """
     patch: dict[str, Any] = {}
     for key, value in new.items():
         live_value = live.get(key)
         last_value = (last or {}).get(key)
+        meta = patch_meta(type_name, key) if type_name else None
         if isinstance(value, dict) and isinstance(live_value, dict):
-            nested = three_way_patch(last_value if isinstance(last_value, dict) else None, value, live_value)
+            nested = three_way_patch(last_value if isinstance(last_value, dict) else None, value, live_value,
+                                     meta.type if meta else None)
             if nested:
+                if meta is not None and "retainKeys" in meta.strategy.split(","):
+                    nested[RETAIN_KEYS] = sorted(value)
                 patch[key] = nested
+        elif meta is not None and meta.merges_list and isinstance(value, list) and isinstance(live_value, list):
+            patch.update(_list_patch(key, last_value if isinstance(last_value, list) else [], value, live_value,
+                                     meta))
         elif value != live_value:
             patch[key] = value
     for key in (last or {}):
         if key not in new and key in live:
             patch[key] = None
     return patch
+
+
+def _list_patch(field: str, last: list, new: list, live: list, meta: PatchMeta) -> dict[str, Any]:
+    """A merged list's part of the three-way patch (diffLists: changed items, deletions, the order)."""
+    if not meta.key:                                   # a set of primitives (finalizers)
+        added = [item for item in new if item not in live]
+        dropped = [item for item in last if item not in new and item in live]
+        patch: dict[str, Any] = {field: added} if added else {}
+        if dropped:
+            patch[f"{DELETE_FROM_PRIMITIVE_LIST}/{field}"] = dropped
+        return patch
+    key = meta.key
+    by_key = {item.get(key): item for item in live if isinstance(item, dict)}
+    last_by_key = {item.get(key): item for item in last if isinstance(item, dict)}
+    items: list[Any] = []
+    for item in new:
+        if not isinstance(item, dict) or item.get(key) not in by_key:
+            items.append(item)
+            continue
+        nested = three_way_patch(last_by_key.get(item[key]), item, by_key[item[key]], meta.type)
+        if nested:
+            if "retainKeys" in meta.strategy.split(","):
+                nested[RETAIN_KEYS] = sorted(item)
+            items.append({key: item[key], **nested})
+    kept = {item.get(key) for item in new if isinstance(item, dict)}
+    items += [{key: name, DIRECTIVE: "delete"} for name in last_by_key if name not in kept and name in by_key]
+    if not items and [item.get(key) for item in live if item.get(key) in kept] == \
+            [item.get(key) for item in new if isinstance(item, dict)]:
+        return {}
+    return {f"{SET_ELEMENT_ORDER}/{field}": [{key: item.get(key)} for item in new if isinstance(item, dict)],
+            field: items}
 
 
 def apply_one(client: Client, obj: dict, namespace: str | None = None, *,
@@ -92,7 +139,7 @@ def apply_one(client: Client, obj: dict, namespace: str | None = None, *,
         return client.create(annotated, field_validation=field_validation), "created"
     last_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
     last = json.loads(last_text) if last_text else None
-    patch = three_way_patch(last, annotated, live)
+    patch = three_way_patch(last, annotated, live, kind.kind if kind.kind in PATCH_METADATA else None)
     if not patch:
         return live, "unchanged"
     # A custom resource has no strategic merge keys: kubectl sends it a JSON merge patch.

@@ -322,3 +322,39 @@ status: {}
     assert cluster.kubectl("create deployment web --image=nginx --dry-run=server") == \
         "deployment.apps/web created (server dry run)\n"
     assert cluster.kubectl("get deploy,pods") == "No resources found in default namespace.\n"
+
+
+def test_apply_deletes_list_items_the_manifest_dropped_as_kubectl_does(cluster: engine.Cluster) -> None:
+    # CreateThreeWayMergePatch: merged lists lose the items the last manifest had and the new one dropped
+    # ($patch: delete), keep items others added, follow the manifest's order; retainKeys fields drop the
+    # keys the manifest no longer has (a Deployment's strategy, a volume's source).
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "finalizers": ["a.io/x", "b.io/y"]},
+               "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80},
+                                                              {"name": "https", "port": 443}]}}
+    cluster.apply(service)
+    cluster.admin.patch("services", "web", {"metadata": {"finalizers": ["a.io/x", "b.io/y", "other.io/z"]}},
+                        "default")
+    service["spec"]["ports"] = [{"name": "https", "port": 443, "targetPort": 8443}]
+    service["metadata"]["finalizers"] = ["b.io/y"]
+    cluster.apply(service)
+    live = cluster.get("service", "web")
+    assert [(p["name"], p["targetPort"]) for p in live["spec"]["ports"]] == [("https", 8443)]
+    assert live["metadata"]["finalizers"] == ["b.io/y", "other.io/z"]          # another writer's stays
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "app"},
+                  "spec": {"selector": {"matchLabels": {"app": "app"}},
+                           "template": {"metadata": {"labels": {"app": "app"}},
+                                        "spec": {"containers": [{"name": "c", "image": "nginx",
+                                                                 "env": [{"name": "A", "value": "1"},
+                                                                         {"name": "B", "value": "2"}]}],
+                                                 "volumes": [{"name": "data", "emptyDir": {}}]}}}}
+    cluster.apply(deployment)
+    spec = deployment["spec"]
+    spec["template"]["spec"]["containers"][0]["env"] = [{"name": "B", "value": "3"}]
+    spec["template"]["spec"]["volumes"] = [{"name": "data", "configMap": {"name": "settings"}}]
+    spec["strategy"] = {"type": "Recreate"}
+    cluster.apply(deployment)
+    live = cluster.get("deployment", "app")["spec"]
+    assert live["template"]["spec"]["containers"][0]["env"] == [{"name": "B", "value": "3"}]
+    assert live["template"]["spec"]["volumes"] == [{"name": "data", "configMap": {"name": "settings",
+                                                                                  "defaultMode": 420}}]
+    assert live["strategy"] == {"type": "Recreate"}
