@@ -6,7 +6,8 @@ what ``kubectl autoscale`` of kubectl 1.32 and older creates). A request at the 
 converted to the storage version on the way in and every object of the answer converted back on the way
 out, through the internal version (``pkg/apis/autoscaling/v1/conversion.go``). The registry of kinds
 (``engine.api.kinds``) holds storage versions only; ``served_versions()`` lists the others, and
-``to_storage`` / ``from_storage`` convert one object (or a list of them).
+``to_storage`` / ``from_storage`` convert one object (or a list of them), and ``in_storage_version`` a manifest
+whatever its version (what the engine's kubectl applies and creates).
 
 autoscaling/v1 HPA <-> v2, as upstream: ``targetCPUUtilizationPercentage`` is the cpu Utilization metric
 (no target in v1 and no other metric: the explicit 80 % default); every other v2 field rides in the v1
@@ -207,6 +208,16 @@ def served_version(group: str, version: str, plural: str) -> ServedVersion | Non
     """The non-storage version ``group/version`` of resource ``plural``, if one is served."""
     return next((s for s in SERVED_VERSIONS if (s.kind.group, s.kind.version, s.kind.plural) == (group, version, plural)),
                 None)
+
+
+def in_storage_version(obj: dict) -> dict:
+    """A manifest at a served non-storage version (an ``autoscaling/v1`` HPA) converted to the storage version, as
+    the API server converts it on arrival; any other manifest as it is."""
+    if not isinstance(obj, dict):
+        return obj
+    served = next((s for s in SERVED_VERSIONS if s.kind.api_version == obj.get("apiVersion")
+                   and s.kind.kind == obj.get("kind")), None)
+    return served.to_storage(obj) if served is not None else obj
 
 
 def to_storage(served: ServedVersion, obj: dict) -> dict:

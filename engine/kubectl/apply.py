@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from engine.api.conversion import in_storage_version
 from engine.api.errors import NotFound
 from engine.apiserver.apiextensions.kind import CustomResourceKind
 from engine.apiserver.patch import (DELETE_FROM_PRIMITIVE_LIST, DIRECTIVE, PATCH_METADATA, RETAIN_KEYS,
@@ -121,7 +122,7 @@ def apply_one(client: Client, obj: dict, namespace: str | None = None, *,
     ``field_validation`` is what kubectl sends for ``--validate``: ``Strict`` by default, so a
     misspelt field fails the request instead of vanishing.
     """
-    manifest = json.loads(json.dumps(obj))
+    manifest = in_storage_version(json.loads(json.dumps(obj)))      # an autoscaling/v1 HPA as the server stores it
     kind = client.server.registry.for_object(manifest)
     metadata = manifest.setdefault("metadata", {})
     if kind.namespaced:

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from engine.api import errors
+from engine.api.conversion import in_storage_version
 from engine.api.kinds import Kind
 from engine.kubectl.discovery import served_kinds
 from engine.client.client import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH
@@ -31,7 +32,8 @@ from engine.kubectl.printers import resource_prefix
 
 
 def objects_from_files(invocation: Invocation) -> list[dict]:
-    """The manifests named by ``-f`` (files, directories of .yaml/.yml/.json, or ``-`` for stdin)."""
+    """The manifests named by ``-f`` (files, directories of .yaml/.yml/.json, or ``-`` for stdin), each in its kind's
+    storage version (an ``autoscaling/v1`` HPA as the API server converts and stores it)."""
     objects: list[dict] = []
     for name in invocation.filenames():
         if name == "-":
@@ -49,7 +51,7 @@ def objects_from_files(invocation: Invocation) -> list[dict]:
     if not objects:
         raise KubectlError("no objects passed to apply" if invocation.verb == "apply" else
                            "must specify one of -f and -k")
-    return objects
+    return [in_storage_version(obj) for obj in objects]
 
 
 def _parse(text: str, source: str) -> list[dict]:

@@ -52,3 +52,28 @@ def test_client_dry_run_prints_the_v1_object_kubectl_would_send(deployed):
     assert out.splitlines()[:3] == ["apiVersion: autoscaling/v1", "kind: HorizontalPodAutoscaler", "metadata:"]
     assert "  targetCPUUtilizationPercentage: 60" in out.splitlines()
     assert deployed.kubectl("get hpa") == "No resources found in default namespace.\n"
+
+
+V1_MANIFEST = """
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata:
+  name: php-apache
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: php-apache
+  minReplicas: 1
+  maxReplicas: 10
+  targetCPUUtilizationPercentage: 50
+"""
+
+
+def test_an_autoscaling_v1_manifest_applies_as_the_stored_v2_object(deployed, tmp_path):
+    path = tmp_path / "hpa.yaml"
+    path.write_text(V1_MANIFEST)
+    assert deployed.kubectl(f"apply -f {path}") == "horizontalpodautoscaler.autoscaling/php-apache created\n"
+    assert deployed.get("hpa", "php-apache")["spec"]["metrics"][0]["resource"]["target"] == {
+        "type": "Utilization", "averageUtilization": 50}
+    assert deployed.kubectl(f"apply -f {path}") == "horizontalpodautoscaler.autoscaling/php-apache unchanged\n"
