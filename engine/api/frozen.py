@@ -58,25 +58,28 @@ class FrozenList(list):
         return (list, (thaw(self),))
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Types ``freeze`` and ``thaw`` return as they are: checked inline, so a leaf costs no call."""
+
+
 def freeze(value: Any) -> Any:
     """A read-only deep copy of a JSON-shaped value (shares nothing mutable with the input)."""
     if isinstance(value, FrozenDict | FrozenList):
         return value
     if isinstance(value, dict):
-        return FrozenDict({key: freeze(item) for key, item in value.items()})
+        return FrozenDict({key: item if type(item) in _SCALARS else freeze(item) for key, item in value.items()})
     if isinstance(value, list | tuple):
-        return FrozenList([freeze(item) for item in value])
+        return FrozenList([item if type(item) in _SCALARS else freeze(item) for item in value])
     return value
 
 
 def _frozen_pairs(pairs: list[tuple[str, Any]]) -> FrozenDict:
-    return FrozenDict([(key, _freeze_lists(value)) for key, value in pairs])
+    return FrozenDict([(key, _freeze_list(value) if type(value) is list else value) for key, value in pairs])
 
 
-def _freeze_lists(value: Any) -> Any:
-    if type(value) is list:
-        return FrozenList([_freeze_lists(item) for item in value])
-    return value
+def _freeze_list(items: list) -> FrozenList:
+    """A decoded array, frozen (its objects already are: the decoder's hook made them)."""
+    return FrozenList([_freeze_list(item) if type(item) is list else item for item in items])
 
 
 _FROZEN_DECODER = json.JSONDecoder(object_pairs_hook=_frozen_pairs)
@@ -85,14 +88,15 @@ _FROZEN_DECODER = json.JSONDecoder(object_pairs_hook=_frozen_pairs)
 
 def loads_frozen(text: str | bytes) -> Any:
     """Decode JSON straight into frozen objects: one pass, as cheap as a plain ``json.loads``."""
-    return _freeze_lists(_FROZEN_DECODER.decode(text if isinstance(text, str) else text.decode()))
+    value = _FROZEN_DECODER.decode(text if isinstance(text, str) else text.decode())
+    return _freeze_list(value) if type(value) is list else value
 
 
 def thaw(value: Any) -> Any:
     """A plain, mutable deep copy of a JSON-shaped value (frozen or not)."""
     if isinstance(value, dict):
-        return {key: thaw(item) for key, item in value.items()}
+        return {key: item if type(item) in _SCALARS else thaw(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [thaw(item) for item in value]
+        return [item if type(item) in _SCALARS else thaw(item) for item in value]
     return value
 

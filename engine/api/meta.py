@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import random
-import uuid
 from typing import Any
 
 EPOCH = _dt.datetime(2025, 1, 1, tzinfo=_dt.timezone.utc)
@@ -45,9 +44,18 @@ def parse_timestamp(text: str) -> float:
     return (moment - EPOCH).total_seconds()
 
 
+_UUID_V4_CLEAR = ~((0xc000 << 48) | (0xf000 << 64))
+_UUID_V4_SET = (0x8000 << 48) | (4 << 76)
+
+
 def new_uid(rng: random.Random) -> str:
-    """A version-4 UUID drawn from the cluster's seeded random source."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A version-4 UUID drawn from the cluster's seeded random source.
+
+    The text of ``uuid.UUID(int=rng.getrandbits(128), version=4)``: the variant and version bits set as
+    ``uuid.UUID`` sets them, without its constructor's checks (a 128-bit draw needs none).
+    """
+    digits = "%032x" % ((rng.getrandbits(128) & _UUID_V4_CLEAR) | _UUID_V4_SET)
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def random_suffix(rng: random.Random, length: int = GENERATE_NAME_SUFFIX) -> str:

@@ -77,9 +77,37 @@ def unknown_fields(obj: dict[str, Any], *, prune: bool = False) -> list[str]:
     """
     root = type_of(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
     found: list[str] = []
-    if root is not None:
+    if root is not None and _has_unknown(obj, root):      # most objects have none: no paths to spell
         _walk(obj, root, "", found, prune)
     return found
+
+
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+def _has_unknown(value: Any, type_: str) -> bool:
+    """Whether ``_walk`` would find an unknown field under ``value`` (the same walk, without paths)."""
+    if type(value) in _LEAVES:
+        return False
+    if type_.startswith("[]"):
+        if isinstance(value, list):
+            item_type = type_[2:]
+            return any(_has_unknown(item, item_type) for item in value)
+        return False
+    if type_.startswith("map[string]"):
+        if isinstance(value, dict):
+            item_type = type_[len("map[string]"):]
+            return any(_has_unknown(item, item_type) for item in value.values())
+        return False
+    fields = _data()["types"].get(type_)
+    if fields is None or not isinstance(value, dict):
+        return False
+    for key, item in value.items():
+        if key not in fields:
+            return True
+        if type(item) not in _LEAVES and _has_unknown(item, fields[key]):
+            return True
+    return False
 
 
 def _walk(value: Any, type_: str, path: str, found: list[str], prune: bool) -> None:

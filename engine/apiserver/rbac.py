@@ -76,8 +76,9 @@ class RBACAuthorizer:
     def __init__(self, rules_source: RulesSource) -> None:
         self.rules_source = rules_source
         self._version: object = None
-        self._decisions: dict[Attributes, Decision] = {}
+        self._decisions: dict[object, Decision] = {}
         self._visits: dict[tuple[UserInfo, str], list[tuple[str | None, dict | None, str | None]]] = {}
+        self._name_rules: dict[tuple[UserInfo, str], bool] = {}
 
     def _current(self) -> bool:
         """Whether the caches may be used: the rules source tells its version, and they are kept for it."""
@@ -86,7 +87,7 @@ class RBACAuthorizer:
             return False
         version = version_of()
         if version != self._version or len(self._decisions) + len(self._visits) >= self.CACHE_ENTRIES:
-            self._decisions, self._visits, self._version = {}, {}, version
+            self._decisions, self._visits, self._name_rules, self._version = {}, {}, {}, version
         return True
 
     def authorize(self, attrs: Attributes) -> Decision:
@@ -94,17 +95,41 @@ class RBACAuthorizer:
 
         A decision is a pure function of the request's attributes and the RBAC objects, so when the rules
         source can say which version of them it holds (``version()``), the rules that apply to a user in a
-        namespace, and the decisions, are remembered until it changes.
+        namespace, and the decisions, are remembered until it changes; where none of those rules names
+        resources (``resourceNames``), one decision serves every object name.
         """
         cached = self._current()
-        decision = self._decisions.get(attrs) if cached else None
+        if not cached:
+            return self._authorize(attrs, False)
+        key: object = attrs
+        if attrs.name and not self._names_matter(attrs):
+            # No rule that applies names resources: every name gets the same decision.
+            key = (attrs.user, attrs.verb, attrs.namespace, attrs.api_group, attrs.resource, attrs.subresource,
+                   attrs.path, attrs.resource_request)
+        decision = self._decisions.get(key)
         if decision is None:
-            decision = self._authorize(attrs, cached)
-            if cached:
-                self._decisions[attrs] = decision
+            decision = self._decisions[key] = self._authorize(attrs, True)
         return decision
 
+    def _names_matter(self, attrs: Attributes) -> bool:
+        """Whether a rule that applies to the user in the namespace has ``resourceNames``."""
+        key = (attrs.user, attrs.namespace)
+        matter = self._name_rules.get(key)
+        if matter is None:
+            matter = self._name_rules[key] = any(rule is not None and bool(rule.get("resourceNames"))
+                                                 for _, rule, _ in self._visits_of(attrs, True))
+        return matter
+
     def _authorize(self, attrs: Attributes, cached: bool) -> Decision:
+        problems: list[str] = []
+        for source, rule, error in self._visits_of(attrs, cached):
+            if rule is not None and rule_allows(attrs, rule):
+                return Decision(True, f"RBAC: allowed by {source}")
+            if error is not None:
+                problems.append(error)
+        return Decision(False, f"RBAC: {_aggregate(problems)}" if problems else "")
+
+    def _visits_of(self, attrs: Attributes, cached: bool) -> list[tuple[str | None, dict | None, str | None]]:
         key = (attrs.user, attrs.namespace)
         visits = self._visits.get(key) if cached else None
         if visits is None:
@@ -112,13 +137,7 @@ class RBACAuthorizer:
             self.visit_rules_for(attrs.user, attrs.namespace, lambda *visit: visits.append(visit) or True)
             if cached:
                 self._visits[key] = visits
-        problems: list[str] = []
-        for source, rule, error in visits:
-            if rule is not None and rule_allows(attrs, rule):
-                return Decision(True, f"RBAC: allowed by {source}")
-            if error is not None:
-                problems.append(error)
-        return Decision(False, f"RBAC: {_aggregate(problems)}" if problems else "")
+        return visits
 
     def rules_for(self, user: UserInfo, namespace: str) -> list[dict]:
         """Every rule that applies to ``user`` in ``namespace`` (what ``kubectl auth can-i --list`` reads)."""

@@ -30,7 +30,7 @@ from typing import Any, Callable
 from engine import flags
 from engine.api import errors
 from engine.api.defaults import apply_defaults
-from engine.api.frozen import thaw
+from engine.api.frozen import FrozenDict, thaw
 from engine.api.kinds import REGISTRY, Kind, KindRegistry
 from engine.api.meta import new_uid, random_suffix, timestamp
 from engine.api import selectors
@@ -749,7 +749,27 @@ def _label_matcher(text: str) -> Callable[[dict], bool]:
 
 def _field_matcher(text: str, kind: Kind) -> Callable[[dict], bool]:
     selector = selectors.convert_field_selector(kind.kind, text)
-    return lambda obj: selector.matches(selectors.selectable_fields(obj, kind.namespaced))
+    return lambda obj: selector.matches(_selectable_fields(obj, kind.namespaced))
+
+
+_FIELDS_KEPT = 1024
+_fields_of: dict[tuple[int, bool], tuple[dict, dict[str, str]]] = {}
+"""Selectable fields of recent frozen objects, by identity (each entry holds its object, so the id stays its
+own): a watch event is matched by every watcher with a field selector, against the new and the old object."""
+
+
+def _selectable_fields(obj: dict, namespaced: bool) -> dict[str, str]:
+    if type(obj) is not FrozenDict:
+        return selectors.selectable_fields(obj, namespaced)
+    key = (id(obj), namespaced)
+    known = _fields_of.get(key)
+    if known is not None and known[0] is obj:
+        return known[1]
+    fields = selectors.selectable_fields(obj, namespaced)
+    if len(_fields_of) >= _FIELDS_KEPT:
+        del _fields_of[next(iter(_fields_of))]
+    _fields_of[key] = (obj, fields)
+    return fields
 
 
 def _only_named(name: str, matcher: Callable[[dict], bool] | None) -> Callable[[dict], bool]:

@@ -25,6 +25,8 @@ from engine.store.types import Compare, DeleteOp, PutOp, RangeOp, Store
 from engine import flags
 
 _LEASE_REUSE_SECONDS = 60.0
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+"""``json.dumps(obj, separators=...)`` without building an encoder per call."""
 
 
 def encode(obj: dict) -> bytes:
@@ -32,7 +34,7 @@ def encode(obj: dict) -> bytes:
     metadata = obj.get("metadata", {})
     version = metadata.pop("resourceVersion", None)
     try:
-        return json.dumps(obj, separators=(",", ":")).encode()
+        return _ENCODER.encode(obj).encode()
     finally:
         if version is not None:
             metadata["resourceVersion"] = version

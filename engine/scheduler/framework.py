@@ -31,7 +31,8 @@ itself (binders do, through the client they were built with).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress, count, repeat
+from operator import is_, itemgetter
 from typing import Any, Callable
 
 MAX_NODE_SCORE = 100
@@ -47,6 +48,7 @@ PENDING = "Pending"
 
 NO_NODE_AVAILABLE_MSG = "0/{} nodes are available"
 _first, _second = itemgetter(0), itemgetter(1)
+_INTERNED_LIMIT = 4096
 
 
 @dataclass
@@ -155,6 +157,7 @@ class Framework:
         self.weights = weights
         self.percentage_of_nodes_to_score = percentage_of_nodes_to_score
         self.points = {point: [plugins[name] for name in names] for point, names in points.items()}
+        self._interned: dict[tuple, tuple] = {}
 
     def plugin(self, name: str) -> Any:
         return self.plugins.get(name)
@@ -271,18 +274,21 @@ class Framework:
         normalizing = [p for p in local if hasattr(p, "normalize_score")]
         fixed_weights = [self.weights.get(p.name, 1) for p in fixed]
 
+        interned = self._interned
+        if len(interned) > _INTERNED_LIMIT:
+            interned.clear()
+
         def row_of(info: Any) -> tuple:
             fixed_raw = tuple(p.score(state, pod, info) for p in fixed)
-            return (sum(w * r for w, r in zip(fixed_weights, fixed_raw)),
-                    tuple(p.score(state, pod, info) for p in normalizing), fixed_raw)
+            raw = tuple(p.score(state, pod, info) for p in normalizing)
+            # One object per distinct tuple of raw values: the equality count below is then by identity.
+            return (sum(w * r for w, r in zip(fixed_weights, fixed_raw)), interned.setdefault(raw, raw), fixed_raw)
 
         if rows_memo is None:
             rows = [row_of(info) for info in nodes]
         else:
             rows = list(map(rows_memo.get, names if names is not None else [info.name for info in nodes]))
-            index = -1
-            while None in rows:
-                index = rows.index(None, index + 1)
+            for index in compress(count(), map(is_, rows, repeat(None))):
                 rows[index] = rows_memo[nodes[index].name] = row_of(nodes[index])
         totals = list(map(_first, rows))
         normalized: dict[str, dict[str, int] | int] = {}

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from itertools import compress
+from itertools import compress, islice
 from typing import Any
 
 from engine.api.errors import ApiError
@@ -353,8 +353,8 @@ class Scheduler:
         ties = totals.count(best_total)
         if ties == 1:
             return feasible[totals.index(best_total)].name
-        tied = list(compress(feasible, map(best_total.__eq__, totals)))
-        return tied[int(self.loop.random.random() * ties)].name
+        chosen = int(self.loop.random.random() * ties)
+        return next(islice(compress(feasible, map(best_total.__eq__, totals)), chosen, None)).name
 
     def find_nodes_that_fit(self, framework: Framework, state: CycleState, pod: dict, nodes: list,
                             decision: Decision) -> list:
