@@ -30,7 +30,7 @@ from typing import Any, Callable
 from engine import flags
 from engine.api import errors
 from engine.api.defaults import apply_defaults
-from engine.api.frozen import FrozenDict, thaw
+from engine.api.frozen import FrozenDict, FrozenList, thaw
 from engine.api.kinds import REGISTRY, Kind, KindRegistry
 from engine.api.meta import new_uid, random_suffix, timestamp
 from engine.api import selectors
@@ -498,13 +498,19 @@ class APIServer:
                                   f'pod {name} is already assigned to node "{current["spec"]["nodeName"]}"')
         if current["metadata"].get("deletionTimestamp"):
             raise errors.conflict("pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host")
-        pod = thaw(current)
-        pod["spec"]["nodeName"] = target
-        conditions = [c for c in pod.setdefault("status", {}).get("conditions", []) if c["type"] != "PodScheduled"]
-        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                           "lastTransitionTime": timestamp(self.loop.now)})
-        pod["status"]["conditions"] = conditions
-        storage.update(pod, int(current["metadata"]["resourceVersion"]))
+        scheduled = {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                     "lastTransitionTime": timestamp(self.loop.now)}
+        revision = int(current["metadata"]["resourceVersion"])
+        bound = _bound_copy(current, target, scheduled)
+        if bound is not None:
+            storage.update_frozen(bound, revision)
+        else:
+            pod = thaw(current)
+            pod["spec"]["nodeName"] = target
+            conditions = [c for c in pod.setdefault("status", {}).get("conditions", []) if c["type"] != "PodScheduled"]
+            conditions.append(scheduled)
+            pod["status"]["conditions"] = conditions
+            storage.update(pod, revision)
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
     # update ------------------------------------------------------------------
@@ -740,6 +746,26 @@ class APIServer:
         self.store.compact(revision)
         for cacher in self.cachers.values():
             cacher.compacted(revision)
+
+
+def _bound_copy(current: dict, target: Any, scheduled: dict) -> FrozenDict | None:
+    """The bound pod as the watch cache would decode it from etcd (no resourceVersion), sharing ``current``'s
+    unchanged parts; None when ``current`` or ``target`` is not of the usual shape (the caller copies).
+
+    Same keys in the same order as ``thaw(current)`` edited by ``_bind``: spec.nodeName set, the
+    PodScheduled condition replaced (appended last), status added at the end when missing.
+    """
+    spec, status = current.get("spec"), current.get("status", {})
+    if type(target) is not str or type(spec) is not FrozenDict or type(status) not in (FrozenDict, dict):
+        return None
+    conditions = status.get("conditions", [])
+    if type(conditions) not in (FrozenList, list) or any(type(c) is not FrozenDict for c in conditions):
+        return None
+    kept = [condition for condition in conditions if condition["type"] != "PodScheduled"]
+    kept.append(FrozenDict(scheduled))
+    metadata = FrozenDict([item for item in current["metadata"].items() if item[0] != "resourceVersion"])
+    return FrozenDict({**current, "metadata": metadata, "spec": FrozenDict({**spec, "nodeName": target}),
+                       "status": FrozenDict({**status, "conditions": FrozenList(kept)})})
 
 
 def _label_matcher(text: str) -> Callable[[dict], bool]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 
 from engine.api import errors
+from engine.api.frozen import FrozenDict
 from engine.api.kinds import Kind
 from engine.apiserver.watchcache import Cacher
 from engine.sim.loop import Loop
@@ -98,6 +99,25 @@ class ResourceStorage:
             raise errors.conflict(self.kind.plural, metadata["name"], errors.STALE_OBJECT, self.kind.group)
         metadata["resourceVersion"] = str(response.revision)
         return obj
+
+    def update_frozen(self, obj: FrozenDict, expected_revision: int) -> None:
+        """``update`` for a frozen object without a resourceVersion, shaped as decoding its JSON would shape it:
+        the watch cache takes it as the decoded object of this write (the in-memory store hands back the very
+        bytes written), instead of decoding them again."""
+        metadata = obj["metadata"]
+        key = self.key(metadata.get("namespace"), metadata["name"])
+        value = _ENCODER.encode(obj).encode()
+        self.cacher.expect(value, obj)
+        try:
+            response = self.store.txn([Compare(key, "MOD", "=", expected_revision)],
+                                      [PutOp(key, value, lease=self._lease_id())], [RangeOp(key)])
+        finally:
+            self.cacher.expect(None, None)
+        if not response.succeeded:
+            existing = response.responses[0].kvs if response.responses else []
+            if not existing:
+                raise errors.not_found(self.kind.plural, metadata["name"], self.kind.group)
+            raise errors.conflict(self.kind.plural, metadata["name"], errors.STALE_OBJECT, self.kind.group)
 
     def remove(self, obj: dict, expected_revision: int) -> dict:
         """Delete the object from etcd if it is still at ``expected_revision``."""

@@ -343,10 +343,11 @@ class Scheduler:
         if not is_success(status):
             raise _Error(status)
         memo = state.get("__memo")
-        totals, breakdown = framework.score_totals(state, pod, feasible, memo.rows if memo is not None else None,
-                                                   state.get("__memo_names"))
+        totals, offset, breakdown = framework.score_relative(state, pod, feasible,
+                                                             memo.rows if memo is not None else None,
+                                                             state.get("__memo_names"))
         decision.score_source = breakdown
-        decision.totals_source = lambda: {info.name: total for info, total in zip(feasible, totals)}
+        decision.totals_source = lambda: {info.name: total + offset for info, total in zip(feasible, totals)}
         # selectHost: the highest total, ties broken uniformly at random from the loop's seeded source
         # (upstream samples the reservoir one tie at a time; one draw gives the same distribution).
         best_total = max(totals)
