@@ -178,12 +178,15 @@ def _live_rejections(state: CycleState, pod: dict, live: list) -> dict[str, Any]
     can list its rejections (``rejected_nodes``); None when some node must be visited."""
     if not live:
         return None
-    merged: dict[str, Any] = {}
+    merged: dict[str, Any] | None = None
     for plugin in live:
         listing = getattr(plugin, "rejected_nodes", None)
         rejected = listing(state, pod) if listing is not None else None
         if rejected is None:
             return None
+        if merged is None:
+            merged = dict(rejected)
+            continue
         for name, status in rejected.items():
             merged.setdefault(name, status)
     return merged

@@ -22,10 +22,12 @@ hardPodAffinityWeight (1); normalized to 0..100 between the lowest and highest n
 from __future__ import annotations
 
 import json
+from itertools import chain, repeat
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.api.selectors import LabelSelector, from_label_selector
+from engine.scheduler.affinity_counts import AffinityCounts
 from engine.scheduler.framework import MAX_NODE_SCORE, SKIP, Status, unschedulable
 from engine.scheduler.nodeinfo import NodeInfo
 
@@ -110,6 +112,7 @@ class InterPodAffinity:
     def __init__(self, args: dict[str, Any] | None, handle: Any) -> None:
         self.handle = handle
         self.hard_pod_affinity_weight = int((args or {}).get("hardPodAffinityWeight", HARD_POD_AFFINITY_WEIGHT))
+        self._affinity_counts: AffinityCounts | None = None
 
     def _terms(self, pod: dict, kind: str, required: bool) -> list[Term]:
         """``pod_terms`` of a placed pod, parsed once per pod version (kept in the scheduler cache's memo)."""
@@ -123,6 +126,16 @@ class InterPodAffinity:
             terms = memo[key] = pod_terms(pod, kind, required)
         return terms
 
+    def _counts(self) -> AffinityCounts | None:
+        """The counts kept in step with the scheduler's cache, on its fast path (None: scan plainly)."""
+        snapshot = self.handle.snapshot if self.handle is not None else None
+        if not getattr(self.handle, "fast_path", False) or not hasattr(snapshot, "subscribe"):
+            return None
+        counts = self._affinity_counts
+        if counts is None or counts.cache is not snapshot:
+            counts = self._affinity_counts = AffinityCounts(snapshot, self._terms, self._namespace_labels)
+        return counts
+
     def _namespace_labels(self, namespace: str) -> dict:
         lookup = getattr(self.handle, "namespace_labels", None)
         return lookup(namespace) if lookup is not None else {}
@@ -135,6 +148,17 @@ class InterPodAffinity:
         existing_anti: dict[tuple[str, str], int] = {}
         affinity_counts: dict[tuple[str, str], int] = {}
         anti_counts: dict[tuple[str, str], int] = {}
+        counts = self._counts()
+        if counts is not None and all(term.namespace_selector is None for term in affinity + anti):
+            # The same counts, kept in step with the cache (engine.scheduler.affinity_counts).
+            existing_anti = counts.existing_anti(pod)
+            affinity_counts = counts.matching(affinity, True) if affinity else {}
+            anti_counts = counts.matching(anti, False) if anti else {}
+            if not affinity and not anti and not existing_anti:
+                return Status(SKIP)
+            self_match = all(term.matches(pod, labels) for term in affinity)
+            state[NAME] = (affinity, anti, existing_anti, affinity_counts, anti_counts, self_match)
+            return None
         snapshot = self.handle.snapshot
         indexed = hasattr(snapshot, "placed_pods_with_label")
         if indexed and (affinity or anti) and all(_indexable(term) for term in affinity + anti):
@@ -225,16 +249,20 @@ class InterPodAffinity:
         if affinity:
             return None
         rejected: dict[str, Status] = {}
-        for statuses, reason in ((anti_counts, ERR_REASON_ANTI_AFFINITY),
-                                 (existing_anti, ERR_REASON_EXISTING_ANTI_AFFINITY)):
-            status = None
-            for (key, value), count in statuses.items():
-                if count > 0:
-                    if status is None:
-                        status = unschedulable(reason)
-                        status.plugin = NAME
-                    for name in lookup(key, value):
-                        rejected.setdefault(name, status)
+        index = getattr(self.handle.snapshot, "node_label_index", None)
+        # Existing pods' rule first, then the pod's own, which wins on a node both reject (the filter's order).
+        for statuses, reason in ((existing_anti, ERR_REASON_EXISTING_ANTI_AFFINITY),
+                                 (anti_counts, ERR_REASON_ANTI_AFFINITY)):
+            pairs = [pair for pair, count in statuses.items() if count > 0]
+            if not pairs:
+                continue
+            status = unschedulable(reason)
+            status.plugin = NAME
+            if index is not None:
+                names = chain.from_iterable(map(index.get, pairs, repeat(())))
+            else:
+                names = chain.from_iterable(lookup(key, value) for key, value in pairs)
+            rejected.update(dict.fromkeys(names, status))
         return rejected
 
     def filter(self, state: dict, pod: dict, node_info: NodeInfo) -> Status | None:
@@ -309,8 +337,12 @@ class InterPodAffinity:
                 scores[pair] = scores.get(pair, 0) + weight
 
         snapshot = self.handle.snapshot
-        infos = (snapshot.node_infos if has_constraints or not hasattr(snapshot, "nodes_with_affinity_pods")
-                 else snapshot.nodes_with_affinity_pods)
+        counts = None if has_constraints else self._counts()
+        if counts is not None:
+            infos = counts.nodes_that_can_score()      # the other nodes' pods would all be skipped below
+        else:
+            infos = (snapshot.node_infos if has_constraints or not hasattr(snapshot, "nodes_with_affinity_pods")
+                     else snapshot.nodes_with_affinity_pods)
         for info in infos:
             candidates = info.pods if has_constraints else info.affinity_pods
             for existing in candidates.values():

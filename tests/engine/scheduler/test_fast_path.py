@@ -87,3 +87,42 @@ def test_the_memo_gives_the_placements_of_the_straightforward_path(monkeypatch, 
     plain = placements(seed, nodes, pods)
     assert fast == plain
     assert sum(1 for node in fast.values() if node) > pods // 2          # most pods were placed
+
+
+def affinity_placements(seed: int, nodes: int, pods: int) -> dict[str, str]:
+    """Pods with required pod affinity and anti-affinity, while pods are deleted and nodes relabelled."""
+    rng = random.Random(seed)
+    cluster = engine.Cluster(nodes=0, seed=seed, keep_history=False)
+    for node in random_nodes(rng, nodes):
+        cluster.admin.create(node)
+    cluster.run(1)
+    created: list[str] = []
+    for index, pod in enumerate(random_pods(rng, pods)):
+        group = pod["metadata"]["labels"]["group"]
+        roll = rng.random()
+        if roll < 0.15:
+            pod["spec"]["affinity"] = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": {"group": group}}, "topologyKey": ZONE}]}}
+        elif roll < 0.3:
+            pod["spec"]["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchExpressions": [{"key": "group", "operator": "In", "values": [group]}]},
+                 "topologyKey": rng.choice([ZONE, "kubernetes.io/hostname"])}]}}
+        cluster.admin.create(pod, "default")
+        created.append(pod["metadata"]["name"])
+        if index % 10 == 0:
+            cluster.run(0.1)
+        if index % 25 == 24:
+            cluster.admin.delete("pods", rng.choice(created), "default", grace_period_seconds=0)
+            node = cluster.admin.get("nodes", f"n-{rng.randrange(nodes):03}")
+            node["metadata"]["labels"][ZONE] = rng.choice(["a", "b", "c"])
+            cluster.admin.update(node)
+    cluster.run(5)
+    return {p["metadata"]["name"]: p["spec"].get("nodeName", "") for p in cluster.list("pods")}
+
+
+def test_inter_pod_affinity_counts_kept_in_step_give_the_plain_scans_placements(monkeypatch):
+    fast = affinity_placements(3, 40, 160)
+    monkeypatch.setattr(Scheduler, "fast_path", False)
+    plain = affinity_placements(3, 40, 160)
+    assert fast == plain
+    assert sum(1 for node in fast.values() if node) > 40
