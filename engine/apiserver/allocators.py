@@ -5,9 +5,14 @@ The real kube-apiserver hands each Service a ClusterIP from
 from ``--service-node-port-range``, picking at random among free values and
 refusing a requested value that is taken or out of range. The first address
 of the range is reserved for the ``kubernetes`` Service (10.96.0.1) and the
-network and broadcast addresses are never given out. Allocation state is
-rebuilt from the Services in the watch cache, so it never disagrees with
-what is stored.
+network and broadcast addresses are never given out. A ``type:
+LoadBalancer`` Service with ``externalTrafficPolicy: Local`` also gets a
+``spec.healthCheckNodePort`` from the same node port range (kube-proxy
+serves its health check there): a requested one is reserved, or refused with
+upstream's 500 ``failed to allocate requested HealthCheck NodePort``; it is
+given when a Service starts needing one on update and given back when it
+stops needing it or is deleted. Allocation state is rebuilt from the
+Services in the watch cache, so it never disagrees with what is stored.
 """
 
 from __future__ import annotations
@@ -94,6 +99,11 @@ class NodePortAllocator:
         self.used.discard(port)
 
 
+def needs_health_check(spec: dict) -> bool:
+    """apiservice.NeedsHealthCheck: a LoadBalancer Service whose external traffic stays on local endpoints."""
+    return spec.get("type") == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local"
+
+
 class ServiceAllocator:
     """A Service's ClusterIP and node ports: given on create, kept on update, given back on delete."""
 
@@ -111,6 +121,8 @@ class ServiceAllocator:
             for port in spec.get("ports") or []:
                 if port.get("nodePort"):
                     self.node_ports.used.add(port["nodePort"])
+            if spec.get("healthCheckNodePort"):
+                self.node_ports.used.add(spec["healthCheckNodePort"])
 
     def allocate(self, service: dict) -> Callable[[], None]:
         """Fill in ``spec.clusterIP(s)`` and node ports; 422 naming the field when a value can't be had.
@@ -145,6 +157,8 @@ class ServiceAllocator:
                             "reason": "FieldValueInvalid", "field": f"spec.ports[{index}].nodePort",
                             "message": f"Invalid value: {port.get('nodePort')}: {error}"}]) from None
                     taken_ports.append(port["nodePort"])
+            if needs_health_check(spec):
+                taken_ports.append(self._health_check_node_port(spec))
         except AllocationError as error:
             release()
             raise errors.invalid("Service", name, [{
@@ -154,6 +168,18 @@ class ServiceAllocator:
             release()
             raise
         return release
+
+    def _health_check_node_port(self, spec: dict) -> int:
+        """allocHealthCheckNodePort: reserve the requested port or take any free one; a 500 if it can't be had."""
+        requested = spec.get("healthCheckNodePort") or None
+        try:
+            spec["healthCheckNodePort"] = self.node_ports.allocate(requested)
+        except AllocationError as error:
+            message = (f"failed to allocate requested HealthCheck NodePort {requested}: {error}" if requested
+                       else f"failed to allocate a HealthCheck NodePort 0: {error}")
+            raise errors.ApiError(f"Internal error occurred: {message}",
+                                  details={"causes": [{"message": message}]}) from None
+        return spec["healthCheckNodePort"]
 
     def allocate_update(self, new: dict, old: dict) -> Callable[[], None]:
         """An updated Service's node ports (allocateUpdate): a port of a NodePort or LoadBalancer Service that
@@ -181,14 +207,24 @@ class ServiceAllocator:
                         "reason": "FieldValueInvalid", "field": f"spec.ports[{index}].nodePort",
                         "message": f"Invalid value: {port.get('nodePort')}: {error}"}]) from None
                 taken.append(port["nodePort"])
+        old_spec = old.get("spec") or {}
+        if needs_health_check(spec) and not (needs_health_check(old_spec) and old_spec.get("healthCheckNodePort")):
+            try:
+                taken.append(self._health_check_node_port(spec))      # updateHealthCheckNodePort
+            except BaseException:
+                release()
+                raise
         return release
 
     def release_unused(self, new: dict, old: dict) -> None:
-        """Give back the node ports ``old`` held that the stored ``new`` no longer does."""
-        kept = {port.get("nodePort") for port in (new.get("spec") or {}).get("ports") or []}
-        for port in (old.get("spec") or {}).get("ports") or []:
-            if port.get("nodePort") and port["nodePort"] not in kept:
-                self.node_ports.release(port["nodePort"])
+        """Give back the node ports (and health check node port) ``old`` held that the stored ``new`` no
+        longer does."""
+        spec, old_spec = new.get("spec") or {}, old.get("spec") or {}
+        kept = {port.get("nodePort") for port in spec.get("ports") or []} | {spec.get("healthCheckNodePort")}
+        held = [port.get("nodePort") for port in old_spec.get("ports") or []] + [old_spec.get("healthCheckNodePort")]
+        for port in held:
+            if port and port not in kept:
+                self.node_ports.release(port)
 
     def release(self, service: dict) -> None:
         """Give back a deleted Service's ClusterIP and node ports."""
@@ -199,3 +235,5 @@ class ServiceAllocator:
         for port in spec.get("ports") or []:
             if port.get("nodePort"):
                 self.node_ports.release(port["nodePort"])
+        if spec.get("healthCheckNodePort"):
+            self.node_ports.release(spec["healthCheckNodePort"])

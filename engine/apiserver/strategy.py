@@ -24,6 +24,7 @@ from engine.api.frozen import thaw
 from engine.api.kinds import Kind
 from engine.apiserver.apiextensions.kind import CustomResourceKind
 from engine.api.qos import qos_class
+from engine.apiserver.allocators import needs_health_check
 
 # Kinds whose status a client may set on create (the kubelet registers a Node with its status).
 _STATUS_ON_CREATE = {"Node", "Event", "Lease"}
@@ -80,9 +81,10 @@ def prepare_for_status_update(kind: Kind, new: dict, old: dict) -> dict:
 
 
 def _keep_allocations(new: dict, old: dict) -> None:
-    """An update that leaves out the ClusterIP or a node port keeps the allocated one; a type that needs no
-    node ports drops the ones (and allocateLoadBalancerNodePorts, externalTrafficPolicy) it kept unchanged
-    (dropTypeDependentFields)."""
+    """An update that leaves out the ClusterIP, a node port or the health check node port keeps the allocated
+    one; a type that needs no node ports drops the ones (and allocateLoadBalancerNodePorts,
+    externalTrafficPolicy) it kept unchanged, and a health check node port the Service no longer needs is
+    cleared (dropTypeDependentFields)."""
     new_spec, old_spec = new.setdefault("spec", {}), old.get("spec") or {}
     for field in ("clusterIP", "clusterIPs", "ipFamilies"):
         if not new_spec.get(field) and old_spec.get(field):
@@ -104,3 +106,8 @@ def _keep_allocations(new: dict, old: dict) -> None:
         if old_spec.get("type") in types and new_spec.get("type") not in types \
                 and new_spec.get(field) == old_spec.get(field):
             new_spec.pop(field, None)
+    needs_before, needs_now = needs_health_check(old_spec), needs_health_check(new_spec)
+    if needs_before and needs_now and not new_spec.get("healthCheckNodePort"):
+        new_spec["healthCheckNodePort"] = old_spec.get("healthCheckNodePort")
+    elif needs_before and not needs_now and new_spec.get("healthCheckNodePort") == old_spec.get("healthCheckNodePort"):
+        new_spec.pop("healthCheckNodePort", None)       # dropTypeDependentFields: no longer needed

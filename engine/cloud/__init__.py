@@ -62,6 +62,10 @@ def install(cluster: "Cluster", provider: str) -> "SimCloud":
                                        options={**(given[0].options if given else {}), "cloud": cloud}))
     cloud.on_power.append(lambda name, on: (cluster.restore_node if on else cluster.fail_node)(name))
     cloud.on_route_change.append(lambda: follow_routes(cluster))
+    import random
+    from engine.cloud.internet import PROBE_SEED, probe
+    rng = random.Random(PROBE_SEED)
+    cloud.health_probe = lambda lb, address, port, path: probe(cluster, lb, address, port, path, rng)
     return cloud
 
 

@@ -6,7 +6,8 @@ kubeadm writes it into the ``kube-proxy`` ConfigMap as ``config.conf`` (with
 values mean "default", as upstream's ``SetDefaults_KubeProxyConfiguration``
 does: ``mode: ""`` is iptables on Linux, ``iptables.minSyncPeriod: 0s`` is
 1 s, ``syncPeriod: 0s`` is 30 s, ``masqueradeBit: null`` is 14,
-``localhostNodePorts: null`` is true, ``ipvs.scheduler: ""`` is rr.
+``localhostNodePorts: null`` is true, ``ipvs.scheduler: ""`` is rr,
+``healthzBindAddress: ""`` is 0.0.0.0:10256.
 ``parse`` reads the YAML; ``render`` writes kubeadm's file for a mode and
 cluster CIDR. Both pure.
 """
@@ -39,6 +40,7 @@ class KubeProxyConfiguration:
     ipvs_sync_period: float = flags.ipvs_sync_period
     ipvs_scheduler: str = flags.ipvs_scheduler
     node_port_addresses: list[str] = field(default_factory=list)
+    healthz_bind_address: str = "0.0.0.0:10256"
 
 
 def parse_duration(text: str | int | float | None) -> float:
@@ -79,7 +81,8 @@ def parse(text: str) -> KubeProxyConfiguration:
         ipvs_min_sync_period=parse_duration(ipvs.get("minSyncPeriod")) or flags.ipvs_min_sync_period,
         ipvs_sync_period=parse_duration(ipvs.get("syncPeriod")) or flags.ipvs_sync_period,
         ipvs_scheduler=ipvs.get("scheduler") or flags.ipvs_scheduler,
-        node_port_addresses=list(data.get("nodePortAddresses") or []))
+        node_port_addresses=list(data.get("nodePortAddresses") or []),
+        healthz_bind_address=data.get("healthzBindAddress") or "0.0.0.0:10256")
 
 
 def render(mode: str = "", cluster_cidr: str = "") -> str:

@@ -8,7 +8,10 @@ control-plane endpoint, so kube-proxy needs no Service VIP to start) unless
 ``--kubeconfig`` is given. A config file it cannot read, or a pod without the
 node's network namespace (``hostNetwork: true`` gives it ``ctx.machine``), is
 fatal before it dials: a klog error line and exit 1, so the kubelet restarts it
-with CrashLoopBackOff. ``register_images`` publishes the image.
+with CrashLoopBackOff. kube-proxy's health servers listen on the
+container's sockets (the node's, as the pod has ``hostNetwork: true``):
+``handle_http`` hands a request to the server bound on its port.
+``register_images`` publishes the image.
 """
 
 from __future__ import annotations
@@ -46,6 +49,25 @@ class KubeProxyProgram(ComponentProgram):
             ctx.exit(1)
             return
         super().start(ctx)
+
+    def component_options(self) -> dict[str, Any]:
+        """The sockets kube-proxy's health servers bind: ``listen(port, handler)`` and ``close(port)``."""
+        self._servers: dict[int, Any] = {}
+        return {"listen": self._listen, "close": self._close}
+
+    def _listen(self, port: int, handler: Any) -> None:
+        if port in self.ctx.ports and self._servers.get(port) is not handler:
+            raise OSError(f"listen tcp 0.0.0.0:{port}: bind: address already in use")
+        self._servers[port] = handler
+        self.ctx.listen(port)
+
+    def _close(self, port: int) -> None:
+        self._servers.pop(port, None)
+        self.ctx.ports.discard(port)
+
+    def handle_http(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        server = getattr(self, "_servers", {}).get(int(request.get("port") or 0))
+        return server.handle_http(request) if server is not None else None
 
     def kubeconfig_path(self) -> str | None:
         """``--kubeconfig``, else the config file's ``clientConnection.kubeconfig``."""

@@ -11,7 +11,11 @@ on the node's kernel (``options["machine"].network_stack``: ``.iptables``,
 Services and EndpointSlices (without those labelled
 ``service.kubernetes.io/service-proxy-name`` or
 ``service.kubernetes.io/headless``) and its own Node. It never reads the
-store and never touches another node.
+store and never touches another node. Its health servers
+(``engine.proxy.healthcheck``: ``/healthz`` and ``/livez`` on
+``healthzBindAddress``, one listener per ``healthCheckNodePort``) bind through
+``options["listen"]`` / ``options["close"]`` (the pod program's sockets in the
+node's network namespace); without them kube-proxy serves no health checks.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from engine.components import ComponentContext
 from engine.network.ipvs import DUMMY_INTERFACE
 from engine.proxy.config import KubeProxyConfiguration, parse
+from engine.proxy.healthcheck import ProxierHealthServer, ServiceHealthServer
 from engine.proxy.iptables.proxier import Proxier as IptablesProxier
 from engine.proxy.iptables.rules import RulesConfig, build_restore_input
 from engine.proxy.ipvs.proxier import Proxier as IpvsProxier
@@ -97,6 +102,15 @@ class KubeProxy:
                                            min_sync_period=self.config.iptables_min_sync_period,
                                            sync_period=self.config.iptables_sync_period,
                                            build=context.options.get("build_restore_input") or build_restore_input)
+        self.healthz: ProxierHealthServer | None = None
+        self.service_health: ServiceHealthServer | None = None
+        listen, close = context.options.get("listen"), context.options.get("close")
+        if listen is not None and close is not None:
+            period = self.config.ipvs_sync_period if self.config.mode == "ipvs" else self.config.iptables_sync_period
+            self.healthz = ProxierHealthServer(self.loop, 2 * period, self.config.healthz_bind_address)
+            self.service_health = ServiceHealthServer(listen, close, self.healthz.is_healthy)
+            self.proxier.healthz, self.proxier.service_health = self.healthz, self.service_health
+        self._listen, self._close = listen, close
         informers = context.informers
         self.services = informers.informer("services", label_selector=LABEL_SELECTOR)
         self.slices = informers.informer("endpointslices", label_selector=LABEL_SELECTOR)
@@ -106,13 +120,20 @@ class KubeProxy:
                                         on_delete=lambda obj: p.on_service_delete(_final(obj)))
         self.slices.add_event_handler(on_add=p.on_endpoint_slice_add, on_update=p.on_endpoint_slice_update,
                                       on_delete=lambda obj: p.on_endpoint_slice_delete(_final(obj)))
-        self.nodes.add_event_handler(on_add=p.on_node_change, on_update=lambda old, new: p.on_node_change(new),
-                                     on_delete=lambda obj: p.on_node_change(None))
+        self.nodes.add_event_handler(on_add=self._on_node, on_update=lambda old, new: self._on_node(new),
+                                     on_delete=lambda obj: self._on_node(None))
         self._poll = None
+
+    def _on_node(self, node: dict | None) -> None:
+        if self.healthz is not None:
+            self.healthz.node = node
+        self.proxier.on_node_change(node)
 
     def start(self) -> None:
         log.info("Using %s Proxier on node %s", self.config.mode, self.node_name)
         self.running = True
+        if self.healthz is not None and self._listen is not None:
+            self._listen(self.healthz.port, self.healthz)
         self.proxier.start()
         self.context.informers.start()
         self._poll = self.loop.call_soon(self._wait_for_sync, label="kube-proxy informer sync")
@@ -133,6 +154,9 @@ class KubeProxy:
             self._poll.cancel()
         self.proxier.stop()
         self.context.informers.stop()
+        if self.service_health is not None and self._close is not None:
+            self.service_health.close_all()
+            self._close(self.healthz.port)
 
 
 def _bind_dummy(stack: Any, addresses: set[str]) -> None:

@@ -6,7 +6,7 @@ agent (flanneld, calico-node, kube-proxy) on each node's network stack and nothi
 that agent. ``network_cluster`` does kubeadm's part by hand: kube-controller-manager with
 ``--allocate-node-cidrs``, ``engine.network.attach`` for the nodes' stacks and CNI, then each agent as a component
 on every node (``start_agent``; kube-proxy with kubeadm's config file and the ``system:kube-proxy`` identity,
-``start_kube_proxy``). ``cluster.agents`` lists what was started.
+``start_kube_proxy``, its health servers bound on the node's address). ``cluster.agents`` lists what was started.
 """
 
 from __future__ import annotations
@@ -62,8 +62,11 @@ def start_kube_proxy(cluster: engine.Cluster, mode: str = "iptables") -> None:
     from engine.proxy.config import render
     from engine.proxy.server import KubeProxy
     for node in cluster.node_names:
+        address = cluster.fabric.hosts[node].address
         options = {"machine": _machine(cluster, node), "config": "/var/lib/kube-proxy/config.conf",
-                   "fs": {"/var/lib/kube-proxy/config.conf": render(mode, CLUSTER_CIDR)}}
+                   "fs": {"/var/lib/kube-proxy/config.conf": render(mode, CLUSTER_CIDR)},
+                   "listen": lambda port, handler, at=address: cluster.hostnet.listen(at, port, handler),
+                   "close": lambda port, at=address: cluster.hostnet.close(at, port)}
         proxy = KubeProxy(ComponentContext("kube-proxy", cluster.client("system:kube-proxy"), cluster.loop, node,
                                            options))
         proxy.start()

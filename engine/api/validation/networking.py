@@ -156,11 +156,32 @@ def validate_service(obj: dict, old: dict | None, errs: Errors, node_port_range:
         errs.required("spec.externalTrafficPolicy")
     elif etp not in ("Cluster", "Local"):
         errs.not_supported("spec.externalTrafficPolicy", etp, ("Cluster", "Local"))
+    _validate_health_check_node_port(spec, (old or {}).get("spec"), errs)
     itp = spec.get("internalTrafficPolicy")
     if itp is None and stype in ("NodePort", "LoadBalancer", "ClusterIP"):
         errs.required("spec.internalTrafficPolicy")
     elif itp is not None and itp not in ("Cluster", "Local"):
         errs.not_supported("spec.internalTrafficPolicy", itp, ("Cluster", "Local"))
+
+
+def _validate_health_check_node_port(spec: dict, old_spec: dict | None, errs: Errors) -> None:
+    """validateServiceExternalTrafficPolicy's healthCheckNodePort half, and its immutability on update.
+
+    No "Required" here: the API server allocates the port before it stores the Service."""
+    port = spec.get("healthCheckNodePort") or 0
+    needs = spec.get("type") == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local"
+    if not needs:
+        if port:
+            errs.invalid("spec.healthCheckNodePort", port,
+                         "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'")
+        return
+    if port and isinstance(port, int):
+        for msg in is_valid_port_num(port):
+            errs.invalid("spec.healthCheckNodePort", port, msg)
+    if old_spec is not None and old_spec.get("type") == "LoadBalancer" \
+            and old_spec.get("externalTrafficPolicy") == "Local" and old_spec.get("healthCheckNodePort") \
+            and port != old_spec.get("healthCheckNodePort"):
+        errs.forbidden("spec.healthCheckNodePort", "field is immutable")
 
 
 def validate_endpoints(obj: dict, old: dict | None, errs: Errors) -> None:

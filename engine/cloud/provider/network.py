@@ -23,9 +23,16 @@ packet reaches that node still addressed to the load balancer's IP and
 port, and the node's kube-proxy (its KUBE-EXT / KUBE-FW rules for the
 ingress IP) sends it on; ``instance_port`` (the nodePort) is where a
 proxying load balancer (AWS NLB instance targets) would send it instead,
-and what the TCP health check probes. A target is healthy while its instance is running and
-``health_probe(private_ip, port, path)`` (set by the packet model when one
-exists) says so. Terminated instances are deregistered, as ELB does.
+and what the TCP health check probes. Without a network to probe through
+(``health_probe`` None) a target is healthy while its instance is running.
+With one, the load balancer checks its targets itself, as ELB and GCE health
+checks do: from the moment it is active, every ``interval_seconds`` it calls
+``health_probe(lb, private_ip, port, path)`` (an HTTP GET of ``path`` when
+there is one, else a TCP connect; set by ``engine.cloud.internet``) for each
+target; a target turns healthy after ``healthy_threshold`` successes in a
+row and unhealthy after ``unhealthy_threshold`` failures in a row (a new
+target starts unhealthy), and ``forward`` uses only healthy running targets.
+Terminated instances are deregistered, as ELB does.
 """
 
 from __future__ import annotations
@@ -90,8 +97,10 @@ class NetworkService:
         self._round_robin: dict[str, int] = {}
         self.on_route_change: list[Callable[[], None]] = []
         """Called after every change to the route table (the packet model's VPC router follows it)."""
-        self.health_probe: Callable[[str, int, str], bool] | None = None
+        self.health_probe: Callable[[LoadBalancer, str, int, str], bool] | None = None
         """Set by the packet model: does ``private_ip:port`` answer the health check? None: assume yes."""
+        self._health: dict[tuple[str, str], tuple[bool, int]] = {}
+        """(load balancer, target) -> (healthy, how many probes in a row agreed with the other state)."""
 
     # -- routes ----------------------------------------------------------------------------
     def describe_route_table(self) -> list[Route]:
@@ -196,12 +205,36 @@ class NetworkService:
 
     def delete_load_balancer(self, name: str) -> None:
         """DeleteLoadBalancer: deleting one that does not exist succeeds, as on ELB."""
-        self.call("DeleteLoadBalancer", lambda: self._load_balancers.pop(name, None) and None)
+        def action() -> None:
+            self._load_balancers.pop(name, None)
+            for key in [k for k in self._health if k[0] == name]:
+                del self._health[key]
+        self.call("DeleteLoadBalancer", action)
 
     def _lb_active(self, name: str) -> None:
         lb = self._load_balancers.get(name)
         if lb is not None:
             lb.state = "active"
+            self._probe_round(name, lb)
+
+    def _probe_round(self, name: str, lb: LoadBalancer) -> None:
+        """One round of health checks of every target; the next round after the check's interval."""
+        if self._load_balancers.get(name) is not lb:
+            return
+        if self.health_probe is not None:
+            check = lb.health_check
+            port = check.port or (lb.listeners[0].instance_port if lb.listeners else 0)
+            for target in lb.targets:
+                instance = self._instances.get(target)
+                passed = instance is not None and instance.state == "running" and \
+                    self.health_probe(lb, instance.private_ip, port, check.path)
+                healthy, streak = self._health.get((name, target), (False, 0))
+                streak = 0 if passed == healthy else streak + 1
+                if streak >= (check.healthy_threshold if passed else check.unhealthy_threshold):
+                    healthy, streak = passed, 0
+                self._health[(name, target)] = (healthy, streak)
+        self.loop.call_later(lb.health_check.interval_seconds, self._probe_round, name, lb,
+                             label=f"cloud health check {name}")
 
     def target_health(self, name: str) -> dict[str, str]:
         """Instance id -> "healthy" / "unhealthy" as the load balancer's health checks see them."""
@@ -214,8 +247,7 @@ class NetworkService:
             return False
         if self.health_probe is None:
             return True
-        port = lb.health_check.port or (lb.listeners[0].instance_port if lb.listeners else 0)
-        return self.health_probe(instance.private_ip, port, lb.health_check.path)
+        return self._health.get((lb.name, target), (False, 0))[0]
 
     def forward(self, address: str, port: int, protocol: str = "TCP") -> tuple[str, int] | None:
         """Traffic from outside to ``address:port``: (a healthy target's private IP, instance port), or None."""

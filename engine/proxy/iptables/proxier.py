@@ -11,7 +11,10 @@ input (``rules.build_restore_input``) and hands it to one
 ``--iptables-sync-period``. Like upstream's ``iptables.Monitor``, every sync
 period it checks its canary chains (``KUBE-PROXY-CANARY`` in mangle, nat,
 filter): if someone flushed the tables the canary is gone and the proxier
-re-creates everything. It writes nothing else on the node. The rule writer is
+re-creates everything. After each successful sync it tells its health servers
+(``service_health``, ``healthz``: ``engine.proxy.healthcheck``, when the
+component gives them) which Services need a health check node port and how
+many ready endpoints each has on this node. It writes nothing else on the node. The rule writer is
 a seam (``build``, from the component's ``options["build_restore_input"]``) so a
 lab can run the learner's rules on every node of a live cluster.
 """
@@ -24,11 +27,13 @@ from typing import TYPE_CHECKING, Callable
 from engine import flags
 from engine.network.netfilter import RestoreError
 from engine.proxy.changetracker import EndpointsChangeTracker, EndpointsMap, ServiceChangeTracker, ServicePortMap
+from engine.proxy.healthcheck import health_check_node_ports, local_ready_endpoints
 from engine.proxy.iptables.rules import JUMP_CHAINS, KUBE_PROXY_CANARY, RulesConfig, build_restore_input
 from engine.proxy.runner import BoundedFrequencyRunner
 
 if TYPE_CHECKING:
     from engine.network.netfilter import Netfilter
+    from engine.proxy.healthcheck import ProxierHealthServer, ServiceHealthServer
     from engine.sim.loop import Loop
 
 log = logging.getLogger(__name__)
@@ -63,6 +68,8 @@ class Proxier:
         self.sync_runner = BoundedFrequencyRunner("sync-runner", self.sync_proxy_rules, loop, min_sync_period,
                                                   flags.proxy_full_sync_period, burst=2)
         self._monitor = None
+        self.service_health: "ServiceHealthServer | None" = None
+        self.healthz: "ProxierHealthServer | None" = None
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -81,6 +88,8 @@ class Proxier:
 
     def sync(self) -> None:
         """Ask for a sync (rate-limited), once the informers have synced."""
+        if self.healthz is not None:
+            self.healthz.queued_update()
         if self.is_initialized():
             self.sync_runner.run()
 
@@ -140,6 +149,15 @@ class Proxier:
         self.need_full_sync = False
         self.last_restore = text
         self.syncs += 1
+        self.update_health()
+
+    def update_health(self) -> None:
+        """serviceHealthServer.SyncServices / SyncEndpoints and healthzServer.Updated, after a sync."""
+        if self.service_health is not None:
+            self.service_health.sync_services(health_check_node_ports(self.svc_port_map))
+            self.service_health.sync_endpoints(local_ready_endpoints(self.endpoints_map))
+        if self.healthz is not None:
+            self.healthz.updated()
 
     def _ensure_jump_rules(self) -> None:
         for table, destination, source, comment, extra in JUMP_CHAINS:

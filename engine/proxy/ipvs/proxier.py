@@ -240,3 +240,4 @@ class Proxier(IptablesProxier):
         self.need_full_sync = False
         self.last_restore = text
         self.syncs += 1
+        self.update_health()

@@ -87,7 +87,9 @@ def test_a_load_balancer_gets_its_address_at_once_and_forwards_round_robin_to_he
     picks = [cloud.forward(lb.address, 80) for _ in range(4)]
     assert sorted(set(picks)) == [("172.18.0.3", 30080), ("172.18.0.4", 30080)] and picks[0] != picks[1]
     assert cloud.forward(lb.address, 443) is None
-    cloud.health_probe = lambda ip, port, path: ip != "172.18.0.3"
+    cloud.health_probe = lambda lb, ip, port, path: ip != "172.18.0.3"
+    assert cloud.target_health("a1") == {one.id: "unhealthy", two.id: "unhealthy"}   # not checked yet
+    cloud.loop.run_for(20)                                           # two passing checks 10 s apart
     assert cloud.target_health("a1") == {one.id: "unhealthy", two.id: "healthy"}
     assert {cloud.forward(lb.address, 80) for _ in range(3)} == {("172.18.0.4", 30080)}
     cloud.delete_load_balancer("a1")
