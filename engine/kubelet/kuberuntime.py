@@ -218,6 +218,17 @@ def container_spec(pod: dict, name: str) -> tuple[dict | None, str]:
     return None, ""
 
 
+def port_mappings(pod: dict) -> list[cri.PortMapping]:
+    """generatePodSandboxConfig's PortMappings: every container port (kubecontainer.MakePortMappings, with
+    hostPort 0 when none is asked; the runtime keeps only those with a host port)."""
+    mappings = []
+    for container in pod["spec"].get("containers") or ():
+        for port in container.get("ports") or ():
+            mappings.append(cri.PortMapping(port.get("protocol") or "TCP", int(port.get("containerPort") or 0),
+                                            int(port.get("hostPort") or 0), port.get("hostIP") or ""))
+    return mappings
+
+
 def log_directory(pod: dict) -> str:
     meta = pod["metadata"]
     return f"/var/log/pods/{meta.get('namespace', 'default')}_{meta['name']}_{meta['uid']}"
@@ -341,7 +352,8 @@ class RuntimeManager:
             hostname="" if host_network else spec.get("hostname") or meta["name"], log_directory=log_directory(pod),
             labels=labels, annotations=dict(meta.get("annotations") or {}),
             cgroup_parent=f"/kubepods/pod{meta['uid']}", namespace_options=namespaces,
-            dns_config=self.dns_config(pod) if self.dns_config is not None else None)
+            dns_config=self.dns_config(pod) if self.dns_config is not None else None,
+            port_mappings=port_mappings(pod))
 
     def _backoff_key(self, pod: dict, name: str) -> str:
         return f"{pod['metadata']['uid']}_{name}"

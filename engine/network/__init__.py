@@ -7,7 +7,8 @@
     fabric.py      Fabric: the nodes' network between the hosts, and request/answer exchanges
     curl.py        curl and the programs' http / resolve / dial through the model
     cni.py         the CNI executor containerd runs from /etc/cni/net.d
-    cni_plugins.py host-local, bridge, flannel, calico, portmap
+    cni_plugins.py host-local, bridge, flannel, calico (and portmap's entry)
+    portmap.py     the portmap plugin: hostPort DNAT chains from the runtime's port mappings
     flannel.py     flanneld: subnet.env and the VXLAN device's routes, neighbours and FDB
     calico.py      calico-node: routes to other nodes' pod CIDRs, and Felix's NetworkPolicy filter
     policy.py      the NetworkPolicy decision, a pure function

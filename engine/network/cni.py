@@ -9,7 +9,9 @@ the spec's: ``CNI_COMMAND``, ``CNI_CONTAINERID`` (the sandbox id),
 ``CNI_NETNS``, ``CNI_IFNAME=eth0`` and ``CNI_ARGS`` with
 ``K8S_POD_NAMESPACE``, ``K8S_POD_NAME``, ``K8S_POD_INFRA_CONTAINER_ID``,
 ``K8S_POD_UID``. The result of ADD (the pod's IPs, interfaces, routes) is
-cached at ``/var/lib/cni/results/<network>-<id>-eth0`` so DEL has it.
+cached at ``/var/lib/cni/results/<network>-<id>-eth0`` so DEL has it. A
+plugin whose ``capabilities`` ask for ``portMappings`` gets the sandbox's
+host ports in ``runtimeConfig.portMappings`` (libcni's capability args).
 
 Which plugins exist is ``engine.network.cni_plugins.PLUGINS`` (what
 ``/opt/cni/bin`` holds): ``flannel``, ``bridge``, ``host-local``,
@@ -111,7 +113,8 @@ class CNIExecutor:
             if run is None:
                 raise CNIError(f'plugin type="{kind}" failed (add): failed to find plugin "{kind}" in path '
                                f"[{CNI_BIN_DIR}]")
-            conf = {"cniVersion": config.get("cniVersion"), "name": config.get("name"), **plugin}
+            conf = self._runtime_config({"cniVersion": config.get("cniVersion"), "name": config.get("name"),
+                                         **plugin}, sandbox_id)
             if result is not None:
                 conf["prevResult"] = result
             try:
@@ -140,7 +143,19 @@ class CNIExecutor:
         for plugin in reversed(config["plugins"]):
             run = PLUGINS.get(plugin.get("type", ""))
             if run is not None:
-                run({"cniVersion": config.get("cniVersion"), "name": config.get("name"), **plugin}, invocation)
+                run(self._runtime_config({"cniVersion": config.get("cniVersion"), "name": config.get("name"),
+                                          **plugin}, sandbox_id), invocation)
+
+    def _runtime_config(self, conf: dict, sandbox_id: str) -> dict:
+        """libcni's injectRuntimeConfig: a plugin whose ``capabilities`` ask for ``portMappings`` gets the
+        sandbox's in ``runtimeConfig`` (containerd passes them on ADD and DEL alike)."""
+        if not (conf.get("capabilities") or {}).get("portMappings"):
+            return conf
+        lister = getattr(self.runtime, "cni_port_mappings", None)
+        mappings = lister(sandbox_id) if lister is not None else []
+        if mappings:
+            conf["runtimeConfig"] = {**(conf.get("runtimeConfig") or {}), "portMappings": mappings}
+        return conf
 
     def _cache_path(self, config: dict, sandbox_id: str) -> str:
         return f"{RESULTS_DIR}/{config['name']}-{sandbox_id}-eth0"

@@ -21,8 +21,7 @@ and writing the node's files exactly where the real binaries do:
     default route goes via the link-local ``169.254.1.1`` that the node
     answers by proxy ARP, and the node routes the pod's /32 to the
     ``cali*`` device.
-``portmap``     hostPort DNAT from the runtime's port mappings; this engine's
-    sandbox configs carry none, so it passes the previous result on.
+``portmap``     hostPort DNAT from the runtime's port mappings (``engine.network.portmap``).
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from typing import Any, Callable
 
 from engine.network.cni import CNIError, Invocation
 from engine.network.host import PodNetns, mac_for
+from engine.network.portmap import portmap
 from engine.network.routing import Interface, Route
 
 NETWORKS_DIR = "/var/lib/cni/networks"
@@ -216,11 +216,6 @@ def calico(conf: dict, inv: Invocation) -> dict:
             "interfaces": [{"name": name, "mac": CALICO_HOST_MAC}, {"name": "eth0", "mac": netns.mac,
                                                                      "sandbox": inv.netns}],
             "routes": [{"dst": "0.0.0.0/0", "gw": CALICO_GATEWAY}]}
-
-
-# -- portmap ---------------------------------------------------------------------------
-def portmap(conf: dict, inv: Invocation) -> dict:
-    return conf.get("prevResult") or {}
 
 
 PLUGINS: dict[str, Callable[[dict, Invocation], dict]] = {

@@ -2,7 +2,7 @@
 
 In Linux a rule is an IP header match (``-s``, ``-d``, ``-i``, ``-o``, ``-p``,
 each optionally negated with ``!``), then match extensions loaded with ``-m``
-(libxt_comment, libxt_tcp, libxt_statistic, ...), then one target (a chain to
+(libxt_comment, libxt_tcp, libxt_multiport, libxt_statistic, ...), then one target (a chain to
 jump or go to, or a target extension such as DNAT). iptables-save prints a
 rule in that canonical order whatever order it was written in, with host
 addresses as ``/32``, the ``--probability`` the kernel actually stored (an
@@ -260,7 +260,13 @@ def _canonical_options(match: Match) -> list[Option]:
         return [present[n] for n in order if n in present]
     if match.module == "mark":
         return [Option(o.name, [_mark_value(o.values[0])], o.negated) if o.name == "--mark" else o for o in opts]
+    if match.module == "multiport":
+        return [Option(_MULTIPORT_SAVED.get(o.name, o.name), o.values, o.negated) for o in opts]
     return opts
+
+
+_MULTIPORT_SAVED = {"--destination-ports": "--dports", "--source-ports": "--sports"}
+"""libxt_multiport saves the long spellings short."""
 
 
 def _mark_value(text: str) -> str:
@@ -357,6 +363,18 @@ def _l4(match: Match, packet: Any, context: MatchContext) -> bool:
     return True
 
 
+def _multiport(match: Match, packet: Any, context: MatchContext) -> bool:
+    """``-m multiport --dports 80,8080,9000:9100`` (and --sports, --ports: either port)."""
+    for option in match.options:
+        name = _MULTIPORT_SAVED.get(option.name, option.name)
+        wanted = [int(packet.dport or 0)] if name == "--dports" else [int(packet.sport or 0)] \
+            if name == "--sports" else [int(packet.dport or 0), int(packet.sport or 0)]
+        specs = option.values[0].split(",")
+        if not _negatable(option, any(_ports(spec, port) for spec in specs for port in wanted)):
+            return False
+    return True
+
+
 def _statistic(match: Match, packet: Any, context: MatchContext) -> bool:
     mode = match.get("--mode")
     if mode is None or mode.values[0] != "random":
@@ -428,6 +446,7 @@ _MATCHERS: dict[str, Callable[[Match, Any, MatchContext], bool]] = {
     "comment": lambda m, p, c: True,
     "tcp": _l4, "udp": _l4, "sctp": _l4,
     "statistic": _statistic,
+    "multiport": _multiport,
     "recent": _recent,
     "addrtype": _addrtype,
     "mark": _mark,

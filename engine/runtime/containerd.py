@@ -231,6 +231,15 @@ class RuntimeService:
             self.host_fs.pop(f"{SANDBOXES_DIR}/{sandbox_id}/{name}", None)
         del self._sandboxes[sandbox_id]
 
+    def cni_port_mappings(self, sandbox_id: str) -> list[dict[str, Any]]:
+        """toCNIPortMappings: the sandbox's port mappings that have a host port, as the ``portMappings``
+        capability hands them to CNI plugins (protocol in lower case)."""
+        sandbox = self._sandboxes.get(sandbox_id)
+        if sandbox is None:
+            return []
+        return [{"hostPort": m.host_port, "containerPort": m.container_port, "protocol": m.protocol.lower(),
+                 "hostIP": m.host_ip} for m in sandbox.config.port_mappings if m.host_port > 0]
+
     def pod_sandbox_status(self, sandbox_id: str) -> cri.PodSandboxStatus:
         sandbox = self._sandboxes.get(sandbox_id)
         if sandbox is None:

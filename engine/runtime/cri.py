@@ -128,6 +128,16 @@ class Pending(Generic[T]):
 # -- configs the kubelet sends ---------------------------------------------
 
 @dataclass
+class PortMapping:
+    """runtimeapi.PortMapping: a container port the sandbox publishes on the node (``hostPort``)."""
+
+    protocol: str = "TCP"
+    container_port: int = 0
+    host_port: int = 0
+    host_ip: str = ""
+
+
+@dataclass
 class PodSandboxMetadata:
     name: str
     namespace: str = "default"
@@ -168,6 +178,7 @@ class PodSandboxConfig:
     namespace_options: NamespaceOption = field(default_factory=NamespaceOption)
     """``linux.security_context.namespace_options`` in the CRI's message."""
     dns_config: DNSConfig | None = None
+    port_mappings: list[PortMapping] = field(default_factory=list)
 
 
 @dataclass
