@@ -202,6 +202,43 @@ def _where(origin: Endpoint) -> str:
     return origin.pod if isinstance(origin, PodNetns) else origin.name
 
 
+DEFAULT_TTL = 64
+"""net.ipv4.ip_default_ttl."""
+
+
+def echo(fabric: Fabric, origin: Endpoint, address: str, seq: int, ident: int = 1) -> dict:
+    """One ICMP echo request and its reply: ``{"ttl": N, "hops": [...]}`` (the reply's TTL after the routers
+    it crossed), ``{"error": "unreachable"}`` (no route from here) or ``{"error": "timeout", ...}`` (no reply)."""
+    trace = Trace()
+    packet = Packet(_source_ip(origin), address, ident, ident, "ICMP", {"type": "echo-request", "seq": seq}, flags="")
+    done = fabric.echo(packet, origin, trace)
+    if done.outcome == "answered":
+        return {"ttl": DEFAULT_TTL - _routers(fabric, trace.hops), "hops": trace.hops}
+    if done.outcome == "unreachable" and trace.hops and trace.hops[0].what == "unreachable":
+        return {"error": "unreachable", "hops": trace.hops}
+    return {"error": "timeout", "hops": trace.hops}
+
+
+def _routers(fabric: Fabric, hops: list[Hop]) -> int:
+    """How many routers decremented the reply's TTL on its way back: each host that routed it out of another
+    device than the one it came in by (a bridge switching between two of its ports, pods on one node, is no
+    router)."""
+    start = next(i for i, h in enumerate(hops) if h.what == "echo reply")
+    count, ingress = 0, ("", "")
+    for hop in hops[start:]:
+        if hop.what in ("veth", "wire") and " -> " in hop.rule and ":" in hop.rule.split(" -> ", 1)[1]:
+            name, device = hop.rule.split(" -> ", 1)[1].split(":", 1)
+            host = fabric.hosts.get(name)
+            interface = host.interfaces.get(device) if host is not None else None
+            ingress = (name, (interface.master if interface is not None and interface.master else device))
+        elif hop.what == "decapsulate":
+            ingress = (hop.where, hop.rule.split()[0])
+        elif hop.what == "route" and hop.where == ingress[0] and " dev " in hop.rule:
+            if hop.rule.split(" dev ", 1)[1].split()[0] != ingress[1]:
+                count += 1
+    return count
+
+
 class PodNetworking:
     """Wires a container's ``ctx.http`` / ``ctx.resolve`` / ``ctx.dial`` to its pod's namespace (or, for a
     hostNetwork pod, to the node's stack). Set as ``RuntimeService.network``; containerd calls ``wire``."""
@@ -218,6 +255,7 @@ class PodNetworking:
         ctx.http = self._http(ctx, sandbox_id)
         ctx.resolve = self._resolve(ctx, sandbox_id)
         ctx.dial = self._dial(ctx, sandbox_id)
+        ctx.ping = self._ping(ctx, sandbox_id)
 
     def _http(self, ctx: "ProcessContext", sandbox_id: str) -> Callable[[str], dict | None]:
         def http(url: str) -> dict | None:
@@ -235,6 +273,11 @@ class PodNetworking:
         def resolve(name: str) -> list[str]:
             return Resolver(self.fabric, self.origin(sandbox_id), ctx.fs, ctx.random).lookup(name, Trace())
         return resolve
+
+    def _ping(self, ctx: "ProcessContext", sandbox_id: str) -> Callable[[str, int], dict]:
+        def ping(address: str, seq: int) -> dict:
+            return echo(self.fabric, self.origin(sandbox_id), address, seq)
+        return ping
 
     def _dial(self, ctx: "ProcessContext", sandbox_id: str) -> Callable[[str, int], Any]:
         def dial(address: str, port: int) -> Any:

@@ -18,6 +18,7 @@ back, through the same conntrack entries, so every NAT is undone on the way;
 the client's socket only takes an answer from the address and port it dialled
 (an answer that missed its un-DNAT, a pod reaching itself through its Service
 without kube-proxy's hairpin masquerade, is dropped: the client times out).
+``echo`` is a ping: the reached namespace's kernel answers an ICMP echo itself.
 Nothing listening: a TCP RST (UDP: an ICMP port unreachable) comes back at
 once ("connection refused"). A packet dropped on the way (a NetworkPolicy,
 an iptables DROP, a lost route) gets no answer: the sender times out.
@@ -222,6 +223,23 @@ class Fabric:
                             reason=f"the answer came from {reply.src}:{reply.sport}, not from {dialled[0]}:{dialled[1]}")
         trace.add(where(origin), "received", reply, "")
         return Exchange("answered", answer, listener, endpoint)
+
+    def echo(self, packet: Packet, origin: Endpoint, trace: Trace) -> Exchange:
+        """An ICMP echo request: the kernel of whatever namespace it reaches answers (no program listens);
+        the reply comes back through the same conntrack entries. Only a reply from the address pinged counts."""
+        dialled = packet.dst
+        arrival = self.carry(packet, origin, trace)
+        if arrival.endpoint is None:
+            outcome = {"drop": "timeout", "reject": "refused"}.get(arrival.outcome, "unreachable")
+            return Exchange(outcome, reason=arrival.reason)
+        endpoint = arrival.endpoint
+        trace.add(where(endpoint), "echo reply", packet, "the kernel answers ICMP echo")
+        reply = packet.reply(flags="")
+        back = self.carry(reply, endpoint, trace)
+        if not self._home(back, origin) or reply.src != dialled:
+            return Exchange("timeout", endpoint=endpoint, reason="the echo reply never came back")
+        trace.add(where(origin), "received", reply, "")
+        return Exchange("answered", reply, None, endpoint)
 
     @staticmethod
     def _home(arrival: Arrival, origin: Endpoint) -> bool:

@@ -95,6 +95,9 @@ class ProcessContext:
         """Connect out: ``dial(address, port)`` returns what listens there (the API server's endpoint, ...) or
         raises ``ConnectionRefused``. containerd sets it: the host network by default; the network layer
         replaces it per pod so the connection travels through the packet model."""
+        self.ping: Callable[[str, int], dict[str, Any]] | None = None
+        """One ICMP echo from the pod: ``ping(address, seq)`` -> ``{"ttl": N}`` or ``{"error": "timeout" |
+        "unreachable"}``, wired in by the network layer; None: no network yet."""
         self.machine: Any = None
         """The node's ``Machine`` for a process in the node's network namespace (a hostNetwork pod); else None."""
 

@@ -3,7 +3,8 @@
 Each is ``handler(shell, argv, stdin) -> exit status``, writing through
 ``shell.write`` / ``shell.write_err`` and reading the container's filesystem
 (``shell.ctx.fs``, path -> content; a directory is any prefix of a path, or a
-key ending in ``/``). None takes virtual time (``sleep`` is the shell's own).
+key ending in ``/``). None takes virtual time (``sleep`` is the shell's own, and so is ``ping``:
+``engine.runtime.programs.ping``).
 """
 
 from __future__ import annotations

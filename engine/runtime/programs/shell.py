@@ -280,6 +280,9 @@ class Shell(Expansion):
             self.busy = 0
             yield seconds
             return 0
+        if name == "ping":
+            from engine.runtime.programs.ping import ping
+            return (yield from ping(self, argv))
         if name in ("sh", "bash", "ash") and len(argv) >= 3 and argv[1] == "-c":
             child = Shell(self.ctx, capture=self.capture, args=argv[2:])
             child.fds, child.vars, child.bash = dict(self.fds), dict(self.vars), name == "bash"
