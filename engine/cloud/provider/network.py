@@ -31,7 +31,9 @@ checks do: from the moment it is active, every ``interval_seconds`` it calls
 there is one, else a TCP connect; set by ``engine.cloud.internet``) for each
 target; a target turns healthy after ``healthy_threshold`` successes in a
 row and unhealthy after ``unhealthy_threshold`` failures in a row (a new
-target starts unhealthy), and ``forward`` uses only healthy running targets.
+target starts unhealthy), and ``forward`` uses only healthy targets, or
+fails open to every running target when none is healthy (as AWS NLB and GCE
+target pools do).
 Terminated instances are deregistered, as ELB does.
 """
 
@@ -258,6 +260,8 @@ class NetworkService:
         if listener is None:
             return None
         healthy = [t for t in lb.targets if self._healthy(lb, t)]
+        if not healthy:             # fail open, as NLB and GCE target pools do: every running target
+            healthy = [t for t in lb.targets if t in self._instances and self._instances[t].state == "running"]
         if not healthy:
             return None
         index = self._round_robin.get(lb.name, 0)

@@ -89,6 +89,7 @@ def test_a_load_balancer_gets_its_address_at_once_and_forwards_round_robin_to_he
     assert cloud.forward(lb.address, 443) is None
     cloud.health_probe = lambda lb, ip, port, path: ip != "172.18.0.3"
     assert cloud.target_health("a1") == {one.id: "unhealthy", two.id: "unhealthy"}   # not checked yet
+    assert len({cloud.forward(lb.address, 80) for _ in range(2)}) == 2   # none healthy: fails open
     cloud.loop.run_for(20)                                           # two passing checks 10 s apart
     assert cloud.target_health("a1") == {one.id: "unhealthy", two.id: "healthy"}
     assert {cloud.forward(lb.address, 80) for _ in range(3)} == {("172.18.0.4", 30080)}
