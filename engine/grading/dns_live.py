@@ -93,19 +93,12 @@ def check_search_in_pods(search_names: Callable, seed: int) -> None:
     if reached.status != 200:
         fail(f"curl http://web/ from a pod in prod: {reached.error or reached.status}", see=SEE_SEARCH)
     web_ip = cluster.get("service", "web", namespace="prod")["spec"]["clusterIP"]
-    printed = _exec(cluster, "prod", "client", ["nslookup", "web"])
+    printed = cluster.admin.exec("prod", "client", ["nslookup", "web"]).stdout      # kubectl exec's path
     if f"Address: {web_ip}" not in printed:
         fail(f"nslookup web in a pod in prod printed:\n{printed}\nnot the Service's address {web_ip}", see=SEE_SEARCH)
     if plugged.errors:
         fail("the pods' resolver called your search_names and it raised:\n" + "\n".join(plugged.errors),
              see=SEE_SEARCH)
-
-
-def _exec(cluster: Any, namespace: str, pod: str, argv: list[str]) -> str:
-    """``kubectl exec POD -- argv``: the pod's first container, on its node's runtime; what it printed."""
-    found = cluster.get("pod", pod, namespace=namespace)
-    container_id = found["status"]["containerStatuses"][0]["containerID"].split("://", 1)[1]
-    return cluster.runtimes[found["spec"]["nodeName"]].exec_sync(container_id, argv).stdout
 
 
 def _files(cluster: Any, source: str) -> dict:
