@@ -48,3 +48,44 @@ def test_the_engines_kubectl_says_what_the_real_one_says(kubectl: Kubectl, clust
                     "autoscale deployment php-apache --max=5 --name=dry --dry-run=client -o yaml"):
         real = kubectl(*command.split(), check=False)
         assert cluster.kubectl(command) == real.stdout + real.stderr
+
+
+HPA_V1 = """apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata:
+  name: php-apache-v1
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: php-apache
+  minReplicas: 1
+  maxReplicas: {max}
+  targetCPUUtilizationPercentage: {cpu}
+"""
+
+
+def test_kubectl_apply_of_a_changed_v1_hpa_patches_it_at_v1(kubectl: Kubectl, cluster: Cluster) -> None:
+    out = kubectl("apply", "-f", "-", stdin=HPA_V1.format(max=10, cpu=50)).stdout
+    assert out == "horizontalpodautoscaler.autoscaling/php-apache-v1 created\n"
+    out = kubectl("apply", "-f", "-", stdin=HPA_V1.format(max=6, cpu=65)).stdout
+    assert out == "horizontalpodautoscaler.autoscaling/php-apache-v1 configured\n"
+    row = kubectl("get", "hpa", "php-apache-v1", "--no-headers").stdout.split()
+    assert row[3:6] == ["<unknown>/65%", "1", "6"]
+    assert cluster.get("hpa", "php-apache-v1")["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 65
+    out = kubectl("apply", "-f", "-", stdin=HPA_V1.format(max=6, cpu=65)).stdout
+    assert out == "horizontalpodautoscaler.autoscaling/php-apache-v1 unchanged\n"
+
+
+def test_kubectl_patch_merge_at_v1(kubectl: Kubectl, cluster: Cluster) -> None:
+    kubectl("apply", "-f", "-", stdin=HPA_V1.format(max=10, cpu=50))
+    out = kubectl("patch", "horizontalpodautoscalers.v1.autoscaling", "php-apache-v1", "--type", "merge",
+                  "-p", '{"spec":{"maxReplicas":4,"targetCPUUtilizationPercentage":40}}').stdout
+    assert out == "horizontalpodautoscaler.autoscaling/php-apache-v1 patched\n"
+    stored = cluster.get("hpa", "php-apache-v1")
+    assert stored["spec"]["maxReplicas"] == 4
+    assert stored["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 40
+    failing = ("php-apache-v1", "--type", "json", "-p", '[{"op":"test","path":"/spec/maxReplicas","value":99}]')
+    failed = kubectl("patch", "horizontalpodautoscalers.v1.autoscaling", *failing, check=False)
+    assert failed.returncode == 1
+    assert failed.stderr == kubectl("patch", "hpa", *failing, check=False).stderr      # the 422 of a v2 patch

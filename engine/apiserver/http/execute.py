@@ -7,6 +7,8 @@ threads only parse and encode around it.
 - ``execute``: the API server handles the request; the answer becomes a Table
   when the client asked for one; the status code and a DELETE's answer are the
   real handler's (201 for a create; a success Status for most immediate deletes).
+- a patch at a served version that is not the storage version (``autoscaling/v1``) is applied at that
+  version (``versioned_patch``).
 - ``server_side_apply``: ``application/apply-patch+yaml``, simplified: create
   the object when it is missing, otherwise strategic-merge the applied
   manifest into it. No managedFields, no field-manager conflicts.
@@ -23,7 +25,8 @@ from typing import Any
 
 from engine.api import errors
 from engine.apiserver.authn import UserInfo
-from engine.apiserver.http import table
+from engine.api.conversion import ServedVersion
+from engine.apiserver.http import table, versioned_patch
 from engine.apiserver.rbac import Attributes, forbidden_error
 from engine.apiserver.server import PRIVILEGED_GROUP, APIServer, Request
 
@@ -33,8 +36,14 @@ RETURNS_DELETED_OBJECT = ("Pod", "Service")
 """Kinds whose registry storage sets ReturnDeletedObject: their DELETE answers with the object itself."""
 
 
-def execute(apiserver: APIServer, request: Request, want_table: bool, include_object: str | None) -> tuple[int, Any]:
-    """Serve one resource request: the status code and the answer."""
+def execute(apiserver: APIServer, request: Request, want_table: bool, include_object: str | None,
+            served: ServedVersion | None = None) -> tuple[int, Any]:
+    """Serve one resource request: the status code and the answer. ``served``: the request's version when it is
+    not the storage version (a patch body is at that version and is applied there; other bodies are converted)."""
+    if request.verb == "patch" and served is not None:
+        if request.patch_type == APPLY_PATCH:
+            return versioned_patch.server_side_apply_in_version(apiserver, request, served)
+        return 200, versioned_patch.patch_in_version(apiserver, request, served)
     if request.verb == "patch" and request.patch_type == APPLY_PATCH:
         return server_side_apply(apiserver, request)
     result = apiserver.handle(request)

@@ -350,7 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
         want_table = table.wants_table(self.headers.get("Accept") or "") and route.verb in ("get", "list") \
             and not route.subresource
         code, result = self.front.call(execute.execute, self.front.apiserver, request, want_table,
-                                       route.params.get("includeObject"))
+                                       route.params.get("includeObject"), route.served)
         if isinstance(result, (str, bytes)):
             self._send(code, result.encode() if isinstance(result, str) else result, "text/plain",
                        warnings=request.warnings)
@@ -404,11 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._decode(raw, BODY_TYPES)
         kind = route.kind
         assert kind is not None
-        if route.served is not None and body is not None:
-            if route.verb == "patch":
-                raise errors.ApiError(f"patching {kind.group_resource} at {route.served.kind.api_version} is not "
-                                      f"served here: patch the {kind.api_version} object",
-                                      reason="UnsupportedMediaType", code=415)
+        if route.served is not None and body is not None and route.verb != "patch":   # a patch applies at its version
             body = conversion.to_storage(route.served, body)
         return Request(route.verb, kind.plural, route.namespace, route.name, route.subresource, body,
                        dict(route.params), token, kind.group, patch_type)
