@@ -240,7 +240,8 @@ def lab_program_factory(functions: list[Rules], plugged: Plugged) -> Callable[[]
             self.rules = LearnerRules(functions, plugged)
 
         def component_options(self) -> dict[str, Any]:
-            return {"build_restore_input": self.rules}
+            """kube-proxy's own options (the sockets of its health servers) plus the learner's rule writer."""
+            return {**super().component_options(), "build_restore_input": self.rules}
 
         def _connect(self) -> None:
             super()._connect()

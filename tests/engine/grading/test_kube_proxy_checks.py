@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from engine.grading import GradingFailure
@@ -205,3 +207,12 @@ def test_kube_proxys_rule_writer_reports_a_restore_error_and_keeps_the_engines_s
     assert "Chain 'KUBE-SVC-MISSING' does not exist" in plugged.errors[0] and "the line: -A KUBE-SVC-MISSING" in \
         plugged.errors[0]
     assert '"kube-system/kube-dns:http cluster IP"' in text and '"default/web:http cluster IP"' not in text
+
+
+def test_the_labs_kube_proxy_still_serves_its_health_servers() -> None:
+    cluster = kube_proxy_cluster(RIGHT["service_rules"], RIGHT["node_port_rules"], seed=4, nodes=1)
+    node = cluster.get("node", "node-1")
+    at = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+    healthz = cluster.curl("node-1", f"http://{at}:10256/healthz")
+    assert healthz.status == 200 and json.loads(healthz.body)["nodeEligible"] is True
+    assert cluster.curl("node-1", f"http://{at}:10256/livez").status == 200
