@@ -353,16 +353,23 @@ class Cluster:
     # -- faults ---------------------------------------------------------------
     @_on_loop
     def fail_node(self, name: str) -> None:
-        """Power a node off: its kubelet and other node components stop (no heartbeats)."""
+        """Power a node off: its kubelet and other node components stop (no heartbeats), its containers' processes
+        are gone, and nothing on it answers (connections to its address and its pods' addresses time out)."""
         self._require_node(name)
         for (component_name, node), component in self.components.items():
             if node == name:
                 component.stop()
+        self.machines[name].power_off()
 
     @_on_loop
     def restore_node(self, name: str) -> None:
-        """Power a failed node back on: its node components start again and re-register."""
+        """Power a failed node back on: it boots (containerd with nothing running), its node components start
+        again and re-register, and the kubelet runs what it is told (its pods, its static pods) afresh. A node
+        whose machine stayed on (only its kubelet stopped) keeps its running containers."""
         self._require_node(name)
+        machine = self.machines[name]
+        if not machine.powered:
+            machine.power_on()
         for spec in self.specs:
             if spec.role == "node":
                 self.components[(spec.name, name)].stop()

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from engine.network.fabric import Endpoint, Exchange, Fabric
 from engine.network.host import Host, PodNetns
 from engine.network.packet import Hop, Packet, Trace
-from engine.sim.hostnet import ConnectionRefused
+from engine.sim.hostnet import ConnectionRefused, DialTimeout
 
 if TYPE_CHECKING:
     from engine.runtime.programs.base import ProcessContext
@@ -284,7 +284,9 @@ class PodNetworking:
             origin = self.origin(sandbox_id)
             packet = Packet(_source_ip(origin), address, ctx.random.randint(*EPHEMERAL_PORTS), int(port), "TCP")
             done = self.fabric.exchange(packet, origin, Trace(), lambda listener, p: listener)
-            if done.outcome != "answered":         # refused, dropped (a timeout) or unreachable: the dial fails
+            if done.outcome == "timeout":          # dropped on the way: nothing answered
+                raise DialTimeout(address, int(port))
+            if done.outcome != "answered":         # refused or unreachable: the dial fails
                 raise ConnectionRefused(address, int(port))
             return done.answer
         return dial

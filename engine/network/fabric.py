@@ -20,7 +20,8 @@ the client's socket only takes an answer from the address and port it dialled
 without kube-proxy's hairpin masquerade, is dropped: the client times out).
 ``echo`` is a ping: the reached namespace's kernel answers an ICMP echo itself.
 Nothing listening: a TCP RST (UDP: an ICMP port unreachable) comes back at
-once ("connection refused"). A packet dropped on the way (a NetworkPolicy,
+once ("connection refused"). A powered-off machine (``Host.powered``) takes
+nothing off the wire and sends nothing: its node IP and its pods' IPs time out. A packet dropped on the way (a NetworkPolicy,
 an iptables DROP, a lost route) gets no answer: the sender times out.
 The exchange takes no virtual time: hops are recorded, not scheduled.
 """
@@ -109,6 +110,10 @@ class Fabric:
     def carry(self, packet: Packet, origin: Endpoint, trace: Trace) -> Arrival:
         """Carry ``packet`` from ``origin`` until a socket takes it or it is stopped."""
         step: Step
+        home = origin.host if isinstance(origin, PodNetns) else origin
+        if not home.powered:
+            trace.add(home.name, "drop", packet, "the machine is powered off")
+            return Arrival(None, "drop", "the machine is powered off")
         if isinstance(origin, PodNetns):
             first = self._leave_pod(packet, origin, trace)
             if isinstance(first, Arrival):
@@ -157,6 +162,9 @@ class Fabric:
             trace.add("fabric", "lost", packet, f"no host at {wire.address}")
             return Stopped("drop", f"no host at {wire.address}")
         trace.add(wire.sender or "fabric", "wire", packet, f"eth0 -> {target.name}:eth0")
+        if not target.powered:        # no NIC up to take it: no answer at all, the sender times out
+            trace.add(target.name, "lost", packet, "the machine is powered off")
+            return Stopped("drop", "the machine is powered off")
         if packet.outer is not None and packet.outer.dst == target.address:
             device = target.decapsulate(packet, trace)
             if device is None:

@@ -129,12 +129,24 @@ class Host:
         """``ip neigh``: address -> (MAC, device); flannel writes one per remote VTEP."""
         self.pods: dict[str, PodNetns] = {}
         """Pod namespaces on this node by pod IP."""
+        self.powered = True
+        """False while the machine is off: the stack neither sends nor answers anything (``power_off``)."""
         self.add_interface(Interface("lo", "loopback", ["127.0.0.1/8"], mtu=65536))
         octets = [int(part) for part in address.split(".")]
         self.add_interface(Interface("eth0", "ethernet", [f"{address}/16"],
                                      mac="02:42:" + ":".join(f"{o:02x}" for o in octets)))
         self.routes.add(Route("default", "eth0", via=NODE_GATEWAY, proto="boot"))
         self.routes.add(Route(NODE_NETWORK, "eth0", scope="link", src=address))
+
+    # -- power -----------------------------------------------------------------------
+    def power_off(self) -> None:
+        """The machine goes dark: nothing it receives is answered (no RST, no ICMP), nothing leaves it."""
+        self.powered = False
+
+    def power_on(self) -> None:
+        """The machine boots: a fresh connection tracking table (conntrack lives in the kernel's memory)."""
+        self.powered = True
+        self.conntrack = Conntrack()
 
     # -- configuration (what ip link / ip addr / ip route do) ---------------------
     def add_interface(self, interface: Interface) -> Interface:

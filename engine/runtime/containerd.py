@@ -9,6 +9,8 @@ Interface (the CRI calls, snake_case, on the virtual loop):
     update_container_resources(id, resources)       version()   status()
     read_log(path) -> the CRI log file's lines
 Guarantees: stop and remove calls are idempotent (as the CRI requires);
+``power_off`` / ``boot``: the machine's power going off (every process gone, nothing recorded) and containerd
+starting again on boot (the vanished tasks' containers EXITED 255 ``Unknown``, every sandbox NOTREADY).
 StopContainer sends the image's stop signal (SIGTERM by default), waits ``timeout`` virtual seconds, then SIGKILLs
 (exit 137), and its Pending resolves once the process is gone; a container
 moves CREATED -> RUNNING -> EXITED only; timestamps are virtual nanoseconds.
@@ -72,6 +74,9 @@ RUNTIME_VERSION = "v1.7.24"
 BASE_DIRECTORIES = ("/bin/", "/dev/", "/etc/", "/home/", "/proc/", "/root/", "/tmp/", "/usr/", "/var/")
 """Every container's root filesystem starts with these directories (a key ending in / is a directory)."""
 SANDBOXES_DIR = "/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes"
+UNKNOWN_EXIT_CODE = 255
+UNKNOWN_EXIT_REASON = "Unknown"
+"""What containerd's CRI records for a container whose task vanished while containerd was down (restart.go)."""
 
 
 def resolv_conf(dns: cri.DNSConfig) -> str:
@@ -90,6 +95,8 @@ class _Sandbox:
     created_at: int
     ip: str = ""
     containers: list[str] = field(default_factory=list)
+    networked: bool = False
+    """CNI ADD succeeded and no DEL has run yet (the IPAM allocation and the plugins' state are still held)."""
 
 
 @dataclass
@@ -151,6 +158,8 @@ class RuntimeService:
         self.http: Callable[[str], dict[str, Any] | None] | None = None
         """Set by the network layer: what ``wget`` inside a container reaches."""
         self.network_ready = True
+        self.powered = True
+        """False while the machine is off (``power_off`` / ``boot``)."""
         self.host_fs = NodeFilesystem()
         """The node's own filesystem: hostPath volumes and the kubelet's volume directories live here."""
         self.cni: Any = None
@@ -198,6 +207,7 @@ class RuntimeService:
                 del self._sandboxes[sandbox_id]
                 self._names.pop(name, None)
                 raise CriError(CODE_UNKNOWN, f'failed to setup network for sandbox "{sandbox_id}": {error}') from None
+            sandbox.networked = True
         # setupSandboxFiles: the hostname and resolv.conf every container of the pod bind-mounts.
         text = resolv_conf(config.dns_config) if config.dns_config is not None else ""
         self.host_fs[f"{SANDBOXES_DIR}/{sandbox_id}/resolv.conf"] = text or self.host_fs.get("/etc/resolv.conf", "")
@@ -214,8 +224,9 @@ class RuntimeService:
             container = self._containers.get(container_id)
             if container is not None and container.process is not None:
                 container.process.kill(SIGKILL)
-        if sandbox.state == SANDBOX_READY and self.cni is not None and not _host_network(sandbox):
+        if sandbox.networked and self.cni is not None:
             self.cni.delete(sandbox_id)
+            sandbox.networked = False
         sandbox.state = SANDBOX_NOTREADY
 
     def remove_pod_sandbox(self, sandbox_id: str) -> None:
@@ -491,7 +502,35 @@ class RuntimeService:
             rest = rest[LOG_LINE_BUFFER:]
         container.partial[stream] = rest
 
+    # -- the machine's power ---------------------------------------------------------
+    def power_off(self) -> None:
+        """The machine loses power: every process is gone at once, and containerd with them, so no exit is
+        recorded (its state on disk still says RUNNING, as it was)."""
+        self.powered = False
+        for container in self._containers.values():
+            if container.process is not None and container.process.alive:
+                container.process.kill(SIGKILL)
+
+    def boot(self) -> None:
+        """containerd starts on a machine that was powered off (containerd's CRI restart.go: ``loadContainer``,
+        ``loadSandbox``): a container whose task is gone is EXITED with exit code 255 and reason ``Unknown``,
+        finished now; every sandbox is NOTREADY (its network namespace went with the power; the CNI DEL that
+        releases its address runs when the kubelet stops it). Nothing runs until the kubelet starts it again."""
+        self.powered = True
+        for container in self._containers.values():
+            if container.state == CONTAINER_RUNNING:
+                container.state = CONTAINER_EXITED
+                container.exit_code = UNKNOWN_EXIT_CODE
+                container.reason = UNKNOWN_EXIT_REASON
+                container.finished_at = self._now()
+                container.process = None
+                container.stopping = []
+        for sandbox in self._sandboxes.values():
+            sandbox.state = SANDBOX_NOTREADY
+
     def _exited(self, container: _Container, code: int, oom: bool) -> None:
+        if not self.powered:       # killed by the power going off: nobody is left to record it
+            return
         log = self.log_files.setdefault(container.log_path, [])
         for stream in ("stdout", "stderr"):
             rest = container.partial.pop(stream, "")

@@ -8,6 +8,8 @@ and connects there. ``HostNetwork`` models exactly that and no more:
     close(address, port)             it stops listening
     dial(address, port) -> handler   a client connects: the handler, or
                                      ``ConnectionRefused`` (the real dial error)
+    power_off(address) / power_on    a machine that is off answers nothing: a dial
+                                     to its address times out (``DialTimeout``)
 
 A handler is any object the server and its clients agree on (the kubelet
 server answers ``handler.get(path, params)``). There are no packets, routes
@@ -33,11 +35,22 @@ class ConnectionRefused(Exception):
         self.port = port
 
 
+class DialTimeout(ConnectionRefused):
+    """``dial tcp ADDRESS:PORT: i/o timeout``: nothing answered (the machine is off). A kind of failed dial, so
+    every caller that handles a refused dial handles it too, with Go's own words."""
+
+    def __init__(self, address: str, port: int) -> None:
+        super().__init__(address, port)
+        self.args = (f"dial tcp {address}:{port}: i/o timeout",)
+
+
 class HostNetwork:
     """Listening sockets of every host of one cluster, by (address, port)."""
 
     def __init__(self) -> None:
         self._listeners: dict[tuple[str, int], Any] = {}
+        self._off: set[str] = set()
+        """Addresses of machines that are powered off."""
 
     def listen(self, address: str, port: int, handler: Any) -> None:
         key = (address, int(port))
@@ -50,7 +63,16 @@ class HostNetwork:
         if handler is None or self._listeners.get(key) is handler:
             self._listeners.pop(key, None)
 
+    def power_off(self, address: str) -> None:
+        """The machine at ``address`` is off: dials to it get no answer."""
+        self._off.add(address)
+
+    def power_on(self, address: str) -> None:
+        self._off.discard(address)
+
     def dial(self, address: str, port: int) -> Any:
+        if address in self._off:
+            raise DialTimeout(address, int(port))
         handler = self._listeners.get((address, int(port)))
         if handler is None:
             raise ConnectionRefused(address, int(port))

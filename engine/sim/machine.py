@@ -10,7 +10,9 @@ makes one ``Machine`` per node and keeps them in ``Cluster.machines``.
 
 What a machine promises: it outlives the components that run on it (a kubelet
 can stop and start again, the runtime and its containers stay), and its
-``address`` never changes. ``network_stack`` is None until the network layer
+``address`` never changes. ``power_off`` is the power going off (every
+process gone, nothing on its address answers); ``power_on`` boots it
+(containerd starts with nothing running). ``network_stack`` is None until the network layer
 gives the machine a kernel (``engine.network.host.Host``: interfaces, routes,
 iptables, ipvs, conntrack); ``hostnet`` is the cluster's host network, where
 servers on the machine listen (the kubelet on 10250, the API server on 6443)
@@ -56,6 +58,27 @@ class Machine:
     def __post_init__(self) -> None:
         for directory in MACHINE_DIRECTORIES:
             self.runtime.host_fs.setdefault(directory, "")
+
+    powered: bool = True
+    """False while the machine is off (``Cluster.fail_node``: the power went off)."""
+
+    def power_off(self) -> None:
+        """The power goes off: every process on the machine is gone (containerd's containers with it), and
+        nothing on its address answers: a dial times out, packets to it and its pods are lost."""
+        self.powered = False
+        self.runtime.power_off()
+        self.hostnet.power_off(self.address)
+        if self.network_stack is not None:
+            self.network_stack.power_off()
+
+    def power_on(self) -> None:
+        """The machine boots: its kernel stack comes up with empty connection tracking, containerd starts with
+        nothing running (``RuntimeService.boot``); starting the kubelet is the caller's (systemd's) part."""
+        if self.network_stack is not None:
+            self.network_stack.power_on()
+        self.hostnet.power_on(self.address)
+        self.runtime.boot()
+        self.powered = True
 
     @property
     def host_fs(self) -> Any:

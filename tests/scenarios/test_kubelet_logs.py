@@ -91,6 +91,10 @@ def test_a_node_whose_kubelet_is_down_gives_the_dial_error():
     c.run(5)
     c.fail_node("node-1")
     assert error_of(c, "logs counter") == ('Error from server: Get "https://172.18.0.3:10250/containerLogs/default/'
+                                           'counter/count": dial tcp 172.18.0.3:10250: i/o timeout')
+    c.restore_node("node-1")            # powered on: the kubelet answers again (the old container is gone)
+    c.components[("kubelet", "node-1")].stop()
+    assert error_of(c, "logs counter") == ('Error from server: Get "https://172.18.0.3:10250/containerLogs/default/'
                                            'counter/count": dial tcp 172.18.0.3:10250: connect: connection refused')
 
 

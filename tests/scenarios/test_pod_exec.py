@@ -101,4 +101,4 @@ def test_a_node_whose_kubelet_is_down_cannot_be_reached():
     other.fail_node("node-1")
     printed = other.kubectl("exec shell -- true")
     assert printed.startswith("error: Internal error occurred: error dialing backend: dial tcp ")
-    assert printed.endswith(":10250: connect: connection refused\n")
+    assert printed.endswith(":10250: i/o timeout\n")           # the machine is off: nothing answers
