@@ -47,6 +47,9 @@ class SchedulerCache:
         self._zones: dict[str, list[str]] = {}       # zone -> node names, in the order they were added
         self._ordered: list[NodeInfo] | None = None
         self._ordered_names: list[str] = []
+        self._positions: dict[str, int] = {}
+        self.order_generation = 0
+        """Grows whenever ``node_infos`` changes order (a node added or removed, or moved to another zone)."""
         self._sinks: list[set[str]] = []                  # the memos' dirty sets (engine.scheduler.memo)
         self._orphans: dict[str, dict[str, dict]] = {}   # pods seen on a node not (yet) known
         self.memo: dict = {}                             # pod requests, computed once per pod version
@@ -70,7 +73,7 @@ class SchedulerCache:
         self.nodes_generation += 1
         self._touched(name)
         self._zones.setdefault(zone_of(node), []).append(name)
-        self._ordered = None
+        self._reorder()
         for key, pod in self._orphans.pop(name, {}).items():
             info.add_pod(key, pod)
         return info
@@ -93,7 +96,7 @@ class SchedulerCache:
             if not self._zones[old_zone]:
                 del self._zones[old_zone]
             self._zones.setdefault(new_zone, []).append(name)
-            self._ordered = None
+            self._reorder()
         return info
 
     def remove_node(self, name: str) -> None:
@@ -109,7 +112,7 @@ class SchedulerCache:
         self._zones[zone].remove(name)
         if not self._zones[zone]:
             del self._zones[zone]
-        self._ordered = None
+        self._reorder()
         if info.pods:
             self._orphans[name] = dict(info.pods)
 
@@ -172,6 +175,7 @@ class SchedulerCache:
                 index += 1
             self._ordered = ordered
             self._ordered_names = [info.name for info in ordered]
+            self._positions = {name: index for index, name in enumerate(self._ordered_names)}
         return self._ordered
 
     @property
@@ -179,6 +183,16 @@ class SchedulerCache:
         """The names of ``node_infos``, in the same order (a new list whenever the order changes)."""
         self.node_infos
         return self._ordered_names
+
+    @property
+    def node_positions(self) -> dict[str, int]:
+        """Each node's index in ``node_infos`` (do not modify)."""
+        self.node_infos
+        return self._positions
+
+    def _reorder(self) -> None:
+        self._ordered = None
+        self.order_generation += 1
 
     def get(self, name: str) -> NodeInfo | None:
         return self.nodes.get(name)
@@ -192,6 +206,8 @@ class SchedulerCache:
             self.memo.clear()
         key = pod_key(pod)
         node_name = pod["spec"]["nodeName"]
+        if key in self.assumed and self._confirm(key, node_name, pod):
+            return
         self.assumed.discard(key)
         previous = self.pod_nodes.get(key)
         if previous is not None and previous != node_name:
@@ -207,6 +223,20 @@ class SchedulerCache:
             self._touched(node_name)
 
     update_pod = add_pod
+
+    def _confirm(self, key: str, node_name: str, pod: dict) -> bool:
+        """The informer reports an assumed pod bound where it was assumed, with the spec and labels it was
+        assumed with: swap in the real object. Nothing the memos read changed (requests, ports and the pod
+        count come from specs, InterPodAffinity's counts from labels), so they are not told; False when the
+        pod must be re-added instead."""
+        info = self.nodes.get(node_name)
+        assumed = info.pods.get(key) if info is not None and self.pod_nodes.get(key) == node_name else None
+        if assumed is None or assumed["spec"] != pod["spec"] or \
+                assumed["metadata"].get("labels") != pod["metadata"].get("labels"):
+            return False
+        self.assumed.discard(key)
+        info.replace_pod(key, pod)
+        return True
 
     def remove_pod(self, pod: dict) -> None:
         key = pod_key(pod)

@@ -31,9 +31,9 @@ itself (binders do, through the client they were built with).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import compress, count, repeat
-from operator import add, attrgetter, is_, itemgetter, mul
-from typing import Any, Callable
+from itertools import repeat
+from operator import add, mul
+from typing import Any, Callable, Sequence
 
 MAX_NODE_SCORE = 100
 MIN_NODE_SCORE = 0
@@ -47,15 +47,25 @@ SKIP = "Skip"
 PENDING = "Pending"
 
 NO_NODE_AVAILABLE_MSG = "0/{} nodes are available"
-_first, _second = itemgetter(0), itemgetter(1)
-_name = attrgetter("name")
 
 
-def _plus_weighted(totals: list[int], weight: int, scores: dict[str, int], nodes: list) -> list[int]:
-    """``totals[i] + weight * scores[nodes[i].name]`` for every i, one pass in C."""
-    values = map(scores.__getitem__, map(_name, nodes))
+def _plus_weighted(totals: Sequence[int], weight: int, scores: dict[str, int], names: list[str]) -> list[int]:
+    """``totals[i] + weight * scores[names[i]]`` for every i, one pass in C."""
+    values = map(scores.__getitem__, names)
     return list(map(add, totals, map(mul, repeat(weight), values) if weight != 1 else values))
-_INTERNED_LIMIT = 4096
+
+
+Breakdown = Callable[[], dict[str, dict[str, int]]]
+"""A function giving, per node, each Score plugin's weighted, normalized score."""
+
+
+@dataclass
+class LocalScores:
+    """The node-local Score plugins' raw scores over the nodes being scored (``engine.scheduler.memo``)."""
+
+    sums: Sequence[int]                   # per node: weight * raw summed over Framework.score_plugins' fixed ones
+    fixed_raw: list[Sequence[int]]        # per fixed plugin, per node
+    normalizing_raw: list[Sequence[int]]  # per node-local plugin with NormalizeScore, per node
 
 
 @dataclass
@@ -164,7 +174,6 @@ class Framework:
         self.weights = weights
         self.percentage_of_nodes_to_score = percentage_of_nodes_to_score
         self.points = {point: [plugins[name] for name in names] for point, names in points.items()}
-        self._interned: dict[tuple, tuple] = {}
 
     def plugin(self, name: str) -> Any:
         return self.plugins.get(name)
@@ -247,102 +256,75 @@ class Framework:
         state["__skip_score"] = skipped
         return None
 
-    def run_score(self, state: CycleState, pod: dict, nodes: list) -> dict[str, dict[str, int]]:
-        """Per plugin, per node: the normalized score times the plugin's weight."""
+    def score_plugins(self, state: CycleState) -> tuple[list, list, list, list]:
+        """This cycle's Score plugins (those PreScore did not skip): (all, node-local ones without NormalizeScore,
+        node-local ones with it, the others), each in the profile's order."""
         skipped = state.get("__skip_score", ())
-        result: dict[str, dict[str, int]] = {}
-        for plugin in self._point("score"):
-            if plugin.name in skipped:
-                continue
-            scores = {info.name: plugin.score(state, pod, info) for info in nodes}
-            if hasattr(plugin, "normalize_score"):
-                plugin.normalize_score(state, pod, scores)
-            weight = self.weights.get(plugin.name, 1)
-            result[plugin.name] = {name: score * weight for name, score in scores.items()}
-        return result
+        plugins = [p for p in self._point("score") if p.name not in skipped]
+        local = [p for p in plugins if getattr(p, "node_local", False)]
+        return (plugins, [p for p in local if not hasattr(p, "normalize_score")],
+                [p for p in local if hasattr(p, "normalize_score")], [p for p in plugins if p not in local])
 
-    def score_totals(self, state: CycleState, pod: dict, nodes: list, rows_memo: dict | None = None,
-                     names: list[str] | None = None) -> tuple[list[int], Callable[[], dict[str, dict[str, int]]]]:
-        """Each node's total (weighted, normalized scores summed), and a function giving the breakdown."""
-        totals, offset, breakdown = self.score_relative(state, pod, nodes, rows_memo, names)
-        return ([total + offset for total in totals] if offset else totals), breakdown
-
-    def score_relative(self, state: CycleState, pod: dict, nodes: list, rows_memo: dict | None = None,
-                       names: list[str] | None = None) -> tuple[list[int], int, Callable[[], dict[str, dict[str, int]]]]:
-        """``score_totals`` less a part every node shares: (totals - offset, offset, breakdown).
+    def score_relative(self, state: CycleState, pod: dict, nodes: list, names: list[str] | None = None,
+                       local: LocalScores | None = None) -> tuple[Sequence[int], int, Breakdown]:
+        """Each node's total (weighted, normalized scores summed) less a part every node shares, that part, and a
+        function giving the breakdown: (totals - offset, offset, breakdown).
 
         A plugin whose normalized score is the same on every node adds it to ``offset`` instead of to each
         total: the highest total and its ties are the same with or without it.
 
-        ``rows_memo`` (node name -> row: the weighted sum and raw values of the node-local plugins'
-        scores, kept by ``engine.scheduler.memo``) lets a caller reuse the raw scores of node-local
-        plugins (``node_local = True``) for a node unchanged since they were computed for the same pod
-        shape; other plugins score live. With a memo, a node-local plugin whose raw scores are all equal
-        is normalized from one of them, which is the same for every normalization of node-local plugins
-        here (each is a function of the value, the minimum and the maximum). ``names``, when given, are
-        the names of ``nodes``.
+        ``local`` (kept by ``engine.scheduler.memo``) holds the raw scores of the node-local plugins
+        (``node_local = True``) over ``nodes``; the other plugins score live. A node-local plugin whose raw
+        scores are all equal is normalized from one of them, which is the same for every normalization of
+        node-local plugins here (each is a function of the value, the minimum and the maximum). ``names``,
+        when given, are the names of ``nodes``.
         """
-        skipped = state.get("__skip_score", ())
-        plugins = [p for p in self._point("score") if p.name not in skipped]
-        local = [p for p in plugins if rows_memo is not None and getattr(p, "node_local", False)]
-        live = [p for p in plugins if p not in local]
-        fixed = [p for p in local if not hasattr(p, "normalize_score")]
-        normalizing = [p for p in local if hasattr(p, "normalize_score")]
-        fixed_weights = [self.weights.get(p.name, 1) for p in fixed]
-
-        interned = self._interned
-        if len(interned) > _INTERNED_LIMIT:
-            interned.clear()
-
-        def row_of(info: Any) -> tuple:
-            fixed_raw = tuple(p.score(state, pod, info) for p in fixed)
-            raw = tuple(p.score(state, pod, info) for p in normalizing)
-            # One object per distinct tuple of raw values: the equality count below is then by identity.
-            return (sum(w * r for w, r in zip(fixed_weights, fixed_raw)), interned.setdefault(raw, raw), fixed_raw)
-
-        if rows_memo is None:
-            rows = [row_of(info) for info in nodes]
+        plugins, fixed, normalizing, live = self.score_plugins(state)
+        if names is None:
+            names = [info.name for info in nodes]
+        if local is None:
+            fixed, normalizing, live = [], [], plugins
+            totals: Sequence[int] = [0] * len(nodes)
+            fixed_raw: list[Sequence[int]] = []
+            normalizing_raw: list[Sequence[int]] = []
         else:
-            rows = list(map(rows_memo.get, names if names is not None else [info.name for info in nodes]))
-            for index in compress(count(), map(is_, rows, repeat(None))):
-                rows[index] = rows_memo[nodes[index].name] = row_of(nodes[index])
-        totals = list(map(_first, rows))
+            totals, fixed_raw, normalizing_raw = local.sums, local.fixed_raw, local.normalizing_raw
+        weights = self.weights
         offset = 0
         normalized: dict[str, dict[str, int] | int] = {}
-        raw_normalizing = list(map(_second, rows))
-        all_equal = bool(rows) and raw_normalizing.count(raw_normalizing[0]) == len(raw_normalizing)
-        for j, plugin in enumerate(normalizing):
-            weight = self.weights.get(plugin.name, 1)
-            first = rows[0][1][j] if rows else 0
-            if all_equal or all(row[1][j] == first for row in rows):
-                one = {nodes[0].name: first} if rows else {}
+        for plugin, raw in zip(normalizing, normalizing_raw):
+            weight = weights.get(plugin.name, 1)
+            first = raw[0] if len(raw) else 0
+            if raw.count(first) == len(raw):
+                one = {names[0]: first} if len(raw) else {}
                 plugin.normalize_score(state, pod, one)
                 value = next(iter(one.values()), 0)
                 normalized[plugin.name] = value
                 offset += weight * value
                 continue
-            scores = {info.name: row[1][j] for info, row in zip(nodes, rows)}
+            scores = dict(zip(names, raw))
             plugin.normalize_score(state, pod, scores)
             normalized[plugin.name] = scores
-            totals = _plus_weighted(totals, weight, scores, nodes)
+            totals = _plus_weighted(totals, weight, scores, names)
         for plugin in live:
-            weight = self.weights.get(plugin.name, 1)
+            weight = weights.get(plugin.name, 1)
             scores = {info.name: plugin.score(state, pod, info) for info in nodes}
             if hasattr(plugin, "normalize_score"):
                 plugin.normalize_score(state, pod, scores)
             normalized[plugin.name] = scores
-            totals = _plus_weighted(totals, weight, scores, nodes)
+            totals = _plus_weighted(totals, weight, scores, names)
 
         def breakdown() -> dict[str, dict[str, int]]:
             result: dict[str, dict[str, int]] = {}
-            for info, row in zip(nodes, rows):
+            fixed_weights = [weights.get(p.name, 1) for p in fixed]
+            for index, name in enumerate(names):
                 per_plugin: dict[str, int] = {}
-                for plugin, weight, raw in zip(fixed, fixed_weights, row[2]):
-                    per_plugin[plugin.name] = weight * raw
-                for name, values in normalized.items():
-                    value = values if isinstance(values, int) else values[info.name]
-                    per_plugin[name] = self.weights.get(name, 1) * value
-                result[info.name] = {p.name: per_plugin[p.name] for p in plugins}
+                for plugin, weight, raw in zip(fixed, fixed_weights, fixed_raw):
+                    per_plugin[plugin.name] = weight * raw[index]
+                for plugin_name, values in normalized.items():
+                    value = values if isinstance(values, int) else values[name]
+                    per_plugin[plugin_name] = weights.get(plugin_name, 1) * value
+                result[name] = {p.name: per_plugin[p.name] for p in plugins}
             return result
 
         return totals, offset, breakdown

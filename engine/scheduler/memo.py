@@ -6,16 +6,19 @@ every feasible node, for every pod. Most default plugins are *node-local*
 on the pod's shape and that node. Pods of one shape (the ``signature``:
 everything of a pod those plugins read) under one profile therefore share a
 ``VerdictMemo``: per node, the verdict of the leading node-local filters and
-the raw node-local scores. The filter and score loops then touch each node
-through a dict lookup, and whole runs of feasible nodes through list slices.
+the raw node-local scores, kept as flat arrays by the node's position in the
+cache's node order. The filter loop then finds runs of feasible nodes with
+``bytearray.find``, and scoring takes each plugin's column over those runs
+as slices, instead of touching nodes one by one.
 
 Promises (what makes the placements equal to the straightforward path's,
 which ``tests/engine/scheduler/test_fast_path.py`` checks on random clusters):
 
 - a node's entries are dropped whenever the cache reports the node changed
   (a pod added, removed or assumed there, the Node object updated, the node
-  added or removed), before the memo is next read;
-- every score row is dropped when any node is added, changed or removed,
+  added or removed), before the memo is next read; a change of the node
+  order drops everything;
+- every score is dropped when any node is added, changed or removed,
   because ImageLocality scales its score by how many nodes hold an image;
 - plugins that are not node-local (InterPodAffinity, PodTopologySpread, a
   lab's plugins) run live, after the memoized ones, in profile order; a live
@@ -28,9 +31,11 @@ The memo never calls the API server and never changes a NodeInfo.
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
-from engine.scheduler.framework import CycleState, Framework, Status
+from engine.scheduler.framework import CycleState, Framework, LocalScores, Status
 
 if TYPE_CHECKING:
     from engine.scheduler.cache import SchedulerCache
@@ -52,46 +57,115 @@ def signature(pod: dict) -> tuple:
             repr((spec.get("affinity") or {}).get("nodeAffinity")), spec.get("nodeName") or "")
 
 
+def _zeros(size: int) -> array:
+    return array("q", bytes(8 * size))
+
+
+def _gather(column: array, segments: list[tuple[int, int]]) -> array:
+    """The values of ``column`` over ``segments`` (runs of positions), in order."""
+    if len(segments) == 1:
+        low, high = segments[0]
+        return column[low:high]
+    gathered = array("q")
+    for low, high in segments:
+        gathered += column[low:high]
+    return gathered
+
+
+class ScoreColumns:
+    """One memo's node-local Score plugins: per plugin, each node's raw score, by node position."""
+
+    def __init__(self, fixed: list, normalizing: list, weights: dict[str, int], size: int) -> None:
+        self.fixed = fixed
+        self.normalizing = normalizing
+        self.fixed_weights = [weights.get(p.name, 1) for p in fixed]
+        self.known = bytearray(size)                  # 1: the node's scores are current
+        self.sums = _zeros(size)                      # weight * raw summed over ``fixed``
+        self.fixed_raw = [_zeros(size) for _ in fixed]
+        self.normalizing_raw = [_zeros(size) for _ in normalizing]
+
+    def over(self, state: CycleState, pod: dict, nodes: list, segments: list[tuple[int, int]]) -> LocalScores:
+        """The scores over ``segments`` of ``nodes`` (the cache's node order), computing the missing ones."""
+        known = self.known
+        for low, high in segments:
+            index = known.find(0, low, high)
+            while index != -1:
+                info = nodes[index]
+                total = 0
+                for plugin, weight, column in zip(self.fixed, self.fixed_weights, self.fixed_raw):
+                    column[index] = value = plugin.score(state, pod, info)
+                    total += weight * value
+                self.sums[index] = total
+                for plugin, column in zip(self.normalizing, self.normalizing_raw):
+                    column[index] = plugin.score(state, pod, info)
+                known[index] = 1
+                index = known.find(0, index + 1, high)
+        return LocalScores(_gather(self.sums, segments), [_gather(c, segments) for c in self.fixed_raw],
+                           [_gather(c, segments) for c in self.normalizing_raw])
+
+
 class VerdictMemo:
-    """One pod shape under one profile: per node, the leading node-local filters' verdict and the score row."""
+    """One pod shape under one profile: per node, the leading node-local filters' verdict and the scores."""
 
     def __init__(self, local_filters: list) -> None:
         self.local_filters = local_filters
-        self.statuses: dict[str, Status | None] = {}
-        self.rejected: set[str] = set()                 # names whose status is not None
-        self.rows: dict[str, tuple] = {}                # see Framework.score_totals
+        self.statuses: dict[str, Status] = {}           # the rejected nodes' statuses, by name
+        self.known = bytearray()                        # by node position: 1 when the verdict is current
+        self.passing = bytearray()                      # by node position: 1 when the verdict is success
+        self.columns: dict[tuple, ScoreColumns] = {}    # by the names of the plugins they hold
         self.dirty: set[str] = set()                    # filled by the cache on every node change
+        self.order_generation = -1
         self.nodes_generation = -1
 
-    def sync(self, framework: Framework, state: CycleState, pod: dict, cache: "SchedulerCache") -> None:
-        """Forget what changed since the last read; verdicts of known nodes that changed are recomputed."""
+    def sync(self, cache: "SchedulerCache") -> None:
+        """Forget what changed since the last read (it is computed again when next needed)."""
+        if cache.order_generation != self.order_generation:
+            size = len(cache.nodes)
+            self.known, self.passing = bytearray(size), bytearray(size)
+            self.statuses.clear()
+            self.columns.clear()
+            self.dirty.clear()
+            self.order_generation, self.nodes_generation = cache.order_generation, cache.nodes_generation
+            return
         if self.dirty:
-            statuses, rejected, nodes = self.statuses, self.rejected, cache.nodes
+            positions, known, columns = cache.node_positions, self.known, self.columns.values()
             for name in self.dirty:
-                self.rows.pop(name, None)
-                if statuses.pop(name, False) is False:
-                    continue                            # never computed: ensure() computes it when needed
-                rejected.discard(name)
-                info = nodes.get(name)
-                if info is not None:
-                    status = statuses[name] = framework.run_filter(state, pod, info, self.local_filters)
-                    if status is not None:
-                        rejected.add(name)
+                index = positions.get(name)
+                if index is not None:
+                    known[index] = 0
+                    for column in columns:
+                        column.known[index] = 0
             self.dirty.clear()
         if cache.nodes_generation != self.nodes_generation:
-            self.rows.clear()
+            for column in self.columns.values():
+                column.known = bytearray(len(column.known))
             self.nodes_generation = cache.nodes_generation
 
-    def ensure(self, framework: Framework, state: CycleState, pod: dict, names: list[str],
-               cache: "SchedulerCache") -> None:
-        """Compute the verdicts still missing among ``names``."""
-        statuses = self.statuses
-        if len(statuses) >= len(cache.nodes):
-            return                                      # every node is known (sync keeps them current)
-        for name in set(names).difference(statuses):
-            status = statuses[name] = framework.run_filter(state, pod, cache.nodes[name], self.local_filters)
-            if status is not None:
-                self.rejected.add(name)
+    def ensure(self, framework: Framework, state: CycleState, pod: dict, nodes: list, low: int, high: int) -> None:
+        """Compute the verdicts still missing among positions ``low``..``high`` of ``nodes``."""
+        known, passing, statuses = self.known, self.passing, self.statuses
+        index = known.find(0, low, high)
+        while index != -1:
+            info = nodes[index]
+            status = framework.run_filter(state, pod, info, self.local_filters)
+            if status is None:
+                passing[index] = 1
+                statuses.pop(info.name, None)
+            else:
+                passing[index] = 0
+                statuses[info.name] = status
+            known[index] = 1
+            index = known.find(0, index + 1, high)
+
+    def scores(self, framework: Framework, state: CycleState, pod: dict, cache: "SchedulerCache",
+               segments: list[tuple[int, int]]) -> LocalScores:
+        """The node-local plugins' raw scores over ``segments`` of the cache's node order."""
+        _, fixed, normalizing, _ = framework.score_plugins(state)
+        key = tuple(p.name for p in fixed) + ("/",) + tuple(p.name for p in normalizing)
+        columns = self.columns.get(key)
+        if columns is None:
+            columns = self.columns[key] = ScoreColumns(fixed, normalizing, framework.weights, len(self.known))
+        return columns.over(state, pod, cache.node_infos, segments)
 
 
 def memo_for(framework: Framework, cache: "SchedulerCache", pod: dict, local_filters: list) -> VerdictMemo:
@@ -110,67 +184,77 @@ def memo_for(framework: Framework, cache: "SchedulerCache", pod: dict, local_fil
 
 
 def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: VerdictMemo, cache: "SchedulerCache",
-                  start: int, to_find: int, live: list) -> tuple[list, list[str], int, list[tuple[int, Any]]]:
-    """findNodesThatPassFilters over the memo: (feasible NodeInfos, their names, nodes processed, rejections).
+                  start: int, to_find: int, live: list) -> tuple[list[tuple[int, int]], int, list[tuple[int, Any]]]:
+    """findNodesThatPassFilters over the memo: (the feasible nodes as runs of positions in the cache's node
+    order, in visiting order; nodes processed; rejections).
 
     Nodes are visited from ``start`` round the node list, as the plain loop visits them, until ``to_find``
-    are feasible; a rejection is (offset from ``start``, its Status). Runs of nodes the memo knows to be
-    feasible (with no live filter to run) are taken as whole slices.
+    are feasible; a rejection is (offset from ``start``, its Status). Where no live filter must run node by
+    node, runs of feasible nodes are found with ``bytearray.find``.
     """
-    memo.sync(framework, state, pod, cache)
+    memo.sync(cache)
     nodes, names = cache.node_infos, cache.node_names
     live_rejected = _live_rejections(state, pod, live)
+    blocked: list[int] = []
     if live_rejected is not None:
         live = []
+        positions = cache.node_positions
+        blocked = sorted(positions[name] for name in live_rejected if name in positions)
     count = len(nodes)
-    statuses, rejected = memo.statuses, memo.rejected
-    feasible: list = []
-    feasible_names: list[str] = []
+    passing, statuses = memo.passing, memo.statuses
+    segments: list[tuple[int, int]] = []
     rejections: list[tuple[int, Any]] = []
     offset = 0
     need = to_find
     while offset < count and need > 0:
         low = (start + offset) % count
         high = min(low + need, count, low + count - offset)
-        chunk_names, chunk = names[low:high], nodes[low:high]
-        memo.ensure(framework, state, pod, chunk_names, cache)
-        if not live and rejected.isdisjoint(chunk_names) and (
-                live_rejected is None or live_rejected.keys().isdisjoint(chunk_names)):
-            feasible.extend(chunk)
-            feasible_names.extend(chunk_names)
-            need -= high - low
-            offset += high - low
-            continue
-        if not live:
-            # Every verdict is known: keep the feasible positions, up to the ones still needed.
-            others = live_rejected if live_rejected is not None else {}
-            passing = [j for j, name in enumerate(chunk_names) if name not in rejected and name not in others]
-            span = passing[need - 1] + 1 if len(passing) >= need else high - low
-            passing = passing[:need]
-            feasible.extend(map(chunk.__getitem__, passing))
-            feasible_names.extend(map(chunk_names.__getitem__, passing))
-            kept = set(passing)
-            rejections.extend((offset + j, statuses[chunk_names[j]] or others[chunk_names[j]])
-                              for j in range(span) if j not in kept)
-            need -= len(passing)
-            offset += span
-            continue
-        for j, info in enumerate(chunk):
-            status = statuses[chunk_names[j]]
-            if status is None:
-                status = framework.run_filter(state, pod, info, live)
-            if status is None:
-                feasible.append(info)
-                feasible_names.append(chunk_names[j])
-                need -= 1
-                if need == 0:
-                    offset += j + 1
-                    break
+        memo.ensure(framework, state, pod, nodes, low, high)
+        if live:
+            for index in range(low, high):
+                status = statuses.get(names[index]) if not passing[index] else framework.run_filter(
+                    state, pod, nodes[index], live)
+                if status is None:
+                    _append(segments, index)
+                    need -= 1
+                    if need == 0:
+                        offset += index - low + 1
+                        break
+                else:
+                    rejections.append((offset + index - low, status))
             else:
-                rejections.append((offset + j, status))
-        else:
-            offset += high - low
-    return feasible, feasible_names, offset, rejections
+                offset += high - low
+            continue
+        chunk = passing[low:high]
+        if blocked:
+            first = bisect_left(blocked, low)
+            for index in blocked[first:bisect_left(blocked, high, first)]:
+                chunk[index - low] = 0
+        size, at = high - low, 0
+        while at < size and need > 0:
+            begin = chunk.find(1, at)
+            end_of_rejected = size if begin == -1 else begin
+            for j in range(at, end_of_rejected):
+                name = names[low + j]
+                rejections.append((offset + j, statuses.get(name) or live_rejected[name]))  # type: ignore[index]
+            if begin == -1:
+                at = size
+                break
+            end = chunk.find(0, begin)
+            taken = min((size if end == -1 else end) - begin, need)
+            segments.append((low + begin, low + begin + taken))
+            need -= taken
+            at = begin + taken
+        offset += at
+    return segments, offset, rejections
+
+
+def _append(segments: list[tuple[int, int]], index: int) -> None:
+    """Add position ``index`` to the runs, extending the last run when it is next to it."""
+    if segments and segments[-1][1] == index:
+        segments[-1] = (segments[-1][0], index + 1)
+    else:
+        segments.append((index, index + 1))
 
 
 def _live_rejections(state: CycleState, pod: dict, live: list) -> dict[str, Any] | None:

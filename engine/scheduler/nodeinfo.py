@@ -162,6 +162,13 @@ class NodeInfo:
             self.used_ports[port] = self.used_ports.get(port, 0) + 1
         self.generation += 1
 
+    def replace_pod(self, key: str, pod: dict) -> None:
+        """Put ``pod`` in place of the pod of the same spec under ``key`` (an assumed pod confirmed)."""
+        self.pods[key] = pod
+        if key in self.affinity_pods:
+            self.affinity_pods[key] = pod
+        self.generation += 1
+
     def remove_pod(self, key: str) -> dict | None:
         pod = self.pods.pop(key, None)
         if pod is None:

@@ -342,10 +342,9 @@ class Scheduler:
         status = framework.run_pre_score(state, pod, feasible)
         if not is_success(status):
             raise _Error(status)
-        memo = state.get("__memo")
-        totals, offset, breakdown = framework.score_relative(state, pod, feasible,
-                                                             memo.rows if memo is not None else None,
-                                                             state.get("__memo_names"))
+        memo, segments = state.get("__memo"), state.get("__memo_segments")
+        local = memo.scores(framework, state, pod, self.cache, segments) if memo is not None else None
+        totals, offset, breakdown = framework.score_relative(state, pod, feasible, state.get("__memo_names"), local)
         decision.score_source = breakdown
         decision.totals_source = lambda: {info.name: total + offset for info, total in zip(feasible, totals)}
         # selectHost: the highest total, ties broken uniformly at random from the loop's seeded source
@@ -404,11 +403,14 @@ class Scheduler:
         while local < len(active) and getattr(active[local], "node_local", False):
             local += 1
         memo = memo_for(framework, self.cache, pod, active[:local])
-        state["__memo"] = memo
-        feasible, feasible_names, processed, rejections = find_feasible(framework, state, pod, memo, self.cache,
-                                                                        start, to_find, active[local:])
-        state["__memo_names"] = feasible_names
-        names = self.cache.node_names
+        segments, processed, rejections = find_feasible(framework, state, pod, memo, self.cache, start, to_find,
+                                                        active[local:])
+        nodes, names = self.cache.node_infos, self.cache.node_names
+        feasible, feasible_names = [], []
+        for low, high in segments:
+            feasible += nodes[low:high]
+            feasible_names += names[low:high]
+        state["__memo"], state["__memo_segments"], state["__memo_names"] = memo, segments, feasible_names
         count = len(names)
         for offset, status in rejections:
             if status.code == ERROR:

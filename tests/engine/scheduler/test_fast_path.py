@@ -77,6 +77,20 @@ def placements(seed: int, nodes: int, pods: int) -> dict[str, str]:
     return {p["metadata"]["name"]: p["spec"].get("nodeName", "") for p in cluster.list("pods")}
 
 
+def explanations(seed: int, nodes: int, pods: int) -> dict[str, str]:
+    """Each pod's latest decision as the scheduler explains it: every node's verdict, scores and total."""
+    rng = random.Random(seed)
+    cluster = engine.Cluster(nodes=0, seed=seed, keep_history=False)
+    for node in random_nodes(rng, nodes):
+        cluster.admin.create(node)
+    cluster.run(1)
+    for pod in random_pods(rng, pods):
+        cluster.admin.create(pod, "default")
+        cluster.run(0.1)
+    scheduler = cluster.components[("kube-scheduler", None)]
+    return {key: str(decision) for key, decision in scheduler.decisions.items()}
+
+
 @pytest.mark.parametrize("seed, nodes, pods", [(1, 30, 80), (2, 150, 300)], ids=[
     "a small cluster where every node is searched",
     "a cluster large enough that only part of it is searched (percentageOfNodesToScore)",
@@ -87,6 +101,14 @@ def test_the_memo_gives_the_placements_of_the_straightforward_path(monkeypatch, 
     plain = placements(seed, nodes, pods)
     assert fast == plain
     assert sum(1 for node in fast.values() if node) > pods // 2          # most pods were placed
+
+
+def test_the_memo_gives_the_explanations_of_the_straightforward_path(monkeypatch):
+    fast = explanations(4, 150, 120)
+    monkeypatch.setattr(Scheduler, "fast_path", False)
+    plain = explanations(4, 150, 120)
+    assert fast == plain
+    assert sum(1 for text in fast.values() if "total=" in text) > 100      # most decisions were scored
 
 
 def affinity_placements(seed: int, nodes: int, pods: int) -> dict[str, str]:
