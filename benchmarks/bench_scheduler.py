@@ -26,11 +26,20 @@ labelled ``performance``, read from kubernetes/kubernetes at the commits below:
   1,000 init in namespace sched-0 and 2,000 measured in sched-1; threshold 60
   (affinity/performance-config.yaml @ 1bd6a8f3c425);
 * PreemptionBasic/1000Nodes: 4,000 low-priority pods of 900m (four per node),
-  then 1,000 pods of priority 10 and 3 CPU, each preempting three of them
-  (templates/pod-low-priority.yaml, pod-high-priority.yaml; the priority comes
-  from a PriorityClass here, because the engine runs the Priority admission
-  plugin). Upstream records no threshold for it (its 5,000-node variant is
-  disabled, kubernetes/kubernetes#108308), so the row has no floor.
+  then 1,000 pods of ``priority: 10`` and 3 CPU, each preempting three of them
+  (templates/pod-low-priority.yaml, pod-high-priority.yaml). Upstream records
+  no threshold for it (its 5,000-node variant is disabled,
+  kubernetes/kubernetes#108308), so the row has no floor.
+
+The cluster is set up as scheduler_perf's ``mustSetupCluster`` sets up its
+own (util.go): an API server started with
+``--disable-admission-plugins=ServiceAccount,TaintNodesByCondition,Priority``
+("as we don't have serviceaccount controller running") and the scheduler,
+and no kube-controller-manager (upstream starts some of its controllers only
+for DRA workloads, none of these). One difference makes the engine's work
+larger, not smaller: its scheduler talks to the API server as
+``system:kube-scheduler`` through RBAC, where upstream's uses the loopback
+admin client.
 
 The DESIGN's scale target, 5,000 nodes and 150,000 pods, takes minutes and
 is opt-in: ``make bench BENCH_ARGS=scheduler BENCH_SCHEDULER_SCALE=1``.
@@ -44,6 +53,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import engine
+from engine.apiserver.admission import AdmissionChain
+from engine.components import COMPONENTS
 
 ZONE = "topology.kubernetes.io/zone"
 SOURCE = "kubernetes/kubernetes test/integration/scheduler_perf/{}/performance-config.yaml"
@@ -90,7 +101,7 @@ def low_priority_pod(name: str, namespace: str = "default") -> dict:
 
 
 def high_priority_pod(name: str, namespace: str = "default") -> dict:
-    return pod(name, cpu="3000m", namespace=namespace, priorityClassName="scheduler-perf-high")
+    return pod(name, cpu="3000m", namespace=namespace, priority=10)
 
 
 @dataclass
@@ -148,12 +159,19 @@ def schedule_all(cluster: engine.Cluster, pods: list[dict], namespace: str,
     return bound, time.perf_counter() - started, time.process_time() - cpu_started
 
 
+DISABLED_ADMISSION = {"ServiceAccount", "TaintNodesByCondition", "Priority"}
+"""scheduler_perf's ``--disable-admission-plugins`` (the engine has no TaintNodesByCondition plugin)."""
+
+
 def build(workload: Workload) -> engine.Cluster:
-    cluster = engine.Cluster(nodes=0, seed=0, keep_history=False)
+    """An API server and kube-scheduler, as scheduler_perf starts them, with the workload's nodes."""
+    scheduler = [spec for spec in COMPONENTS if spec.name == "kube-scheduler"]
+    cluster = engine.Cluster(nodes=0, seed=0, keep_history=False, components=scheduler)
+    admission = cluster.apiserver.admission
+    cluster.apiserver.admission = AdmissionChain([plugin for plugin in admission.plugins
+                                                  if plugin.name not in DISABLED_ADMISSION])
     for namespace in {workload.init_namespace, workload.measured_namespace} - {"default"}:
         cluster.admin.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-    cluster.admin.create({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
-                          "metadata": {"name": "scheduler-perf-high"}, "value": 10})
     for index in range(workload.nodes):
         cluster.admin.create(node(index, workload.node_labels))
     cluster.run(1)
