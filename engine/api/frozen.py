@@ -92,6 +92,42 @@ def loads_frozen(text: str | bytes) -> Any:
     return _freeze_list(value) if type(value) is list else value
 
 
+class _NotJSON(Exception):
+    """A value JSON would not give back as it is (a tuple, a subclass, a non-string key)."""
+
+
+def _as_decoded(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict or kind is FrozenDict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotJSON
+            out[key] = item if type(item) in _SCALARS else _as_decoded(item)
+        return FrozenDict(out)
+    if kind is list or kind is FrozenList:
+        return FrozenList([item if type(item) in _SCALARS else _as_decoded(item) for item in value])
+    raise _NotJSON
+
+
+def frozen_as_decoded(obj: dict, drop_version: bool = True) -> FrozenDict | None:
+    """What ``loads_frozen`` gives for the JSON of ``obj`` (``metadata.resourceVersion`` left out when
+    ``drop_version``), built without encoding and decoding: same keys in the same order, same values, frozen,
+    sharing nothing mutable with ``obj``. None when ``obj`` holds anything JSON would not give back as it is
+    (a tuple, a subclass of str or int, a key that is not a str, a metadata that is not an object): the caller
+    then decodes the bytes as usual."""
+    try:
+        frozen = _as_decoded(obj)
+    except (_NotJSON, RecursionError):
+        return None
+    metadata = frozen.get("metadata")
+    if type(metadata) is not FrozenDict:
+        return None
+    if drop_version and "resourceVersion" in metadata:
+        dict.__delitem__(metadata, "resourceVersion")     # not yet shared with anyone
+    return frozen
+
+
 def thaw(value: Any) -> Any:
     """A plain, mutable deep copy of a JSON-shaped value (frozen or not)."""
     if isinstance(value, dict):

@@ -78,7 +78,7 @@ class RBACAuthorizer:
         self._version: object = None
         self._decisions: dict[object, Decision] = {}
         self._visits: dict[tuple[UserInfo, str], list[tuple[str | None, dict | None, str | None]]] = {}
-        self._name_rules: dict[tuple[UserInfo, str], bool] = {}
+        self._name_rules: dict[tuple, bool] = {}
 
     def _current(self) -> bool:
         """Whether the caches may be used: the rules source tells its version, and they are kept for it."""
@@ -96,29 +96,35 @@ class RBACAuthorizer:
         A decision is a pure function of the request's attributes and the RBAC objects, so when the rules
         source can say which version of them it holds (``version()``), the rules that apply to a user in a
         namespace, and the decisions, are remembered until it changes; where none of those rules names
-        resources (``resourceNames``), one decision serves every object name.
+        resources (``resourceNames``) for the request's verb and resource, one decision serves every object
+        name.
         """
         cached = self._current()
         if not cached:
             return self._authorize(attrs, False)
-        key: object = attrs
-        if attrs.name and not self._names_matter(attrs):
-            # No rule that applies names resources: every name gets the same decision.
-            key = (attrs.user, attrs.verb, attrs.namespace, attrs.api_group, attrs.resource, attrs.subresource,
-                   attrs.path, attrs.resource_request)
+        key: tuple = (attrs.user, attrs.verb, attrs.namespace, attrs.api_group, attrs.resource, attrs.subresource,
+                      attrs.path, attrs.resource_request)
+        if attrs.name:
+            matter = self._name_rules.get(key)
+            if matter is None:
+                matter = self._name_rules[key] = self._names_matter(attrs)
+            if matter:
+                key += (attrs.name,)
         decision = self._decisions.get(key)
         if decision is None:
             decision = self._decisions[key] = self._authorize(attrs, True)
         return decision
 
     def _names_matter(self, attrs: Attributes) -> bool:
-        """Whether a rule that applies to the user in the namespace has ``resourceNames``."""
-        key = (attrs.user, attrs.namespace)
-        matter = self._name_rules.get(key)
-        if matter is None:
-            matter = self._name_rules[key] = any(rule is not None and bool(rule.get("resourceNames"))
-                                                 for _, rule, _ in self._visits_of(attrs, True))
-        return matter
+        """Whether a rule that applies to the user in the namespace has ``resourceNames`` and covers this verb on
+        this resource otherwise: only then can two object names get different decisions."""
+        if not attrs.resource_request:
+            return False
+        combined = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
+        return any(rule is not None and bool(rule.get("resourceNames")) and verb_matches(rule, attrs.verb)
+                   and api_group_matches(rule, attrs.api_group)
+                   and resource_matches(rule, combined, attrs.subresource)
+                   for _, rule, _ in self._visits_of(attrs, True))
 
     def _authorize(self, attrs: Attributes, cached: bool) -> Decision:
         problems: list[str] = []

@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 
 from engine.api import errors
-from engine.api.frozen import FrozenDict
+from engine.api.frozen import FrozenDict, frozen_as_decoded
 from engine.api.kinds import Kind
 from engine.apiserver.watchcache import Cacher
 from engine.sim.loop import Loop
-from engine.store.types import Compare, DeleteOp, PutOp, RangeOp, Store
+from engine.store.types import Compare, DeleteOp, PutOp, RangeOp, Store, TxnResponse
 from engine import flags
 
 _LEASE_REUSE_SECONDS = 60.0
@@ -79,8 +79,7 @@ class ResourceStorage:
         """Store a new object; 409 AlreadyExists if the key is taken."""
         metadata = obj["metadata"]
         key = self.key(metadata.get("namespace"), metadata["name"])
-        response = self.store.txn([Compare(key, "CREATE", "=", 0)],
-                                  [PutOp(key, encode(obj), lease=self._lease_id())], [])
+        response = self._put(key, obj, Compare(key, "CREATE", "=", 0), [])
         if not response.succeeded:
             raise errors.already_exists(self.kind.plural, metadata["name"], self.kind.group)
         metadata["resourceVersion"] = str(response.revision)
@@ -90,8 +89,7 @@ class ResourceStorage:
         """Replace the object if its key is still at ``expected_revision``; else 409 Conflict."""
         metadata = obj["metadata"]
         key = self.key(metadata.get("namespace"), metadata["name"])
-        response = self.store.txn([Compare(key, "MOD", "=", expected_revision)],
-                                  [PutOp(key, encode(obj), lease=self._lease_id())], [RangeOp(key)])
+        response = self._put(key, obj, Compare(key, "MOD", "=", expected_revision), [RangeOp(key)])
         if not response.succeeded:
             existing = response.responses[0].kvs if response.responses else []
             if not existing:
@@ -99,6 +97,19 @@ class ResourceStorage:
             raise errors.conflict(self.kind.plural, metadata["name"], errors.STALE_OBJECT, self.kind.group)
         metadata["resourceVersion"] = str(response.revision)
         return obj
+
+    def _put(self, key: str, obj: dict, guard: Compare, failure: list) -> TxnResponse:
+        """The compare-and-put of ``obj``'s JSON; the watch cache is told what those bytes decode to (a frozen
+        copy made without decoding them: ``frozen_as_decoded``), so it need not decode them again."""
+        value = encode(obj)
+        decoded = frozen_as_decoded(obj)
+        if decoded is None:
+            return self.store.txn([guard], [PutOp(key, value, lease=self._lease_id())], failure)
+        self.cacher.expect(value, decoded)
+        try:
+            return self.store.txn([guard], [PutOp(key, value, lease=self._lease_id())], failure)
+        finally:
+            self.cacher.expect(None, None)
 
     def update_frozen(self, obj: FrozenDict, expected_revision: int) -> None:
         """``update`` for a frozen object without a resourceVersion, shaped as decoding its JSON would shape it:

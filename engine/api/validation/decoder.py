@@ -261,7 +261,53 @@ def _typed(value: Any, schema: Any, path: str, errs: Errors) -> tuple[bool, Any]
     return ok, cleaned
 
 
-def type_checked(obj: Mapping[str, Any], kind: str, errs: Errors) -> dict:
-    """A copy of ``obj`` without its fields of the wrong JSON type, each reported to ``errs``."""
-    schema = {"apiVersion": _S, "kind": _S, "metadata": _OBJECT_META, **_KIND_SCHEMAS.get(kind, {})}
+def _clean(value: Any, schema: Any) -> bool:
+    """Whether ``_typed`` would report nothing and copy ``value`` unchanged (no null to drop, no whole float
+    to turn into an integer, no key to leave out): the same walk, without paths or copies."""
+    if type(schema) is dict:
+        if not isinstance(value, dict):
+            return False
+        for name, item in value.items():
+            if item is None:
+                return False
+            sub = schema.get(name) if type(name) is str else None
+            if sub is not None and not _clean(item, sub):
+                return False
+        return True
+    if type(schema) is tuple:
+        container, sub = schema
+        if container == "list":
+            if not isinstance(value, list):
+                return False
+            return all(item is None or _clean(item, sub) for item in value)
+        if not isinstance(value, dict):
+            return False
+        return all(type(name) is str and _clean(item, sub) for name, item in value.items())
+    if schema == _S:
+        return isinstance(value, str)
+    if schema == _B:
+        return isinstance(value, bool)
+    if schema == _I:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if schema == _IOS:
+        return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+    if schema == _N:
+        return isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool))
+    if schema == _Q:
+        return isinstance(value, (str, float)) or (isinstance(value, int) and not isinstance(value, bool))
+    return True
+
+
+_SCHEMAS: dict[str, dict] = {}
+
+
+def type_checked(obj: Mapping[str, Any], kind: str, errs: Errors) -> Mapping[str, Any]:
+    """A copy of ``obj`` without its fields of the wrong JSON type, each reported to ``errs``; ``obj`` itself
+    when that copy would be equal to it (the usual case: nothing to report, nothing to leave out)."""
+    schema = _SCHEMAS.get(kind)
+    if schema is None:
+        schema = _SCHEMAS[kind] = {"apiVersion": _S, "kind": _S, "metadata": _OBJECT_META,
+                                   **_KIND_SCHEMAS.get(kind, {})}
+    if _clean(obj, schema):
+        return obj
     return _typed(obj, schema, "", errs)[1]
