@@ -85,6 +85,17 @@ class Resolver:
             return _from_hosts(self.files.get("/etc/hosts", "127.0.0.1\tlocalhost\n"), name)
         return list(self.record(name, "A", trace).addresses)
 
+    def answer(self, name: str, trace: Trace) -> tuple[str, list[str]]:
+        """``lookup``, with the name that answered (absolute, without the root's dot): what nslookup prints."""
+        if _is_ip(name):
+            return name, [name]
+        try:
+            import engine.dns.resolver  # noqa: F401
+        except ImportError:
+            return name, _from_hosts(self.files.get("/etc/hosts", "127.0.0.1\tlocalhost\n"), name)
+        found = self.record(name, "A", trace)
+        return (found.answered_name or name).rstrip(".") or name, list(found.addresses)
+
     def record(self, name: str, qtype: str, trace: Trace, stub_class: Any = None) -> Any:
         """The stub resolver's whole ``engine.dns.resolver.Lookup`` of ``name`` (every query, the answer);
         the resolver class is ``stub_class``, else the fabric's ``stub_resolver``, else glibc's."""
@@ -254,6 +265,7 @@ class PodNetworking:
     def wire(self, ctx: "ProcessContext", sandbox_id: str) -> None:
         ctx.http = self._http(ctx, sandbox_id)
         ctx.resolve = self._resolve(ctx, sandbox_id)
+        ctx.lookup = self._lookup(ctx, sandbox_id)
         ctx.dial = self._dial(ctx, sandbox_id)
         ctx.ping = self._ping(ctx, sandbox_id)
 
@@ -273,6 +285,11 @@ class PodNetworking:
         def resolve(name: str) -> list[str]:
             return Resolver(self.fabric, self.origin(sandbox_id), ctx.fs, ctx.random).lookup(name, Trace())
         return resolve
+
+    def _lookup(self, ctx: "ProcessContext", sandbox_id: str) -> Callable[[str], tuple[str, list[str]]]:
+        def lookup(name: str) -> tuple[str, list[str]]:
+            return Resolver(self.fabric, self.origin(sandbox_id), ctx.fs, ctx.random).answer(name, Trace())
+        return lookup
 
     def _ping(self, ctx: "ProcessContext", sandbox_id: str) -> Callable[[str, int], dict]:
         def ping(address: str, seq: int) -> dict:

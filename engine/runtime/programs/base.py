@@ -89,6 +89,9 @@ class ProcessContext:
         self._at_exit: list[Callable[[], None]] = []
         self.resolve: Callable[[str], list[str]] | None = None
         """DNS as the pod sees it (name -> addresses), wired in by the network layer; None: nothing resolves."""
+        self.lookup: Callable[[str], tuple[str, list[str]]] | None = None
+        """The same lookup, also saying which name answered (``web`` -> ``web.default.svc.cluster.local``, the
+        search list's candidate): ``(name, addresses)``; wired in by the network layer, else None."""
         self.http: Callable[[str], dict[str, Any] | None] | None = None
         """An HTTP GET from inside the pod (url -> response, None: refused); None: no network yet."""
         self.dial: Callable[[str, int], Any] = _no_network

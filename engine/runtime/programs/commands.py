@@ -291,17 +291,33 @@ def _seq(shell: Shell, argv: list[str], stdin: str) -> int:
 
 
 def _nslookup(shell: Shell, argv: list[str], stdin: str) -> int:
-    """Asks ``ctx.resolve`` (the cluster DNS, once the network layer wires it in); without it nothing resolves."""
+    """Asks ``ctx.lookup`` (the cluster DNS through the pod's resolver, once the network layer wires it in; else
+    ``ctx.resolve``); without either nothing resolves. Prints busybox's lines: the server (the first nameserver
+    of /etc/resolv.conf, 127.0.0.1 without one) and, per address, the name that answered (through the search
+    list: ``nslookup web`` prints ``Name: web.default.svc.cluster.local``)."""
     name = argv[1] if len(argv) > 1 else ""
-    addresses = shell.ctx.resolve(name) if shell.ctx.resolve is not None else []
-    shell.write("Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n")
+    if shell.ctx.lookup is not None:
+        answered, addresses = shell.ctx.lookup(name)
+    else:
+        answered, addresses = name, shell.ctx.resolve(name) if shell.ctx.resolve is not None else []
+    server = _nameserver(shell.ctx.fs.get("/etc/resolv.conf", ""))
+    shell.write(f"Server:\t\t{server}\nAddress:\t{server}:53\n\n")
     if not addresses:
         shell.write_err(f"** server can't find {name}: NXDOMAIN\n\n")
         return 1
     for address in addresses:
-        shell.write(f"Name:\t{name}\nAddress: {address}\n")
+        shell.write(f"Name:\t{answered}\nAddress: {address}\n")
     shell.write("\n")
     return 0
+
+
+def _nameserver(resolv_conf: str) -> str:
+    """The first ``nameserver`` of a resolv.conf; busybox falls back to 127.0.0.1."""
+    for line in resolv_conf.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "nameserver":
+            return fields[1]
+    return "127.0.0.1"
 
 
 def _wget(shell: Shell, argv: list[str], stdin: str) -> int:
