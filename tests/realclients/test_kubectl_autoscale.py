@@ -89,3 +89,17 @@ def test_kubectl_patch_merge_at_v1(kubectl: Kubectl, cluster: Cluster) -> None:
     failed = kubectl("patch", "horizontalpodautoscalers.v1.autoscaling", *failing, check=False)
     assert failed.returncode == 1
     assert failed.stderr == kubectl("patch", "hpa", *failing, check=False).stderr      # the 422 of a v2 patch
+
+
+def test_a_v1_manifest_with_a_field_v1_lacks_is_refused_or_warned_about(kubectl: Kubectl, cluster: Cluster) -> None:
+    manifest = HPA_V1.format(max=5, cpu=50).replace("name: php-apache-v1\n", "name: php-apache-typo\n") \
+        .replace("  minReplicas: 1\n", "  minReplicas: 1\n  minReplica: 2\n")
+    strict = kubectl("apply", "-f", "-", stdin=manifest, check=False)      # kubectl's default: --validate=strict
+    assert strict.returncode == 1 and strict.stderr == (
+        'Error from server (BadRequest): error when creating "STDIN": HorizontalPodAutoscaler in version "v1" cannot '
+        'be handled as a HorizontalPodAutoscaler: strict decoding error: unknown field "spec.minReplica"\n')
+    warned = kubectl("apply", "--validate=warn", "-f", "-", stdin=manifest)
+    assert warned.stdout == "horizontalpodautoscaler.autoscaling/php-apache-typo created\n"
+    assert 'Warning: unknown field "spec.minReplica"' in warned.stderr
+    spec = cluster.get("hpa", "php-apache-typo")["spec"]
+    assert "minReplica" not in spec and spec["minReplicas"] == 1

@@ -48,6 +48,7 @@ from engine.api import conversion, errors
 from engine.api.kinds import Kind
 from engine.apiserver.http import discovery, execute, openapi, protobuf, proxy, remotecommand, reviews, routes, \
     table, watch
+from engine.apiserver.fieldvalidation import prune_unknown
 from engine.apiserver.impersonation import impersonation_token
 from engine.apiserver.server import APIServer, Request
 from engine.sim.realtime import RealtimeDriver
@@ -404,10 +405,13 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._decode(raw, BODY_TYPES)
         kind = route.kind
         assert kind is not None
+        warnings: list[str] = []
         if route.served is not None and body is not None and route.verb != "patch":   # a patch applies at its version
+            if route.verb in ("create", "update") and isinstance(body, dict) and not route.subresource:
+                warnings = prune_unknown(route.served.kind, route.verb, route.params, body)   # decoded at its version
             body = conversion.to_storage(route.served, body)
         return Request(route.verb, kind.plural, route.namespace, route.name, route.subresource, body,
-                       dict(route.params), token, kind.group, patch_type)
+                       dict(route.params), token, kind.group, patch_type, warnings=warnings)
 
     # -- non-resource documents -------------------------------------------------------
     def _non_resource(self, route: routes.Route, token: str | None) -> None:

@@ -11,7 +11,8 @@ field works.
 ``engine.api.conversion``, in the real order: authentication (401) and authorization of ``patch`` (403) first,
 then the current object (404 when missing, from the API server itself), the conversion to the request's version,
 the patch with the real patch errors (400 malformed, 422 a JSON patch that does not apply, 415 an unknown patch
-type, the strategic merge errors), and the conversion back. The change is handed to the API server as a JSON
+type, the strategic merge errors), field validation of the patched object at the request's version (a field v1
+does not have is a warning, or a 400 under ``fieldValidation=Strict``), and the conversion back. The change is handed to the API server as a JSON
 merge patch of the stored version (computed between the stored object and the converted result), so the write
 is the same ``patch`` request through admission, validation, optimistic concurrency (a ``resourceVersion`` the
 patch sets is kept as the precondition: 409 when it is stale) and the audit log as any other patch.
@@ -25,6 +26,7 @@ from typing import Any
 
 from engine.api import conversion, errors
 from engine.api.frozen import thaw
+from engine.apiserver.fieldvalidation import prune_unknown
 from engine.apiserver.patch import MERGE_PATCH, STRATEGIC_MERGE_PATCH, apply_patch
 from engine.apiserver.rbac import Attributes, forbidden_error
 from engine.apiserver.server import PRIVILEGED_GROUP, APIServer, Request
@@ -43,6 +45,7 @@ def patch_in_version(apiserver: APIServer, request: Request, served: conversion.
     if not isinstance(patched, dict):
         raise errors.bad_request("the patch must produce an object")
     patched["apiVersion"], patched["kind"] = served.kind.api_version, served.kind.kind
+    request.warnings += prune_unknown(served.kind, "patch", request.params, patched)     # decoded at its version
     converted = served.to_storage(patched)
     diff = merge_patch_between(_without_version(stored), _without_version(converted))
     version = (converted.get("metadata") or {}).get("resourceVersion")

@@ -130,3 +130,17 @@ def test_merge_patch_between_two_documents() -> None:
     original = {"a": 1, "b": {"c": 2, "d": [1]}, "e": 3}
     modified = {"a": 1, "b": {"c": 5, "d": [1, 2]}, "f": 4}
     assert merge_patch_between(original, modified) == {"b": {"c": 5, "d": [1, 2]}, "e": None, "f": 4}
+
+
+def test_fields_v1_does_not_have_are_warned_about_or_refused_under_strict(cluster: engine.Cluster) -> None:
+    request = Request("patch", "horizontalpodautoscalers", "default", "php-apache", None,
+                      {"spec": {"maxReplicas": 8, "targetMemory": 50}}, {}, cluster.admin.token, "autoscaling",
+                      "application/merge-patch+json")
+    execute.execute(cluster.apiserver, request, False, None, V1)
+    assert request.warnings == ['unknown field "spec.targetMemory"']
+    assert cluster.get("hpa", "php-apache")["spec"]["maxReplicas"] == 8
+    with pytest.raises(engine.ApiError) as strict:
+        patch_v1(cluster, {"spec": {"targetMemory": 50}}, "application/merge-patch+json",
+                 params={"fieldValidation": "Strict"})
+    assert strict.value.code == 400
+    assert strict.value.status["message"] == 'strict decoding error: unknown field "spec.targetMemory"'
