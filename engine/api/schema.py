@@ -48,6 +48,7 @@ BUILT_IN_GROUPS = frozenset({
 """The groups Kubernetes itself serves. Any other group is a custom resource's: its fields are its own."""
 
 
+@functools.lru_cache(maxsize=1024)
 def type_of(api_version: str, kind: str) -> str | None:
     """The schema type of a kind (``V1Pod``, ``CoreV1Event``), or None when the kind has no schema.
 

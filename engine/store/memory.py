@@ -56,6 +56,8 @@ _COMPARE_OPERATORS: dict[str, Callable[[object, object], bool]] = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt,
 }
 
+_COMPARED_FIELDS = {"VERSION": "version", "CREATE": "create_revision", "MOD": "mod_revision", "LEASE": "lease"}
+
 
 class _History:
     """The kept revisions of one key, oldest first; a ``None`` kv marks the revision that deleted it."""
@@ -212,9 +214,15 @@ class MemoryStore:
 
     def txn(self, compare: list[Compare], success: list[Op], failure: list[Op]) -> TxnResponse:
         """If every compare holds run ``success``, else ``failure``; all its writes make one revision."""
-        _check_no_duplicate_keys(success)
-        _check_no_duplicate_keys(failure)
-        succeeded = all(self._holds(guard) for guard in compare)
+        if len(success) > 1:
+            _check_no_duplicate_keys(success)
+        if len(failure) > 1:
+            _check_no_duplicate_keys(failure)
+        succeeded = True
+        for guard in compare:
+            if not self._holds(guard):
+                succeeded = False
+                break
         ops = success if succeeded else failure
         begin = self._revision
         self._check_ops(ops, begin)         # refuse the whole branch before it changes anything
@@ -402,9 +410,7 @@ class MemoryStore:
             raise TypeError(f"a {guard.target} compare needs an int, got {guard.value!r}")
         if kv is None:
             return compare(0, guard.value)
-        actual = {"VERSION": kv.version, "CREATE": kv.create_revision, "MOD": kv.mod_revision,
-                  "LEASE": kv.lease}[guard.target]
-        return compare(actual, guard.value)
+        return compare(getattr(kv, _COMPARED_FIELDS[guard.target]), guard.value)
 
     # -- writing --------------------------------------------------------------
     def _check_put(self, key: str, value: bytes, lease: int) -> None:

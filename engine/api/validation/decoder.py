@@ -261,53 +261,94 @@ def _typed(value: Any, schema: Any, path: str, errs: Errors) -> tuple[bool, Any]
     return ok, cleaned
 
 
-def _clean(value: Any, schema: Any) -> bool:
-    """Whether ``_typed`` would report nothing and copy ``value`` unchanged (no null to drop, no whole float
-    to turn into an integer, no key to leave out): the same walk, without paths or copies."""
+_SLOW = object()
+"""``_pruned``'s answer when ``_typed`` would report something: only the walk with paths can say what."""
+_DROP = object()
+
+
+def _pruned(value: Any, schema: Any) -> Any:
+    """What ``_typed`` gives for a ``value`` it would report nothing about, sharing every part it would copy
+    unchanged (``value`` itself when nothing changes: no null to drop, no whole float to make an integer);
+    ``_SLOW`` when it would report a field."""
     if type(schema) is dict:
         if not isinstance(value, dict):
-            return False
+            return _SLOW
+        changed = None
         for name, item in value.items():
             if item is None:
-                return False
-            sub = schema.get(name) if type(name) is str else None
-            if sub is not None and not _clean(item, sub):
-                return False
-        return True
+                new = _DROP
+            else:
+                sub = schema.get(name) if type(name) is str else None
+                if sub is None or (sub is _S and type(item) is str):
+                    continue
+                new = _pruned(item, sub)
+                if new is item:
+                    continue
+                if new is _SLOW:
+                    return _SLOW
+            if changed is None:
+                changed = {}
+            changed[name] = new
+        if changed is None:
+            return value
+        out = {}
+        for name, item in value.items():
+            new = changed.get(name, item) if name in changed else item
+            if new is not _DROP:
+                out[name] = new
+        return out
     if type(schema) is tuple:
         container, sub = schema
         if container == "list":
             if not isinstance(value, list):
-                return False
-            return all(item is None or _clean(item, sub) for item in value)
+                return _SLOW
+            items = None
+            for position, item in enumerate(value):
+                if item is None:
+                    continue
+                new = _pruned(item, sub)
+                if new is item:
+                    continue
+                if new is _SLOW:
+                    return _SLOW
+                if items is None:
+                    items = list(value)
+                items[position] = new
+            return value if items is None else items
         if not isinstance(value, dict):
-            return False
-        return all(type(name) is str and _clean(item, sub) for name, item in value.items())
+            return _SLOW
+        out = None
+        for name, item in value.items():
+            if type(name) is not str:
+                return _SLOW
+            new = _pruned(item, sub)
+            if new is _SLOW:
+                return _SLOW
+            if new is not item and out is None:
+                out = dict(value)
+            if out is not None:
+                out[name] = new
+        return value if out is None else out
     if schema == _S:
-        return isinstance(value, str)
-    if schema == _B:
-        return isinstance(value, bool)
-    if schema == _I:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if schema == _IOS:
-        return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
-    if schema == _N:
-        return isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool))
-    if schema == _Q:
-        return isinstance(value, (str, float)) or (isinstance(value, int) and not isinstance(value, bool))
-    return True
+        return value if isinstance(value, str) else _SLOW
+    if schema == _ANY:
+        return value
+    ok, cleaned = _scalar(value, schema)
+    return cleaned if ok else _SLOW
 
 
 _SCHEMAS: dict[str, dict] = {}
 
 
 def type_checked(obj: Mapping[str, Any], kind: str, errs: Errors) -> Mapping[str, Any]:
-    """A copy of ``obj`` without its fields of the wrong JSON type, each reported to ``errs``; ``obj`` itself
-    when that copy would be equal to it (the usual case: nothing to report, nothing to leave out)."""
+    """A copy of ``obj`` without its fields of the wrong JSON type, each reported to ``errs``. When there is
+    nothing to report, the parts that copy would leave unchanged are ``obj``'s own (``obj`` itself when nothing
+    changes): checks only read them."""
     schema = _SCHEMAS.get(kind)
     if schema is None:
         schema = _SCHEMAS[kind] = {"apiVersion": _S, "kind": _S, "metadata": _OBJECT_META,
                                    **_KIND_SCHEMAS.get(kind, {})}
-    if _clean(obj, schema):
-        return obj
+    fast = _pruned(obj, schema)
+    if fast is not _SLOW:
+        return fast
     return _typed(obj, schema, "", errs)[1]
