@@ -132,8 +132,9 @@ class CalicoNode:
     def _own_block(self, node: dict, cidr: str) -> None:
         if self.cni_conf_path not in self.node_fs:
             self.node_fs[self.cni_conf_path] = json.dumps(cni_conflist(self.node_name, cidr), indent=2)
-            if self.backend == "bird":
-                self.host.routes.add(Route(str(ipaddress.IPv4Network(cidr)), "", proto="bird", type="blackhole"))
+        block = str(ipaddress.IPv4Network(cidr))
+        if self.backend == "bird" and not any(r.dest == block and r.type == "blackhole" for r in self.host.routes.routes):
+            self.host.routes.add(Route(block, "", proto="bird", type="blackhole"))     # again after a reboot
         wanted = f"{self.host.address}/16"
         if (node["metadata"].get("annotations") or {}).get("projectcalico.org/IPv4Address") != wanted:
             self.client.patch("nodes", self.node_name,

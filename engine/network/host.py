@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 NODE_NETWORK = "172.18.0.0/16"
 """The nodes' L2 segment (kind's docker network): node N is 172.18.0.N+1, the gateway 172.18.0.1."""
 NODE_GATEWAY = "172.18.0.1"
+BOOT_INTERFACES = ("lo", "eth0")
+"""What a node's stack has when the machine boots, before any add-on runs."""
 
 Policy = Callable[[Packet, str, str, bool], "tuple[bool, str]"]
 
@@ -144,9 +146,26 @@ class Host:
         self.powered = False
 
     def power_on(self) -> None:
-        """The machine boots: a fresh connection tracking table (conntrack lives in the kernel's memory)."""
+        """The machine boots with a fresh kernel: what lived in its memory is gone (connection tracking, every
+        iptables rule and ipset, IPVS, the devices the add-ons made: ``cni0``, ``flannel.1``, veths, and with
+        them their routes and neighbours; the pods' network namespaces). ``lo`` and ``eth0`` come up with the
+        boot routes; the add-ons program the rest again as their pods start."""
         self.powered = True
         self.conntrack = Conntrack()
+        self.policy = None
+        self.pods.clear()
+        self.neighbors.clear()
+        for name in [name for name in self.interfaces if name not in BOOT_INTERFACES]:
+            self.remove_interface(name)
+        self.routes.routes = [route for route in self.routes.routes if route.proto == "boot" or route.dev == "eth0"
+                              and route.scope == "link"]
+        if self.iptables is not None:
+            self.iptables.tables.clear()
+            self.iptables.ipsets = type(self.iptables.ipsets)()
+            self.iptables.recent.clear()
+        if self.ipvs is not None:
+            self.ipvs.services.clear()
+            self.ipvs.dummy_addresses.clear()
 
     # -- configuration (what ip link / ip addr / ip route do) ---------------------
     def add_interface(self, interface: Interface) -> Interface:

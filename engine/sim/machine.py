@@ -72,8 +72,11 @@ class Machine:
             self.network_stack.power_off()
 
     def power_on(self) -> None:
-        """The machine boots: its kernel stack comes up with empty connection tracking, containerd starts with
-        nothing running (``RuntimeService.boot``); starting the kubelet is the caller's (systemd's) part."""
+        """The machine boots: /run (a tmpfs) is empty, its kernel stack comes up fresh (``Host.power_on``: no rules,
+        no add-on devices), containerd starts with nothing running (``RuntimeService.boot``); starting the kubelet
+        is the caller's (systemd's) part."""
+        for path in [path for path in self.runtime.host_fs if path.startswith("/run/") and not path.endswith("/")]:
+            del self.runtime.host_fs[path]            # /run is a tmpfs: /run/flannel/subnet.env is written again
         if self.network_stack is not None:
             self.network_stack.power_on()
         self.hostnet.power_on(self.address)

@@ -3,7 +3,8 @@
 A powered-off machine's pods go dark: a connection to a pod IP or to the node's own address gets no answer at all
 (curl times out; no RST), its containers' processes are gone. The node controller does what it always does
 (NotReady after the grace period, the unreachable taints, eviction after tolerationSeconds), and the replacement
-pod elsewhere answers, also through the Service. Powered back on, containerd starts with nothing running: the
+pod elsewhere answers, also through the Service. Powered back on, the kernel is fresh (no rules, no add-on devices,
+until flannel, the bridge plugin and kube-proxy program them again) and containerd starts with nothing running: the
 evicted pod's old container is cleaned up, and the kubelet runs what it is told (its static pod, afresh).
 """
 
@@ -50,7 +51,12 @@ def story() -> dict:
     c.run(320)
     seen["pods_after_eviction"] = c.list("pods", selector="app=web")
     c.restore_node(victim)
+    stack = c.machines[victim].network_stack
+    seen["stack_at_boot"] = (sorted(stack.interfaces), stack.iptables.save(), dict(stack.pods))
     c.run(60)
+    c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "after"},
+             "spec": {"nodeName": victim, "containers": [{"name": "web", "image": "nginx"}]}})
+    c.run(15)
     return seen
 
 
@@ -97,3 +103,30 @@ def test_powered_back_on_its_old_containers_are_gone_and_it_runs_what_it_is_told
     static = c.get("pod", f"static-web-{victim}")
     assert static["status"]["phase"] == "Running"
     assert c.curl(story["other"], f"http://{static['status']['podIP']}/").status == 200
+
+
+def test_it_boots_with_a_fresh_kernel_and_the_add_ons_program_it_again(story: dict) -> None:
+    c, victim, other = story["cluster"], story["victim"], story["other"]
+    interfaces, rules, pods = story["stack_at_boot"]
+    assert (interfaces, rules.strip(), pods) == (["eth0", "lo"], "", {})    # no cni0, flannel.1, veth, rule, netns
+    stack = c.machines[victim].network_stack
+    assert {"flannel.1", "cni0"} <= set(stack.interfaces)                     # flannel and the bridge plugin again
+    assert ":KUBE-SERVICES - [0:0]" in stack.iptables.save(("nat",))         # kube-proxy's first sync again
+    after = c.get("pod", "after")
+    assert c.curl(other, f"http://{after['status']['podIP']}/").status == 200
+    assert c.curl("after", "http://web/").status == 200                      # DNS and the Service from the node
+
+
+def test_a_calico_node_gets_its_block_route_again_after_a_reboot() -> None:
+    c = engine.Cluster(nodes=1, seed=0, network="calico")
+    c.run(30)
+    stack = c.machines["node-1"].network_stack
+    block = c.get("node", "node-1")["spec"]["podCIDR"]
+    c.fail_node("node-1")
+    c.restore_node("node-1")
+    c.run(30)
+    assert [r.type for r in stack.routes.routes if r.dest == block] == ["blackhole"]
+    c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "after"},
+             "spec": {"nodeName": "node-1", "containers": [{"name": "web", "image": "nginx"}]}})
+    c.run(15)
+    assert c.curl("control-plane", f"http://{c.get('pod', 'after')['status']['podIP']}/").status == 200
