@@ -32,7 +32,10 @@ The memo never calls the API server and never changes a NodeInfo.
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
+from collections import deque
+from functools import partial
+from itertools import repeat
+from operator import is_not
 from typing import TYPE_CHECKING, Any
 
 from engine.scheduler.framework import CycleState, Framework, LocalScores, Status
@@ -40,6 +43,7 @@ from engine.scheduler.framework import CycleState, Framework, LocalScores, Statu
 if TYPE_CHECKING:
     from engine.scheduler.cache import SchedulerCache
 
+_known = partial(is_not, None)
 MEMO_SIGNATURES = 256
 """Pod shapes remembered per profile; past this many the memos start over."""
 
@@ -195,12 +199,16 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
     memo.sync(cache)
     nodes, names = cache.node_infos, cache.node_names
     live_rejected = _live_rejections(state, pod, live)
-    blocked: list[int] = []
-    if live_rejected is not None:
+    count = len(nodes)
+    blocked = b""                           # by node position: 1 where a live filter rejects the node
+    if live_rejected:
         live = []
         positions = cache.node_positions
-        blocked = sorted(positions[name] for name in live_rejected if name in positions)
-    count = len(nodes)
+        mask = bytearray(count)
+        deque(map(mask.__setitem__, filter(_known, map(positions.get, live_rejected)), repeat(1)), maxlen=0)
+        blocked = mask
+    elif live_rejected is not None:
+        live = []
     passing, statuses = memo.passing, memo.statuses
     segments: list[tuple[int, int]] = []
     rejections: list[tuple[int, Any]] = []
@@ -227,9 +235,7 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
             continue
         chunk = passing[low:high]
         if blocked:
-            first = bisect_left(blocked, low)
-            for index in blocked[first:bisect_left(blocked, high, first)]:
-                chunk[index - low] = 0
+            chunk = _and_not(chunk, blocked[low:high])
         size, at = high - low, 0
         while at < size and need > 0:
             begin = chunk.find(1, at)
@@ -247,6 +253,12 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
             at = begin + taken
         offset += at
     return segments, offset, rejections
+
+
+def _and_not(passing: bytes, blocked: bytes) -> bytes:
+    """Bytes of 0 and 1: ``passing`` with a 0 wherever ``blocked`` has a 1 (one big-integer operation)."""
+    size = len(passing)
+    return (int.from_bytes(passing, "big") & ~int.from_bytes(blocked, "big")).to_bytes(size, "big")
 
 
 def _append(segments: list[tuple[int, int]], index: int) -> None:

@@ -74,7 +74,7 @@ Memo = dict[tuple[str, str, bool], dict[str, int]]
 def _memo_key(metadata: dict, non_zero: bool) -> tuple:
     """One pod's spec version: its generation (which any spec change bumps), else its resourceVersion."""
     generation = metadata.get("generation")
-    return (f"{metadata.get('namespace')}/{metadata.get('name')}/{metadata.get('uid')}",
+    return (metadata.get("namespace"), metadata.get("name"), metadata.get("uid"),
             generation if generation is not None else ("rv", metadata.get("resourceVersion", "")), non_zero)
 
 

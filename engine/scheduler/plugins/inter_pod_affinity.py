@@ -22,7 +22,8 @@ hardPodAffinityWeight (1); normalized to 0..100 between the lowest and highest n
 from __future__ import annotations
 
 import json
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
+from operator import gt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,7 +254,7 @@ class InterPodAffinity:
         # Existing pods' rule first, then the pod's own, which wins on a node both reject (the filter's order).
         for statuses, reason in ((existing_anti, ERR_REASON_EXISTING_ANTI_AFFINITY),
                                  (anti_counts, ERR_REASON_ANTI_AFFINITY)):
-            pairs = [pair for pair, count in statuses.items() if count > 0]
+            pairs = list(compress(statuses, map(gt, statuses.values(), repeat(0))))
             if not pairs:
                 continue
             status = unschedulable(reason)
