@@ -503,7 +503,7 @@ class APIServer:
         revision = int(current["metadata"]["resourceVersion"])
         bound = _bound_copy(current, target, scheduled)
         if bound is not None:
-            storage.update_frozen(bound, revision)
+            storage.update_frozen(bound, revision, previous=current, added=("spec", "nodeName"))
         else:
             pod = thaw(current)
             pod["spec"]["nodeName"] = target

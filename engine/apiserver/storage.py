@@ -28,6 +28,17 @@ from engine import flags
 _LEASE_REUSE_SECONDS = 60.0
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 """``json.dumps(obj, separators=...)`` without building an encoder per call."""
+_C_ENCODER = None if json.encoder.c_make_encoder is None else json.encoder.c_make_encoder(
+    None, _ENCODER.default, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, True)
+"""The C encoder ``_ENCODER.encode`` builds on every call, built once, without the circular-reference markers
+(what is written here was copied or built by the server: a tree, never a cycle)."""
+
+
+def dumps(obj: object) -> str:
+    """``_ENCODER.encode(obj)``: the same text."""
+    if _C_ENCODER is None:
+        return _ENCODER.encode(obj)
+    return "".join(_C_ENCODER(obj, 0))
 
 
 def encode(obj: dict) -> bytes:
@@ -35,10 +46,47 @@ def encode(obj: dict) -> bytes:
     metadata = obj.get("metadata", {})
     version = metadata.pop("resourceVersion", None)
     try:
-        return _ENCODER.encode(obj).encode()
+        return dumps(obj).encode()
     finally:
         if version is not None:
             metadata["resourceVersion"] = version
+
+
+def _members(obj: dict, keys: list[str]) -> str:
+    """The JSON of ``obj``'s members ``keys``, comma-separated, without braces ("" for none)."""
+    return dumps({key: obj[key] for key in keys})[1:-1]
+
+
+def splice(obj: dict, previous: dict, stored: bytes, field: str, name: str) -> bytes | None:
+    """``encode(obj)`` made from ``stored`` (the bytes of ``previous``, whose resourceVersion they lack) when
+    ``obj[field]`` is ``previous[field]`` plus the member ``name`` at its end: the members before ``field``
+    are encoded and must open ``stored`` as they are, those after it are encoded from ``previous`` and must
+    close it, and what lies between is ``previous[field]``'s JSON, reused. None when the bytes do not line up
+    (the caller encodes ``obj``)."""
+    old_value, new_value = previous.get(field), obj.get(field)
+    if not isinstance(old_value, dict) or not old_value or name in old_value or not isinstance(new_value, dict) \
+            or list(new_value)[-1:] != [name] or len(new_value) != len(old_value) + 1:
+        return None
+    if any(new_value[key] is not item and new_value[key] != item for key, item in old_value.items()):
+        return None
+    keys, old_keys = list(obj), list(previous)
+    if field not in keys or field not in old_keys:
+        return None
+    at, old_at = keys.index(field), old_keys.index(field)
+    before = _members(obj, keys[:at])
+    head = ("{" + before + "," if before else "{") + dumps(field) + ":"
+    old_after = _members(previous, old_keys[old_at + 1:])
+    old_tail = ("," + old_after if old_after else "") + "}"
+    head_bytes, old_tail_bytes = head.encode(), old_tail.encode()
+    if not stored.startswith(head_bytes) or not stored.endswith(old_tail_bytes) or \
+            len(stored) < len(head_bytes) + len(old_tail_bytes) + 2:
+        return None
+    body = stored[len(head_bytes):len(stored) - len(old_tail_bytes)]
+    if body[:1] != b"{" or body[-1:] != b"}":
+        return None
+    after = _members(obj, keys[at + 1:])
+    rest = "," + _members(new_value, [name]) + "}" + ("," + after if after else "") + "}"
+    return head_bytes + body[:-1] + rest.encode()
 
 
 class ResourceStorage:
@@ -111,13 +159,24 @@ class ResourceStorage:
         finally:
             self.cacher.expect(None, None)
 
-    def update_frozen(self, obj: FrozenDict, expected_revision: int) -> None:
+    def update_frozen(self, obj: FrozenDict, expected_revision: int, *, previous: dict | None = None,
+                      added: tuple[str, str] | None = None) -> None:
         """``update`` for a frozen object without a resourceVersion, shaped as decoding its JSON would shape it:
         the watch cache takes it as the decoded object of this write (the in-memory store hands back the very
-        bytes written), instead of decoding them again."""
+        bytes written), instead of decoding them again.
+
+        ``added`` = (top-level field, name) says that ``obj[field]`` is ``previous[field]`` (the cached object
+        at ``expected_revision``) with one more member ``name`` at its end: that field's JSON is then the stored
+        one with the member appended, not encoded again (``splice``; the same bytes)."""
         metadata = obj["metadata"]
         key = self.key(metadata.get("namespace"), metadata["name"])
-        value = _ENCODER.encode(obj).encode()
+        value = None
+        if previous is not None and added is not None:
+            stored = self.store.range(key).kvs
+            if stored and stored[0].mod_revision == expected_revision:
+                value = splice(obj, previous, stored[0].value, *added)
+        if value is None:
+            value = dumps(obj).encode()
         self.cacher.expect(value, obj)
         try:
             response = self.store.txn([Compare(key, "MOD", "=", expected_revision)],

@@ -254,3 +254,44 @@ def test_resource_names_for_another_verb_do_not_split_decisions_by_name():
     assert not decide("get", "configmaps", "", "other").allowed
     assert not decide("update", "configmaps", "", "").allowed
     assert decide("update", "configmaps", "", "lock").allowed
+
+
+# -- a binding's JSON spliced from the stored bytes ------------------------------------------------------
+
+members = st.dictionaries(st.sampled_from(["apiVersion", "kind", "metadata", "status", "x", "ü"]), json_values,
+                          max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(members, st.dictionaries(st.text(max_size=3), json_values, min_size=1, max_size=4), members,
+       st.text(max_size=4), json_values, st.booleans())
+def test_a_spliced_encoding_is_the_encoding(before, spec, after, name, value, status_changes):
+    from engine.apiserver.storage import dumps, splice
+
+    before = {key: item for key, item in before.items() if key not in after}
+    previous = {**before, "spec": spec, **after}
+    stored = dumps(previous).encode()
+    obj = {**before, "spec": {**spec, name: value}, **after}
+    if status_changes:
+        obj["status"] = {"conditions": [{"type": "PodScheduled"}]}
+    spliced = splice(obj, previous, stored, "spec", name)
+    if name in spec or (status_changes and "status" in before):      # not previous's spec plus one; a new head
+        assert spliced is None
+    else:
+        assert spliced == dumps(obj).encode()
+
+
+def test_a_splice_that_does_not_line_up_is_declined():
+    from engine.apiserver.storage import dumps, splice
+
+    previous = {"metadata": {"name": "a", "resourceVersion": "3"}, "spec": {"x": 1}, "status": {}}
+    stored = dumps({"metadata": {"name": "a"}, "spec": {"x": 1}, "status": {}}).encode()
+    obj = {"metadata": {"name": "b"}, "spec": {"x": 1, "nodeName": "n"}, "status": {}}
+    assert splice(obj, previous, stored, "spec", "nodeName") is None          # the head differs
+    obj = {"metadata": {"name": "a"}, "spec": {"x": 2, "nodeName": "n"}, "status": {}}
+    assert splice(obj, previous, stored, "spec", "nodeName") is None          # not previous's spec plus one
+    late = {"spec": {"x": 1}, "metadata": {"name": "a", "resourceVersion": "3"}}
+    stored = dumps({"spec": {"x": 1}, "metadata": {"name": "a"}}).encode()
+    obj = {"spec": {"x": 1, "nodeName": "n"}, "metadata": {"name": "a"}}
+    assert splice(obj, late, stored, "spec", "nodeName") is None              # the tail holds a resourceVersion
+    assert splice(obj, {"spec": {}, "metadata": {}}, b"{}", "spec", "nodeName") is None
