@@ -313,6 +313,8 @@ class RuntimeManager:
             if not actions.create_sandbox:
                 return result
             status = get_pod_status(self.runtime, pod["metadata"]["uid"])
+            if self._purge_init_containers(pod, status):
+                status = get_pod_status(self.runtime, pod["metadata"]["uid"])
         else:
             stops = []
             for victim in actions.containers_to_kill:
@@ -404,6 +406,15 @@ class RuntimeManager:
         link_container_log(self.runtime.host_fs, f"{log_directory(pod)}/{config.log_path}", container_id, name,
                            meta["name"], meta.get("namespace", "default"))
         self.event(pod, name, NORMAL, "Started", f"Started container {name}")
+
+    def _purge_init_containers(self, pod: dict, status: RuntimePodStatus) -> bool:
+        """purgeInitContainers: a pod getting a new sandbox runs every init container again, so the old ones
+        (all stopped by now) are removed; else the last one's old success would count for the new sandbox."""
+        names = {c["name"] for c in pod["spec"].get("initContainers") or ()}
+        purged = [c for name in sorted(names) for c in status.by_name(name)]
+        for container in purged:
+            self.runtime.remove_container(container.id)
+        return bool(purged)
 
     def _remove_dead(self, status: RuntimePodStatus, name: str) -> None:
         """The container GC's per-container rule (MaxPerPodContainer = 1): keep only the newest dead instance."""

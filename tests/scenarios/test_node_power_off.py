@@ -112,6 +112,11 @@ def test_it_boots_with_a_fresh_kernel_and_the_add_ons_program_it_again(story: di
     stack = c.machines[victim].network_stack
     assert {"flannel.1", "cni0"} <= set(stack.interfaces)                     # flannel and the bridge plugin again
     assert ":KUBE-SERVICES - [0:0]" in stack.iptables.save(("nat",))         # kube-proxy's first sync again
+    runtime = c.runtimes[victim]
+    ready = {s.id for s in runtime.list_pod_sandbox() if s.state == cri.SANDBOX_READY}
+    inits = [x for x in runtime.list_containers() if x.metadata.name in ("install-cni-plugin", "install-cni")]
+    assert sorted(x.metadata.name for x in inits) == ["install-cni", "install-cni-plugin"]   # both ran again,
+    assert all(x.pod_sandbox_id in ready for x in inits)                                    # in the new sandbox
     after = c.get("pod", "after")
     assert c.curl(other, f"http://{after['status']['podIP']}/").status == 200
     assert c.curl("after", "http://web/").status == 200                      # DNS and the Service from the node
