@@ -44,6 +44,7 @@ from engine.client.client import Client
 from engine.components import COMPONENTS, ComponentContext, ComponentSpec
 from engine.kubectl.apply import apply_one, load_manifests
 from engine.dns.upstream import NODE_RESOLV_CONF
+from engine.sim.collector import tune_collector
 from engine.sim.hostnet import HostLocalIPAM, HostNetwork
 from engine.sim.loop import Loop
 from engine.sim.machine import Machine, machine_address
@@ -100,6 +101,7 @@ class Cluster:
         """The CNI add-on kubeadm's boot installs ("flannel", "calico"), or None: no add-ons."""
         self.proxy_mode = proxy_mode
         """kube-proxy's mode (its ConfigMap's ``mode``) when the add-ons are installed."""
+        tune_collector()
         self.loop = Loop(seed, keep_history=keep_history)
         # "memory", or a real etcd: "etcd://127.0.0.1:2379" (engine.store.etcd says what changes on it)
         self.store = MemoryStore(self.loop) if store == "memory" else EtcdStore.from_url(store, loop=self.loop)
