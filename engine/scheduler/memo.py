@@ -198,15 +198,23 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
     """
     memo.sync(cache)
     nodes, names = cache.node_infos, cache.node_names
-    live_rejected = _live_rejections(state, pod, live)
     count = len(nodes)
-    blocked = b""                           # by node position: 1 where a live filter rejects the node
+    blocked: bytes = b""                    # by node position: 1 where a live filter rejects the node
+    live_rejected: dict[str, Any] | None = None
+    blocked_status: Any = None              # position -> the live filter's Status there
+    masked = live[0].rejected_mask(state, pod) if len(live) == 1 and hasattr(live[0], "rejected_mask") else None
+    if masked is not None:
+        live = []
+        blocked, blocked_status = masked
+    else:
+        live_rejected = _live_rejections(state, pod, live)
     if live_rejected:
         live = []
         positions = cache.node_positions
         mask = bytearray(count)
         deque(map(mask.__setitem__, filter(_known, map(positions.get, live_rejected)), repeat(1)), maxlen=0)
         blocked = mask
+        blocked_status = lambda index: live_rejected[names[index]]    # noqa: E731
     elif live_rejected is not None:
         live = []
     passing, statuses = memo.passing, memo.statuses
@@ -241,8 +249,7 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
             begin = chunk.find(1, at)
             end_of_rejected = size if begin == -1 else begin
             for j in range(at, end_of_rejected):
-                name = names[low + j]
-                rejections.append((offset + j, statuses.get(name) or live_rejected[name]))  # type: ignore[index]
+                rejections.append((offset + j, statuses.get(names[low + j]) or blocked_status(low + j)))
             if begin == -1:
                 at = size
                 break

@@ -25,7 +25,7 @@ import json
 from itertools import chain, compress, repeat
 from operator import gt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from engine.api.selectors import LabelSelector, from_label_selector
 from engine.scheduler.affinity_counts import AffinityCounts
@@ -159,6 +159,7 @@ class InterPodAffinity:
                 return Status(SKIP)
             self_match = all(term.matches(pod, labels) for term in affinity)
             state[NAME] = (affinity, anti, existing_anti, affinity_counts, anti_counts, self_match)
+            state[NAME + "/counts"] = counts
             return None
         snapshot = self.handle.snapshot
         indexed = hasattr(snapshot, "placed_pods_with_label")
@@ -265,6 +266,21 @@ class InterPodAffinity:
                 names = chain.from_iterable(lookup(key, value) for key, value in pairs)
             rejected.update(dict.fromkeys(names, status))
         return rejected
+
+    def rejected_mask(self, state: dict, pod: dict) -> tuple[bytearray, Callable[[int], Status]] | None:
+        """``rejected_nodes`` by the position of each node in the cache's node order, when PreFilter counted
+        from the counts kept in step with the cache: a bytearray with 1 where ``filter`` refuses the node
+        (kept from pod to pod, do not modify), and the status of a refused position."""
+        counts = state.get(NAME + "/counts")
+        if counts is None or NAME not in state:
+            return None
+        affinity, anti = state[NAME][:2]
+        if affinity:
+            return None
+        rejected = counts.rejected(pod, anti)
+        own, existing = unschedulable(ERR_REASON_ANTI_AFFINITY), unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY)
+        own.plugin = existing.plugin = NAME
+        return rejected.mask, lambda index: own if rejected.own_refuses(index) else existing
 
     def filter(self, state: dict, pod: dict, node_info: NodeInfo) -> Status | None:
         if NAME not in state:
