@@ -148,3 +148,51 @@ def test_inter_pod_affinity_counts_kept_in_step_give_the_plain_scans_placements(
     plain = affinity_placements(3, 40, 160)
     assert fast == plain
     assert sum(1 for node in fast.values() if node) > 40
+
+
+def test_the_anti_affinity_mask_kept_in_step_refuses_the_nodes_the_listing_refuses():
+    """affinity_counts.RejectedNodes, brought up to date from the counts' log, against the plugin's listing
+    rebuilt from the counts, while pods come and go and nodes are relabelled."""
+    from engine.scheduler.framework import CycleState
+
+    rng = random.Random(5)
+    cluster = engine.Cluster(nodes=0, seed=5, keep_history=False)
+    for node in random_nodes(rng, 40):
+        cluster.admin.create(node)
+    cluster.run(1)
+    scheduler = cluster.components[("kube-scheduler", None)]
+    framework = scheduler.frameworks["default-scheduler"]
+    plugin = framework.plugin("InterPodAffinity")
+    checked = 0
+    for index in range(120):
+        group = rng.choice(["red", "green"])
+        term = {"labelSelector": {"matchLabels": {"group": group}},
+                "topologyKey": rng.choice([ZONE, "kubernetes.io/hostname"])}
+        pod = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": f"p-{index:03}", "namespace": "default", "uid": f"u-{index}",
+                            "labels": {"group": group}},
+               "spec": {"containers": [{"name": "app", "image": "nginx"}],
+                        "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}}}
+        state = CycleState()
+        if framework.run_pre_filter(state, pod, scheduler.cache.node_infos) is None:
+            masked = plugin.rejected_mask(state, pod)
+            listed = plugin.rejected_nodes(state, pod)
+            assert masked is not None and listed is not None
+            mask, status_at = masked
+            names = scheduler.cache.node_names
+            assert {names[i] for i, refused in enumerate(mask) if refused} == set(listed)
+            assert all(status_at(names.index(name)).reasons == status.reasons for name, status in listed.items())
+            checked += 1
+        created = dict(pod, metadata={k: v for k, v in pod["metadata"].items() if k != "uid"})
+        cluster.admin.create(created, "default")
+        cluster.run(0.2)
+        if index % 3 == 2:
+            pods = [p["metadata"]["name"] for p in cluster.list("pods")]
+            cluster.admin.delete("pods", rng.choice(pods), "default", grace_period_seconds=0)
+            cluster.run(0.2)
+        if index % 40 == 39:
+            node = cluster.admin.get("nodes", f"n-{rng.randrange(40):03}")
+            node["metadata"]["labels"][ZONE] = rng.choice(["a", "b", "c"])
+            cluster.admin.update(node)
+            cluster.run(0.2)
+    assert checked > 100
