@@ -103,3 +103,12 @@ def test_a_v1_manifest_with_a_field_v1_lacks_is_refused_or_warned_about(kubectl:
     assert 'Warning: unknown field "spec.minReplica"' in warned.stderr
     spec = cluster.get("hpa", "php-apache-typo")["spec"]
     assert "minReplica" not in spec and spec["minReplicas"] == 1
+
+
+def test_kubectl_apply_server_side_of_a_v1_hpa_twice(kubectl: Kubectl, cluster: Cluster) -> None:
+    manifest = HPA_V1.replace("php-apache-v1", "php-apache-ssa")
+    first = kubectl("apply", "--server-side", "-f", "-", stdin=manifest.format(max=10, cpu=50)).stdout
+    again = kubectl("apply", "--server-side", "-f", "-", stdin=manifest.format(max=7, cpu=55)).stdout
+    assert first == again == "horizontalpodautoscaler.autoscaling/php-apache-ssa serverside-applied\n"
+    spec = cluster.get("hpa", "php-apache-ssa")["spec"]
+    assert (spec["maxReplicas"], spec["metrics"][0]["resource"]["target"]["averageUtilization"]) == (7, 55)
