@@ -250,6 +250,8 @@ class Authenticator:
         self.static = static if static is not None else TokenAuthenticator()
         self.service_accounts = service_accounts
         self.anonymous = anonymous
+        self._authenticated: dict[int, tuple[UserInfo, UserInfo]] = {}
+        """``id(user) -> (user, user in system:authenticated)``: a static token's user comes back every request."""
 
     def authenticate(self, token: str | None) -> UserInfo:
         """The user behind a bearer token (None or "" for a request without one); 401 otherwise."""
@@ -260,7 +262,14 @@ class Authenticator:
         user = self._authenticate_token(token)
         if ALL_AUTHENTICATED in user.groups or ALL_UNAUTHENTICATED in user.groups:
             return user
-        return user.with_group(ALL_AUTHENTICATED)
+        known = self._authenticated.get(id(user))
+        if known is not None and known[0] is user:
+            return known[1]                 # the same (frozen) identity as last time this user object came
+        if len(self._authenticated) >= 1024:
+            self._authenticated.clear()
+        authenticated = user.with_group(ALL_AUTHENTICATED)
+        self._authenticated[id(user)] = (user, authenticated)
+        return authenticated
 
     def authenticate_header(self, authorization: str | None) -> UserInfo:
         """The same from an ``Authorization`` header: only ``Bearer <token>`` carries a token."""

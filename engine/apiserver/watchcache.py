@@ -229,15 +229,15 @@ class Cacher:
 
     def list(self, prefix: str, matcher: Matcher | None = None) -> list[dict]:
         """Current objects under ``prefix`` in key order, filtered by ``matcher``."""
-        keys = self.objects.irange(prefix, prefix_end(prefix), inclusive=(True, False))
+        objects = self.objects
+        start = objects.bisect_left(prefix)
+        stop = objects.bisect_left(prefix_end(prefix))
+        if start >= stop:
+            return []
+        found = objects.values()[start:stop]
         if matcher is None:
-            return [self.objects[key] for key in keys]
-        result = []
-        for key in keys:
-            obj = self.objects[key]
-            if matcher(obj):
-                result.append(obj)
-        return result
+            return found
+        return [obj for obj in found if matcher(obj)]
 
     # -- watching ---------------------------------------------------------------
     def watch(self, prefix: str, matcher: Matcher | None, handler: Handler, *, resource_version: str | None,

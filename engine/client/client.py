@@ -33,6 +33,7 @@ class Client:
         self.server = server
         self.token = token
         self.name = name
+        self._kinds: dict[tuple[str, str], Kind] = {}
         self.last_warnings: list[str] = []
         """The warnings the API server sent with the last answer (``unknown field "spec.foo"``)."""
 
@@ -52,7 +53,16 @@ class Client:
             self.last_warnings = request.warnings
 
     def _resource_of(self, obj: dict) -> str:
-        return self.server.registry.for_object(obj).plural
+        """The resource of a manifest (``registry.for_object``), remembered per apiVersion and kind for as long as
+        the registry still serves that very kind under its name."""
+        registry = self.server.registry
+        key = (obj.get("apiVersion", ""), obj.get("kind", ""))
+        if type(key[0]) is not str or type(key[1]) is not str:
+            return registry.for_object(obj).plural
+        kind = self._kinds.get(key)
+        if kind is None or registry.find(f"{kind.plural}.{kind.group}" if kind.group else kind.plural) is not kind:
+            kind = self._kinds[key] = registry.for_object(obj)
+        return kind.plural
 
     # -- reads ----------------------------------------------------------------
     def get(self, resource: str, name: str, namespace: str | None = None, *, subresource: str | None = None,

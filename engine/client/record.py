@@ -114,12 +114,6 @@ def _spam_key(event: dict) -> tuple:
             ref.get("name", ""), ref.get("uid", ""), ref.get("apiVersion", ""))
 
 
-def _aggregate_key(event: dict) -> tuple:
-    """EventAggregatorByReasonFunc: everything but the message."""
-    return _spam_key(event) + (event.get("type", ""), event.get("reason", ""),
-                               event.get("reportingComponent", ""), event.get("reportingInstance", ""))
-
-
 class EventCorrelator:
     """client-go's EventCorrelator: aggregation, de-duplication and spam filtering, on virtual time."""
 
@@ -131,15 +125,19 @@ class EventCorrelator:
 
     def correlate(self, event: dict, name_for: Any) -> tuple[dict, dict | None] | None:
         """The event to write and the patch for an existing one (or None), or None to drop it."""
-        event, key = self._aggregate(event, name_for)
+        spam_key = _spam_key(event)
+        event, key = self._aggregate(event, name_for, spam_key)
         event, patch = self._observe(event, key)
-        if self._filtered(event):
+        if self._filtered(spam_key):     # the aggregate keeps the source and the involved object: same key
             return None
         return event, patch
 
-    def _aggregate(self, event: dict, name_for: Any) -> tuple[dict, tuple]:
+    def _aggregate(self, event: dict, name_for: Any, spam_key: tuple) -> tuple[dict, tuple]:
         now = self.loop.now
-        aggregate_key, local_key = _aggregate_key(event), event.get("message", "")
+        # EventAggregatorByReasonFunc: everything but the message
+        aggregate_key = spam_key + (event.get("type", ""), event.get("reason", ""),
+                                    event.get("reportingComponent", ""), event.get("reportingInstance", ""))
+        local_key = event.get("message", "")
         record = self._aggregates.get(aggregate_key)
         if record is None or now - record[1] > AGGREGATE_INTERVAL_SECONDS:
             messages: dict[str, None] = {}
@@ -183,8 +181,7 @@ class EventCorrelator:
         return {"count": event.get("count", 1), "firstTimestamp": event.get("firstTimestamp"),
                 "name": event["metadata"]["name"], "resourceVersion": event["metadata"].get("resourceVersion", "")}
 
-    def _filtered(self, event: dict) -> bool:
-        key = _spam_key(event)
+    def _filtered(self, key: tuple) -> bool:
         bucket = self._spam.get(key)
         if bucket is None:
             bucket = TokenBucket(self.loop, SPAM_QPS, SPAM_BURST)
@@ -263,7 +260,9 @@ class EventRecorder:
                 except NotFound:
                     written = None
             if written is None:
-                fresh = dict(event, metadata={k: v for k, v in event["metadata"].items() if k != "resourceVersion"})
+                fresh = event
+                if "resourceVersion" in event["metadata"]:
+                    fresh = dict(event, metadata={k: v for k, v in event["metadata"].items() if k != "resourceVersion"})
                 written = self.client.create(fresh, namespace)
         except ApiError as error:
             self.dropped += 1
