@@ -36,7 +36,7 @@ from collections import deque
 from functools import partial
 from itertools import repeat
 from operator import is_not
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from engine.scheduler.framework import CycleState, Framework, LocalScores, Status
 
@@ -188,13 +188,16 @@ def memo_for(framework: Framework, cache: "SchedulerCache", pod: dict, local_fil
 
 
 def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: VerdictMemo, cache: "SchedulerCache",
-                  start: int, to_find: int, live: list) -> tuple[list[tuple[int, int]], int, list[tuple[int, Any]]]:
+                  start: int, to_find: int, live: list, special: dict[int, Any] | None = None,
+                  evaluate: Callable[[Any], Status | None] | None = None,
+                  ) -> tuple[list[tuple[int, int]], int, list[tuple[int, Any]]]:
     """findNodesThatPassFilters over the memo: (the feasible nodes as runs of positions in the cache's node
     order, in visiting order; nodes processed; rejections).
 
     Nodes are visited from ``start`` round the node list, as the plain loop visits them, until ``to_find``
     are feasible; a rejection is (offset from ``start``, its Status). Where no live filter must run node by
-    node, runs of feasible nodes are found with ``bytearray.find``.
+    node, runs of feasible nodes are found with ``bytearray.find``. ``special`` (position -> NodeInfo): nodes
+    whose verdict is ``evaluate(node)`` instead (where nominated pods count), whatever the memo holds.
     """
     memo.sync(cache)
     nodes, names = cache.node_infos, cache.node_names
@@ -226,10 +229,15 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
         low = (start + offset) % count
         high = min(low + need, count, low + count - offset)
         memo.ensure(framework, state, pod, nodes, low, high)
+        overrides = {index: evaluate(info) for index, info in special.items()   # type: ignore[misc]
+                     if low <= index < high} if special else {}
         if live:
             for index in range(low, high):
-                status = statuses.get(names[index]) if not passing[index] else framework.run_filter(
-                    state, pod, nodes[index], live)
+                if index in overrides:
+                    status = overrides[index]
+                else:
+                    status = statuses.get(names[index]) if not passing[index] else framework.run_filter(
+                        state, pod, nodes[index], live)
                 if status is None:
                     _append(segments, index)
                     need -= 1
@@ -244,12 +252,18 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
         chunk = passing[low:high]
         if blocked:
             chunk = _and_not(chunk, blocked[low:high])
+        if overrides:
+            chunk = bytearray(chunk)
+            for index, status in overrides.items():
+                chunk[index - low] = status is None
         size, at = high - low, 0
         while at < size and need > 0:
             begin = chunk.find(1, at)
             end_of_rejected = size if begin == -1 else begin
             for j in range(at, end_of_rejected):
-                rejections.append((offset + j, statuses.get(names[low + j]) or blocked_status(low + j)))
+                index = low + j
+                rejections.append((offset + j, overrides[index] if index in overrides
+                                   else statuses.get(names[index]) or blocked_status(index)))
             if begin == -1:
                 at = size
                 break

@@ -378,7 +378,7 @@ class Scheduler:
         decision.nodes_to_find = to_find
         decision.start_index = self.next_start_node_index
         start = self.next_start_node_index % num_all
-        if self.fast_path and not self.nominated:
+        if self.fast_path:
             feasible, processed = self._find_with_memo(framework, state, pod, start, to_find, decision, diagnosis)
         else:
             feasible, processed = [], 0
@@ -403,8 +403,9 @@ class Scheduler:
         while local < len(active) and getattr(active[local], "node_local", False):
             local += 1
         memo = memo_for(framework, self.cache, pod, active[:local])
-        segments, processed, rejections = find_feasible(framework, state, pod, memo, self.cache, start, to_find,
-                                                        active[local:])
+        segments, processed, rejections = find_feasible(
+            framework, state, pod, memo, self.cache, start, to_find, active[local:],
+            self._nominated_here(pod), lambda info: self._run_filters(framework, state, pod, info))
         nodes, names = self.cache.node_infos, self.cache.node_names
         feasible, feasible_names = [], []
         for low, high in segments:
@@ -423,6 +424,16 @@ class Scheduler:
 
         decision.evaluated_source = evaluated
         return feasible, processed
+
+    def _nominated_here(self, pod: dict) -> dict[int, Any]:
+        """The nodes (by position in the cache's order) where pods nominated with the same or a higher priority
+        must be counted (RunFilterPluginsWithNominatedPods): the memo's verdicts do not hold there."""
+        if not self.nominated:
+            return {}
+        own_key, own_priority = pod_key(pod), (pod.get("spec") or {}).get("priority") or 0
+        positions, nodes = self.cache.node_positions, self.cache.nodes
+        return {positions[node]: nodes[node] for node, pods in self.nominated.items() if node in positions and any(
+            key != own_key and ((p.get("spec") or {}).get("priority") or 0) >= own_priority for key, p in pods.items())}
 
     def _run_filters(self, framework: Framework, state: CycleState, pod: dict, info: Any) -> Status | None:
         """RunFilterPluginsWithNominatedPods: pods nominated here with equal or higher priority count too."""

@@ -196,3 +196,39 @@ def test_the_anti_affinity_mask_kept_in_step_refuses_the_nodes_the_listing_refus
             cluster.admin.update(node)
             cluster.run(0.2)
     assert checked > 100
+
+
+def preemption_outcome(seed: int) -> tuple[dict[str, str], dict[str, str]]:
+    """Low-priority pods fill the nodes, then higher-priority pods preempt them: where every pod ended, and
+    each pod's latest decision as the scheduler explains it (pods nominated elsewhere count on their nodes)."""
+    rng = random.Random(seed)
+    cluster = engine.Cluster(nodes=0, seed=seed, keep_history=False)
+    for node in random_nodes(rng, 12):
+        node["status"]["allocatable"] = node["status"]["capacity"] = {"cpu": "2", "memory": "8Gi", "pods": "110"}
+        cluster.admin.create(node)
+    for name, value in (("low", 10), ("mid", 500), ("high", 1000)):
+        cluster.admin.create({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                              "metadata": {"name": name}, "value": value})
+    cluster.run(1)
+    for index in range(60):
+        klass = "low" if index < 40 else rng.choice(["mid", "high"])
+        cluster.admin.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"{klass}-{index:03}"},
+                              "spec": {"priorityClassName": klass, "terminationGracePeriodSeconds": 0,
+                                       "tolerations": [{"operator": "Exists"}],
+                                       "containers": [{"name": "app", "image": "nginx", "resources": {"requests": {
+                                           "cpu": rng.choice(["500m", "1"]), "memory": "256Mi"}}}]}}, "default")
+        cluster.run(0.3 if index >= 40 else 0.05)
+    cluster.run(5)
+    scheduler = cluster.components[("kube-scheduler", None)]
+    placed = {p["metadata"]["name"]: p["spec"].get("nodeName", "") + "/" + (p.get("status") or {}).get(
+        "nominatedNodeName", "") for p in cluster.list("pods")}
+    return placed, {key: str(decision) for key, decision in scheduler.decisions.items()}
+
+
+def test_the_memo_with_nominated_pods_gives_the_straightforward_path_s_preemptions(monkeypatch):
+    fast = preemption_outcome(6)
+    monkeypatch.setattr(Scheduler, "fast_path", False)
+    plain = preemption_outcome(6)
+    assert fast == plain
+    assert sum(1 for name in fast[0] if name.startswith("low")) < 40          # some were preempted
+    assert sum(1 for name, where in fast[0].items() if not name.startswith("low") and where.startswith("n-")) > 10
