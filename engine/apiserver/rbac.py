@@ -115,6 +115,20 @@ class RBACAuthorizer:
             decision = self._decisions[key] = self._authorize(attrs, True)
         return decision
 
+    def remembered(self, user: UserInfo, verb: str, namespace: str, api_group: str, resource: str,
+                   subresource: str, name: str) -> Decision | None:
+        """The decision ``authorize`` remembers for this resource request, or None (then ask ``authorize``)."""
+        if not self._current():
+            return None
+        key: tuple = (user, verb, namespace, api_group, resource, subresource, "", True)
+        if name:
+            matter = self._name_rules.get(key)
+            if matter is None:
+                return None
+            if matter:
+                key += (name,)
+        return self._decisions.get(key)
+
     def _names_matter(self, attrs: Attributes) -> bool:
         """Whether a rule that applies to the user in the namespace has ``resourceNames`` and covers this verb on
         this resource otherwise: only then can two object names get different decisions."""

@@ -251,6 +251,10 @@ class APIServer:
         name = request.name or ""
         if request.verb == "create" and not request.subresource:
             name = ""
+        remembered = self.authorizer.remembered(user, request.verb, request.namespace or "", kind.group, kind.plural,
+                                                request.subresource or "", name)
+        if remembered is not None and remembered.allowed:
+            return
         attrs = AuthzAttributes(user=user, verb=request.verb, namespace=request.namespace or "",
                                 api_group=kind.group, resource=kind.plural,
                                 subresource=request.subresource or "", name=name, path="",
@@ -773,8 +777,23 @@ def _label_matcher(text: str) -> Callable[[dict], bool]:
     return lambda obj: selector.matches(obj["metadata"].get("labels") or {})
 
 
+_POD_PATH_FIELDS = frozenset({"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+                              "status.phase", "status.nominatedNodeName"})
+"""Pod field labels whose value ``selectors.selectable_fields`` reads as ``field_value(pod, label)``."""
+
+
 def _field_matcher(text: str, kind: Kind) -> Callable[[dict], bool]:
     selector = selectors.convert_field_selector(kind.kind, text)
+    names = tuple({name: None for name, _, _ in selector.terms})
+    if kind.kind == "Pod" and not kind.group and names and set(names) <= _POD_PATH_FIELDS:
+        # Only the named fields are read (a pod's other selectable fields are never needed here).
+        field_value = selectors.field_value
+
+        def pod_matches(obj: dict) -> bool:
+            if obj.get("kind") != "Pod":
+                return selector.matches(_selectable_fields(obj, kind.namespaced))
+            return selector.matches({name: field_value(obj, name) for name in names})
+        return pod_matches
     return lambda obj: selector.matches(_selectable_fields(obj, kind.namespaced))
 
 
@@ -819,7 +838,8 @@ class _CacheRules:
 
     def version(self) -> tuple[int, ...]:
         """Changes whenever an RBAC object does: the revisions the four watch caches have reached."""
-        return tuple(cacher.revision for cacher in self._cachers)
+        first, second, third, fourth = self._cachers
+        return (first.revision, second.revision, third.revision, fourth.revision)
 
     def list_cluster_role_bindings(self) -> list[dict]:
         return self.server.cached_list("clusterrolebindings")

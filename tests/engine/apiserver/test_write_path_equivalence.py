@@ -295,3 +295,26 @@ def test_a_splice_that_does_not_line_up_is_declined():
     obj = {"spec": {"x": 1, "nodeName": "n"}, "metadata": {"name": "a"}}
     assert splice(obj, late, stored, "spec", "nodeName") is None              # the tail holds a resourceVersion
     assert splice(obj, {"spec": {}, "metadata": {}}, b"{}", "spec", "nodeName") is None
+
+
+@pytest.mark.parametrize("text", ["status.phase!=Succeeded,status.phase!=Failed", "spec.nodeName=",
+                                  "spec.nodeName=node-1", "spec.schedulerName=default-scheduler,status.phase=Running",
+                                  "metadata.name=a,spec.nodeName=node-1", "status.podIP=10.0.0.1"])
+def test_a_pod_field_selector_reading_only_its_fields_matches_as_the_full_field_set_does(text):
+    from engine.api import selectors
+    from engine.api.kinds import REGISTRY
+    from engine.api.frozen import freeze
+    from engine.apiserver.server import _field_matcher
+
+    pods = [{"kind": "Pod", "metadata": {"name": name, "namespace": "default"}, "spec": spec, "status": status}
+            for name in ("a", "b")
+            for spec in ({}, {"nodeName": "node-1", "schedulerName": "default-scheduler"}, {"nodeName": None},
+                         {"nodeName": 3}, {"nodeName": True})
+            for status in ({}, {"phase": "Running", "podIP": "10.0.0.1"}, {"phase": "Succeeded"}, {"phase": None})]
+    pods.append({"metadata": {"name": "a"}, "spec": {"nodeName": "node-1"}})      # no kind: the full set
+    kind = REGISTRY.lookup("pods")
+    matcher = _field_matcher(text, kind)
+    selector = selectors.convert_field_selector("Pod", text)
+    for pod in pods:
+        expected = selector.matches(selectors.selectable_fields(pod, True))
+        assert matcher(pod) == expected == matcher(freeze(pod)), (text, pod)
