@@ -15,6 +15,7 @@ changes it, and never writes to stderr.
 ``dashboard(cluster)`` composes ``Controls`` over a ``Tab`` of the
 ``ClusterView``, ``TimeTravel``, ``EventLog``, ``Inspector`` and ``TraceView``;
 each tick of the controls refreshes all of them.
+(The Kubernetes Dashboard add-on's own widget is ``engine.viz.kubernetes_dashboard.DashboardView``.)
 """
 
 from __future__ import annotations

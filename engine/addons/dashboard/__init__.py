@@ -18,7 +18,7 @@ Use::
 The page lists, per namespace, the workloads (Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs), pods,
 nodes, services and events, refreshed every ``resourceAutoRefreshTimeInterval`` seconds (5; the ConfigMap
 ``kubernetes-dashboard-settings``' ``_global`` JSON changes it); a pod's logs and any object's YAML are a click
-away. The same views feed the notebook widget ``engine.viz.dashboard_view.DashboardView``.
+away. The same views feed the notebook widget ``engine.viz.kubernetes_dashboard.DashboardView``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import yaml
 
 import engine
 from engine.addons.dashboard import views
-from engine.viz.dashboard_view import ALL_NAMESPACES, DashboardView, listed_objects, render_html
+from engine.viz.kubernetes_dashboard import ALL_NAMESPACES, DashboardView, listed_objects, render_html
 
 WEB = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},

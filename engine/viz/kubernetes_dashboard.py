@@ -12,6 +12,9 @@ It needs no dashboard pod: the widget is the backend running in the notebook's p
 ``refresh()`` re-reads the chosen tab while *live* is ticked (``Controls(cluster, views=[board])`` calls it on
 every tick); the refresh button always does. ``render_html(view, data)`` is the tables as a pure function of a
 view's JSON answer. While a cluster is served, the reads run on its loop thread. It never changes the cluster.
+
+Not ``engine.viz.dashboard``: that is the course's own composed widget (controls, cluster view, time travel);
+this module is the Kubernetes Dashboard add-on's UI. ``kubernetes_dashboard(cluster)`` is ``DashboardView(cluster)``.
 """
 
 from __future__ import annotations
@@ -241,6 +244,6 @@ class DashboardView(widgets.VBox):
                              f"<pre class='kd-logs' style='font-size:12px'>{html.escape(lines)}</pre>")
 
 
-def dashboard_view(cluster: "Cluster", **kwargs: Any) -> DashboardView:
+def kubernetes_dashboard(cluster: "Cluster", **kwargs: Any) -> DashboardView:
     """``DashboardView(cluster, **kwargs)``: the Kubernetes Dashboard as a notebook widget."""
     return DashboardView(cluster, **kwargs)
