@@ -68,34 +68,36 @@ def _compute(pod: dict, non_zero: bool) -> dict[str, int]:
     return combine(spec, lambda container: _container(container, non_zero), overhead)
 
 
-Memo = dict[tuple[str, str, bool], dict[str, int]]
+Footprint = tuple[dict[str, int], dict[str, int], list[tuple[str, str, int]]]
+"""What a pod takes on its node: its requests, its non-zero requests, its host ports."""
+Memo = dict[tuple, Footprint]
 
 
-def _memo_key(metadata: dict, non_zero: bool) -> tuple:
+def _memo_key(metadata: dict) -> tuple:
     """One pod's spec version: its generation (which any spec change bumps), else its resourceVersion."""
     generation = metadata.get("generation")
     return (metadata.get("namespace"), metadata.get("name"), metadata.get("uid"),
-            generation if generation is not None else ("rv", metadata.get("resourceVersion", "")), non_zero)
+            generation if generation is not None else ("rv", metadata.get("resourceVersion", "")))
 
 
-def _cached(pod: dict, non_zero: bool, memo: Memo | None) -> dict[str, int]:
-    if memo is None:
-        return _compute(pod, non_zero)
-    key = _memo_key(pod.get("metadata") or {}, non_zero)
+def footprint(pod: dict, memo: Memo) -> Footprint:
+    """``pod_request``, ``pod_non_zero_request`` and ``pod_host_ports`` of ``pod``, computed once per pod version
+    (``memo``: one scheduler's memory of them; never modify what it gives)."""
+    key = _memo_key(pod.get("metadata") or {})
     value = memo.get(key)
     if value is None:
-        value = memo[key] = _compute(pod, non_zero)
+        value = memo[key] = (_compute(pod, False), _compute(pod, True), pod_host_ports(pod))
     return value
 
 
 def pod_request(pod: dict, memo: Memo | None = None) -> dict[str, int]:
-    """The pod's effective requests as integers (``memo``: one scheduler's memory of them; never modify)."""
-    return _cached(pod, False, memo)
+    """The pod's effective requests as integers (``memo``: see ``footprint``)."""
+    return _compute(pod, False) if memo is None else footprint(pod, memo)[0]
 
 
 def pod_non_zero_request(pod: dict, memo: Memo | None = None) -> dict[str, int]:
     """As ``pod_request``, with 100m CPU / 200Mi memory for each container that requests none."""
-    return _cached(pod, True, memo)
+    return _compute(pod, True) if memo is None else footprint(pod, memo)[1]
 
 
 def pod_host_ports(pod: dict) -> list[tuple[str, str, int]]:
@@ -154,11 +156,11 @@ class NodeInfo:
         affinity = (pod.get("spec") or {}).get("affinity") or {}
         if affinity.get("podAffinity") or affinity.get("podAntiAffinity"):
             self.affinity_pods[key] = pod
-        _add(self.requested, pod_request(pod, self.memo))
-        non_zero = pod_non_zero_request(pod, self.memo)
+        request, non_zero, ports = footprint(pod, self.memo)
+        _add(self.requested, request)
         for name in (CPU, MEMORY):
             self.non_zero_requested[name] = self.non_zero_requested.get(name, 0) + non_zero.get(name, 0)
-        for port in pod_host_ports(pod):
+        for port in ports:
             self.used_ports[port] = self.used_ports.get(port, 0) + 1
         self.generation += 1
 
@@ -174,12 +176,12 @@ class NodeInfo:
         if pod is None:
             return None
         self.affinity_pods.pop(key, None)
-        for name, value in pod_request(pod, self.memo).items():
+        request, non_zero, ports = footprint(pod, self.memo)
+        for name, value in request.items():
             self.requested[name] = self.requested.get(name, 0) - value
-        non_zero = pod_non_zero_request(pod, self.memo)
         for name in (CPU, MEMORY):
             self.non_zero_requested[name] = self.non_zero_requested.get(name, 0) - non_zero.get(name, 0)
-        for port in pod_host_ports(pod):
+        for port in ports:
             left = self.used_ports.get(port, 0) - 1
             if left > 0:
                 self.used_ports[port] = left
