@@ -60,8 +60,9 @@ class Term:
 
 def _term(raw: dict, pod: dict, weight: int = 0) -> Term:
     term = _parse_term(raw, pod, weight)
-    term.key = (json.dumps(raw, sort_keys=True), weight,
-                pod["metadata"].get("namespace") or "default" if term.namespaces is not None else "")
+    defaulted = not raw.get("namespaces") and raw.get("namespaceSelector") is None   # the pod's own namespace
+    term.key = (json.dumps(raw, sort_keys=True), weight, pod["metadata"].get("namespace") or "default"
+                if defaulted else "")
     return term
 
 

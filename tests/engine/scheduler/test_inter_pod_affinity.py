@@ -130,3 +130,14 @@ def test_removing_the_pod_that_anti_affinity_avoids_makes_the_node_feasible_on_a
     plugin.remove_pod(copy, pod, victim, node)
     assert plugin.filter(copy, pod, node) is None
     assert plugin.filter(state, pod, infos[0]) is not None
+
+
+def test_a_term_is_the_same_term_whatever_namespace_its_pod_is_in_unless_it_defaults_to_that_namespace():
+    from engine.scheduler.plugins.inter_pod_affinity import _term
+
+    listed = {"labelSelector": {"matchLabels": {"color": "green"}}, "topologyKey": "kubernetes.io/hostname",
+              "namespaces": ["sched-1", "sched-0"]}
+    defaulted = {"labelSelector": {"matchLabels": {"color": "green"}}, "topologyKey": "kubernetes.io/hostname"}
+    in_0, in_1 = make_pod(namespace="sched-0"), make_pod(namespace="sched-1")
+    assert _term(listed, in_0).key == _term(listed, in_1).key
+    assert _term(defaulted, in_0).key != _term(defaulted, in_1).key
