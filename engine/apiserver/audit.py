@@ -64,9 +64,13 @@ class AuditLog:
         self.entries: deque[AuditEvent] = deque(maxlen=capacity)
         self.total = 0
 
-    def record(self, **fields: Any) -> AuditEvent:
+    def record(self, time: float, user: str, groups: tuple[str, ...], verb: str, resource: str, api_group: str,
+               namespace: str | None, name: str | None, subresource: str | None, code: int, revision: int,
+               resource_version: str | None = None) -> AuditEvent:
+        """Append one entry (its fields in ``AuditEvent``'s order, or by name) and return it."""
         self.total += 1
-        event = AuditEvent(audit_id=self.total, **fields)
+        event = AuditEvent(self.total, time, user, groups, verb, resource, api_group, namespace, name, subresource,
+                           code, revision, resource_version)
         self.entries.append(event)
         return event
 

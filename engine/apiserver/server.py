@@ -277,12 +277,10 @@ class APIServer:
                 not result["kind"].endswith("List"):
             name = name or metadata.get("name")
             version = metadata.get("resourceVersion")
-        self.audit.record(time=self.loop.now, user=user.name if user else "",
-                          groups=tuple(user.groups) if user else (), verb=request.verb,
-                          resource=kind.plural if kind else request.resource,
-                          api_group=kind.group if kind else (request.group or ""),
-                          namespace=request.namespace, name=name, subresource=request.subresource,
-                          code=code, revision=self.store.revision, resource_version=version)
+        self.audit.record(self.loop.now, user.name if user else "", tuple(user.groups) if user else (), request.verb,
+                          kind.plural if kind else request.resource,
+                          kind.group if kind else (request.group or ""), request.namespace, name,
+                          request.subresource, code, self.store.revision, version)
 
     def _matcher(self, kind: Kind, params: dict[str, Any]) -> Callable[[dict], bool] | None:
         labels = params.get("labelSelector") or ""
@@ -767,7 +765,9 @@ def _bound_copy(current: dict, target: Any, scheduled: dict) -> FrozenDict | Non
         return None
     kept = [condition for condition in conditions if condition["type"] != "PodScheduled"]
     kept.append(FrozenDict(scheduled))
-    metadata = FrozenDict([item for item in current["metadata"].items() if item[0] != "resourceVersion"])
+    metadata = FrozenDict(current["metadata"])
+    if "resourceVersion" in metadata:
+        dict.__delitem__(metadata, "resourceVersion")   # not yet shared with anyone
     return FrozenDict({**current, "metadata": metadata, "spec": FrozenDict({**spec, "nodeName": target}),
                        "status": FrozenDict({**status, "conditions": FrozenList(kept)})})
 
