@@ -111,6 +111,8 @@ def test_plugged_authorizer_decides_real_requests_and_admin_bypasses_it() -> Non
     assert [recorded.reference.allowed for recorded in adapter.decisions] == [False, False]
     cluster.admin.list("configmaps", "team-a")            # system:masters never reaches the learner
     assert len(adapter.decisions) == 2
+    assert rbac_grading.send(cluster, request) == "allowed"       # asked again: no decision is remembered
+    assert len(adapter.decisions) == 3
     unplug_authorizer(cluster)
     assert rbac_grading.send(cluster, request) == "forbidden"
 
