@@ -202,24 +202,9 @@ def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: Verd
     memo.sync(cache)
     nodes, names = cache.node_infos, cache.node_names
     count = len(nodes)
-    blocked: bytes = b""                    # by node position: 1 where a live filter rejects the node
-    live_rejected: dict[str, Any] | None = None
-    blocked_status: Any = None              # position -> the live filter's Status there
-    masked = live[0].rejected_mask(state, pod) if len(live) == 1 and hasattr(live[0], "rejected_mask") else None
-    if masked is not None:
-        live = []
-        blocked, blocked_status = masked
-    else:
-        live_rejected = _live_rejections(state, pod, live)
-    if live_rejected:
-        live = []
-        positions = cache.node_positions
-        mask = bytearray(count)
-        deque(map(mask.__setitem__, filter(_known, map(positions.get, live_rejected)), repeat(1)), maxlen=0)
-        blocked = mask
-        blocked_status = lambda index: live_rejected[names[index]]    # noqa: E731
-    elif live_rejected is not None:
-        live = []
+    blocked, blocked_status = _blocked(state, pod, live, cache)
+    if blocked is not None:
+        live = []                           # every live filter's rejections are in ``blocked``
     passing, statuses = memo.passing, memo.statuses
     segments: list[tuple[int, int]] = []
     rejections: list[tuple[int, Any]] = []
@@ -288,6 +273,27 @@ def _append(segments: list[tuple[int, int]], index: int) -> None:
         segments[-1] = (segments[-1][0], index + 1)
     else:
         segments.append((index, index + 1))
+
+
+def _blocked(state: CycleState, pod: dict, live: list, cache: "SchedulerCache",
+             ) -> tuple[bytes | None, Callable[[int], Status]]:
+    """The nodes the live filters reject, as bytes by node position (1: rejected; empty when none is) and the
+    Status at a rejected position; None when some live filter must visit the nodes one by one."""
+    if len(live) == 1 and hasattr(live[0], "rejected_mask"):
+        masked = live[0].rejected_mask(state, pod)
+        if masked is not None:
+            return masked
+    rejected = _live_rejections(state, pod, live)
+    if not rejected:
+        return (None if rejected is None and live else b""), _never
+    names, positions = cache.node_names, cache.node_positions
+    mask = bytearray(len(names))
+    deque(map(mask.__setitem__, filter(_known, map(positions.get, rejected)), repeat(1)), maxlen=0)
+    return mask, lambda index: rejected[names[index]]
+
+
+def _never(index: int) -> Status:
+    raise AssertionError(f"no live filter rejected position {index}")
 
 
 def _live_rejections(state: CycleState, pod: dict, live: list) -> dict[str, Any] | None:
