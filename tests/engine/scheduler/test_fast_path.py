@@ -63,12 +63,20 @@ def random_pods(rng: random.Random, count: int) -> list[dict]:
     return pods
 
 
-def placements(seed: int, nodes: int, pods: int) -> dict[str, str]:
+def random_cluster(seed: int, nodes: int, *, cpu: str | None = None) -> tuple[random.Random, engine.Cluster]:
+    """A cluster of ``nodes`` random nodes (each with ``cpu`` CPUs when given), and the source that made them."""
     rng = random.Random(seed)
     cluster = engine.Cluster(nodes=0, seed=seed, keep_history=False)
     for node in random_nodes(rng, nodes):
+        if cpu is not None:
+            node["status"]["allocatable"] = node["status"]["capacity"] = {"cpu": cpu, "memory": "8Gi", "pods": "110"}
         cluster.admin.create(node)
     cluster.run(1)
+    return rng, cluster
+
+
+def placements(seed: int, nodes: int, pods: int) -> dict[str, str]:
+    rng, cluster = random_cluster(seed, nodes)
     for index, pod in enumerate(random_pods(rng, pods)):
         cluster.admin.create(pod, "default")
         if index % 10 == 0:
@@ -79,11 +87,7 @@ def placements(seed: int, nodes: int, pods: int) -> dict[str, str]:
 
 def explanations(seed: int, nodes: int, pods: int) -> dict[str, str]:
     """Each pod's latest decision as the scheduler explains it: every node's verdict, scores and total."""
-    rng = random.Random(seed)
-    cluster = engine.Cluster(nodes=0, seed=seed, keep_history=False)
-    for node in random_nodes(rng, nodes):
-        cluster.admin.create(node)
-    cluster.run(1)
+    rng, cluster = random_cluster(seed, nodes)
     for pod in random_pods(rng, pods):
         cluster.admin.create(pod, "default")
         cluster.run(0.1)
@@ -113,11 +117,7 @@ def test_the_memo_gives_the_explanations_of_the_straightforward_path(monkeypatch
 
 def affinity_placements(seed: int, nodes: int, pods: int) -> dict[str, str]:
     """Pods with required pod affinity and anti-affinity, while pods are deleted and nodes relabelled."""
-    rng = random.Random(seed)
-    cluster = engine.Cluster(nodes=0, seed=seed, keep_history=False)
-    for node in random_nodes(rng, nodes):
-        cluster.admin.create(node)
-    cluster.run(1)
+    rng, cluster = random_cluster(seed, nodes)
     created: list[str] = []
     for index, pod in enumerate(random_pods(rng, pods)):
         group = pod["metadata"]["labels"]["group"]
@@ -155,11 +155,7 @@ def test_the_anti_affinity_mask_kept_in_step_refuses_the_nodes_the_listing_refus
     rebuilt from the counts, while pods come and go and nodes are relabelled."""
     from engine.scheduler.framework import CycleState
 
-    rng = random.Random(5)
-    cluster = engine.Cluster(nodes=0, seed=5, keep_history=False)
-    for node in random_nodes(rng, 40):
-        cluster.admin.create(node)
-    cluster.run(1)
+    rng, cluster = random_cluster(5, 40)
     scheduler = cluster.components[("kube-scheduler", None)]
     framework = scheduler.frameworks["default-scheduler"]
     plugin = framework.plugin("InterPodAffinity")
@@ -201,15 +197,10 @@ def test_the_anti_affinity_mask_kept_in_step_refuses_the_nodes_the_listing_refus
 def preemption_outcome(seed: int) -> tuple[dict[str, str], dict[str, str]]:
     """Low-priority pods fill the nodes, then higher-priority pods preempt them: where every pod ended, and
     each pod's latest decision as the scheduler explains it (pods nominated elsewhere count on their nodes)."""
-    rng = random.Random(seed)
-    cluster = engine.Cluster(nodes=0, seed=seed, keep_history=False)
-    for node in random_nodes(rng, 12):
-        node["status"]["allocatable"] = node["status"]["capacity"] = {"cpu": "2", "memory": "8Gi", "pods": "110"}
-        cluster.admin.create(node)
+    rng, cluster = random_cluster(seed, 12, cpu="2")
     for name, value in (("low", 10), ("mid", 500), ("high", 1000)):
         cluster.admin.create({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
                               "metadata": {"name": name}, "value": value})
-    cluster.run(1)
     for index in range(60):
         klass = "low" if index < 40 else rng.choice(["mid", "high"])
         cluster.admin.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"{klass}-{index:03}"},
