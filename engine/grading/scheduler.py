@@ -35,7 +35,7 @@ from typing import Any, Callable
 from engine.scheduler.framework import ERROR, CycleState, Status, unschedulable
 from engine.scheduler.nodeinfo import NodeInfo
 from engine.scheduler.plugins import node_resources_fit, taint_toleration
-from engine.scheduler.profile import build_frameworks, default_configuration
+from engine.scheduler.profile import default_configuration
 from engine.scheduler.registry import Registry, default_registry
 
 FitFilter = Callable[[dict, NodeInfo], Any]
@@ -204,10 +204,7 @@ def scheduler_of(cluster: Any) -> Any:
 
 
 def _install(cluster: Any, registry: Registry, configuration: dict | None) -> None:
-    scheduler = scheduler_of(cluster)
-    configuration = configuration or default_configuration()
-    scheduler.configuration = configuration
-    scheduler.frameworks = build_frameworks(configuration, registry, scheduler)
+    scheduler_of(cluster).reconfigure(configuration or default_configuration(), registry)
 
 
 def configure_scheduler(cluster: Any, configuration: dict | None = None) -> None:

@@ -187,6 +187,12 @@ def memo_for(framework: Framework, cache: "SchedulerCache", pod: dict, local_fil
     return memo
 
 
+def release_memos(framework: Framework, cache: "SchedulerCache") -> None:
+    """Stop ``framework``'s memos following ``cache`` (the profile is being replaced)."""
+    for memo in framework.__dict__.pop("_memos", {}).values():
+        cache.unsubscribe(memo.dirty)
+
+
 def find_feasible(framework: Framework, state: CycleState, pod: dict, memo: VerdictMemo, cache: "SchedulerCache",
                   start: int, to_find: int, live: list, special: dict[int, Any] | None = None,
                   evaluate: Callable[[Any], Status | None] | None = None,

@@ -40,7 +40,7 @@ from engine.scheduler.cache import SchedulerCache, pod_key
 from engine.scheduler.explain import Decision
 from engine.scheduler.framework import (ERROR, CycleState, Diagnosis,
                                         FitError, Framework, Status, is_success)
-from engine.scheduler.memo import find_feasible, memo_for
+from engine.scheduler.memo import find_feasible, memo_for, release_memos
 from engine.scheduler.plugins.default_preemption import WHAT_IF_KEY
 from engine.scheduler.profile import build_frameworks, default_configuration
 from engine.scheduler.queue import QueuedPodInfo, SchedulingQueue
@@ -253,6 +253,17 @@ class Scheduler:
         node = getattr(obj, "obj", obj)
         if node is not None:
             self.cache.remove_node(node["metadata"]["name"])
+
+    def reconfigure(self, configuration: dict, registry: Registry) -> None:
+        """Build the profiles again from ``configuration`` and ``registry`` (a new KubeSchedulerConfiguration, or
+        a lab's plugins); what the old profiles kept in step with the cache stops following it."""
+        for framework in self.frameworks.values():
+            release_memos(framework, self.cache)
+            for plugin in framework.plugins.values():
+                if hasattr(plugin, "release"):
+                    plugin.release()
+        self.configuration = configuration
+        self.frameworks = build_frameworks(configuration, registry, self)
 
     # -- the loop ------------------------------------------------------------------------------
     def _wake(self) -> None:

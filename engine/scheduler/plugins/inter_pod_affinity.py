@@ -138,6 +138,12 @@ class InterPodAffinity:
             counts = self._affinity_counts = AffinityCounts(snapshot, self._terms, self._namespace_labels)
         return counts
 
+    def release(self) -> None:
+        """Stop the counts following the scheduler's cache (this plugin's profile is being replaced)."""
+        if self._affinity_counts is not None:
+            self._affinity_counts.cache.unsubscribe(self._affinity_counts.dirty)
+            self._affinity_counts = None
+
     def _namespace_labels(self, namespace: str) -> dict:
         lookup = getattr(self.handle, "namespace_labels", None)
         return lookup(namespace) if lookup is not None else {}

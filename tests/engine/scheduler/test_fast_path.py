@@ -223,3 +223,33 @@ def test_the_memo_with_nominated_pods_gives_the_straightforward_path_s_preemptio
     assert fast == plain
     assert sum(1 for name in fast[0] if name.startswith("low")) < 40          # some were preempted
     assert sum(1 for name, where in fast[0].items() if not name.startswith("low") and where.startswith("n-")) > 10
+
+
+def test_profiles_built_again_leave_nothing_following_the_cache():
+    from engine.scheduler.profile import default_configuration
+    from engine.scheduler.registry import default_registry
+
+    rng, cluster = random_cluster(7, 20)
+    scheduler = cluster.components[("kube-scheduler", None)]
+
+    def following() -> set[int]:
+        return {id(sink) for sink in scheduler.cache._sinks}
+
+    def kept_by_the_profiles() -> set[int]:
+        kept = set()
+        for framework in scheduler.frameworks.values():
+            kept |= {id(memo.dirty) for memo in framework.__dict__.get("_memos", {}).values()}
+            counts = getattr(framework.plugin("InterPodAffinity"), "_affinity_counts", None)
+            if counts is not None:
+                kept.add(id(counts.dirty))
+        return kept
+
+    for round_ in range(3):
+        for pod in random_pods(rng, 30):
+            pod["metadata"]["name"] += f"-{round_}"
+            cluster.admin.create(pod, "default")
+        cluster.run(2)
+        assert len(kept_by_the_profiles()) >= 2          # memos of the pod shapes, and InterPodAffinity's counts
+        assert following() == kept_by_the_profiles()
+        scheduler.reconfigure(default_configuration(), default_registry())
+        assert following() == set()
