@@ -251,8 +251,9 @@ class APIServer:
         name = request.name or ""
         if request.verb == "create" and not request.subresource:
             name = ""
-        remembered = self.authorizer.remembered(user, request.verb, request.namespace or "", kind.group, kind.plural,
-                                                request.subresource or "", name)
+        recall = getattr(self.authorizer, "remembered", None)      # an authorizer that remembers its decisions
+        remembered = recall(user, request.verb, request.namespace or "", kind.group, kind.plural,
+                            request.subresource or "", name) if recall is not None else None
         if remembered is not None and remembered.allowed:
             return
         attrs = AuthzAttributes(user=user, verb=request.verb, namespace=request.namespace or "",

@@ -318,3 +318,21 @@ def test_a_pod_field_selector_reading_only_its_fields_matches_as_the_full_field_
     for pod in pods:
         expected = selector.matches(selectors.selectable_fields(pod, True))
         assert matcher(pod) == expected == matcher(freeze(pod)), (text, pod)
+
+
+def test_an_authorizer_that_remembers_nothing_decides_every_request():
+    from engine.apiserver.rbac import Decision as AuthzDecision
+
+    cluster = engine.Cluster(nodes=0, seed=0, keep_history=False)
+    asked: list[str] = []
+
+    class Plain:
+        def authorize(self, attrs):
+            asked.append(attrs.resource)
+            return AuthzDecision(attrs.resource == "configmaps", "only configmaps")
+
+    cluster.apiserver.authorizer = Plain()
+    alice = cluster.client("alice")
+    for _ in range(2):
+        assert can(alice, "list", "configmaps") and not can(alice, "list", "secrets")
+    assert asked.count("configmaps") == 2
