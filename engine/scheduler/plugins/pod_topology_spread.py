@@ -94,13 +94,13 @@ class PodTopologySpread:
                                          c.get("nodeAffinityPolicy", "Honor") == "Honor",
                                          c.get("nodeTaintsPolicy", "Ignore") == "Honor"))
             return result
-        if not self.default_constraints:
-            return []
+        defaults = [c for c in self.default_constraints if c.get("whenUnsatisfiable", "DoNotSchedule") == action]
+        if not defaults:
+            return []                # the system defaults are all ScheduleAnyway: PreFilter need not look further
         selector = self._default_selector(pod)
         if selector is None:
             return []
-        return [Constraint(int(c["maxSkew"]), c["topologyKey"], selector) for c in self.default_constraints
-                if c.get("whenUnsatisfiable", "DoNotSchedule") == action]
+        return [Constraint(int(c["maxSkew"]), c["topologyKey"], selector) for c in defaults]
 
     def _default_selector(self, pod: dict) -> LabelSelector | None:
         """helper.DefaultSelector: the union of the selectors of the pod's Services, ReplicaSets, StatefulSets."""
