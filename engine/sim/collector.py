@@ -7,7 +7,7 @@ cheaply, and by default (thresholds 700, 10, 10) every tenth collection of
 the middle generation becomes a *full* collection, which walks every tracked
 object of the process, i.e. the whole cluster, however little of it is
 garbage. At scheduler_perf's sizes (5,000 nodes, 10,000 pods) that walking
-was a fifth of the scheduler benchmark's CPU time.
+was about a sixth of the scheduler benchmark's CPU time.
 
 ``tune_collector`` keeps the young generations' thresholds and spaces full
 collections at least 100 middle-generation collections apart (roughly 70,000
