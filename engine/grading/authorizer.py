@@ -8,7 +8,7 @@ Interface:
   It hands the learner every RBAC object the API server's watch caches hold, asks the
   engine's own ``RBACAuthorizer`` too, and records both answers (``decisions``). The
   learner's answer is the one the server acts on; a non-bool answer is a ``TypeError``.
-  It remembers no decision (``remembered`` is always None), so every request reaches the learner.
+  It remembers no decision (it has no ``remembered``), so every request reaches the learner.
 - ``plug_authorizer(cluster, learner_authorize)`` / ``unplug_authorizer(cluster)``: swap it
   into a running ``Cluster``'s API server and back. Members of ``system:masters`` never
   reach any authorizer (the server lets them through first, as the real one does), so the
@@ -50,11 +50,6 @@ class LearnerAuthorizer:
         server = self.rules_source.server
         return (list(server.cached_list("roles")), list(server.cached_list("clusterroles")),
                 list(server.cached_list("rolebindings")), list(server.cached_list("clusterrolebindings")))
-
-    def remembered(self, user: Any, verb: str, namespace: str, api_group: str, resource: str, subresource: str,
-                   name: str) -> Decision | None:
-        """Never a remembered decision: the API server asks ``authorize`` (the learner) on every request."""
-        return None
 
     def authorize(self, attrs: Attributes) -> Decision:
         reference = self.reference.authorize(attrs)

@@ -439,31 +439,33 @@ class Scheduler:
     def _nominated_here(self, pod: dict) -> dict[int, Any]:
         """The nodes (by position in the cache's order) where pods nominated with the same or a higher priority
         must be counted (RunFilterPluginsWithNominatedPods): the memo's verdicts do not hold there."""
-        if not self.nominated:
-            return {}
-        own_key, own_priority = pod_key(pod), (pod.get("spec") or {}).get("priority") or 0
         positions, nodes = self.cache.node_positions, self.cache.nodes
-        return {positions[node]: nodes[node] for node, pods in self.nominated.items() if node in positions and any(
-            key != own_key and ((p.get("spec") or {}).get("priority") or 0) >= own_priority for key, p in pods.items())}
+        return {positions[node]: nodes[node] for node in self.nominated
+                if node in positions and self._nominated_before(pod, node)}
+
+    def _nominated_before(self, pod: dict, node: str) -> list[tuple[str, dict]]:
+        """The other pods nominated on ``node`` whose priority is the same as ``pod``'s or higher."""
+        nominated = self.nominated.get(node)
+        if not nominated:
+            return []
+        own_key, own_priority = pod_key(pod), (pod.get("spec") or {}).get("priority") or 0
+        return [(key, p) for key, p in nominated.items()
+                if key != own_key and ((p.get("spec") or {}).get("priority") or 0) >= own_priority]
 
     def _run_filters(self, framework: Framework, state: CycleState, pod: dict, info: Any) -> Status | None:
         """RunFilterPluginsWithNominatedPods: pods nominated here with equal or higher priority count too."""
-        nominated = self.nominated.get(info.name)
-        if nominated:
-            own_key, own_priority = pod_key(pod), (pod.get("spec") or {}).get("priority") or 0
-            others = [(key, p) for key, p in nominated.items()
-                      if key != own_key and ((p.get("spec") or {}).get("priority") or 0) >= own_priority]
-            if others:
-                with_nominated, state_with_nominated = info.clone(), state.clone()
-                for key, other in others:
-                    with_nominated.add_pod(key, other)
-                    status = framework.run_pre_filter_extension("add_pod", state_with_nominated, pod, other,
-                                                                with_nominated)
-                    if status is not None:
-                        return Status(ERROR, list(status.reasons), status.plugin)
-                status = framework.run_filter(state_with_nominated, pod, with_nominated)
+        others = self._nominated_before(pod, info.name)
+        if others:
+            with_nominated, state_with_nominated = info.clone(), state.clone()
+            for key, other in others:
+                with_nominated.add_pod(key, other)
+                status = framework.run_pre_filter_extension("add_pod", state_with_nominated, pod, other,
+                                                            with_nominated)
                 if status is not None:
-                    return status
+                    return Status(ERROR, list(status.reasons), status.plugin)
+            status = framework.run_filter(state_with_nominated, pod, with_nominated)
+            if status is not None:
+                return status
         return framework.run_filter(state, pod, info)
 
     def _evaluate(self, framework: Framework, state: CycleState, pod: dict, info: Any, decision: Decision,

@@ -13,20 +13,10 @@ import engine
 from engine.api.frozen import FrozenDict, FrozenList, freeze, loads_frozen, thaw
 from engine.api.meta import new_uid
 from engine.apiserver.watchcache import decode
+from json_shapes import same
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "labels": {"app": "web"}},
        "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}
-
-
-def same(a, b) -> bool:
-    """Equal, with the same types all the way down and the same key order."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[key], b[key]) for key in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 def plain_bind(current: dict, target: str, now: str) -> dict:

@@ -16,20 +16,9 @@ from engine.api.validation.decoder import _SCHEMAS, _typed, type_checked
 from engine.api.validation.fields import Errors
 from engine.apiserver.storage import encode
 from engine.apiserver.watchcache import decode
+from json_shapes import same
 
 RBAC = "rbac.authorization.k8s.io"
-
-
-def same(a, b) -> bool:
-    """Equal, with the same types all the way down and the same key order."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[key], b[key]) for key in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return a == b or (a != a and b != b)
-
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
