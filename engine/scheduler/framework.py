@@ -254,16 +254,21 @@ class Framework:
             status.plugin = plugin.name
             return status
         state["__skip_score"] = skipped
+        state.pop("__score_plugins", None)
         return None
 
     def score_plugins(self, state: CycleState) -> tuple[list, list, list, list]:
         """This cycle's Score plugins (those PreScore did not skip): (all, node-local ones without NormalizeScore,
-        node-local ones with it, the others), each in the profile's order."""
-        skipped = state.get("__skip_score", ())
-        plugins = [p for p in self._point("score") if p.name not in skipped]
-        local = [p for p in plugins if getattr(p, "node_local", False)]
-        return (plugins, [p for p in local if not hasattr(p, "normalize_score")],
+        node-local ones with it, the others), each in the profile's order; worked out once per cycle."""
+        split = state.get("__score_plugins")
+        if split is None:
+            skipped = state.get("__skip_score", ())
+            plugins = [p for p in self._point("score") if p.name not in skipped]
+            local = [p for p in plugins if getattr(p, "node_local", False)]
+            split = state["__score_plugins"] = (
+                plugins, [p for p in local if not hasattr(p, "normalize_score")],
                 [p for p in local if hasattr(p, "normalize_score")], [p for p in plugins if p not in local])
+        return split
 
     def score_relative(self, state: CycleState, pod: dict, nodes: list, names: list[str] | None = None,
                        local: LocalScores | None = None) -> tuple[Sequence[int], int, Breakdown]:

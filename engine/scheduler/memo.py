@@ -3,7 +3,7 @@
 Kubernetes runs every Filter on every node it visits and every Score on
 every feasible node, for every pod. Most default plugins are *node-local*
 (``node_local = True``): their verdict and raw score on a node depend only
-on the pod's shape and that node. Pods of one shape (the ``signature``:
+on the pod's shape and that node. Pods of one shape (``nodeinfo.shape``:
 everything of a pod those plugins read) under one profile therefore share a
 ``VerdictMemo``: per node, the verdict of the leading node-local filters and
 the raw node-local scores, kept as flat arrays by the node's position in the
@@ -39,6 +39,7 @@ from operator import is_not
 from typing import TYPE_CHECKING, Any, Callable
 
 from engine.scheduler.framework import CycleState, Framework, LocalScores, Status
+from engine.scheduler.nodeinfo import footprint
 
 if TYPE_CHECKING:
     from engine.scheduler.cache import SchedulerCache
@@ -46,19 +47,6 @@ if TYPE_CHECKING:
 _known = partial(is_not, None)
 MEMO_SIGNATURES = 256
 """Pod shapes remembered per profile; past this many the memos start over."""
-
-
-def signature(pod: dict) -> tuple:
-    """Everything of a pod that the node-local plugins read: pods with equal signatures get equal verdicts."""
-    spec = pod.get("spec") or {}
-
-    def containers(key: str) -> tuple:
-        return tuple((c.get("image"), repr(c.get("resources")), repr(c.get("ports")), c.get("restartPolicy"))
-                     for c in spec.get(key) or [])
-
-    return (containers("containers"), containers("initContainers"), repr(spec.get("overhead")),
-            repr(spec.get("tolerations")), repr(spec.get("nodeSelector")),
-            repr((spec.get("affinity") or {}).get("nodeAffinity")), spec.get("nodeName") or "")
 
 
 def _zeros(size: int) -> array:
@@ -175,7 +163,7 @@ class VerdictMemo:
 def memo_for(framework: Framework, cache: "SchedulerCache", pod: dict, local_filters: list) -> VerdictMemo:
     """The memo of ``pod``'s shape under ``framework`` (created, and subscribed to the cache, on first use)."""
     memos: dict[tuple, VerdictMemo] = framework.__dict__.setdefault("_memos", {})
-    key = (signature(pod), tuple(p.name for p in local_filters))
+    key = (footprint(pod, cache.memo)[3], tuple(p.name for p in local_filters))
     memo = memos.get(key)
     if memo is None:
         if len(memos) >= MEMO_SIGNATURES:

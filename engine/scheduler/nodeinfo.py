@@ -8,10 +8,12 @@ requests as integers (``cpu`` in millicores, ``memory`` and
 as 100m CPU and 200Mi), ``used_ports``, and the pods themselves.
 
 Promises: a NodeInfo changes only through ``add_pod`` / ``remove_pod`` /
-``set_node``, and ``generation`` grows on each change. Pod requests are
-computed once per version of the pod's spec (its generation) in the ``memo``
-its scheduler's cache shares with its NodeInfos (no state is shared between
-two schedulers; the cache starts the memo over past a million entries).
+``set_node``, and ``generation`` grows on each change. A pod's footprint
+(requests, non-zero requests, host ports) and its ``shape`` are computed once
+per version of the pod's spec (its generation), and the footprint once per
+shape, in the ``memo`` its scheduler's cache shares with its NodeInfos (no
+state is shared between two schedulers; the cache starts the memo over past a
+million entries).
 """
 
 from __future__ import annotations
@@ -68,9 +70,26 @@ def _compute(pod: dict, non_zero: bool) -> dict[str, int]:
     return combine(spec, lambda container: _container(container, non_zero), overhead)
 
 
-Footprint = tuple[dict[str, int], dict[str, int], list[tuple[str, str, int]]]
-"""What a pod takes on its node: its requests, its non-zero requests, its host ports."""
-Memo = dict[tuple, Footprint]
+Footprint = tuple[dict[str, int], dict[str, int], list[tuple[str, str, int]], str]
+"""What a pod takes on its node: its requests, its non-zero requests, its host ports; and its ``shape``."""
+Memo = dict[Any, Footprint]
+
+
+def shape(pod: dict) -> str:
+    """Everything of a pod that its footprint and the node-local plugins (engine.scheduler.memo) read, as one
+    string: pods of equal shapes have equal footprints and get equal node-local verdicts and scores.
+
+    Per container only the image, resources, ports and restartPolicy count (names, env, volume mounts differ
+    between replicas and matter to no node-local plugin); then overhead, tolerations, nodeSelector, node
+    affinity and nodeName. Dicts equal but written in another key order give another shape (a memo miss,
+    never a wrong verdict)."""
+    spec = pod.get("spec") or {}
+    return repr(([(c.get("image"), c.get("resources"), c.get("ports"), c.get("restartPolicy"))
+                  for c in spec.get("containers") or ()],
+                 [(c.get("image"), c.get("resources"), c.get("ports"), c.get("restartPolicy"))
+                  for c in spec.get("initContainers") or ()],
+                 spec.get("overhead"), spec.get("tolerations"), spec.get("nodeSelector"),
+                 (spec.get("affinity") or {}).get("nodeAffinity"), spec.get("nodeName") or ""))
 
 
 def _memo_key(metadata: dict) -> tuple:
@@ -81,12 +100,17 @@ def _memo_key(metadata: dict) -> tuple:
 
 
 def footprint(pod: dict, memo: Memo) -> Footprint:
-    """``pod_request``, ``pod_non_zero_request`` and ``pod_host_ports`` of ``pod``, computed once per pod version
-    (``memo``: one scheduler's memory of them; never modify what it gives)."""
+    """``pod_request``, ``pod_non_zero_request``, ``pod_host_ports`` and ``shape`` of ``pod``, computed once per
+    pod version, the first three once per shape (``memo``: one scheduler's memory of them; never modify what it
+    gives)."""
     key = _memo_key(pod.get("metadata") or {})
     value = memo.get(key)
     if value is None:
-        value = memo[key] = (_compute(pod, False), _compute(pod, True), pod_host_ports(pod))
+        pod_shape = shape(pod)
+        value = memo.get(pod_shape)
+        if value is None:
+            value = memo[pod_shape] = (_compute(pod, False), _compute(pod, True), pod_host_ports(pod), pod_shape)
+        memo[key] = value
     return value
 
 
@@ -100,8 +124,11 @@ def pod_non_zero_request(pod: dict, memo: Memo | None = None) -> dict[str, int]:
     return _compute(pod, True) if memo is None else footprint(pod, memo)[1]
 
 
-def pod_host_ports(pod: dict) -> list[tuple[str, str, int]]:
-    """(hostIP, protocol, hostPort) for every container port with a hostPort (NodePorts' view)."""
+def pod_host_ports(pod: dict, memo: Memo | None = None) -> list[tuple[str, str, int]]:
+    """(hostIP, protocol, hostPort) for every container port with a hostPort (NodePorts' view; ``memo``: see
+    ``footprint``)."""
+    if memo is not None:
+        return footprint(pod, memo)[2]
     ports = []
     spec = pod.get("spec") or {}
     containers = list(spec.get("containers") or [])
@@ -156,7 +183,7 @@ class NodeInfo:
         affinity = (pod.get("spec") or {}).get("affinity") or {}
         if affinity.get("podAffinity") or affinity.get("podAntiAffinity"):
             self.affinity_pods[key] = pod
-        request, non_zero, ports = footprint(pod, self.memo)
+        request, non_zero, ports, _ = footprint(pod, self.memo)
         _add(self.requested, request)
         for name in (CPU, MEMORY):
             self.non_zero_requested[name] = self.non_zero_requested.get(name, 0) + non_zero.get(name, 0)
@@ -176,7 +203,7 @@ class NodeInfo:
         if pod is None:
             return None
         self.affinity_pods.pop(key, None)
-        request, non_zero, ports = footprint(pod, self.memo)
+        request, non_zero, ports, _ = footprint(pod, self.memo)
         for name, value in request.items():
             self.requested[name] = self.requested.get(name, 0) - value
         for name in (CPU, MEMORY):

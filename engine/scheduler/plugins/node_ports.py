@@ -29,8 +29,11 @@ class NodePorts:
     name = NAME
     node_local = True             # its verdict and score on a node depend on that node and the pod only
 
+    def __init__(self, handle: Any = None) -> None:
+        self.memo = getattr(getattr(handle, "snapshot", None), "memo", None)
+
     def pre_filter(self, state: dict, pod: dict, nodes: list) -> Status | None:
-        ports = pod_host_ports(pod)
+        ports = pod_host_ports(pod, self.memo)
         state[NAME] = ports
         return Status(SKIP) if not ports else None
 
@@ -44,4 +47,4 @@ class NodePorts:
 
 
 def new(args: dict[str, Any] | None = None, handle: Any = None) -> NodePorts:
-    return NodePorts()
+    return NodePorts(handle)
