@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from itertools import compress, islice
 from typing import Any
 
 from engine.api.errors import ApiError
@@ -44,6 +43,7 @@ from engine.scheduler.memo import find_feasible, memo_for, release_memos
 from engine.scheduler.plugins.default_preemption import WHAT_IF_KEY
 from engine.scheduler.profile import build_frameworks, default_configuration
 from engine.scheduler.queue import QueuedPodInfo, SchedulingQueue
+from engine.scheduler.select_host import select_host
 from engine.scheduler.registry import Registry, default_registry
 
 log = logging.getLogger(__name__)
@@ -358,14 +358,7 @@ class Scheduler:
         totals, offset, breakdown = framework.score_relative(state, pod, feasible, state.get("__memo_names"), local)
         decision.score_source = breakdown
         decision.totals_source = lambda: {info.name: total + offset for info, total in zip(feasible, totals)}
-        # selectHost: the highest total, ties broken uniformly at random from the loop's seeded source
-        # (upstream samples the reservoir one tie at a time; one draw gives the same distribution).
-        best_total = max(totals)
-        ties = totals.count(best_total)
-        if ties == 1:
-            return feasible[totals.index(best_total)].name
-        chosen = int(self.loop.random.random() * ties)
-        return next(islice(compress(feasible, map(best_total.__eq__, totals)), chosen, None)).name
+        return feasible[select_host(totals, self.loop.random)].name
 
     def find_nodes_that_fit(self, framework: Framework, state: CycleState, pod: dict, nodes: list,
                             decision: Decision) -> list:
