@@ -293,7 +293,7 @@ class Scheduler:
         cycle = self.queue.scheduling_cycle
         state = CycleState()
         self._framework = framework
-        decision = Decision(entry.key, self.loop.now, framework.profile_name, weights=dict(framework.weights))
+        decision = Decision(entry.key, self.loop.now, framework.profile_name, weights=framework.weights)
         try:
             node_name = self.schedule_pod(framework, state, pod, decision)
         except FitError as fit_error:
@@ -402,13 +402,10 @@ class Scheduler:
                         decision: Decision, diagnosis: Diagnosis) -> tuple[list, int]:
         """The filter loop over the memo of node-local verdicts (engine.scheduler.memo): the same verdicts
         in the same order; the decision gets its list of evaluated nodes on demand."""
-        active = [p for p in framework.points.get("filter", []) if p.name not in state.get("__skip_filter", ())]
-        local = 0
-        while local < len(active) and getattr(active[local], "node_local", False):
-            local += 1
-        memo = memo_for(framework, self.cache, pod, active[:local])
+        leading, live = _filter_split(framework, state.get("__skip_filter", ()))
+        memo = memo_for(framework, self.cache, pod, leading)
         segments, processed, rejections = find_feasible(
-            framework, state, pod, memo, self.cache, start, to_find, active[local:],
+            framework, state, pod, memo, self.cache, start, to_find, live,
             self._nominated_here(pod), lambda info: self._run_filters(framework, state, pod, info))
         nodes, names = self.cache.node_infos, self.cache.node_names
         feasible, feasible_names = [], []
@@ -512,6 +509,22 @@ class Scheduler:
     def explain(self, namespace: str, name: str) -> Decision | None:
         """The latest decision about ``namespace/name`` (None if the scheduler never tried it)."""
         return self.decisions.get(f"{namespace}/{name}")
+
+
+def _filter_split(framework: Framework, skipped: set[str] | tuple) -> tuple[list, list]:
+    """The Filter plugins PreFilter did not skip, split into the leading node-local ones (the memo's) and the rest
+    (run live), in profile order; remembered per profile and skip set."""
+    filters = framework.points.get("filter", [])
+    key = (frozenset(skipped), tuple(filters))
+    splits: dict = framework.__dict__.setdefault("_filter_splits", {})
+    split = splits.get(key)
+    if split is None:
+        active = [p for p in filters if p.name not in skipped]
+        local = 0
+        while local < len(active) and getattr(active[local], "node_local", False):
+            local += 1
+        split = splits[key] = (active[:local], active[local:])
+    return split
 
 
 class _NoNodes(Exception):
