@@ -84,31 +84,47 @@ def unknown_fields(obj: dict[str, Any], *, prune: bool = False) -> list[str]:
 
 
 _LEAVES = frozenset({str, int, float, bool, type(None)})
+_LIST, _MAP, _OBJECT = 1, 2, 3
+_shapes: dict[str, tuple[int, Any] | None] = {}
+"""Each type name read once: ``(_LIST, item type)``, ``(_MAP, item type)``, ``(_OBJECT, fields)`` or None
+(a scalar or a type without fields), so the walk below costs one dict lookup per value."""
+
+
+def _shape(type_: str) -> tuple[int, Any] | None:
+    shape = _shapes.get(type_, _shapes)
+    if shape is not _shapes:
+        return shape
+    if type_.startswith("[]"):
+        shape = (_LIST, type_[2:])
+    elif type_.startswith("map[string]"):
+        shape = (_MAP, type_[len("map[string]"):])
+    else:
+        fields = _data()["types"].get(type_)
+        shape = None if fields is None else (_OBJECT, fields)
+    _shapes[type_] = shape
+    return shape
 
 
 def _has_unknown(value: Any, type_: str) -> bool:
     """Whether ``_walk`` would find an unknown field under ``value`` (the same walk, without paths)."""
     if type(value) in _LEAVES:
         return False
-    if type_.startswith("[]"):
-        if isinstance(value, list):
-            item_type = type_[2:]
-            return any(_has_unknown(item, item_type) for item in value)
+    shape = _shapes.get(type_) if type_ in _shapes else _shape(type_)
+    if shape is None:
         return False
-    if type_.startswith("map[string]"):
-        if isinstance(value, dict):
-            item_type = type_[len("map[string]"):]
-            return any(_has_unknown(item, item_type) for item in value.values())
+    tag, detail = shape
+    if tag == _OBJECT:
+        if not isinstance(value, dict):
+            return False
+        for key, item in value.items():
+            if key not in detail:
+                return True
+            if type(item) not in _LEAVES and _has_unknown(item, detail[key]):
+                return True
         return False
-    fields = _data()["types"].get(type_)
-    if fields is None or not isinstance(value, dict):
-        return False
-    for key, item in value.items():
-        if key not in fields:
-            return True
-        if type(item) not in _LEAVES and _has_unknown(item, fields[key]):
-            return True
-    return False
+    if tag == _LIST:
+        return isinstance(value, list) and any(_has_unknown(item, detail) for item in value)
+    return isinstance(value, dict) and any(_has_unknown(item, detail) for item in value.values())
 
 
 def _walk(value: Any, type_: str, path: str, found: list[str], prune: bool) -> None:

@@ -787,15 +787,34 @@ def _field_matcher(text: str, kind: Kind) -> Callable[[dict], bool]:
     selector = selectors.convert_field_selector(kind.kind, text)
     names = tuple({name: None for name, _, _ in selector.terms})
     if kind.kind == "Pod" and not kind.group and names and set(names) <= _POD_PATH_FIELDS:
-        # Only the named fields are read (a pod's other selectable fields are never needed here).
-        field_value = selectors.field_value
+        # Only the named fields are read (a pod's other selectable fields are never needed here), each
+        # straight from its two-level path: what ``selectors.field_value`` reads, term by term.
+        terms = tuple((*name.split("."), op == "=", value) for name, op, value in selector.terms)
 
         def pod_matches(obj: dict) -> bool:
             if obj.get("kind") != "Pod":
                 return selector.matches(_selectable_fields(obj, kind.namespaced))
-            return selector.matches({name: field_value(obj, name) for name in names})
+            for section, name, equal, value in terms:
+                part = obj.get(section)
+                have = part.get(name, "") if isinstance(part, dict) else ""
+                if type(have) is not str:
+                    have = _field_text(have)
+                if (have == value) is not equal:
+                    return False
+            return True
         return pod_matches
     return lambda obj: selector.matches(_selectable_fields(obj, kind.namespaced))
+
+
+def _field_text(value: object) -> str:
+    """A field's value as ``selectors.field_value`` spells it (missing or null: "")."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return ""
 
 
 _FIELDS_KEPT = 1024

@@ -26,12 +26,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
-from sortedcontainers import SortedDict
-
 from engine.api.errors import too_old_resource_version
 from engine.api.frozen import FrozenDict, freeze, loads_frozen, thaw
 from engine.api.kinds import Kind
 from engine.sim.loop import Loop, Timer
+from engine.store.keyindex import KeyIndex
 from engine.store.types import Event, KeyValue, Store, prefix_end
 
 Matcher = Callable[[dict], bool]
@@ -161,7 +160,7 @@ class Cacher:
         self.kind = kind
         self.store = store
         self.loop = loop
-        self.objects: SortedDict = SortedDict()
+        self.objects = KeyIndex()
         self.events: deque[CacheEvent] = deque()
         self.capacity = capacity
         self.watchers: list[CacheWatcher] = []
@@ -195,8 +194,9 @@ class Cacher:
                     dict.__setitem__(obj["metadata"], "resourceVersion", str(revision))
                 else:
                     obj = decode(event.kv)
-                prev = self.objects.get(key)
-                self.objects[key] = obj
+                objects = self.objects
+                prev = objects.data.get(key)
+                objects[key] = obj
                 kind = "ADDED" if event.kv.create_revision == revision else "MODIFIED"
                 cache_event = CacheEvent(kind, key, obj, prev, revision)
             else:
@@ -225,16 +225,18 @@ class Cacher:
 
     # -- reading ----------------------------------------------------------------
     def get(self, key: str) -> dict | None:
-        return self.objects.get(key)
+        return self.objects.data.get(key)
 
     def list(self, prefix: str, matcher: Matcher | None = None) -> list[dict]:
         """Current objects under ``prefix`` in key order, filtered by ``matcher``."""
         objects = self.objects
+        if not objects:
+            return []
         start = objects.bisect_left(prefix)
         stop = objects.bisect_left(prefix_end(prefix))
         if start >= stop:
             return []
-        found = objects.values()[start:stop]
+        found = objects.values_between(start, stop)
         if matcher is None:
             return found
         return [obj for obj in found if matcher(obj)]

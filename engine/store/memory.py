@@ -23,8 +23,9 @@ etcd quirks it keeps on purpose, so that code tested here behaves the same again
   replays the puts of revision ``r`` and not its deletes; replayed events of revision ``r`` carry no prev_kv,
   because etcd reads prev_kv at ``r - 1``, which is gone.
 
-How it scales to 150,000 pods: the current state is a sorted index (``_live``), so a current read costs
-O(log n + k) and a count O(log n); every key keeps its own list of revisions (``_history``), so a read in the
+How it scales to 150,000 pods: the current state is a key index (``_live``, an ``engine.store.keyindex``: a
+dict, sorted on demand), so a write or a read of one key costs one dict operation, and a range read
+O(log n + k) once the keys written since the last one are sorted in; every key keeps its own list of revisions (``_history``), so a read in the
 past costs one binary search per key in the range; one entry per revision in ``_log`` serves watch replay;
 watchers are indexed by exact key and by prefix, so an event looks up its watchers instead of testing them
 all. Compaction touches only the keys written since the previous compaction.
@@ -40,9 +41,8 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from typing import Callable, Iterator
 
-from sortedcontainers import SortedDict
-
 from engine.sim.loop import Loop, Timer
+from engine.store.keyindex import KeyIndex
 from engine.store.types import (
     CompactedError, Compare, DeleteOp, DeleteResponse, Event, FutureRevisionError, KeyValue, LeaseGrant,
     LeaseNotFoundError, LeaseStatus, Op, PutOp, PutResponse, RangeOp, RangeResponse, StoreError, TxnResponse,
@@ -55,6 +55,9 @@ MIN_LEASE_TTL = 2
 _COMPARE_OPERATORS: dict[str, Callable[[object, object], bool]] = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt,
 }
+
+_DIRECTORIES_KEPT = 4096
+"""How many key directories ``_watchers_of`` remembers the prefix watchers of (forgotten all at once beyond)."""
 
 _COMPARED_FIELDS = {"VERSION": "version", "CREATE": "create_revision", "MOD": "mod_revision", "LEASE": "lease"}
 
@@ -158,8 +161,8 @@ class MemoryStore:
         self._min_lease_ttl = min_lease_ttl
         self._revision = 1
         self._compact_revision = 0
-        self._live: SortedDict = SortedDict()        # key -> current KeyValue
-        self._history: SortedDict = SortedDict()     # key -> _History, for every key with a kept revision
+        self._live = KeyIndex()                      # key -> current KeyValue
+        self._history = KeyIndex()                   # key -> _History, for every key with a kept revision
         self._log: list[_Changes] = []               # one entry per revision since the compaction point
         # Watchers, indexed three ways; ids grow, so sorting by id is sorting by age.
         self._next_watch_id = 1
@@ -167,6 +170,8 @@ class MemoryStore:
         self._key_watchers: dict[str, dict[int, _Watcher]] = {}
         self._prefix_watchers: dict[str, dict[int, _Watcher]] = {}
         self._prefix_lengths: list[int] = []          # distinct lengths of the watched prefixes, ascending
+        self._dir_groups: dict[str, tuple[dict[int, _Watcher], ...]] = {}   # see _watchers_of
+        self._partial_prefixes: dict[str, list[str]] = {}   # prefixes not ending in "/", by their directory
         self._range_watchers: dict[int, _Watcher] = {}
         self._pending: deque[_Changes] = deque()     # revisions written but not yet delivered
         self._delivering = False
@@ -373,7 +378,7 @@ class MemoryStore:
         count = max(0, stop - start)
         if count_only or count == 0:
             return [], count
-        return live.values()[start:start + (min(count, limit) if limit > 0 else count)], count
+        return live.values_between(start, start + (min(count, limit) if limit > 0 else count)), count
 
     def _read_past(self, key: str, range_end: str | None, revision: int, limit: int,
                    count_only: bool) -> tuple[list[KeyValue], int]:
@@ -383,7 +388,7 @@ class MemoryStore:
         elif range_end != "\0" and range_end <= key:
             keys = []
         else:
-            keys = history.irange(key, None if range_end == "\0" else range_end, inclusive=(True, False))
+            keys = history.irange(key, None if range_end == "\0" else range_end)
         kvs: list[KeyValue] = []
         count = 0
         for name in keys:
@@ -396,6 +401,10 @@ class MemoryStore:
         return kvs, count
 
     def _holds(self, guard: Compare) -> bool:
+        target = guard.target
+        if guard.result == "=" and type(guard.value) is int and target in _COMPARED_FIELDS:
+            kv = self._live.data.get(guard.key)    # the usual guard: a revision, a version or a lease equals
+            return (0 if kv is None else getattr(kv, _COMPARED_FIELDS[target])) == guard.value
         compare = _COMPARE_OPERATORS.get(guard.result)
         if compare is None:
             raise ValueError(f"compare result {guard.result!r} is not one of =, !=, <, >")
@@ -434,7 +443,7 @@ class MemoryStore:
                 raise TypeError(f"a txn op is a RangeOp, PutOp or DeleteOp, not {type(op).__name__}")
 
     def _put_key(self, key: str, value: bytes, lease: int, revision: int, events: list[Event]) -> KeyValue | None:
-        previous = self._live.get(key)
+        previous = self._live.data.get(key)
         if previous is None:
             kv = KeyValue(key, value, revision, revision, 1, lease)
         else:
@@ -444,7 +453,7 @@ class MemoryStore:
         if lease and (previous is None or previous.lease != lease):
             self._leases[lease].keys.add(key)
         self._live[key] = kv
-        history = self._history.get(key)
+        history = self._history.data.get(key)
         if history is None:
             history = self._history[key] = _History()
         history.revisions.append(revision)
@@ -458,7 +467,7 @@ class MemoryStore:
         else:
             start = self._live.bisect_left(key)
             stop = len(self._live) if range_end == "\0" else self._live.bisect_left(range_end)
-            keys = self._live.keys()[start:stop] if stop > start else []
+            keys = self._live.keys_between(start, stop) if stop > start else []
         return [self._delete_key(name, revision, events) for name in keys]
 
     def _delete_key(self, key: str, revision: int, events: list[Event]) -> KeyValue:
@@ -554,17 +563,47 @@ class MemoryStore:
         if group:
             found.extend(group.values())
         if self._prefix_lengths:
-            prefixes, size = self._prefix_watchers, len(key)
-            for length in self._prefix_lengths:
-                if length > size:
-                    break
-                group = prefixes.get(key[:length])
-                if group:
-                    found.extend(group.values())
+            # A watched prefix no longer than the key's directory (up to its last "/") is a prefix of the key
+            # exactly when it is one of the directory: those groups are remembered per directory. A longer one
+            # ends inside the key's last segment, so it has the same directory and does not end in "/".
+            directory = key[:key.rfind("/") + 1]
+            groups = self._dir_groups.get(directory)
+            if groups is None:
+                groups = self._groups_of_directory(directory)
+            for group in groups:
+                found.extend(group.values())
+            partial = self._partial_prefixes.get(directory)
+            if partial:
+                for prefix in partial:
+                    if len(prefix) > len(directory) and key.startswith(prefix):
+                        found.extend(self._prefix_watchers[prefix].values())
         for watcher in self._range_watchers.values():
             if _in_range(key, watcher.key, watcher.range_end):
                 found.append(watcher)
         return found
+
+    def _groups_of_directory(self, directory: str) -> tuple[dict[int, _Watcher], ...]:
+        prefixes, size = self._prefix_watchers, len(directory)
+        groups = []
+        for length in self._prefix_lengths:
+            if length > size:
+                break
+            group = prefixes.get(directory[:length])
+            if group is not None:
+                groups.append(group)
+        if len(self._dir_groups) >= _DIRECTORIES_KEPT:
+            self._dir_groups.clear()
+        found = self._dir_groups[directory] = tuple(groups)
+        return found
+
+    def _prefixes_changed(self) -> None:
+        """A watched prefix came or went: what ``_watchers_of`` derives from the set of prefixes is redone."""
+        self._prefix_lengths = sorted({len(prefix) for prefix in self._prefix_watchers})
+        self._dir_groups.clear()
+        self._partial_prefixes.clear()
+        for prefix in self._prefix_watchers:
+            if not prefix.endswith("/"):
+                self._partial_prefixes.setdefault(prefix[:prefix.rfind("/") + 1], []).append(prefix)
 
     def _index_of(self, watcher: _Watcher) -> dict[int, _Watcher]:
         if watcher.range_end is None:
@@ -573,7 +612,7 @@ class MemoryStore:
             group = self._prefix_watchers.get(watcher.key)
             if group is None:
                 group = self._prefix_watchers[watcher.key] = {}
-                self._prefix_lengths = sorted({len(prefix) for prefix in self._prefix_watchers})
+                self._prefixes_changed()
             return group
         return self._range_watchers
 
@@ -593,7 +632,7 @@ class MemoryStore:
                 del self._key_watchers[watcher.key]
             else:
                 del self._prefix_watchers[watcher.key]
-                self._prefix_lengths = sorted({len(prefix) for prefix in self._prefix_watchers})
+                self._prefixes_changed()
 
     # -- expiring leases ------------------------------------------------------
     def _revoke(self, lease: _Lease) -> None:

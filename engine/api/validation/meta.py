@@ -70,38 +70,54 @@ def _validate_finalizers(errs: Errors, finalizers: list, path: str) -> None:
             errs.invalid(index(path, i), name, "name is neither a standard finalizer name nor is it fully qualified")
 
 
+_PATHS: dict[str, tuple[str, ...]] = {}
+"""The child paths ``validate_object_meta`` reports under, per metadata path (built once each)."""
+_META_FIELDS = ("generateName", "name", "namespace", "generation", "labels", "annotations", "ownerReferences",
+                "finalizers")
+
+
 def validate_object_meta(errs: Errors, meta: Any, namespaced: bool, name_fn: NameFn, path: str = "metadata") -> None:
     if not isinstance(meta, dict):
         if meta is not None:
             errs.type_invalid(path, meta, "object")
         meta = {}
-    generate_name = get_string(errs, meta, "generateName", child(path, "generateName"))
-    name = get_string(errs, meta, "name", child(path, "name"))
+    paths = _PATHS.get(path)
+    if paths is None:
+        paths = _PATHS[path] = tuple(child(path, name) for name in _META_FIELDS)
+    generate_name_path, name_path, namespace_path, generation_path, labels_path, annotations_path, \
+        owners_path, finalizers_path = paths
+    generate_name = get_string(errs, meta, "generateName", generate_name_path)
+    name = get_string(errs, meta, "name", name_path)
     if generate_name:
         for msg in name_fn(generate_name, True):
-            errs.invalid(child(path, "generateName"), generate_name, msg)
+            errs.invalid(generate_name_path, generate_name, msg)
     if not name:
         if not generate_name:  # the API server generates the name before it validates
-            errs.required(child(path, "name"), "name or generateName is required")
+            errs.required(name_path, "name or generateName is required")
     else:
         for msg in name_fn(name, False):
-            errs.invalid(child(path, "name"), name, msg)
-    namespace = get_string(errs, meta, "namespace", child(path, "namespace"))
+            errs.invalid(name_path, name, msg)
+    namespace = get_string(errs, meta, "namespace", namespace_path)
     if namespaced:
         if not namespace:
-            errs.required(child(path, "namespace"))
+            errs.required(namespace_path)
         else:
             for msg in name_is_dns_label(namespace, False):
-                errs.invalid(child(path, "namespace"), namespace, msg)
+                errs.invalid(namespace_path, namespace, msg)
     elif namespace:
-        errs.forbidden(child(path, "namespace"), "not allowed on this type")
-    generation = get_int(errs, meta, "generation", child(path, "generation"))
+        errs.forbidden(namespace_path, "not allowed on this type")
+    generation = get_int(errs, meta, "generation", generation_path)
     if generation is not None:
-        errs.nonnegative(child(path, "generation"), generation)
-    validate_labels(errs, meta.get("labels"), child(path, "labels"))
-    validate_annotations(errs, meta.get("annotations"), child(path, "annotations"))
-    _validate_owner_references(errs, meta, child(path, "ownerReferences"))
-    _validate_finalizers(errs, get_list(errs, meta, "finalizers", child(path, "finalizers")), child(path, "finalizers"))
+        errs.nonnegative(generation_path, generation)
+    labels, annotations = meta.get("labels"), meta.get("annotations")
+    if labels is not None:
+        validate_labels(errs, labels, labels_path)
+    if annotations is not None:
+        validate_annotations(errs, annotations, annotations_path)
+    if meta.get("ownerReferences") is not None:
+        _validate_owner_references(errs, meta, owners_path)
+    if meta.get("finalizers") is not None:
+        _validate_finalizers(errs, get_list(errs, meta, "finalizers", finalizers_path), finalizers_path)
 
 
 def _validate_owner_references(errs: Errors, meta: dict, path: str) -> None:
