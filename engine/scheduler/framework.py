@@ -30,6 +30,7 @@ itself (binders do, through the client they were built with).
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add, mul
@@ -49,10 +50,11 @@ PENDING = "Pending"
 NO_NODE_AVAILABLE_MSG = "0/{} nodes are available"
 
 
-def _plus_weighted(totals: Sequence[int], weight: int, scores: dict[str, int], names: list[str]) -> list[int]:
-    """``totals[i] + weight * scores[names[i]]`` for every i, one pass in C."""
+def _plus_weighted(totals: Sequence[int], weight: int, scores: dict[str, int], names: Sequence[str]) -> array:
+    """``totals[i] + weight * scores[names[i]]`` for every i, one pass in C, as an ``array('q')`` (what
+    ``select_host`` searches fastest, and what the garbage collector never traverses)."""
     values = map(scores.__getitem__, names)
-    return list(map(add, totals, map(mul, repeat(weight), values) if weight != 1 else values))
+    return array("q", map(add, totals, map(mul, repeat(weight), values) if weight != 1 else values))
 
 
 Breakdown = Callable[[], dict[str, dict[str, int]]]
@@ -270,7 +272,7 @@ class Framework:
                 [p for p in local if hasattr(p, "normalize_score")], [p for p in plugins if p not in local])
         return split
 
-    def score_relative(self, state: CycleState, pod: dict, nodes: list, names: list[str] | None = None,
+    def score_relative(self, state: CycleState, pod: dict, nodes: list, names: Sequence[str] | None = None,
                        local: LocalScores | None = None) -> tuple[Sequence[int], int, Breakdown]:
         """Each node's total (weighted, normalized scores summed) less a part every node shares, that part, and a
         function giving the breakdown: (totals - offset, offset, breakdown).
@@ -289,7 +291,7 @@ class Framework:
             names = [info.name for info in nodes]
         if local is None:
             fixed, normalizing, live = [], [], plugins
-            totals: Sequence[int] = [0] * len(nodes)
+            totals: Sequence[int] = array("q", bytes(8 * len(nodes)))
             fixed_raw: list[Sequence[int]] = []
             normalizing_raw: list[Sequence[int]] = []
         else:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from itertools import chain
 from typing import Any
 
 from engine.api.errors import ApiError
@@ -355,9 +356,10 @@ class Scheduler:
             raise _Error(status)
         memo, segments = state.get("__memo"), state.get("__memo_segments")
         local = memo.scores(framework, state, pod, self.cache, segments) if memo is not None else None
-        totals, offset, breakdown = framework.score_relative(state, pod, feasible, state.get("__memo_names"), local)
+        names = state.get("__memo_names") or tuple(info.name for info in feasible)
+        totals, offset, breakdown = framework.score_relative(state, pod, feasible, names, local)
         decision.score_source = breakdown
-        decision.totals_source = lambda: {info.name: total + offset for info, total in zip(feasible, totals)}
+        decision.totals_source = lambda: {name: total + offset for name, total in zip(names, totals)}
         return feasible[select_host(totals, self.loop.random)].name
 
     def find_nodes_that_fit(self, framework: Framework, state: CycleState, pod: dict, nodes: list,
@@ -408,10 +410,12 @@ class Scheduler:
             framework, state, pod, memo, self.cache, start, to_find, live,
             self._nominated_here(pod), lambda info: self._run_filters(framework, state, pod, info))
         nodes, names = self.cache.node_infos, self.cache.node_names
-        feasible, feasible_names = [], []
+        feasible: list = []
         for low, high in segments:
             feasible += nodes[low:high]
-            feasible_names += names[low:high]
+        # A tuple of names: what explanations keep of this cycle, and (holding only strings) left alone by the
+        # cyclic garbage collector once it has looked at it, unlike a list of the same length.
+        feasible_names = tuple(chain.from_iterable(names[low:high] for low, high in segments))
         state["__memo"], state["__memo_segments"], state["__memo_names"] = memo, segments, feasible_names
         count = len(names)
         for offset, status in rejections:
