@@ -13,6 +13,7 @@ all find the same entry, the way ``kubectl get`` resolves a resource name.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -35,21 +36,21 @@ class Kind:
     def singular(self) -> str:
         return self.kind.lower()
 
-    @property
+    @cached_property
     def api_version(self) -> str:
         """The ``apiVersion`` field of objects of this kind: ``v1`` or ``apps/v1``."""
         return f"{self.group}/{self.version}" if self.group else self.version
 
-    @property
+    @cached_property
     def list_kind(self) -> str:
         return f"{self.kind}List"
 
-    @property
+    @cached_property
     def group_resource(self) -> str:
         """``pods`` or ``deployments.apps``: how errors and RBAC name the resource."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
-    @property
+    @cached_property
     def prefix(self) -> str:
         """The etcd key prefix under which the API server stores this resource."""
         return f"/registry/{self.storage_prefix or self.plural}/"

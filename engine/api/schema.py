@@ -28,6 +28,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.api.frozen import thaw
+
 STRICT = "Strict"
 WARN = "Warn"
 IGNORE = "Ignore"
@@ -125,6 +127,53 @@ def _has_unknown(value: Any, type_: str) -> bool:
     if tag == _LIST:
         return isinstance(value, list) and any(_has_unknown(item, detail) for item in value)
     return isinstance(value, dict) and any(_has_unknown(item, detail) for item in value.values())
+
+
+def thaw_known(value: Any, type_: str) -> tuple[Any, bool]:
+    """``(thaw(value), _has_unknown(thaw(value), type_))`` in one walk: the plain copy, and whether it has a
+    field its type does not (then ``unknown_fields`` names them)."""
+    if type(value) in _LEAVES:
+        return value, False
+    shape = _shapes.get(type_) if type_ in _shapes else _shape(type_)
+    if isinstance(value, dict):
+        if shape is None or shape[0] == _LIST:
+            return thaw(value), False
+        tag, detail = shape
+        out, unknown = {}, False
+        for key, item in value.items():
+            if tag == _OBJECT:
+                if key not in detail:
+                    unknown = True
+                    out[key] = item if type(item) in _LEAVES else thaw(item)
+                    continue
+                item_type = detail[key]
+            else:
+                item_type = detail
+            if type(item) in _LEAVES:
+                out[key] = item
+            else:
+                out[key], found = thaw_known(item, item_type)
+                unknown = unknown or found
+        return out, unknown
+    if isinstance(value, list | tuple):
+        if shape is None or shape[0] != _LIST:
+            return thaw(value), False
+        item_type, items, unknown = shape[1], [], False
+        for item in value:
+            if type(item) in _LEAVES:
+                items.append(item)
+            else:
+                copy, found = thaw_known(item, item_type)
+                items.append(copy)
+                unknown = unknown or found
+        return items, unknown
+    return value, False
+
+
+def knows(type_: str, names: tuple[str, ...]) -> bool:
+    """Whether the object type ``type_`` has every field of ``names``."""
+    shape = _shape(type_)
+    return shape is not None and shape[0] == _OBJECT and all(name in shape[1] for name in names)
 
 
 def _walk(value: Any, type_: str, path: str, found: list[str], prune: bool) -> None:

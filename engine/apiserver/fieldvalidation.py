@@ -33,13 +33,17 @@ def directive(verb: str, params: dict[str, Any]) -> str:
     return value
 
 
-def prune_unknown(kind: Kind, verb: str, params: dict[str, Any], obj: dict[str, Any]) -> list[str]:
+def prune_unknown(kind: Kind, verb: str, params: dict[str, Any], obj: dict[str, Any], *,
+                  known: bool = False) -> list[str]:
     """Drop ``obj``'s unknown fields; return the warnings to send, or raise 400 under ``Strict``.
 
     Create and update name the decoded kind in the error, as ``transformDecodeError`` does; a patch
-    reports the bare strict decoding error of the patched object.
+    reports the bare strict decoding error of the patched object. ``known``: the caller already found that
+    ``obj`` (of a built-in kind) has no unknown field (``schema.thaw_known``); only the directive is checked.
     """
     mode = directive(verb, params)
+    if known:
+        return []
     if isinstance(kind, CustomResourceKind):       # its CRD's structural schema says what is known
         unknown = custom_schema.prune(kind.schema, obj, remove=mode != schema.STRICT)
     else:

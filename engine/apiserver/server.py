@@ -33,6 +33,7 @@ from engine.api.defaults import apply_defaults
 from engine.api.frozen import FrozenDict, FrozenList, thaw
 from engine.api.kinds import REGISTRY, Kind, KindRegistry
 from engine.api.meta import new_uid, random_suffix, timestamp
+from engine.api.schema import knows, thaw_known, type_of
 from engine.api import selectors
 from engine.api.validation import validate
 from engine.apiserver import strategy
@@ -53,6 +54,7 @@ from engine.apiserver.watchcache import CacheWatcher, Cacher
 from engine.sim.loop import Loop
 from engine.store.types import CompactedError, Store, prefix_end
 
+_ADDED_ON_DECODE = ("apiVersion", "kind", "metadata")
 PRIVILEGED_GROUP = "system:masters"
 GENERATE_NAME_ATTEMPTS = 8
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
@@ -434,7 +436,11 @@ class APIServer:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request was in an unknown format - accepted media types "
                                      "include: application/json, application/yaml")
-        obj = thaw(body)
+        root = None if isinstance(kind, apiextensions.CustomResourceKind) else type_of(kind.api_version, kind.kind)
+        if root is not None:        # the copy, and whether it has unknown fields, in one walk
+            obj, unknown = thaw_known(body, root)
+        else:
+            obj, unknown = thaw(body), True
         obj.setdefault("apiVersion", kind.api_version)
         obj.setdefault("kind", kind.kind)
         if obj["kind"] != kind.kind or obj["apiVersion"] != kind.api_version:
@@ -444,7 +450,8 @@ class APIServer:
         metadata = obj.setdefault("metadata", {})
         if not isinstance(metadata, dict):
             raise errors.bad_request("metadata must be an object")
-        request.warnings += prune_unknown(kind, request.verb, request.params, obj)
+        known = not unknown and knows(root, _ADDED_ON_DECODE)      # what setdefault added is known too
+        request.warnings += prune_unknown(kind, request.verb, request.params, obj, known=known)
         if kind.namespaced:
             namespace = request.namespace or metadata.get("namespace") or "default"
             if metadata.get("namespace") and metadata["namespace"] != namespace:

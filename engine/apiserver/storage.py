@@ -16,6 +16,7 @@ manager does, so a burst of events does not make a burst of leases.
 from __future__ import annotations
 
 import json
+import operator
 
 from engine.api import errors
 from engine.api.frozen import FrozenDict, frozen_as_decoded
@@ -57,36 +58,86 @@ def _members(obj: dict, keys: list[str]) -> str:
     return dumps({key: obj[key] for key in keys})[1:-1]
 
 
-def splice(obj: dict, previous: dict, stored: bytes, field: str, name: str) -> bytes | None:
+_SCALAR_TYPES = (str, int, bool, type(None))
+"""Scalars whose equal values of one type are written alike (floats are not: 0.0 == -0.0)."""
+
+
+def _alike(new: object, old: object) -> bool:
+    """Whether ``new`` is written as ``old`` is, without writing either: the same object, or equal scalars
+    of one type."""
+    return new is old or (type(new) is type(old) and type(new) in _SCALAR_TYPES and new == old)
+
+
+def _same_head(obj: dict, previous: dict, keys: list[str]) -> bool:
+    """Whether ``obj``'s members ``keys`` are written as ``previous``'s were stored (its metadata without the
+    resourceVersion, which is never stored): member by member, in order; the metadata's members must be the
+    very same values (a copy of ``previous``'s)."""
+    for key in keys:
+        new, old = obj[key], previous[key]
+        if new is old:
+            continue
+        if key != "metadata":
+            if not _alike(new, old):
+                return False
+            continue
+        if type(new) not in (dict, FrozenDict) or type(old) not in (dict, FrozenDict):
+            return False
+        old_keys = list(old)
+        if "resourceVersion" in old:
+            if old_keys[-1] != "resourceVersion":       # a cached object's is always set last
+                return False
+            del old_keys[-1]
+        if list(new) != old_keys or not all(map(operator.is_, new.values(), old.values())):
+            return False
+    return True
+
+
+def splice(obj: dict, previous: dict, stored: bytes, field: str, name: str, *, trusted: bool = False) -> bytes | None:
     """``encode(obj)`` made from ``stored`` (the bytes of ``previous``, whose resourceVersion they lack) when
     ``obj[field]`` is ``previous[field]`` plus the member ``name`` at its end: the members before ``field``
     are encoded and must open ``stored`` as they are, those after it are encoded from ``previous`` and must
     close it, and what lies between is ``previous[field]``'s JSON, reused. None when the bytes do not line up
-    (the caller encodes ``obj``)."""
+    (the caller encodes ``obj``).
+
+    ``trusted``: ``stored`` is known to be ``encode(previous)`` (this server wrote those very bytes for that
+    very object), so the members before ``field`` need only be the same as ``previous``'s, member by member,
+    not encoded again."""
     old_value, new_value = previous.get(field), obj.get(field)
     if not isinstance(old_value, dict) or not old_value or name in old_value or not isinstance(new_value, dict) \
-            or list(new_value)[-1:] != [name] or len(new_value) != len(old_value) + 1:
+            or len(new_value) != len(old_value) + 1:
         return None
-    if any(new_value[key] is not item and new_value[key] != item for key, item in old_value.items()):
-        return None
+    new_keys = list(new_value)
+    if new_keys[-1] != name or new_keys[:-1] != list(old_value) or \
+            not all(map(operator.is_, new_value.values(), old_value.values())):
+        return None         # the same members, in the same order, the very same values
     keys, old_keys = list(obj), list(previous)
     if field not in keys or field not in old_keys:
         return None
     at, old_at = keys.index(field), old_keys.index(field)
-    before = _members(obj, keys[:at])
-    head = ("{" + before + "," if before else "{") + dumps(field) + ":"
     old_after = _members(previous, old_keys[old_at + 1:])
-    old_tail = ("," + old_after if old_after else "") + "}"
-    head_bytes, old_tail_bytes = head.encode(), old_tail.encode()
-    if not stored.startswith(head_bytes) or not stored.endswith(old_tail_bytes) or \
-            len(stored) < len(head_bytes) + len(old_tail_bytes) + 2:
-        return None
-    body = stored[len(head_bytes):len(stored) - len(old_tail_bytes)]
-    if body[:1] != b"{" or body[-1:] != b"}":
-        return None
+    old_tail_bytes = (("," + old_after if old_after else "") + "}").encode()
+    if trusted and keys[:at] == old_keys[:old_at] and _same_head(obj, previous, keys[:at]):
+        if not stored.endswith(old_tail_bytes) or stored[len(stored) - len(old_tail_bytes) - 1:][:1] != b"}":
+            return None
+        head_bytes = b""
+        body = stored[:len(stored) - len(old_tail_bytes)]
+    else:
+        before = _members(obj, keys[:at])
+        head = ("{" + before + "," if before else "{") + dumps(field) + ":"
+        head_bytes = head.encode()
+        if not stored.startswith(head_bytes) or not stored.endswith(old_tail_bytes) or \
+                len(stored) < len(head_bytes) + len(old_tail_bytes) + 2:
+            return None
+        body = stored[len(head_bytes):len(stored) - len(old_tail_bytes)]
+        if body[:1] != b"{" or body[-1:] != b"}":
+            return None
     after = _members(obj, keys[at + 1:])
     rest = "," + _members(new_value, [name]) + "}" + ("," + after if after else "") + "}"
     return head_bytes + body[:-1] + rest.encode()
+
+
+_WRITTEN_KEPT = 65_536
+"""How many keys' last written bytes a ResourceStorage remembers (forgotten all at once beyond)."""
 
 
 class ResourceStorage:
@@ -99,6 +150,10 @@ class ResourceStorage:
         self.loop = loop
         self.ttl = flags.event_ttl if kind.plural == "events" else 0
         self._lease: tuple[int, float] | None = None
+        self._written: dict[str, tuple[bytes, dict]] = {}
+        """Per key, the last bytes this storage wrote and the frozen object it told the watch cache they decode
+        to: while the store still holds those very bytes and the cache that very object, the bytes are
+        ``encode(object)`` (``splice`` trusts them)."""
 
     def key(self, namespace: str | None, name: str) -> str:
         return self.kind.key(namespace, name)
@@ -155,9 +210,18 @@ class ResourceStorage:
             return self.store.txn([guard], [PutOp(key, value, lease=self._lease_id())], failure)
         self.cacher.expect(value, decoded)
         try:
-            return self.store.txn([guard], [PutOp(key, value, lease=self._lease_id())], failure)
+            response = self.store.txn([guard], [PutOp(key, value, lease=self._lease_id())], failure)
         finally:
             self.cacher.expect(None, None)
+        if response.succeeded:
+            self._remember(key, value, decoded)
+        return response
+
+    def _remember(self, key: str, value: bytes, decoded: dict) -> None:
+        written = self._written
+        if len(written) >= _WRITTEN_KEPT and key not in written:
+            written.clear()
+        written[key] = (value, decoded)
 
     def update_frozen(self, obj: FrozenDict, expected_revision: int, *, previous: dict | None = None,
                       added: tuple[str, str] | None = None) -> None:
@@ -174,7 +238,9 @@ class ResourceStorage:
         if previous is not None and added is not None:
             stored = self.store.range(key).kvs
             if stored and stored[0].mod_revision == expected_revision:
-                value = splice(obj, previous, stored[0].value, *added)
+                written = self._written.get(key)
+                trusted = written is not None and written[0] is stored[0].value and written[1] is previous
+                value = splice(obj, previous, stored[0].value, *added, trusted=trusted)
         if value is None:
             value = dumps(obj).encode()
         self.cacher.expect(value, obj)
@@ -188,12 +254,14 @@ class ResourceStorage:
             if not existing:
                 raise errors.not_found(self.kind.plural, metadata["name"], self.kind.group)
             raise errors.conflict(self.kind.plural, metadata["name"], errors.STALE_OBJECT, self.kind.group)
+        self._remember(key, value, obj)
 
     def remove(self, obj: dict, expected_revision: int) -> dict:
         """Delete the object from etcd if it is still at ``expected_revision``."""
         metadata = obj["metadata"]
         key = self.key(metadata.get("namespace"), metadata["name"])
         response = self.store.txn([Compare(key, "MOD", "=", expected_revision)], [DeleteOp(key)], [])
+        self._written.pop(key, None)
         if not response.succeeded:
             if self.get(metadata.get("namespace"), metadata["name"]) is None:
                 raise errors.not_found(self.kind.plural, metadata["name"], self.kind.group)

@@ -76,10 +76,12 @@ class _LRU(Generic[K, V]):
         return value
 
     def add(self, key: K, value: V) -> None:
-        self.entries[key] = value
-        self.entries.move_to_end(key)
-        if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        entries = self.entries
+        if key in entries:
+            entries.move_to_end(key)
+        entries[key] = value
+        if len(entries) > self.size:
+            entries.popitem(last=False)
 
 
 def object_reference(obj: dict, field_path: str = "") -> dict:

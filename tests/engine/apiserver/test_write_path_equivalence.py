@@ -325,3 +325,63 @@ def test_an_authorizer_that_remembers_nothing_decides_every_request():
     for _ in range(2):
         assert can(alice, "list", "configmaps") and not can(alice, "list", "secrets")
     assert asked.count("configmaps") == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(members, st.dictionaries(st.text(max_size=3), json_values, min_size=1, max_size=4), members,
+       st.text(max_size=4), json_values, st.booleans(), st.booleans())
+def test_a_trusted_splice_is_the_encoding_too(before, spec, after, name, value, status_changes, versioned):
+    from engine.apiserver.storage import dumps, splice
+
+    before = {key: item for key, item in before.items() if key not in after}
+    if versioned and isinstance(before.get("metadata"), dict):     # the cached object's resourceVersion
+        before["metadata"] = {**before["metadata"], "resourceVersion": "7"}
+    previous = {**before, "spec": spec, **after}
+    stored = dumps({**previous, **({"metadata": {k: v for k, v in before["metadata"].items()
+                                                  if k != "resourceVersion"}} if "metadata" in before and
+                                   isinstance(before["metadata"], dict) else {})}).encode()
+    obj = {**before, "spec": {**spec, name: value}, **after}
+    if isinstance(obj.get("metadata"), dict):
+        obj["metadata"] = {k: v for k, v in obj["metadata"].items() if k != "resourceVersion"}
+    if status_changes:
+        obj["status"] = {"conditions": [{"type": "PodScheduled"}]}
+    spliced = splice(obj, previous, stored, "spec", name, trusted=True)
+    if spliced is not None:
+        assert spliced == dumps(obj).encode()
+    elif name not in spec and not (status_changes and "status" in before) and "metadata" not in after:
+        assert False, "a splice that lines up was declined"
+
+
+def test_a_trusted_splice_declines_a_head_that_changed():
+    from engine.apiserver.storage import dumps, splice
+
+    previous = {"metadata": {"name": "a", "resourceVersion": "3"}, "spec": {"x": 1}, "status": {}}
+    stored = dumps({"metadata": {"name": "a"}, "spec": {"x": 1}, "status": {}}).encode()
+    for metadata in ({"name": "b"}, {"name": "a", "uid": "u"}, {"uid": "u"}, {"name": "a", "resourceVersion": "3"}):
+        obj = {"metadata": metadata, "spec": {"x": 1, "nodeName": "n"}, "status": {}}
+        assert splice(obj, previous, stored, "spec", "nodeName", trusted=True) is None
+    reordered = {"metadata": {"b": 1, "a": 2}, "spec": {"x": 1}}
+    stored = dumps({"metadata": {"b": 1, "a": 2}, "spec": {"x": 1}}).encode()
+    obj = {"metadata": {"a": 2, "b": 1}, "spec": {"x": 1, "nodeName": "n"}}     # equal, written otherwise
+    assert splice(obj, reordered, stored, "spec", "nodeName", trusted=True) is None
+    floats = {"metadata": {"n": 0.0}, "spec": {"x": 1}}
+    obj = {"metadata": {"n": -0.0}, "spec": {"x": 1, "nodeName": "n"}}
+    assert splice(obj, floats, dumps(floats).encode(), "spec", "nodeName", trusted=True) is None
+
+
+def test_a_pod_whose_bytes_another_writer_stored_is_bound_to_its_plain_encoding():
+    from engine.apiserver.storage import dumps
+
+    cluster = engine.Cluster(nodes=0, seed=0, keep_history=False)
+    cluster.admin.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"},
+                          "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+    key = "/registry/pods/default/web"
+    written = json.loads(cluster.store.range(key).kvs[0].value)
+    cluster.store.put(key, json.dumps(written, indent=1).encode())       # the same object, other bytes
+    current = cluster.apiserver.cached("pods", "default", "web")
+    cluster.admin.bind("default", "web", "node-1")
+    stored = cluster.store.range(key).kvs[0].value
+    bound = json.loads(stored)
+    assert bound["spec"]["nodeName"] == "node-1"
+    assert stored == dumps(bound).encode()
+    assert current["metadata"]["name"] == "web"
