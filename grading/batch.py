@@ -1,24 +1,28 @@
 """``make grade LAB=<lab>``: every submission of a lab graded in isolation, the gradebook kept honest.
 
-``grade_lab(course, lab, limits, jobs)``:
+``grade_labs(course, labs, limits, jobs)`` (``grade_lab`` for one lab):
 
-1. reads the course's ``nbgrader_config.py``; makes sure the lab is in ``gradebook.db``
-   (``grading.gradebook.ensure_lab``) and builds a template gradebook of the lab alone;
+1. reads the course's ``nbgrader_config.py``; makes sure each lab is in ``gradebook.db``
+   (``grading.gradebook.ensure_lab``) and builds a template gradebook of each lab alone;
 2. for each ``submitted/<student>/<lab>/``, lays out a course of its own in a private temporary
    folder (``grading.worker.prepare``) and runs nbgrader's ``Autograde`` there in a forked
    worker, whose kernel runs in the bubblewrap sandbox (``grading.sandbox``); ``jobs`` workers
-   at once, each stopped at ``limits.wall_seconds``;
-3. copies each submission's scores into the real gradebook through nbgrader's ``Gradebook`` API
-   (only this process writes it) and its autograded notebook into ``autograded/``;
+   at once, each stopped at ``limits.wall_seconds``. The submissions of all the labs share the
+   ``jobs`` places, in lab order, so that one lab's last submissions, its feedback and reports,
+   and a submission waiting out a cell timeout, leave no place idle while work is left;
+3. once every submission of a lab is done (and the labs before it are finished), copies each
+   submission's scores into the real gradebook through nbgrader's ``Gradebook`` API (only this
+   process writes it) and its autograded notebook into ``autograded/``;
 4. audits the gradebook (``grading.gradebook.audit``, every lab, against what the grader last
-   wrote: this batch, and the other labs' ``results.json``): changes no grader made are undone
-   and reported;
+   wrote: this lab's results, and the other labs' ``results.json``): changes no grader made are
+   undone and reported;
 5. runs nbgrader's ``GenerateFeedback`` into ``feedback/``, writes a feedback page itself for a
    submission nbgrader could not run, and removes (and reports) any page that shows a hidden test;
 6. writes ``reports/<lab>/grades.csv`` and ``reports/<lab>/results.json`` (``grading.report``).
 
-The returned ``LabReport`` says what happened to every submission; nothing a submission does can
-stop the batch.
+Steps 3 to 6 run one lab at a time, in lab order, so each lab's audit sees the labs before it
+already reported. The returned ``LabReport`` of each lab says what happened to every submission;
+nothing a submission does can stop the batch.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from nbgrader.converters import GenerateFeedback
 from sqlalchemy.exc import SAWarning
@@ -96,6 +100,7 @@ def _run(workspace: Path, lab: str, student: str, config: Config, limits: Limits
 
 @dataclass
 class _Job:
+    lab: str
     student: str
     workspace: Path
     skipped: list[str]
@@ -104,20 +109,38 @@ class _Job:
     timed_out: bool = False
 
 
-def _run_all(jobs: list[_Job], lab: str, config: Config, limits: Limits, parallel: int) -> None:
+@dataclass
+class _Lab:
+    """One lab of a batch: what its finishing steps (3 to 6) need."""
+
+    name: str
+    source: Path
+    points: dict[str, float]
+    hidden: list[str]
+    jobs: list[_Job] = field(default_factory=list)
+
+
+def _run_all(jobs: list[_Job], config: Config, limits: Limits, parallel: int,
+             finished: Callable[[_Job], None] = lambda job: None) -> None:
+    """Run ``jobs`` in order, ``parallel`` at once; ``finished(job)`` is called (in this process) for each one
+    that ended, after the free places have been refilled, so that the work it does overlaps running submissions."""
     context = multiprocessing.get_context("fork")
-    waiting, running = list(jobs), []
+    waiting, running, ended = list(jobs), [], []
     while waiting or running:
         while waiting and len(running) < parallel:
             job = waiting.pop(0)
-            job.process = context.Process(target=_run, args=(job.workspace, lab, job.student, config, limits))
+            job.process = context.Process(target=_run, args=(job.workspace, job.lab, job.student, config, limits))
             job.process.start()
             job.started = time.monotonic()
             running.append(job)
+        for job in ended:
+            finished(job)
+        ended = []
         time.sleep(0.05)
         for job in list(running):
             if job.process.exitcode is not None:
                 running.remove(job)
+                ended.append(job)
             elif time.monotonic() - job.started > limits.wall_seconds:
                 job.timed_out = True
                 try:
@@ -126,6 +149,9 @@ def _run_all(jobs: list[_Job], lab: str, config: Config, limits: Limits, paralle
                     pass
                 job.process.join()
                 running.remove(job)
+                ended.append(job)
+    for job in ended:
+        finished(job)
 
 
 def _outcome(job: _Job, lab: str, limits: Limits) -> tuple[str, str]:
@@ -144,55 +170,85 @@ def _outcome(job: _Job, lab: str, limits: Limits) -> tuple[str, str]:
 def grade_lab(course: Path, lab: str, limits: Limits = Limits(), jobs: int = 2, students: list[str] | None = None,
               reports: Path | None = None) -> LabReport:
     """Grade every submission of ``lab`` in ``course``; see the module docstring."""
+    return grade_labs(course, [lab], limits, jobs, students, reports)[0]
+
+
+def grade_labs(course: Path, labs: list[str], limits: Limits = Limits(), jobs: int = 2,
+               students: list[str] | None = None, reports: Path | None = None) -> list[LabReport]:
+    """Grade every submission of each of ``labs`` in ``course``, sharing ``jobs`` places; see the module
+    docstring. ``reports`` (where grades.csv and results.json go) is for a batch of one lab only."""
+    if reports is not None and len(labs) != 1:
+        raise ValueError("a reports folder of its own is for a batch of one lab")
     course = course.resolve()
     bubblewrap()
     # nbgrader's Gradebook makes SQLAlchemy warn about its own session use on every new submission.
     warnings.filterwarnings("ignore", category=SAWarning)
     config = course_config(course)
     db_url = config.CourseDirectory.db_url
-    source = course / config.CourseDirectory.get("source_directory", "source") / lab / f"{lab}.ipynb"
-    if not source.exists():
-        raise SystemExit(f"grade: no lab {lab!r} ({source} is missing)")
-    gradebook.ensure_lab(config, lab)
-    points = gradebook.max_scores(db_url, lab)
-    hidden = report.hidden_lines(source)
-    outcome = LabReport(lab)
+    graded: dict[str, _Lab] = {}
+    for lab in dict.fromkeys(labs):
+        source = course / config.CourseDirectory.get("source_directory", "source") / lab / f"{lab}.ipynb"
+        if not source.exists():
+            raise SystemExit(f"grade: no lab {lab!r} ({source} is missing)")
+        gradebook.ensure_lab(config, lab)
+        graded[lab] = _Lab(lab, source, gradebook.max_scores(db_url, lab), report.hidden_lines(source))
+    outcomes: dict[str, LabReport] = {}
+    with tempfile.TemporaryDirectory(prefix="grading-") as temporary:
+        scratch = Path(temporary)
+        for number, lab in enumerate(graded.values()):
+            template = gradebook.template(config, lab.name, scratch / f"template-{number}")
+            for student, folder in _submissions(course, config, lab.name, students).items():
+                workspace = scratch / f"submission-{number}-{len(lab.jobs)}"
+                lab.jobs.append(_Job(lab.name, student, workspace, worker.prepare(workspace, lab.name, student,
+                                                                                   folder, template)))
+        done: set[int] = set()
+        order = list(graded.values())
+
+        def finished(job: _Job) -> None:
+            done.add(id(job))
+            while order and all(id(other) in done for other in order[0].jobs):
+                lab = order.pop(0)
+                outcomes[lab.name] = _finish(course, config, lab, limits, reports)
+
+        _run_all([job for lab in graded.values() for job in lab.jobs], config, limits, max(1, jobs), finished)
+        while order:                       # labs with no submission
+            lab = order.pop(0)
+            outcomes[lab.name] = _finish(course, config, lab, limits, reports)
+    return [outcomes[lab] for lab in graded]
+
+
+def _finish(course: Path, config: Config, lab: _Lab, limits: Limits, reports: Path | None) -> LabReport:
+    """Steps 3 to 6 for ``lab``, every submission of which has been run."""
+    db_url, points = config.CourseDirectory.db_url, lab.points
+    outcome = LabReport(lab.name)
     written: dict[str, dict[str, float]] = {}
     feedback_made: dict[str, dict | None] = {}
-    with tempfile.TemporaryDirectory(prefix=f"grading-{lab}-") as temporary:
-        scratch = Path(temporary)
-        template = gradebook.template(config, lab, scratch / "template")
-        job_list = []
-        for number, (student, folder) in enumerate(_submissions(course, config, lab, students).items()):
-            workspace = scratch / f"submission-{number}"
-            skipped = worker.prepare(workspace, lab, student, folder, template)
-            job_list.append(_Job(student, workspace, skipped))
-        _run_all(job_list, lab, config, limits, max(1, jobs))
-        for job in job_list:
-            status, reason = _outcome(job, lab, limits)
-            scores = gradebook.read_scores(job.workspace / "gradebook.db", lab, job.student) if status == "graded" else {}
-            final = {name: float(scores.get(name, (0.0, points[name]))[0] or 0.0) for name in points}
-            gradebook.record(db_url, lab, job.student, final)
-            written[job.student] = final
-            notebook = None
-            produced = job.workspace / "autograded" / job.student / lab / f"{lab}.ipynb"
-            target = course / "autograded" / job.student / lab
-            shutil.rmtree(target, ignore_errors=True)
-            if status == "graded" and produced.exists():
-                target.mkdir(parents=True)
-                notebook = json.loads(produced.read_text())
-                report.hide_tests(notebook, hidden)
-                (target / produced.name).write_text(json.dumps(notebook, indent=1))
-            tests = report.test_results(notebook, {name: (final[name], points[name]) for name in points},
-                                        note=reason)
-            output = "; ".join(filter(None, [reason, *job.skipped]))
-            outcome.results.append({"student": job.student, "status": status, "output": output,
-                                    "score": sum(test["score"] for test in tests),
-                                    "max_score": sum(test["max_score"] for test in tests), "tests": tests})
-            feedback_made[job.student] = notebook
-    outcome.undone = gradebook.audit(db_url, _ledger(course, db_url, lab, written))
-    _feedback(course, config, lab, outcome, feedback_made, source)
-    outcome.reports = report.write_reports(reports or course / "reports" / lab, lab, outcome.results,
+    for job in lab.jobs:
+        status, reason = _outcome(job, lab.name, limits)
+        scores = gradebook.read_scores(job.workspace / "gradebook.db", lab.name, job.student) \
+            if status == "graded" else {}
+        final = {name: float(scores.get(name, (0.0, points[name]))[0] or 0.0) for name in points}
+        gradebook.record(db_url, lab.name, job.student, final)
+        written[job.student] = final
+        notebook = None
+        produced = job.workspace / "autograded" / job.student / lab.name / f"{lab.name}.ipynb"
+        target = course / "autograded" / job.student / lab.name
+        shutil.rmtree(target, ignore_errors=True)
+        if status == "graded" and produced.exists():
+            target.mkdir(parents=True)
+            notebook = json.loads(produced.read_text())
+            report.hide_tests(notebook, lab.hidden)
+            (target / produced.name).write_text(json.dumps(notebook, indent=1))
+        tests = report.test_results(notebook, {name: (final[name], points[name]) for name in points}, note=reason)
+        output = "; ".join(filter(None, [reason, *job.skipped]))
+        outcome.results.append({"student": job.student, "status": status, "output": output,
+                                "score": sum(test["score"] for test in tests),
+                                "max_score": sum(test["max_score"] for test in tests), "tests": tests})
+        feedback_made[job.student] = notebook
+        shutil.rmtree(job.workspace, ignore_errors=True)
+    outcome.undone = gradebook.audit(db_url, _ledger(course, db_url, lab.name, written))
+    _feedback(course, config, lab.name, outcome, feedback_made, lab.source)
+    outcome.reports = report.write_reports(reports or course / "reports" / lab.name, lab.name, outcome.results,
                                            outcome.undone, outcome.problems)
     return outcome
 

@@ -1,6 +1,7 @@
 """Fixtures of the grading tests: a temporary course directory where nbgrader (``nbgrader_runner``) generated
 the labs, and ``graded``: every lab's submissions (the round trip's and the hostile catalogue's) graded
-through ``python -m grading``, the code path of ``make grade``, one batch per lab.
+through ``python -m grading``, the code path of ``make grade``: the first lab alone, then all the others in one
+batch (their submissions sharing the batch's places).
 
 Everything happens in a temporary copy of the course (``course``, once per session: creating a
 gradebook alone costs seconds), so the repository never gets a ``gradebook.db``, ``submitted/``,
@@ -33,7 +34,8 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def graded(course: Path) -> dict:
-    """Every lab's round-trip students and hostile catalogue handed in, then graded with one batch per lab.
+    """Every lab's round-trip students and hostile catalogue handed in, then graded: the first lab in a batch
+    of its own, then the other labs in one batch.
 
     Between the batches, a manual score is written straight into the gradebook for every graded cell
     of the first lab, and one automatic score is changed: the next batch must undo and report them.
@@ -48,12 +50,12 @@ def graded(course: Path) -> dict:
         submissions[lab] = made
         for student, files in made.items():
             write_submission(course, lab, student, files if isinstance(files, dict) else files.files)
-    results, seeded = {}, []
-    for lab in build_labs.LABS:
-        results[lab] = grade(course, lab)
-        if not seeded:
-            with sqlite3.connect(course / "gradebook.db") as connection:
-                connection.execute("UPDATE grade SET manual_score = ?", (SEEDED_MANUAL_SCORE,))
-                connection.execute("UPDATE grade SET auto_score = 0.5 WHERE id = (SELECT min(id) FROM grade)")
-            seeded = [lab]
+    first, *later = build_labs.LABS
+    results = grade(course, [first])
+    with sqlite3.connect(course / "gradebook.db") as connection:
+        connection.execute("UPDATE grade SET manual_score = ?", (SEEDED_MANUAL_SCORE,))
+        connection.execute("UPDATE grade SET auto_score = 0.5 WHERE id = (SELECT min(id) FROM grade)")
+    seeded = [first]
+    if later:
+        results.update(grade(course, later))
     return {"course": course, "results": results, "submissions": submissions, "seeded": seeded}

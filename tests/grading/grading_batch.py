@@ -15,10 +15,12 @@ from pathlib import Path
 import build_labs
 
 
-GRADE_ARGS = ["--cell-timeout", "25", "--cpu", "60", "--wall", "240", "--memory", "1536", "--jobs", "2"]
+GRADE_ARGS = ["--cell-timeout", "25", "--cpu", "60", "--wall", "240", "--memory", "1536", "--jobs", "3"]
 """The limits of the graded batches: most cells take about a second, but lab05's in-cluster cells run whole
 rollouts and a node failure (up to ~10 s with two kernels on two cores), so 25 s per cell stops the infinite loop
-without cutting a slow honest cell; 1.5 GB of address space is ample for a kernel (about 250 MB)."""
+without cutting a slow honest cell; 1.5 GB of address space is ample for a kernel (about 250 MB). Three
+submissions at once on CI's two cores: a kernel that waits out a cell timeout uses no CPU, so the third place
+keeps both cores busy meanwhile."""
 
 SEEDED_MANUAL_SCORE = 99
 """Written straight into the gradebook between the batches: a manual score no grader gave."""
@@ -32,17 +34,21 @@ def write_submission(course: Path, lab: str, student: str, files: dict[str, str]
         path.write_text(text)
 
 
-def grade(course: Path, lab: str) -> dict:
-    """``python -m grading <lab>`` (what ``make grade`` runs) on ``course``; its results.json and output."""
+def grade(course: Path, labs: list[str]) -> dict[str, dict]:
+    """``python -m grading <lab> ...`` (what ``make grade`` runs) on ``course``: each lab's results.json, and
+    the command's output."""
     env = build_labs.nbgrader_env()
     env["PYTHONWARNINGS"] = "default"            # the kernels show every warning: none may reach a test cell
-    process = subprocess.run([sys.executable, "-m", "grading", lab, "--course", str(course), *GRADE_ARGS],
-                             cwd=build_labs.ROOT, env=env, capture_output=True, text=True, timeout=900)
+    process = subprocess.run([sys.executable, "-m", "grading", *labs, "--course", str(course), *GRADE_ARGS],
+                             cwd=build_labs.ROOT, env=env, capture_output=True, text=True, timeout=1800)
     assert process.returncode == 0, process.stdout + process.stderr
-    results = json.loads((course / "reports" / lab / "results.json").read_text())
-    results["stdout"], results["stderr"] = process.stdout, process.stderr
-    results["by_student"] = {result["student"]: result for result in results["submissions"]}
-    return results
+    graded = {}
+    for lab in labs:
+        results = json.loads((course / "reports" / lab / "results.json").read_text())
+        results["stdout"], results["stderr"] = process.stdout, process.stderr
+        results["by_student"] = {result["student"]: result for result in results["submissions"]}
+        graded[lab] = results
+    return graded
 
 
 def gradebook_rows(course: Path) -> list[tuple]:

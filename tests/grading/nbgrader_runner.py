@@ -4,7 +4,8 @@ nbgrader runs in a child process (``run_nbgrader``), for three reasons: it runs 
 (DESIGN.md, Known pitfalls), its libraries emit warnings that pytest's ``filterwarnings = error`` would
 turn into failures, and its log goes to stderr. The child builds the API the way DESIGN.md says
 (``NbGrader().load_config_file()``, then ``NbGraderAPI(config=app.config)``), runs the commands it is
-given and prints one JSON document: each command's result and the gradebook's scores.
+given and prints one JSON document: each command's result and the gradebook's scores. It imports
+``grading.gradebook`` first, so that creating the gradebook does not cost an ``alembic heads`` child (seconds).
 
 (A module of its own, not conftest.py: several test folders have a conftest.py, so ``import conftest``
 could find another one.)
@@ -26,6 +27,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps import NbGrader, NbGraderAPI
 
 request = json.loads(sys.argv[1])
+sys.path.insert(0, request["root"])
+import grading.gradebook    # nbgrader's alembic question answered in this process
 app = NbGrader()
 app.load_config_file()
 if request.get("timeout"):
@@ -60,7 +63,8 @@ def run_nbgrader(course: Path, commands: list[tuple[str, str]], *, timeout: int 
                  scores: list[str] = (), students: list[str] = ()) -> dict:
     """Run nbgrader ``commands`` (``generate_assignment``, ``autograde``, ``generate_feedback``; lab) in
     ``course``; returns each command's result and, for the labs in ``scores``, each student's cell scores."""
-    request = {"commands": commands, "timeout": timeout, "scores": list(scores), "students": list(students)}
+    request = {"root": str(build_labs.ROOT), "commands": commands, "timeout": timeout, "scores": list(scores),
+               "students": list(students)}
     process = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(request)], cwd=course,
                              env=build_labs.nbgrader_env(), capture_output=True, text=True, timeout=600)
     if process.returncode != 0:
