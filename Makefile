@@ -4,7 +4,7 @@
 #   make test       set up, then run the whole pytest suite
 #   make bench      set up, then run the benchmarks in benchmarks/
 #   make grade LAB=lab02_etcd   set up, then autograde every submitted/<student>/<lab> in a sandbox
-#                   (feedback/, reports/<lab>/; course/INSTRUCTORS.md)
+#                   (feedback/, reports/<lab>/; course/INSTRUCTORS.md); LAB="lab02_etcd lab03_apiserver" grades both
 #   make setup      the virtualenv in .venv plus the Debian packages; idempotent
 #   make clean      remove caches and build leftovers (keeps .venv and grades)
 #   make distclean  clean, and remove .venv too

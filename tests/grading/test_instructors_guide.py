@@ -6,6 +6,10 @@ tooling and the set-up scripts) and shares this test run's virtualenv (``.venv``
 Each command must appear verbatim in the guide. ``make grade`` gets one variable more than the guide
 shows, ``INSTALLED=pyproject.toml``: it tells the ``setup`` prerequisite that the environment matches
 ``pyproject.toml`` already, so that it does not reinstall the shared virtualenv from the copy.
+
+The gradebook the guide's ``nbgrader generate_assignment`` creates is stamped with the schema revision nbgrader's
+own ``alembic heads`` child names; the grading tooling answers that question in-process
+(``grading.gradebook.alembic_head``), and the gradebook it made for the ``course`` fixture must carry the same.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import csv
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -47,14 +52,21 @@ def _run(course: Path, command: str) -> str:
     return process.stdout
 
 
-def test_the_instructors_guide_works_as_written(tmp_path: Path) -> None:
+def _schema_revision(gradebook: Path) -> str:
+    with sqlite3.connect(gradebook) as connection:
+        return connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+
+
+def test_the_instructors_guide_works_as_written(tmp_path: Path, course: Path) -> None:
     guide = GUIDE.read_text()
     for command in (RELEASE, BY_HAND, ZIP_COLLECT, GRADE, EXPORT):
         assert command in guide, command
+    fixture_gradebook = course / "gradebook.db"
     course = _copy_of_the_course(tmp_path)
 
     _run(course, RELEASE)
     assert (course / "gradebook.db").exists()
+    assert _schema_revision(course / "gradebook.db") == _schema_revision(fixture_gradebook)
     assert (course / "labs" / "lab02_etcd" / "lab02_etcd.ipynb").read_text() == \
         (build_labs.ROOT / "labs" / "lab02_etcd" / "lab02_etcd.ipynb").read_text()
 
