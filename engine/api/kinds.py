@@ -12,7 +12,7 @@ all find the same entry, the way ``kubectl get`` resolves a resource name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 
@@ -31,6 +31,15 @@ class Kind:
     verbs: tuple[str, ...] = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
     storage_prefix: str = ""
     has_spec: bool = True
+
+    def __hash__(self) -> int:
+        """The dataclass's hash of every field, computed once: a Kind keys the API server's per-kind tables,
+        looked up several times per request."""
+        known = self.__dict__.get("_hash")
+        if known is None:
+            known = self.__dict__["_hash"] = hash(tuple(getattr(self, item.name) for item in fields(self)
+                                                          if (item.compare if item.hash is None else item.hash)))
+        return known
 
     @property
     def singular(self) -> str:

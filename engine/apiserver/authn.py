@@ -68,6 +68,13 @@ class UserInfo:
     uid: str = ""
     extra: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
+    def __hash__(self) -> int:
+        """The dataclass's hash (name, groups, uid), computed once: remembered RBAC decisions are keyed by user."""
+        known = self.__dict__.get("_hash")
+        if known is None:
+            known = self.__dict__["_hash"] = hash((self.name, self.groups, self.uid))
+        return known
+
     def with_group(self, group: str) -> UserInfo:
         return UserInfo(self.name, (*self.groups, group), self.uid, self.extra)
 
