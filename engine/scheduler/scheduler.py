@@ -415,7 +415,8 @@ class Scheduler:
             feasible += nodes[low:high]
         # A tuple of names: what explanations keep of this cycle, and (holding only strings) left alone by the
         # cyclic garbage collector once it has looked at it, unlike a list of the same length.
-        feasible_names = tuple(chain.from_iterable(names[low:high] for low, high in segments))
+        feasible_names = tuple(names[segments[0][0]:segments[0][1]]) if len(segments) == 1 else \
+            tuple(chain.from_iterable(names[low:high] for low, high in segments))
         state["__memo"], state["__memo_segments"], state["__memo_names"] = memo, segments, feasible_names
         count = len(names)
         for offset, status in rejections:

@@ -40,7 +40,7 @@ def _vectorised(totals: array, source: _random.Random) -> int:
     import numpy   # only here: small clusters never pay for importing it
 
     values = numpy.frombuffer(totals, dtype=numpy.int64)
-    tied = numpy.flatnonzero(values == values.max())
+    tied = (values == numpy.maximum.reduce(values)).nonzero()[0]       # the ufunc itself: no wrapper calls
     if len(tied) == 1:
         return int(tied[0])
     return int(tied[int(source.random() * len(tied))])
