@@ -1,4 +1,4 @@
-"""Round trips through ``make grade``'s code path: submissions of every kind, graded in one batch per lab.
+"""Round trips through ``make grade``'s code path: submissions of every kind, graded in two batches (conftest.py).
 
 Students (the same few for every lab; ``round_trip_students.py``), graded in the same batch as the
 hostile catalogue (``test_hostile.py``, fixture ``graded`` in conftest.py) to save kernel starts:
