@@ -101,16 +101,18 @@ def _memo_key(metadata: dict) -> tuple:
 
 def footprint(pod: dict, memo: Memo) -> Footprint:
     """``pod_request``, ``pod_non_zero_request``, ``pod_host_ports`` and ``shape`` of ``pod``, computed once per
-    pod version, the first three once per shape (``memo``: one scheduler's memory of them; never modify what it
-    gives)."""
-    key = _memo_key(pod.get("metadata") or {})
-    value = memo.get(key)
+    version of a stored pod (one with a uid), the first three once per shape (``memo``: one scheduler's memory of
+    them; never modify what it gives)."""
+    metadata = pod.get("metadata") or {}
+    key = _memo_key(metadata) if metadata.get("uid") else None    # a pod never stored has no version to key on
+    value = memo.get(key) if key is not None else None
     if value is None:
         pod_shape = shape(pod)
         value = memo.get(pod_shape)
         if value is None:
             value = memo[pod_shape] = (_compute(pod, False), _compute(pod, True), pod_host_ports(pod), pod_shape)
-        memo[key] = value
+        if key is not None:
+            memo[key] = value
     return value
 
 
