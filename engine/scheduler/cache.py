@@ -76,6 +76,7 @@ class SchedulerCache:
         self._reorder()
         for key, pod in self._orphans.pop(name, {}).items():
             info.add_pod(key, pod)
+        self._note_affinity(info)
         return info
 
     def update_node(self, node: dict) -> NodeInfo:

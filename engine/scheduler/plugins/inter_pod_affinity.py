@@ -149,7 +149,15 @@ class InterPodAffinity:
         return lookup(namespace) if lookup is not None else {}
 
     # -- filter ---------------------------------------------------------------------
+    def _nothing_to_weigh(self, pod: dict) -> bool:
+        """The pod has no pod (anti-)affinity and no placed pod has any: Filter and Score have nothing to do."""
+        affinity = (pod.get("spec") or {}).get("affinity") or {}
+        return not affinity.get("podAffinity") and not affinity.get("podAntiAffinity") and \
+            not getattr(self.handle.snapshot, "affinity_nodes", True)
+
     def pre_filter(self, state: dict, pod: dict, nodes: list) -> Status | None:
+        if self._nothing_to_weigh(pod):
+            return Status(SKIP)
         affinity = pod_terms(pod, "podAffinity", True)
         anti = pod_terms(pod, "podAntiAffinity", True)
         labels = self._namespace_labels
@@ -348,6 +356,8 @@ class InterPodAffinity:
 
     # -- score -------------------------------------------------------------------------
     def pre_score(self, state: dict, pod: dict, nodes: list) -> Status | None:
+        if self._nothing_to_weigh(pod):
+            return Status(SKIP)
         preferred = pod_terms(pod, "podAffinity", False)
         preferred_anti = pod_terms(pod, "podAntiAffinity", False)
         has_constraints = bool(preferred or preferred_anti)

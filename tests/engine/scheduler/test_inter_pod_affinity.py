@@ -141,3 +141,37 @@ def test_a_term_is_the_same_term_whatever_namespace_its_pod_is_in_unless_it_defa
     in_0, in_1 = make_pod(namespace="sched-0"), make_pod(namespace="sched-1")
     assert _term(listed, in_0).key == _term(listed, in_1).key
     assert _term(defaulted, in_0).key != _term(defaulted, in_1).key
+
+
+def test_anti_affinity_of_a_pod_seen_before_its_node_still_repels_once_the_node_arrives() -> None:
+    from engine.scheduler.cache import SchedulerCache
+
+    cache = SchedulerCache()
+    cache.add_node(make_node("n2"))
+    placed = make_pod("cache", labels={"app": "store"}, affinity=affinity(anti=[term("store")]))
+    cache.add_pod(dict(placed, metadata=dict(placed["metadata"], uid="u-cache"),
+                       spec=dict(placed["spec"], nodeName="n1")))          # n1 is not known yet
+    cache.add_node(make_node("n1"))
+    assert "n1" in cache.affinity_nodes
+    handle = CacheHandle([])
+    handle.snapshot = cache
+    plugin = inter_pod_affinity.new(None, handle)
+    pod = make_pod("other", labels={"app": "store"})
+    state = CycleState()
+    assert plugin.pre_filter(state, pod, cache.node_infos) is None
+    rejected = {info.name: plugin.filter(state, pod, info) for info in cache.node_infos}
+    assert rejected["n1"].reasons == ["node(s) didn't satisfy existing pods anti-affinity rules"]
+    assert rejected["n2"] is None
+
+
+def test_with_no_pod_affinity_anywhere_both_extension_points_skip() -> None:
+    from engine.scheduler.cache import SchedulerCache
+
+    cache = SchedulerCache()
+    cache.add_node(make_node("n1"))
+    handle = CacheHandle([])
+    handle.snapshot = cache
+    plugin = inter_pod_affinity.new(None, handle)
+    pod = make_pod("plain", labels={"app": "web"})
+    assert plugin.pre_filter(CycleState(), pod, cache.node_infos).code == "Skip"
+    assert plugin.pre_score(CycleState(), pod, cache.node_infos).code == "Skip"
