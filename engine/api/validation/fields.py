@@ -67,9 +67,8 @@ def go_string_map(value: Mapping[str, str] | None) -> str:
 class Errors(list):
     """An ``ErrorList`` whose items are already Status causes."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.mistyped: set[str] = set()  # paths already reported as the wrong type
+    mistyped: set[str] | frozenset[str] = frozenset()
+    """Paths already reported as the wrong type (the list's own set from the first one on)."""
 
     def _add(self, reason: str, path: str, message: str) -> None:
         self.append({"reason": reason, "message": message, "field": path})
@@ -100,6 +99,8 @@ class Errors(list):
         self._add("FieldValueNotFound", path, f"Not found: {go_value(value)}" + (f": {detail}" if detail else ""))
 
     def type_invalid(self, path: str, value: Any, expected: str) -> None:
+        if not self.mistyped:
+            self.mistyped = set()
         self.mistyped.add(path)
         self._add("FieldValueTypeInvalid", path,
                   f"Invalid value: {go_value(value)}: {path} in body must be of type {expected}: {go_quote(_json_type(value))}")
