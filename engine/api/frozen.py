@@ -99,13 +99,6 @@ class _NotJSON(Exception):
 def _as_decoded(value: Any) -> Any:
     kind = type(value)
     if kind is dict or kind is FrozenDict:
-        for key, item in value.items():
-            if type(key) is not str:
-                raise _NotJSON
-            if type(item) not in _SCALARS:
-                break
-        else:
-            return FrozenDict(value)        # only scalars: copied as they are
         out = {}
         for key, item in value.items():
             if type(key) is not str:
@@ -138,10 +131,7 @@ def frozen_as_decoded(obj: dict, drop_version: bool = True) -> FrozenDict | None
 def thaw(value: Any) -> Any:
     """A plain, mutable deep copy of a JSON-shaped value (frozen or not)."""
     if isinstance(value, dict):
-        for item in value.values():
-            if type(item) not in _SCALARS:
-                return {key: item if type(item) in _SCALARS else thaw(item) for key, item in value.items()}
-        return dict(value)                  # only scalars: copied as they are
+        return {key: item if type(item) in _SCALARS else thaw(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [item if type(item) in _SCALARS else thaw(item) for item in value]
     return value
