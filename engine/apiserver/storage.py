@@ -153,7 +153,9 @@ class ResourceStorage:
         self._written: dict[str, tuple[bytes, dict]] = {}
         """Per key, the last bytes this storage wrote and the frozen object it told the watch cache they decode
         to: while the store still holds those very bytes and the cache that very object, the bytes are
-        ``encode(object)`` (``splice`` trusts them)."""
+        ``encode(object)`` (``splice`` trusts them). Kept for pods only, the one kind whose writes are spliced
+        (pods/binding): other kinds (Events, deleted by their lease) would only keep dead objects alive."""
+        self._remembering = kind.plural == "pods" and not kind.group
 
     def key(self, namespace: str | None, name: str) -> str:
         return self.kind.key(namespace, name)
@@ -218,6 +220,8 @@ class ResourceStorage:
         return response
 
     def _remember(self, key: str, value: bytes, decoded: dict) -> None:
+        if not self._remembering:
+            return
         written = self._written
         if len(written) >= _WRITTEN_KEPT and key not in written:
             written.clear()
