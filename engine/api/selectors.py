@@ -633,6 +633,12 @@ def field_value(obj: Mapping[str, Any], path: str) -> str:
         if not isinstance(value, dict) or part not in value:
             return ""
         value = value[part]
+    return field_text(value)
+
+
+def field_text(value: object) -> str:
+    """A field's value as a field selector spells it: null as ``""``, booleans as ``true``/``false``, numbers
+    in decimal, anything else (an object, a list) as ``""``."""
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -805,23 +805,12 @@ def _field_matcher(text: str, kind: Kind) -> Callable[[dict], bool]:
                 part = obj.get(section)
                 have = part.get(name, "") if isinstance(part, dict) else ""
                 if type(have) is not str:
-                    have = _field_text(have)
+                    have = selectors.field_text(have)
                 if (have == value) is not equal:
                     return False
             return True
         return pod_matches
     return lambda obj: selector.matches(_selectable_fields(obj, kind.namespaced))
-
-
-def _field_text(value: object) -> str:
-    """A field's value as ``selectors.field_value`` spells it (missing or null: "")."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, str)):
-        return str(value)
-    return ""
 
 
 _FIELDS_KEPT = 1024
