@@ -84,12 +84,13 @@ def shape(pod: dict) -> str:
     affinity and nodeName. Dicts equal but written in another key order give another shape (a memo miss,
     never a wrong verdict)."""
     spec = pod.get("spec") or {}
-    return repr(([(c.get("image"), c.get("resources"), c.get("ports"), c.get("restartPolicy"))
-                  for c in spec.get("containers") or ()],
-                 [(c.get("image"), c.get("resources"), c.get("ports"), c.get("restartPolicy"))
-                  for c in spec.get("initContainers") or ()],
+    return repr((_containers_shape(spec.get("containers")), _containers_shape(spec.get("initContainers")),
                  spec.get("overhead"), spec.get("tolerations"), spec.get("nodeSelector"),
                  (spec.get("affinity") or {}).get("nodeAffinity"), spec.get("nodeName") or ""))
+
+
+def _containers_shape(containers: list | None) -> list[tuple]:
+    return [(c.get("image"), c.get("resources"), c.get("ports"), c.get("restartPolicy")) for c in containers or ()]
 
 
 def _memo_key(metadata: dict) -> tuple:
