@@ -57,6 +57,15 @@ def _plus_weighted(totals: Sequence[int], weight: int, scores: dict[str, int], n
     return array("q", map(add, totals, map(mul, repeat(weight), values) if weight != 1 else values))
 
 
+def _all_equal(values: Sequence[int]) -> bool:
+    """Whether every value equals the first (true for none). An ``array`` is compared as bytes, without making
+    a Python int per node as ``values.count`` would."""
+    if isinstance(values, array):
+        data = values.tobytes()
+        return data == data[:values.itemsize] * len(values)
+    return not values or values.count(values[0]) == len(values)
+
+
 Breakdown = Callable[[], dict[str, dict[str, int]]]
 """A function giving, per node, each Score plugin's weighted, normalized score."""
 
@@ -302,7 +311,7 @@ class Framework:
         for plugin, raw in zip(normalizing, normalizing_raw):
             weight = weights.get(plugin.name, 1)
             first = raw[0] if len(raw) else 0
-            if raw.count(first) == len(raw):
+            if _all_equal(raw):
                 one = {names[0]: first} if len(raw) else {}
                 plugin.normalize_score(state, pod, one)
                 value = next(iter(one.values()), 0)

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
+from collections.abc import Sequence
 from functools import partial
 from itertools import repeat
 from operator import is_not
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from engine.scheduler.framework import CycleState, Framework, LocalScores, Status
 from engine.scheduler.nodeinfo import footprint
@@ -62,6 +63,47 @@ def _gather(column: array, segments: list[tuple[int, int]]) -> array:
     for low, high in segments:
         gathered += column[low:high]
     return gathered
+
+
+class Runs(Sequence):
+    """The items of ``base`` over ``runs`` (``(low, high)`` positions, in order), read in place.
+
+    What a filter pass found feasible, as the cache's node list (or its names) and the runs of feasible
+    positions in it: a cycle reads one or two of its nodes, so copying hundreds of them into a list (and
+    dropping the copy again, with a reference count touched per node each time) costs more than reading
+    through the runs on the rare occasions something walks them all. ``base`` must not change while the view
+    is in use: the cache replaces its node list instead of changing it.
+    """
+
+    __slots__ = ("_base", "_runs", "_length")
+
+    def __init__(self, base: list, runs: list[tuple[int, int]]) -> None:
+        self._base, self._runs = base, runs
+        self._length = sum(high - low for low, high in runs)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("Runs index out of range")
+        for low, high in self._runs:
+            if index < high - low:
+                return self._base[low + index]
+            index -= high - low
+        raise AssertionError("unreachable")
+
+    def __iter__(self) -> Iterator:
+        base = self._base
+        for low, high in self._runs:
+            yield from base[low:high]
+
+    def __repr__(self) -> str:
+        return f"Runs({list(self)!r})"
 
 
 class ScoreColumns:

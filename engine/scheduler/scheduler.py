@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from itertools import chain
 from typing import Any
 
 from engine.api.errors import ApiError
@@ -40,7 +39,7 @@ from engine.scheduler.cache import SchedulerCache, pod_key
 from engine.scheduler.explain import Decision
 from engine.scheduler.framework import (ERROR, CycleState, Diagnosis,
                                         FitError, Framework, Status, is_success)
-from engine.scheduler.memo import find_feasible, memo_for, release_memos
+from engine.scheduler.memo import Runs, find_feasible, memo_for, release_memos
 from engine.scheduler.plugins.default_preemption import WHAT_IF_KEY
 from engine.scheduler.profile import build_frameworks, default_configuration
 from engine.scheduler.queue import QueuedPodInfo, SchedulingQueue
@@ -401,7 +400,7 @@ class Scheduler:
         return feasible
 
     def _find_with_memo(self, framework: Framework, state: CycleState, pod: dict, start: int, to_find: int,
-                        decision: Decision, diagnosis: Diagnosis) -> tuple[list, int]:
+                        decision: Decision, diagnosis: Diagnosis) -> tuple[Runs, int]:
         """The filter loop over the memo of node-local verdicts (engine.scheduler.memo): the same verdicts
         in the same order; the decision gets its list of evaluated nodes on demand."""
         leading, live = _filter_split(framework, state.get("__skip_filter", ()))
@@ -409,15 +408,9 @@ class Scheduler:
         segments, processed, rejections = find_feasible(
             framework, state, pod, memo, self.cache, start, to_find, live,
             self._nominated_here(pod), lambda info: self._run_filters(framework, state, pod, info))
-        nodes, names = self.cache.node_infos, self.cache.node_names
-        feasible: list = []
-        for low, high in segments:
-            feasible += nodes[low:high]
-        # A tuple of names: what explanations keep of this cycle, and (holding only strings) left alone by the
-        # cyclic garbage collector once it has looked at it, unlike a list of the same length.
-        feasible_names = tuple(names[segments[0][0]:segments[0][1]]) if len(segments) == 1 else \
-            tuple(chain.from_iterable(names[low:high] for low, high in segments))
-        state["__memo"], state["__memo_segments"], state["__memo_names"] = memo, segments, feasible_names
+        names = self.cache.node_names
+        feasible = Runs(self.cache.node_infos, segments)
+        state["__memo"], state["__memo_segments"], state["__memo_names"] = memo, segments, Runs(names, segments)
         count = len(names)
         for offset, status in rejections:
             if status.code == ERROR:
