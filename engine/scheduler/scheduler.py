@@ -107,7 +107,7 @@ class Scheduler:
         self.nodes = informers.informer("nodes")
         self.pods = informers.informer("pods", field_selector="status.phase!=Succeeded,status.phase!=Failed")
         self._workloads = {resource: informers.informer(resource).lister
-                           for resource in ("services", "replicasets", "statefulsets")}
+                           for resource in ("services", "replicationcontrollers", "replicasets", "statefulsets")}
         self.namespaces = informers.informer("namespaces")
         registry_kinds = self.client.server.registry
         self._pdbs = (informers.informer("poddisruptionbudgets")
@@ -130,7 +130,8 @@ class Scheduler:
         return self.cache
 
     def workload_listers(self, resource: str) -> Any:
-        """Listers of what selects pods (services, replicasets, statefulsets): PodTopologySpread's defaults."""
+        """Listers of what selects pods (services, replicationcontrollers, replicasets, statefulsets):
+        PodTopologySpread's defaults."""
         return self._workloads[resource]
 
     def pdb_lister(self) -> Any:

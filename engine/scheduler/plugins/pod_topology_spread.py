@@ -34,6 +34,9 @@ NAME = "PodTopologySpread"
 ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
 ERR_REASON_NODE_LABEL_NOT_MATCH = ERR_REASON_CONSTRAINTS_NOT_MATCH + " (missing required label)"
 HOSTNAME = "kubernetes.io/hostname"
+_CONTROLLERS = {"ReplicationController": "replicationcontrollers", "ReplicaSet": "replicasets",
+                "StatefulSet": "statefulsets"}
+"""The controllers whose selector joins the default constraints' (by the pod's controller reference's kind)."""
 SYSTEM_DEFAULT_CONSTRAINTS = [
     {"topologyKey": HOSTNAME, "whenUnsatisfiable": "ScheduleAnyway", "maxSkew": 3},
     {"topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway", "maxSkew": 5},
@@ -103,26 +106,31 @@ class PodTopologySpread:
         return [Constraint(int(c["maxSkew"]), c["topologyKey"], selector) for c in defaults]
 
     def _default_selector(self, pod: dict) -> LabelSelector | None:
-        """helper.DefaultSelector: the union of the selectors of the pod's Services, ReplicaSets, StatefulSets."""
+        """helper.DefaultSelector: the union of the selectors of the Services selecting the pod and of the
+        ReplicationController, ReplicaSet or StatefulSet controlling it (None when that is empty)."""
         listers = getattr(self.handle, "workload_listers", None)
         if listers is None:
             return None
-        namespace = pod["metadata"].get("namespace") or "default"
-        labels = pod["metadata"].get("labels") or {}
+        metadata = pod["metadata"]
+        namespace = metadata.get("namespace") or "default"
+        labels = metadata.get("labels") or {}
         requirements: dict[str, Any] = {}
-        for service in listers("services").list(namespace):
+        # A Service selects the pod when its (non-empty) selector matches the pod's labels: none can select a
+        # pod without labels, and an empty selector adds nothing, so such a pod need not read the Services.
+        for service in listers("services").list(namespace) if labels else ():
             selector = (service.get("spec") or {}).get("selector") or {}
             if selector and all(labels.get(k) == v for k, v in selector.items()):
                 for key, value in selector.items():
                     requirements[key] = new_requirement(key, "=", [value])
-        for owner in pod["metadata"].get("ownerReferences") or []:
-            if owner.get("kind") in ("ReplicaSet", "StatefulSet"):
-                resource = "replicasets" if owner["kind"] == "ReplicaSet" else "statefulsets"
-                workload = listers(resource).get(namespace, owner.get("name"))
-                if workload is not None:
-                    selected = from_label_selector((workload.get("spec") or {}).get("selector"))
-                    for requirement in selected.requirements:
-                        requirements[requirement.key] = requirement
+        owner = next((o for o in metadata.get("ownerReferences") or () if o.get("controller")), None)
+        resource = _CONTROLLERS.get(owner.get("kind")) if owner is not None else None
+        workload = listers(resource).get(namespace, owner.get("name")) if resource is not None else None
+        if workload is not None:
+            selector = (workload.get("spec") or {}).get("selector")
+            if resource == "replicationcontrollers":       # a map of labels, not a LabelSelector
+                selector = {"matchLabels": selector} if selector else None
+            for requirement in from_label_selector(selector).requirements:
+                requirements[requirement.key] = requirement
         if not requirements:
             return None
         return LabelSelector().add(*requirements.values())

@@ -83,6 +83,75 @@ def test_system_defaults_apply_only_to_pods_selected_by_a_service_or_workload():
     assert plugin.constraints(make_pod(labels={"foo": "bar"}), "ScheduleAnyway") == []
 
 
+class _Listers(FakeHandle):
+    """A handle with the workload listers DefaultSelector reads (objects in namespace "default")."""
+
+    def __init__(self, infos, **objects) -> None:
+        super().__init__(infos)
+        self.objects = objects
+
+    def workload_listers(self, resource):
+        items = self.objects.get(resource, [])
+        handle = self
+
+        class Lister:
+            def list(self, namespace):
+                handle.listed.append(resource)
+                return items
+
+            def get(self, namespace, name):
+                return next((o for o in items if o["metadata"]["name"] == name), None)
+        return Lister()
+
+    listed: list = []
+
+
+def _owned(pod, kind, name, controller=True):
+    pod["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": kind, "name": name, "uid": "u",
+                                           "controller": controller}]
+    return pod
+
+
+def _selected(plugin, pod):
+    constraints = plugin.constraints(pod, "ScheduleAnyway")
+    if not constraints:
+        return None
+    assert [c.topology_key for c in constraints] == ["kubernetes.io/hostname", ZONE]
+    return sorted(str(r) for r in constraints[0].selector.requirements)
+
+
+def test_the_default_selector_joins_the_services_selecting_the_pod_and_its_controller():
+    """helper.DefaultSelector: Services whose selector matches the pod's labels, and the controller (only the
+    controller reference counts) among ReplicationControllers, ReplicaSets and StatefulSets."""
+    infos = cluster({}, {"node1": "a"})
+    services = [{"metadata": {"name": "web"}, "spec": {"selector": {"app": "web"}}},
+                {"metadata": {"name": "other"}, "spec": {"selector": {"app": "db"}}},
+                {"metadata": {"name": "all"}, "spec": {"selector": {}}}]
+    replicasets = [{"metadata": {"name": "web-1"}, "spec": {"selector": {"matchLabels": {"hash": "1"}}}}]
+    rcs = [{"metadata": {"name": "legacy"}, "spec": {"selector": {"tier": "old"}}}]
+    plugin = pod_topology_spread.new(None, _Listers(infos, services=services, replicasets=replicasets,
+                                                    replicationcontrollers=rcs))
+    web = make_pod(labels={"app": "web", "hash": "1"})
+    assert len(_selected(plugin, web)) == 1 and "app" in _selected(plugin, web)[0]
+    by_rs = _selected(plugin, _owned(make_pod(labels={"app": "web", "hash": "1"}), "ReplicaSet", "web-1"))
+    assert len(by_rs) == 2 and any("hash" in r for r in by_rs)
+    by_rc = _selected(plugin, _owned(make_pod(labels={"tier": "old"}), "ReplicationController", "legacy"))
+    assert len(by_rc) == 1 and "tier" in by_rc[0]
+    assert _selected(plugin, _owned(make_pod(labels={"x": "y"}), "ReplicaSet", "web-1", controller=False)) is None
+    assert _selected(plugin, make_pod(labels={"app": "api"})) is None
+
+
+def test_a_pod_without_labels_is_selected_by_no_service_and_reads_none():
+    infos = cluster({}, {"node1": "a"})
+    handle = _Listers(infos, services=[{"metadata": {"name": "all"}, "spec": {"selector": {}}}])
+    handle.listed = []
+    plugin = pod_topology_spread.new(None, handle)
+    assert plugin.constraints(make_pod(labels={}), "ScheduleAnyway") == []
+    assert handle.listed == []
+    assert plugin.constraints(make_pod(labels={"a": "b"}), "ScheduleAnyway") == []
+    assert handle.listed == ["services"]
+
+
 def test_the_remove_and_add_extensions_move_the_counts_a_dry_run_sees_on_a_state_copy():
     """PreFilterExtensions: preemption removes a victim from a node copy; the skew follows, the original does not."""
     infos = cluster({"node1": 2, "node2": 0}, {"node1": "zoneA", "node2": "zoneB"})

@@ -1,7 +1,7 @@
 """memo.Runs: the feasible nodes read in place over runs of the cache's node list."""
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from engine.scheduler.memo import Runs
 
@@ -11,6 +11,7 @@ def _runs(size: int, cuts: list[int]) -> list[tuple[int, int]]:
     return [(low, high) for low, high in zip(points[::2], points[1::2]) if low < high]
 
 
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(st.integers(0, 40), st.lists(st.integers(0, 40), max_size=10))
 def test_runs_read_like_the_copied_list(size, cuts):
     base = [f"node-{i}" for i in range(size)]
