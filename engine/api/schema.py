@@ -170,6 +170,7 @@ def thaw_known(value: Any, type_: str) -> tuple[Any, bool]:
     return value, False
 
 
+@functools.cache
 def knows(type_: str, names: tuple[str, ...]) -> bool:
     """Whether the object type ``type_`` has every field of ``names``."""
     shape = _shape(type_)

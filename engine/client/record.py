@@ -32,6 +32,7 @@ two events at the same virtual instant apart, as real clocks do.
 from __future__ import annotations
 
 import logging
+import random
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Generic, Hashable, TypeVar
 
@@ -63,7 +64,10 @@ V = TypeVar("V")
 
 
 class _LRU(Generic[K, V]):
-    """groupcache's lru.Cache: the least recently used entry goes when full."""
+    """groupcache's lru.Cache: the least recently used entry goes when full.
+
+    ``take`` then ``put`` of the same key is groupcache's ``Get`` then ``Add``: one touch instead of two.
+    """
 
     def __init__(self, size: int = MAX_LRU_CACHE_ENTRIES) -> None:
         self.size = size
@@ -83,6 +87,17 @@ class _LRU(Generic[K, V]):
         if len(entries) > self.size:
             entries.popitem(last=False)
 
+    def take(self, key: K) -> V | None:
+        """The entry's value, out of the cache until ``put`` puts the key back (as the most recently used)."""
+        return self.entries.pop(key, None)
+
+    def put(self, key: K, value: V) -> None:
+        """Add ``key`` as the most recently used (after ``take``, or when absent)."""
+        entries = self.entries
+        entries[key] = value
+        if len(entries) > self.size:
+            entries.popitem(last=False)
+
 
 def object_reference(obj: dict, field_path: str = "") -> dict:
     """An ObjectReference to ``obj`` (client-go tools/reference.GetReference); a reference passes through."""
@@ -90,12 +105,19 @@ def object_reference(obj: dict, field_path: str = "") -> dict:
         return dict(obj)
     metadata = obj.get("metadata") or {}
     reference: dict[str, Any] = {"kind": obj.get("kind", "")}
-    for name in ("namespace", "name", "uid"):
-        if metadata.get(name):
-            reference[name] = metadata[name]
+    value = metadata.get("namespace")
+    if value:
+        reference["namespace"] = value
+    value = metadata.get("name")
+    if value:
+        reference["name"] = value
+    value = metadata.get("uid")
+    if value:
+        reference["uid"] = value
     reference["apiVersion"] = obj.get("apiVersion", "")
-    if metadata.get("resourceVersion"):
-        reference["resourceVersion"] = metadata["resourceVersion"]
+    value = metadata.get("resourceVersion")
+    if value:
+        reference["resourceVersion"] = value
     if field_path:
         reference["fieldPath"] = field_path
     return reference
@@ -109,49 +131,59 @@ def _event_key(event: dict) -> tuple:
             event.get("type", ""), event.get("reason", ""), event.get("message", ""))
 
 
-def _spam_key(event: dict) -> tuple:
-    """getSpamKey: the source and the involved object."""
-    source, ref = event.get("source") or {}, event["involvedObject"]
-    return (source.get("component", ""), source.get("host", ""), ref.get("kind", ""), ref.get("namespace", ""),
-            ref.get("name", ""), ref.get("uid", ""), ref.get("apiVersion", ""))
-
-
 class EventCorrelator:
-    """client-go's EventCorrelator: aggregation, de-duplication and spam filtering, on virtual time."""
+    """client-go's EventCorrelator: aggregation, de-duplication and spam filtering, on virtual time.
+
+    The three memories are keyed by tuples: the spam key (getSpamKey: the source and the involved object),
+    the aggregate key (EventAggregatorByReasonFunc: everything but the message) and the event key
+    (getEventKey). An observed event is remembered as ``(count, firstTimestamp, name, resourceVersion)``.
+    """
 
     def __init__(self, loop: "Loop") -> None:
         self.loop = loop
         self._aggregates: _LRU[tuple, tuple[dict[str, None], float]] = _LRU()
-        self._observed: _LRU[tuple, dict] = _LRU()
+        self._observed: _LRU[tuple, tuple[int, Any, str, str]] = _LRU()
         self._spam: _LRU[tuple, TokenBucket] = _LRU()
 
     def correlate(self, event: dict, name_for: Any) -> tuple[dict, dict | None] | None:
         """The event to write and the patch for an existing one (or None), or None to drop it."""
-        spam_key = _spam_key(event)
-        event, key = self._aggregate(event, name_for, spam_key)
+        source, ref = event.get("source") or {}, event["involvedObject"]
+        component, host = source.get("component", ""), source.get("host", "")
+        kind, namespace, name = ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", "")
+        uid, api_version = ref.get("uid", ""), ref.get("apiVersion", "")
+        type_, reason, message = event.get("type", ""), event.get("reason", ""), event.get("message", "")
+        spam_key = (component, host, kind, namespace, name, uid, api_version)
+        aggregate_key = spam_key + (type_, reason, event.get("reportingComponent", ""),
+                                    event.get("reportingInstance", ""))
+        if self._similar(aggregate_key, message) < AGGREGATE_MAX_EVENTS:
+            key: tuple = (component, host, kind, namespace, name, ref.get("fieldPath", ""), uid, api_version,
+                          type_, reason, message)
+        else:
+            event, key = self._combined(event, name_for), aggregate_key
         event, patch = self._observe(event, key)
         if self._filtered(spam_key):     # the aggregate keeps the source and the involved object: same key
             return None
         return event, patch
 
-    def _aggregate(self, event: dict, name_for: Any, spam_key: tuple) -> tuple[dict, tuple]:
+    def _similar(self, aggregate_key: tuple, message: str) -> int:
+        """EventAggregate's count: how many distinct messages of this aggregate key within the interval."""
         now = self.loop.now
-        # EventAggregatorByReasonFunc: everything but the message
-        aggregate_key = spam_key + (event.get("type", ""), event.get("reason", ""),
-                                    event.get("reportingComponent", ""), event.get("reportingInstance", ""))
-        local_key = event.get("message", "")
-        record = self._aggregates.get(aggregate_key)
+        record = self._aggregates.take(aggregate_key)
         if record is None or now - record[1] > AGGREGATE_INTERVAL_SECONDS:
             messages: dict[str, None] = {}
         else:
             messages = record[0]
-        messages[local_key] = None
-        self._aggregates.add(aggregate_key, (messages, now))
-        if len(messages) < AGGREGATE_MAX_EVENTS:
-            return event, _event_key(event)
-        messages.pop(next(iter(messages)))            # do not grow the set beyond the maximum
-        stamp = timestamp(now)
-        combined = {
+        messages[message] = None
+        self._aggregates.put(aggregate_key, (messages, now))
+        count = len(messages)
+        if count >= AGGREGATE_MAX_EVENTS:
+            messages.pop(next(iter(messages)))            # do not grow the set beyond the maximum
+        return count
+
+    def _combined(self, event: dict, name_for: Any) -> dict:
+        """The aggregate Event that stands for ten or more similar ones."""
+        stamp = timestamp(self.loop.now)
+        return {
             "apiVersion": "v1", "kind": "Event",
             "metadata": {"name": name_for(event["involvedObject"].get("name", "")),
                          "namespace": event["metadata"]["namespace"]},
@@ -159,19 +191,19 @@ class EventCorrelator:
             "message": COMBINED_PREFIX + event.get("message", ""), "source": event.get("source", {}),
             "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1, "type": event.get("type", ""),
         }
-        return combined, aggregate_key
 
     def _observe(self, event: dict, key: tuple) -> tuple[dict, dict | None]:
         """eventObserve: a repeat becomes a patch of the first one's count and lastTimestamp."""
-        last = self._observed.get(key)
+        observed = self._observed
+        last = observed.take(key)
         patch = None
-        if last is not None and last["count"] > 0:
-            event = dict(event, metadata=dict(event["metadata"], name=last["name"]),
-                         firstTimestamp=last["firstTimestamp"], count=last["count"] + 1)
-            if last.get("resourceVersion"):
-                event["metadata"]["resourceVersion"] = last["resourceVersion"]
+        if last is not None and last[0] > 0:
+            count, first, name, version = last
+            event = dict(event, metadata=dict(event["metadata"], name=name), firstTimestamp=first, count=count + 1)
+            if version:
+                event["metadata"]["resourceVersion"] = version
             patch = {"count": event["count"], "lastTimestamp": event["lastTimestamp"], "message": event["message"]}
-        self._observed.add(key, self._log_entry(event))
+        observed.put(key, self._log_entry(event))
         return event, patch
 
     def update_state(self, event: dict) -> None:
@@ -179,17 +211,29 @@ class EventCorrelator:
         self._observed.add(_event_key(event), self._log_entry(event))
 
     @staticmethod
-    def _log_entry(event: dict) -> dict:
-        return {"count": event.get("count", 1), "firstTimestamp": event.get("firstTimestamp"),
-                "name": event["metadata"]["name"], "resourceVersion": event["metadata"].get("resourceVersion", "")}
+    def _log_entry(event: dict) -> tuple[int, Any, str, str]:
+        metadata = event["metadata"]
+        return (event.get("count", 1), event.get("firstTimestamp"), metadata["name"],
+                metadata.get("resourceVersion", ""))
 
     def _filtered(self, key: tuple) -> bool:
-        bucket = self._spam.get(key)
+        spam = self._spam
+        bucket = spam.take(key)
         if bucket is None:
             bucket = TokenBucket(self.loop, SPAM_QPS, SPAM_BURST)
         accepted = bucket.try_accept()
-        self._spam.add(key, bucket)
+        spam.put(key, bucket)
         return not accepted
+
+
+def _below_a_million(rng: random.Random) -> int:
+    """``rng.randrange(1_000_000)``, drawn as ``Random._randbelow_with_getrandbits`` draws it (the same numbers
+    from the same state) without randrange's argument checks."""
+    getrandbits = rng.getrandbits
+    value = getrandbits(20)                 # (1_000_000).bit_length()
+    while value >= 1_000_000:
+        value = getrandbits(20)
+    return value
 
 
 class EventRecorder:
@@ -228,8 +272,10 @@ class EventRecorder:
 
     def _name_for(self, name: str) -> str:
         """``<name>.<hex nanoseconds>``: virtual now, plus random sub-millisecond nanos, never repeating."""
-        nanos = _EPOCH_NANOS + int(round(self.loop.now * 1e9)) + self.loop.random.randrange(1_000_000)
-        nanos = max(nanos, self._last_nanos + 1)
+        loop = self.loop
+        nanos = _EPOCH_NANOS + int(round(loop.now * 1e9)) + _below_a_million(loop.random)
+        if nanos <= self._last_nanos:
+            nanos = self._last_nanos + 1
         self._last_nanos = nanos
         return f"{name}.{nanos:x}"
 

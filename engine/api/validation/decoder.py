@@ -279,7 +279,7 @@ def _pruned(value: Any, schema: Any) -> Any:
                 new = _DROP
             else:
                 sub = schema.get(name) if type(name) is str else None
-                if sub is None or (sub is _S and type(item) is str):
+                if sub is None or (sub is _S and type(item) is str) or (sub is _I and type(item) is int):
                     continue
                 new = _pruned(item, sub)
                 if new is item:
@@ -291,10 +291,11 @@ def _pruned(value: Any, schema: Any) -> Any:
             changed[name] = new
         if changed is None:
             return value
-        out = {}
-        for name, item in value.items():
-            new = changed.get(name, item) if name in changed else item
-            if new is not _DROP:
+        out = dict(value)                   # the same keys in the same order, less the dropped ones
+        for name, new in changed.items():
+            if new is _DROP:
+                del out[name]
+            else:
                 out[name] = new
         return out
     if type(schema) is tuple:

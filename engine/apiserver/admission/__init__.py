@@ -49,9 +49,16 @@ class AdmissionContext(Protocol):
 
 
 class Plugin:
-    """Base of admission plugins; override ``admit`` (mutating) and/or ``validate``."""
+    """Base of admission plugins; override ``admit`` (mutating) and/or ``validate``.
+
+    ``admits`` and ``validates`` may name the kinds (``Kind.kind``) a plugin's phase can act on, so the chain
+    skips the phase for other kinds; None (the default) means any kind. A phase the plugin does not override
+    is skipped as well. The plugin still checks the request itself: these only spare calls that would return.
+    """
 
     name = ""
+    admits: frozenset[str] | None = None
+    validates: frozenset[str] | None = None
 
     def admit(self, attrs: Attributes, context: AdmissionContext) -> None:
         """Mutating phase: may change ``attrs.object``; raise ApiError to reject."""
@@ -61,21 +68,47 @@ class Plugin:
 
 
 class AdmissionChain:
-    """Runs plugins in order, mutating phase then (after validation) validating phase."""
+    """Runs plugins in order, mutating phase then (after validation) validating phase.
+
+    For each kind the chain remembers which plugins' phases can act on it (``Plugin.admits`` and
+    ``Plugin.validates``), in order, and runs only those; assigning ``plugins`` starts afresh.
+    """
 
     def __init__(self, plugins: list[Plugin]) -> None:
         self.plugins = plugins
+
+    @property
+    def plugins(self) -> tuple[Plugin, ...]:
+        return self._plugins
+
+    @plugins.setter
+    def plugins(self, plugins: list[Plugin] | tuple[Plugin, ...]) -> None:
+        self._plugins = tuple(plugins)
+        self._admitting: dict[str, tuple[Plugin, ...]] = {}
+        self._validating: dict[str, tuple[Plugin, ...]] = {}
 
     @property
     def names(self) -> list[str]:
         return [plugin.name for plugin in self.plugins]
 
     def admit(self, attrs: Attributes, context: AdmissionContext) -> None:
-        for plugin in self.plugins:
+        kind = attrs.kind.kind
+        plugins = self._admitting.get(kind)
+        if plugins is None:
+            plugins = self._admitting[kind] = tuple(
+                plugin for plugin in self._plugins if type(plugin).admit is not Plugin.admit
+                and (plugin.admits is None or kind in plugin.admits))
+        for plugin in plugins:
             plugin.admit(attrs, context)
 
     def validate(self, attrs: Attributes, context: AdmissionContext) -> None:
-        for plugin in self.plugins:
+        kind = attrs.kind.kind
+        plugins = self._validating.get(kind)
+        if plugins is None:
+            plugins = self._validating[kind] = tuple(
+                plugin for plugin in self._plugins if type(plugin).validate is not Plugin.validate
+                and (plugin.validates is None or kind in plugin.validates))
+        for plugin in plugins:
             plugin.validate(attrs, context)
 
 

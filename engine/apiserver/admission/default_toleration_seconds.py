@@ -39,6 +39,7 @@ def add_default_tolerations(pod: dict, not_ready_seconds: int = flags.default_no
 
 class DefaultTolerationSeconds(Plugin):
     name = "DefaultTolerationSeconds"
+    admits = frozenset({"Pod"})
 
     def admit(self, attrs: Attributes, context: AdmissionContext) -> None:
         if attrs.kind.kind == "Pod" and attrs.operation == "CREATE" and not attrs.subresource:

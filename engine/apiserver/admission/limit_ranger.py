@@ -30,6 +30,8 @@ def _quantities(values: dict | None) -> dict[str, Quantity]:
 
 class LimitRanger(Plugin):
     name = "LimitRanger"
+    admits = frozenset({"Pod"})
+    validates = frozenset({"Pod", "PersistentVolumeClaim"})
 
     def admit(self, attrs: Attributes, context: AdmissionContext) -> None:
         if attrs.kind.kind != "Pod" or attrs.operation != "CREATE" or attrs.subresource:

@@ -85,6 +85,8 @@ def default_pod_priority(pod: dict, priority_classes: Mapping[str, Mapping[str, 
 
 class Priority(Plugin):
     name = "Priority"
+    admits = frozenset({"Pod"})
+    validates = frozenset({"PriorityClass"})
 
     @staticmethod
     def _classes(context: AdmissionContext) -> dict[str, Mapping[str, Any]]:

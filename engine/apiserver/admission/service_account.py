@@ -32,6 +32,7 @@ def api_access_volume(name: str) -> dict:
 
 class ServiceAccount(Plugin):
     name = "ServiceAccount"
+    admits = frozenset({"Pod"})
 
     def admit(self, attrs: Attributes, context: AdmissionContext) -> None:
         if attrs.kind.kind != "Pod" or attrs.operation != "CREATE" or attrs.subresource:
