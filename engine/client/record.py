@@ -219,8 +219,11 @@ class EventCorrelator:
     def _filtered(self, key: tuple) -> bool:
         spam = self._spam
         bucket = spam.take(key)
-        if bucket is None:
+        if bucket is None:                  # a new, full bucket: try_accept at its own instant takes a token
             bucket = TokenBucket(self.loop, SPAM_QPS, SPAM_BURST)
+            bucket.tokens -= 1.0
+            spam.put(key, bucket)
+            return False
         accepted = bucket.try_accept()
         spam.put(key, bucket)
         return not accepted

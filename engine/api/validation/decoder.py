@@ -338,6 +338,34 @@ def _pruned(value: Any, schema: Any) -> Any:
     return cleaned if ok else _SLOW
 
 
+_PLAIN_EVENT_METADATA = frozenset({"name", "generateName", "namespace", "uid", "resourceVersion", "creationTimestamp",
+                                   "deletionTimestamp"})
+_STRING_OR_NULL = frozenset({str, type(None)})
+
+
+def plainly_typed_event(obj: Any) -> bool:
+    """Whether ``type_checked(obj, "Event", errs)`` surely reports nothing, and its copy differs from ``obj`` only
+    by the nulls it drops: an Event of the usual shape (string metadata without labels, annotations, owners,
+    finalizers or generation; an involvedObject and a source of strings; an integer count). False means only
+    "ask ``type_checked``"."""
+    if type(obj) is not dict:
+        return False
+    get = obj.get
+    metadata, involved, source, count = get("metadata"), get("involvedObject"), get("source"), get("count")
+    if type(metadata) is not dict or not metadata.keys() <= _PLAIN_EVENT_METADATA \
+            or not set(map(type, metadata.values())) <= _STRING_OR_NULL:
+        return False
+    if involved is not None and (type(involved) is not dict
+                                 or not set(map(type, involved.values())) <= _STRING_OR_NULL):
+        return False
+    if source is not None and (type(source) is not dict or not set(map(type, source.values())) <= _STRING_OR_NULL):
+        return False
+    if count is not None and type(count) is not int:
+        return False
+    return set(map(type, (get("apiVersion"), get("kind"), get("reason"), get("message"), get("type")))) \
+        <= _STRING_OR_NULL
+
+
 _SCHEMAS: dict[str, dict] = {}
 
 
