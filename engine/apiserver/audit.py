@@ -14,14 +14,15 @@ would; ``total`` counts every entry ever written.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from engine.api.meta import micro_timestamp
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
+class AuditEvent(NamedTuple):
+    """One entry: immutable and compared by value, as a frozen dataclass would be, but a named tuple, several
+    times cheaper to build (the API server writes one per request)."""
+
     audit_id: int
     time: float
     user: str

@@ -769,15 +769,19 @@ def _bound_copy(current: dict, target: Any, scheduled: dict) -> FrozenDict | Non
     if type(target) is not str or type(spec) is not FrozenDict or type(status) not in (FrozenDict, dict):
         return None
     conditions = status.get("conditions", [])
-    if type(conditions) not in (FrozenList, list) or any(type(c) is not FrozenDict for c in conditions):
+    if not conditions and type(conditions) in (FrozenList, list):
+        kept = FrozenList((FrozenDict(scheduled),))
+    elif type(conditions) not in (FrozenList, list) or any(type(c) is not FrozenDict for c in conditions):
         return None
-    kept = [condition for condition in conditions if condition["type"] != "PodScheduled"]
-    kept.append(FrozenDict(scheduled))
+    else:
+        kept = FrozenList([condition for condition in conditions if condition["type"] != "PodScheduled"])
+        list.append(kept, FrozenDict(scheduled))        # not yet shared with anyone
     metadata = FrozenDict(current["metadata"])
     if "resourceVersion" in metadata:
         dict.__delitem__(metadata, "resourceVersion")   # not yet shared with anyone
-    return FrozenDict({**current, "metadata": metadata, "spec": FrozenDict({**spec, "nodeName": target}),
-                       "status": FrozenDict({**status, "conditions": FrozenList(kept)})})
+    # dict(mapping, **members): the members replace those of the same name in place, new ones go last
+    return FrozenDict(current, metadata=metadata, spec=FrozenDict(spec, nodeName=target),
+                      status=FrozenDict(status, conditions=kept))
 
 
 def _label_matcher(text: str) -> Callable[[dict], bool]:

@@ -53,13 +53,27 @@ def encode(obj: dict) -> bytes:
             metadata["resourceVersion"] = version
 
 
+_encode_str = json.encoder.encode_basestring_ascii
+"""How the encoder writes a ``str`` key or value (``ensure_ascii``): one C call, no encoder run."""
+
+
+def _member(key: object, value: object) -> str:
+    """``"key":value`` as ``dumps`` writes that member inside an object."""
+    if type(key) is not str:
+        return dumps({key: value})[1:-1]
+    return _encode_str(key) + ":" + (_encode_str(value) if type(value) is str else dumps(value))
+
+
 def _members(obj: dict, keys: list[str]) -> str:
     """The JSON of ``obj``'s members ``keys``, comma-separated, without braces ("" for none)."""
-    return dumps({key: obj[key] for key in keys})[1:-1]
+    if len(keys) == 1:
+        return _member(keys[0], obj[keys[0]])
+    return ",".join([_member(key, obj[key]) for key in keys])
 
 
 _SCALAR_TYPES = (str, int, bool, type(None))
 """Scalars whose equal values of one type are written alike (floats are not: 0.0 == -0.0)."""
+_OBJECT_TYPES = (dict, FrozenDict)
 
 
 def _alike(new: object, old: object) -> bool:
@@ -80,13 +94,12 @@ def _same_head(obj: dict, previous: dict, keys: list[str]) -> bool:
             if not _alike(new, old):
                 return False
             continue
-        if type(new) not in (dict, FrozenDict) or type(old) not in (dict, FrozenDict):
+        if type(new) not in _OBJECT_TYPES or type(old) not in _OBJECT_TYPES:
             return False
         old_keys = list(old)
         if "resourceVersion" in old:
-            if old_keys[-1] != "resourceVersion":       # a cached object's is always set last
+            if old_keys.pop() != "resourceVersion":       # a cached object's is always set last
                 return False
-            del old_keys[-1]
         if list(new) != old_keys or not all(map(operator.is_, new.values(), old.values())):
             return False
     return True
@@ -107,33 +120,29 @@ def splice(obj: dict, previous: dict, stored: bytes, field: str, name: str, *, t
             or len(new_value) != len(old_value) + 1:
         return None
     new_keys = list(new_value)
-    if new_keys[-1] != name or new_keys[:-1] != list(old_value) or \
+    if new_keys.pop() != name or new_keys != list(old_value) or \
             not all(map(operator.is_, new_value.values(), old_value.values())):
         return None         # the same members, in the same order, the very same values
-    keys, old_keys = list(obj), list(previous)
-    if field not in keys or field not in old_keys:
-        return None
+    keys, old_keys = list(obj), list(previous)      # both hold ``field``: ``get`` found it in each
     at, old_at = keys.index(field), old_keys.index(field)
-    old_after = _members(previous, old_keys[old_at + 1:])
-    old_tail_bytes = (("," + old_after if old_after else "") + "}").encode()
+    old_after = old_keys[old_at + 1:]
+    old_tail_bytes = (("," + _members(previous, old_after) + "}") if old_after else "}").encode()
+    cut = len(stored) - len(old_tail_bytes)
     if trusted and keys[:at] == old_keys[:old_at] and _same_head(obj, previous, keys[:at]):
-        if not stored.endswith(old_tail_bytes) or stored[len(stored) - len(old_tail_bytes) - 1:][:1] != b"}":
+        if not stored.endswith(old_tail_bytes) or stored[cut - 1:cut] != b"}":
             return None
-        head_bytes = b""
-        body = stored[:len(stored) - len(old_tail_bytes)]
+        head = stored[:cut - 1]
     else:
         before = _members(obj, keys[:at])
-        head = ("{" + before + "," if before else "{") + dumps(field) + ":"
-        head_bytes = head.encode()
+        head_bytes = (("{" + before + "," if before else "{") + _encode_str(field) + ":").encode()
         if not stored.startswith(head_bytes) or not stored.endswith(old_tail_bytes) or \
-                len(stored) < len(head_bytes) + len(old_tail_bytes) + 2:
+                cut < len(head_bytes) + 2 or stored[len(head_bytes):len(head_bytes) + 1] != b"{" or \
+                stored[cut - 1:cut] != b"}":
             return None
-        body = stored[len(head_bytes):len(stored) - len(old_tail_bytes)]
-        if body[:1] != b"{" or body[-1:] != b"}":
-            return None
-    after = _members(obj, keys[at + 1:])
-    rest = "," + _members(new_value, [name]) + "}" + ("," + after if after else "") + "}"
-    return head_bytes + body[:-1] + rest.encode()
+        head = stored[:cut - 1]
+    after = keys[at + 1:]
+    rest = "," + _member(name, new_value[name]) + ("}," + _members(obj, after) + "}" if after else "}}")
+    return head + rest.encode()
 
 
 _WRITTEN_KEPT = 65_536
@@ -240,19 +249,25 @@ class ResourceStorage:
         key = self.key(metadata.get("namespace"), metadata["name"])
         value = None
         if previous is not None and added is not None:
-            stored = self.store.range(key).kvs
-            if stored and stored[0].mod_revision == expected_revision:
-                written = self._written.get(key)
-                trusted = written is not None and written[0] is stored[0].value and written[1] is previous
-                value = splice(obj, previous, stored[0].value, *added, trusted=trusted)
+            written = self._written.get(key)
+            if written is not None and written[1] is previous and \
+                    previous["metadata"].get("resourceVersion") == str(expected_revision):
+                # The cache got ``previous`` from the write of ``written[0]``, at ``expected_revision``: while
+                # the key is still at that revision (the txn's guard) the store holds those very bytes.
+                value = splice(obj, previous, written[0], *added, trusted=True)
+            else:
+                stored = self.store.range(key).kvs
+                if stored and stored[0].mod_revision == expected_revision:
+                    value = splice(obj, previous, stored[0].value, *added)
         if value is None:
             value = dumps(obj).encode()
-        self.cacher.expect(value, obj)
+        cacher = self.cacher
+        cacher.expect(value, obj)
         try:
             response = self.store.txn([Compare(key, "MOD", "=", expected_revision)],
-                                      [PutOp(key, value, lease=self._lease_id())], [RangeOp(key)])
+                                      [PutOp(key, value, self._lease_id() if self.ttl else 0)], [RangeOp(key)])
         finally:
-            self.cacher.expect(None, None)
+            cacher.expect(None, None)
         if not response.succeeded:
             existing = response.responses[0].kvs if response.responses else []
             if not existing:

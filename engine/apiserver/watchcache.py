@@ -82,6 +82,7 @@ class CacheWatcher:
         self._pending: deque[tuple[float, dict]] = deque()
         self._timer: Timer | None = None
         self._next_bookmark = cacher.loop.now + BOOKMARK_FREQUENCY
+        self._label = f"watch {cacher.kind.plural}"
 
     def stop(self) -> None:
         """End the watch; nothing is delivered after this returns."""
@@ -93,19 +94,18 @@ class CacheWatcher:
             self._timer.cancel()
         self.cacher._remove(self)
 
-    def _matches(self, obj: dict | None) -> bool:
-        return obj is not None and (self.matcher is None or self.matcher(obj))
-
     def offer(self, event: CacheEvent) -> None:
         """Queue ``event`` as this watcher sees it through its selectors."""
         if not event.key.startswith(self.prefix):
             return
-        if self.matcher is None:
+        matcher = self.matcher
+        if matcher is None:
             self._queue(event.type, event.object)
             return
-        now_matches = event.type != "DELETED" and self._matches(event.object)
-        was_matching = event.type != "ADDED" and self._matches(event.prev)
-        if event.type == "DELETED":
+        type_, prev = event.type, event.prev
+        now_matches = type_ != "DELETED" and matcher(event.object)
+        was_matching = type_ != "ADDED" and prev is not None and matcher(prev)
+        if type_ == "DELETED":
             if was_matching:
                 self._queue("DELETED", event.object)
         elif now_matches and was_matching:
@@ -121,9 +121,10 @@ class CacheWatcher:
         if self.stopped:
             return
         loop = self.cacher.loop
-        self._pending.append((loop.now + self.delay, {"type": type_, "object": obj}))
+        due = loop.now + self.delay
+        self._pending.append((due, {"type": type_, "object": obj}))
         if self._timer is None:
-            self._timer = loop.call_later(self.delay, self._flush, label=f"watch {self.cacher.kind.plural}")
+            self._timer = loop.call_at(due, self._flush, label=self._label)
 
     def _flush(self) -> None:
         self._timer = None
@@ -138,7 +139,7 @@ class CacheWatcher:
         finally:
             # A handler that raises must not strand the events queued behind it.
             if pending and not self.stopped and self._timer is None:
-                self._timer = loop.call_at(pending[0][0], self._flush, label=f"watch {self.cacher.kind.plural}")
+                self._timer = loop.call_at(pending[0][0], self._flush, label=self._label)
 
     def error(self, status: dict) -> None:
         """Deliver a final ERROR event (e.g. 410 Expired) and end the watch."""
@@ -196,7 +197,10 @@ class Cacher:
                     obj = decode(event.kv)
                 objects = self.objects
                 prev = objects.data.get(key)
-                objects[key] = obj
+                if prev is None:
+                    objects[key] = obj
+                else:
+                    objects.data[key] = obj     # a key already indexed: only its object changes
                 kind = "ADDED" if event.kv.create_revision == revision else "MODIFIED"
                 cache_event = CacheEvent(kind, key, obj, prev, revision)
             else:
@@ -208,16 +212,13 @@ class Cacher:
                 gone = thaw(prev)
                 gone["metadata"]["resourceVersion"] = str(revision)
                 cache_event = CacheEvent("DELETED", key, freeze(gone), prev, revision)
-            self._record(cache_event)
+            window = self.events                # the window of recent events (evicting the oldest beyond ``capacity``)
+            window.append(cache_event)
+            if len(window) > self.capacity:
+                self.oldest_revision = window.popleft().revision
             self.revision = revision
             for watcher in tuple(self.watchers):
                 watcher.offer(cache_event)
-
-    def _record(self, event: CacheEvent) -> None:
-        self.events.append(event)
-        if len(self.events) > self.capacity:
-            evicted = self.events.popleft()
-            self.oldest_revision = evicted.revision
 
     def resync_revision(self) -> None:
         """Catch up the cache revision with the store (writes to other kinds move it too)."""

@@ -4,7 +4,9 @@ B-tree of keys) and the watch cache's ``store`` of current objects.
 etcd and the watch cache read one key far more often than a range of keys, and a write of a new key need not
 pay for an ordered insert until someone asks for an order. ``KeyIndex`` keeps:
 
-- ``data``: a plain dict, the source of truth for point reads and writes (``get``, ``in``, ``[]``);
+- ``data``: a plain dict, the source of truth for point reads and writes (``get``, ``in``, ``[]``); a caller
+  may replace the value of a key already present straight in ``data`` (the order of keys does not change), but
+  adds and removes keys only through the index;
 - a ``SortedList`` of the keys, brought up to date only when an ordered read needs it: keys added since the
   last ordered read wait in an insertion-ordered set and are merged in one ``SortedList.update``.
 

@@ -443,16 +443,18 @@ class MemoryStore:
                 raise TypeError(f"a txn op is a RangeOp, PutOp or DeleteOp, not {type(op).__name__}")
 
     def _put_key(self, key: str, value: bytes, lease: int, revision: int, events: list[Event]) -> KeyValue | None:
-        previous = self._live.data.get(key)
+        live = self._live
+        previous = live.data.get(key)
         if previous is None:
             kv = KeyValue(key, value, revision, revision, 1, lease)
+            live[key] = kv
         else:
             kv = KeyValue(key, value, previous.create_revision, revision, previous.version + 1, lease)
+            live.data[key] = kv             # a key already indexed: only its value changes
             if previous.lease != lease:
                 self._detach(previous)
         if lease and (previous is None or previous.lease != lease):
             self._leases[lease].keys.add(key)
-        self._live[key] = kv
         history = self._history.data.get(key)
         if history is None:
             history = self._history[key] = _History()
@@ -512,12 +514,16 @@ class MemoryStore:
         revision = changes.revision
         if len(changes.events) == 1:        # the common case: one put or delete, each watcher matches once
             watchers = self._watchers_of(changes.events[0].kv.key)
-            watchers.sort(key=_id_of)
+            if len(watchers) > 1:
+                watchers.sort(key=_id_of)
             for watcher in watchers:
                 if watcher.cancelled or revision < watcher.next_revision:
                     continue                # cancelled meanwhile, or already served by its replay
                 watcher.next_revision = revision + 1
-                self._call(watcher, list(changes.events if watcher.prev_kv else changes.plain()))
+                try:
+                    watcher.callback(list(changes.events if watcher.prev_kv else changes.plain()))
+                except Exception as error:  # as ``_call``: one broken watcher must not starve the others
+                    self._errors.append(error)
             return
         by_id: dict[int, _Watcher] = {}
         matched: dict[int, list[int]] = {}

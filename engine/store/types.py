@@ -27,6 +27,11 @@ Key ranges use etcd's conventions: ``range_end=None`` means the single key,
 ``[key, range_end)``; ``prefix_end(p)`` gives the range end of a prefix.
 Keys are ``str`` and values ``bytes`` (the API server stores JSON).
 
+The messages a caller builds or gets back and never changes (``KeyValue``, ``Event``, ``Compare``, the ops,
+``LeaseGrant``, ``LeaseStatus``) are named tuples: immutable, hashable, compared by value, and several times
+cheaper to build than frozen dataclasses (one of each is made per write, and a store keeps its KeyValues).
+The responses (``RangeResponse``...) are plain slotted dataclasses.
+
 Guarantees a caller may rely on: revisions strictly increase by one per
 write transaction (a txn with several writes makes one revision); a watch
 callback receives events in revision order, each call carrying the events
@@ -37,7 +42,7 @@ compaction point raises ``CompactedError`` and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Protocol, Union
+from typing import Callable, Literal, NamedTuple, Protocol, Union
 
 
 class StoreError(Exception):
@@ -69,8 +74,7 @@ class LeaseNotFoundError(StoreError):
         self.lease_id = lease_id
 
 
-@dataclass(frozen=True, slots=True)
-class KeyValue:
+class KeyValue(NamedTuple):
     key: str
     value: bytes
     create_revision: int
@@ -79,8 +83,7 @@ class KeyValue:
     lease: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     type: Literal["PUT", "DELETE"]
     kv: KeyValue                 # for DELETE: the key with mod_revision = deletion revision, empty value
     prev_kv: KeyValue | None = None
@@ -107,8 +110,7 @@ class DeleteResponse:
     prev_kvs: list[KeyValue] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(NamedTuple):
     """One guard of a transaction: ``target`` of ``key`` compared with ``value``.
 
     target: "VERSION", "CREATE" (create revision), "MOD" (mod revision), "VALUE" or "LEASE".
@@ -121,24 +123,21 @@ class Compare:
     value: int | bytes
 
 
-@dataclass(frozen=True, slots=True)
-class RangeOp:
+class RangeOp(NamedTuple):
     key: str
     range_end: str | None = None
     revision: int = 0
     limit: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class PutOp:
+class PutOp(NamedTuple):
     key: str
     value: bytes
     lease: int = 0
     prev_kv: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class DeleteOp:
+class DeleteOp(NamedTuple):
     key: str
     range_end: str | None = None
     prev_kv: bool = False
@@ -154,14 +153,12 @@ class TxnResponse:
     responses: list[Union[RangeResponse, PutResponse, DeleteResponse]]
 
 
-@dataclass(frozen=True, slots=True)
-class LeaseGrant:
+class LeaseGrant(NamedTuple):
     id: int
     ttl: int
 
 
-@dataclass(frozen=True, slots=True)
-class LeaseStatus:
+class LeaseStatus(NamedTuple):
     id: int
     ttl: float                   # seconds left; -1 when the lease is gone
     granted_ttl: int
