@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.api import schema
 from engine.api.frozen import FrozenDict, freeze, thaw
@@ -57,3 +59,28 @@ def test_knows_names_the_fields_of_an_object_type() -> None:
     assert schema.knows(root, ("apiVersion", "kind", "metadata"))
     assert not schema.knows(root, ("apiVersion", "bogus"))
     assert not schema.knows("[]string", ("x",))
+
+
+EVENT_FIELDS = ["metadata", "involvedObject", "reason", "message", "source", "firstTimestamp",
+                "lastTimestamp", "count", "type", "eventTime", "reportingComponent", "reportingInstance", "related",
+                "series", "bogus", "metadatа"]
+json_like = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                             st.sampled_from(["name", "namespace", "kind", "count", "extra", "labels"]), inner,
+                             max_size=3), max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(EVENT_FIELDS), json_like, min_size=6, max_size=18), st.booleans())
+def test_a_wide_object_copied_at_once_is_thaw_then_unknown_fields(fields, frozen):
+    """An Event has more fields than ``_COPIED_WHOLE``: its top level is copied in one step."""
+    obj = {"apiVersion": "v1", "kind": "Event", **fields}
+    source = {key: freeze(value) for key, value in obj.items()} if frozen else obj
+    plain, unknown = schema.thaw_known(source, schema.type_of("v1", "Event"))
+    expected = thaw(source)
+    assert plain == expected and list(plain) == list(expected)
+    assert all(type(value) not in (FrozenDict, tuple) for value in plain.values())
+    assert unknown == bool(schema.unknown_fields(expected))
+    if plain:
+        plain[next(iter(plain))] = "changed"
+        assert source == obj                             # a copy: the source is untouched
