@@ -213,10 +213,13 @@ class ResourceStorage:
         return obj
 
     def _put(self, key: str, obj: dict, guard: Compare, failure: list) -> TxnResponse:
-        """The compare-and-put of ``obj``'s JSON; the watch cache is told what those bytes decode to (a frozen
-        copy made without decoding them: ``frozen_as_decoded``), so it need not decode them again."""
+        """The compare-and-put of ``obj``'s JSON; when a watcher will be shown it at once, the watch cache is told
+        what those bytes decode to (a frozen copy made without decoding them: ``frozen_as_decoded``), so it need
+        not decode them again."""
         value = encode(obj)
-        decoded = frozen_as_decoded(obj)
+        # Nobody watching: the watch cache keeps the bytes, decoded if ever read (most Events never are). Pods
+        # are always handed over decoded: a binding splices their bytes only while it knows what they decode to.
+        decoded = frozen_as_decoded(obj) if self._remembering or self.cacher.watched(key) else None
         if decoded is None:
             return self.store.txn([guard], [PutOp(key, value, lease=self._lease_id())], failure)
         self.cacher.expect(value, decoded)

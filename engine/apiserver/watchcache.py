@@ -18,6 +18,8 @@ Promises:
 - An object that stops matching a watcher's selector is delivered to it as
   ``DELETED``; one that starts matching, as ``ADDED``.
 - Objects handed out are frozen and shared: no per-watcher copies.
+- An object written while no watcher's prefix holds its key (most Events) is kept as its stored bytes and
+  decoded when first read: what any reader gets is what decoding at write time would have given.
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ BOOKMARK_FREQUENCY = 60.0
 
 def decode(kv: KeyValue, revision: int | None = None) -> dict:
     """The stored JSON of ``kv`` as a frozen object whose resourceVersion is its revision."""
-    obj = loads_frozen(kv.value)
-    version = str(revision if revision is not None else kv.mod_revision)
+    return _decoded(kv.value, str(revision if revision is not None else kv.mod_revision))
+
+
+def _decoded(value: bytes, version: str) -> dict:
+    obj = loads_frozen(value)
     metadata = obj.get("metadata")
     # The stored bytes never hold a resourceVersion (it is the revision), so setting it is the one
     # write a frozen object gets, before anyone else can see it.
@@ -55,14 +60,32 @@ def decode(kv: KeyValue, revision: int | None = None) -> dict:
     return obj
 
 
+class _Encoded:
+    """An object the cache holds as its stored bytes: nobody watched its key when it was written, so it is
+    decoded when first read (``Cacher.get``, ``Cacher.list``, a watch replaying the window), once: every read
+    gets the same frozen object, the one eager decoding would have given."""
+
+    __slots__ = ("value", "version", "decoded")
+
+    def __init__(self, value: bytes, version: str) -> None:
+        self.value = value
+        self.version = version
+        self.decoded: dict | None = None
+
+    def object(self) -> dict:
+        if self.decoded is None:
+            self.decoded = _decoded(self.value, self.version)
+        return self.decoded
+
+
 @dataclass(slots=True)
 class CacheEvent:
     """One change as the cache keeps it: the new object and the one it replaced."""
 
     type: str                    # ADDED, MODIFIED, DELETED
     key: str
-    object: dict
-    prev: dict | None
+    object: dict | _Encoded      # _Encoded: decoded by the first watcher it is offered to
+    prev: dict | _Encoded | None
     revision: int
 
 
@@ -98,22 +121,27 @@ class CacheWatcher:
         """Queue ``event`` as this watcher sees it through its selectors."""
         if not event.key.startswith(self.prefix):
             return
+        obj, prev = event.object, event.prev
+        if type(obj) is _Encoded:
+            obj = obj.object()
+        if type(prev) is _Encoded:
+            prev = prev.object()
         matcher = self.matcher
         if matcher is None:
-            self._queue(event.type, event.object)
+            self._queue(event.type, obj)
             return
-        type_, prev = event.type, event.prev
-        now_matches = type_ != "DELETED" and matcher(event.object)
+        type_ = event.type
+        now_matches = type_ != "DELETED" and matcher(obj)
         was_matching = type_ != "ADDED" and prev is not None and matcher(prev)
         if type_ == "DELETED":
             if was_matching:
-                self._queue("DELETED", event.object)
+                self._queue("DELETED", obj)
         elif now_matches and was_matching:
-            self._queue("MODIFIED", event.object)
+            self._queue("MODIFIED", obj)
         elif now_matches:
-            self._queue("ADDED", event.object)
+            self._queue("ADDED", obj)
         elif was_matching:
-            gone = thaw(event.prev)
+            gone = thaw(prev)
             gone["metadata"]["resourceVersion"] = str(event.revision)
             self._queue("DELETED", freeze(gone))
 
@@ -193,8 +221,10 @@ class Cacher:
                 if expected is not None and expected[0] is event.kv.value:
                     obj = expected[1]           # what decoding these very bytes gives (``expect``)
                     dict.__setitem__(obj["metadata"], "resourceVersion", str(revision))
-                else:
+                elif self.watched(key):
                     obj = decode(event.kv)
+                else:
+                    obj = _Encoded(event.kv.value, str(revision))
                 objects = self.objects
                 prev = objects.data.get(key)
                 if prev is None:
@@ -205,13 +235,23 @@ class Cacher:
                 cache_event = CacheEvent(kind, key, obj, prev, revision)
             else:
                 prev = self.objects.pop(key, None)
-                if prev is None and event.prev_kv is not None:
-                    prev = decode(event.prev_kv)
-                if prev is None:
-                    continue
-                gone = thaw(prev)
-                gone["metadata"]["resourceVersion"] = str(revision)
-                cache_event = CacheEvent("DELETED", key, freeze(gone), prev, revision)
+                prev_kv = event.prev_kv
+                if prev_kv is not None and not self.watched(key):
+                    # What thawing prev, setting its resourceVersion and freezing would give: its bytes
+                    # decoded at this revision (prev_kv holds the bytes prev was decoded from).
+                    if prev is None:
+                        prev = _Encoded(prev_kv.value, str(prev_kv.mod_revision))
+                    cache_event = CacheEvent("DELETED", key, _Encoded(prev_kv.value, str(revision)), prev, revision)
+                else:
+                    if prev is None and prev_kv is not None:
+                        prev = decode(prev_kv)
+                    if prev is None:
+                        continue
+                    if type(prev) is _Encoded:
+                        prev = prev.object()
+                    gone = thaw(prev)
+                    gone["metadata"]["resourceVersion"] = str(revision)
+                    cache_event = CacheEvent("DELETED", key, freeze(gone), prev, revision)
             window = self.events                # the window of recent events (evicting the oldest beyond ``capacity``)
             window.append(cache_event)
             if len(window) > self.capacity:
@@ -224,9 +264,19 @@ class Cacher:
         """Catch up the cache revision with the store (writes to other kinds move it too)."""
         self.revision = max(self.revision, self.store.revision)
 
+    def watched(self, key: str) -> bool:
+        """Whether some watcher's prefix holds ``key``: a change of it would be offered to that watcher now."""
+        for watcher in self.watchers:
+            if key.startswith(watcher.prefix):
+                return True
+        return False
+
     # -- reading ----------------------------------------------------------------
     def get(self, key: str) -> dict | None:
-        return self.objects.data.get(key)
+        obj = self.objects.data.get(key)
+        if type(obj) is _Encoded:
+            obj = self.objects.data[key] = obj.object()
+        return obj
 
     def list(self, prefix: str, matcher: Matcher | None = None) -> list[dict]:
         """Current objects under ``prefix`` in key order, filtered by ``matcher``."""
@@ -237,7 +287,7 @@ class Cacher:
         stop = objects.bisect_left(prefix_end(prefix))
         if start >= stop:
             return []
-        found = objects.values_between(start, stop)
+        found = [obj.object() if type(obj) is _Encoded else obj for obj in objects.values_between(start, stop)]
         if matcher is None:
             return found
         return [obj for obj in found if matcher(obj)]

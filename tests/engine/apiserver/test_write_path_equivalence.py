@@ -57,7 +57,8 @@ def test_frozen_as_decoded_declines_what_json_would_not_give_back_as_it_is(odd):
 def assert_cache_matches_store(cluster: engine.Cluster) -> None:
     server = cluster.apiserver
     for cacher in server.cachers.values():
-        for key, obj in cacher.objects.items():
+        for key in cacher.objects.keys():
+            obj = cacher.get(key)
             kv = server.store.range(key).kvs[0]
             assert same(obj, decode(kv)), key
             assert type(obj) is FrozenDict
