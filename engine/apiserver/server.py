@@ -73,7 +73,7 @@ class WatchDelivery:
     revision: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     """One API request, as the HTTP front or an in-process client makes it."""
 
@@ -384,16 +384,17 @@ class APIServer:
 
     # create ------------------------------------------------------------------
     def _create(self, kind: Kind, request: Request, user: UserInfo) -> dict:
-        if request.subresource == "binding" and kind.kind == "Pod":
-            return self._bind(request)
-        if request.subresource == "token" and kind.kind == "ServiceAccount":
-            return self._token_request(request)
-        if request.subresource == "eviction" and kind.kind == "Pod":
-            return evict(self, kind, request, user)
-        if request.subresource and (kind.plural, request.subresource) in self.connect_handlers:
-            return self._connect(kind, request, self.storages[kind].require(request.namespace, request.name or ""))
-        if request.subresource:
-            raise errors.method_not_allowed("create", f"{kind.plural}/{request.subresource}", kind.group)
+        subresource = request.subresource
+        if subresource:
+            if subresource == "binding" and kind.kind == "Pod":
+                return self._bind(request)
+            if subresource == "token" and kind.kind == "ServiceAccount":
+                return self._token_request(request)
+            if subresource == "eviction" and kind.kind == "Pod":
+                return evict(self, kind, request, user)
+            if (kind.plural, subresource) in self.connect_handlers:
+                return self._connect(kind, request, self.storages[kind].require(request.namespace, request.name or ""))
+            raise errors.method_not_allowed("create", f"{kind.plural}/{subresource}", kind.group)
         if isinstance(kind, apiextensions.CustomResourceKind) and kind.terminating:
             raise errors.method_not_allowed("create", kind.plural, kind.group)
         obj = self._decode(kind, request)

@@ -90,6 +90,41 @@ def validate_event(obj: dict, old: dict | None, errs: Errors) -> None:
         errs.invalid("involvedObject.namespace", involved["namespace"], "does not match event.namespace")
 
 
+_VALID_NAMESPACES: set[str] = set()
+"""Namespace names already found to be DNS labels (a few, named by every Event): checked once each."""
+
+
+def validate_plain_event(obj: dict, errs: Errors) -> None:
+    """``validate_event`` of a new Event whose metadata holds only strings or nulls among name, generateName,
+    namespace, uid, resourceVersion and timestamps (``decoder.plainly_typed_event``): ObjectMeta's create checks
+    of those fields written out, the same causes in the same order."""
+    metadata = obj["metadata"]
+    generate_name, name = metadata.get("generateName") or "", metadata.get("name") or ""
+    if generate_name:
+        for msg in name_is_dns_subdomain(generate_name, True):
+            errs.invalid("metadata.generateName", generate_name, msg)
+    if not name:
+        if not generate_name:
+            errs.required("metadata.name", "name or generateName is required")
+    else:
+        for msg in name_is_dns_subdomain(name, False):
+            errs.invalid("metadata.name", name, msg)
+    namespace = metadata.get("namespace") or ""
+    if not namespace:
+        errs.required("metadata.namespace")
+    elif namespace not in _VALID_NAMESPACES:
+        messages = name_is_dns_label(namespace, False)
+        for msg in messages:
+            errs.invalid("metadata.namespace", namespace, msg)
+        if not messages:
+            if len(_VALID_NAMESPACES) >= 1024:
+                _VALID_NAMESPACES.clear()
+            _VALID_NAMESPACES.add(namespace)
+    involved = obj.get("involvedObject")
+    if involved and involved.get("namespace") and involved["namespace"] != namespace:
+        errs.invalid("involvedObject.namespace", involved["namespace"], "does not match event.namespace")
+
+
 def validate_lease(obj: dict, old: dict | None, errs: Errors) -> None:
     validate_metadata(errs, obj, old, name_is_dns_subdomain)
     spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}

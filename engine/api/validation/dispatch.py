@@ -18,7 +18,7 @@ from engine.api.validation.apiextensions import validate_crd
 from engine.api.validation.autoscaling import validate_hpa
 from engine.api.validation.batch import validate_cron_job, validate_job
 from engine.api.validation.cluster import (
-    validate_event, validate_lease, validate_namespace, validate_node, validate_service_account,
+    validate_event, validate_lease, validate_namespace, validate_node, validate_plain_event, validate_service_account,
 )
 from engine.api.validation.config import validate_config_map, validate_secret
 from engine.api.validation.decoder import plainly_typed_event, type_checked
@@ -95,7 +95,7 @@ def validate(obj: Mapping[str, Any], old: Mapping[str, Any] | None = None, *,
     kind = obj.get("kind") if isinstance(obj.get("kind"), str) else ""
     if old is None and kind == "Event" and plainly_typed_event(obj):
         # The Event checks read a null as absent and never read count: the object reads as its typed copy.
-        validate_event(obj, None, errs)
+        validate_plain_event(obj, errs)
         return list(errs)
     clean = type_checked(obj, kind, errs)
     clean_old = type_checked(old, kind, Errors()) if isinstance(old, dict) else None

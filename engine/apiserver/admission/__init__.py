@@ -19,7 +19,7 @@ from engine.api.kinds import Kind
 from engine.apiserver.authn import UserInfo
 
 
-@dataclass
+@dataclass(slots=True)
 class Attributes:
     """What a plugin knows of a request (admission.Attributes)."""
 

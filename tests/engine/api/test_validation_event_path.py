@@ -12,7 +12,8 @@ from engine.api.validation.decoder import plainly_typed_event, type_checked
 from engine.api.validation.fields import Errors
 
 Odd = type("Odd", (str,), {})
-names = st.sampled_from(["web.17f3a", "Bad_Name", "", "a" * 254, "ok-", "-x", "x.y.z", "default", "Default", "kube-system"])
+names = st.sampled_from(["web.17f3a", "Bad_Name", "", "a" * 254, "ok-", "-x", "x.y.z", "default", "Default",
+                         "kube-system"])
 scalars = st.none() | names | st.integers(-2, 2) | st.floats(-2, 2) | st.booleans() | st.just(Odd("o"))
 values = scalars | st.dictionaries(st.sampled_from(["a", "b/c", "Bad Key"]), scalars, max_size=2) | st.lists(scalars,
                                                                                                            max_size=2)
@@ -27,6 +28,15 @@ events = st.fixed_dictionaries({"apiVersion": st.just("v1"), "kind": st.just("Ev
     "reason": names | values, "message": names | values, "type": names | values, "count": values,
     "eventTime": values, "firstTimestamp": values, "reportingComponent": values})
 
+texts = names | st.none()
+plain_events = st.fixed_dictionaries({"apiVersion": st.just("v1"), "kind": st.just("Event")}, optional={
+    "metadata": st.dictionaries(st.sampled_from(["name", "generateName", "namespace", "uid", "creationTimestamp"]),
+                                texts, max_size=4),
+    "involvedObject": st.dictionaries(st.sampled_from(["kind", "namespace", "name", "uid"]), texts, max_size=3),
+    "source": st.dictionaries(st.sampled_from(["component", "host"]), texts, max_size=2),
+    "reason": texts, "message": texts, "type": texts, "count": st.none() | st.integers(-1, 3), "eventTime": values})
+"""Events of the usual shape, with good and bad names and namespaces: the plain path's cases."""
+
 
 def general(obj: dict) -> list:
     errs = Errors()
@@ -35,7 +45,7 @@ def general(obj: dict) -> list:
 
 
 @settings(max_examples=400, deadline=None)
-@given(events)
+@given(events | plain_events)
 def test_a_plain_event_gets_the_causes_its_typed_copy_gets(event):
     assert validate(event) == general(event)
 
