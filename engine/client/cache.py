@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from engine.api.frozen import freeze
+from engine.api.frozen import FrozenDict, freeze
 from engine.api.meta import object_key
 
 IndexFunc = Callable[[dict], list[str]]
@@ -82,6 +82,11 @@ class Indexer:
 
     def update(self, obj: dict) -> None:
         self._put(meta_namespace_key(obj), obj)
+
+    def put(self, key: str, obj: dict) -> dict | None:
+        """Store ``obj`` under ``key`` (its ``meta_namespace_key``, which the caller has: client-go's
+        ``ThreadSafeStore.Update(key, obj)``); returns the object it replaced, if any."""
+        return self._put(key, obj)
 
     def delete(self, obj: Any) -> None:
         """Remove the object (or the object a tombstone names); a missing key is not an error."""
@@ -165,14 +170,19 @@ class Indexer:
         return list(self._index(index_name))
 
     # -- internals ----------------------------------------------------------------
-    def _put(self, key: str, obj: dict) -> None:
-        obj = freeze(obj)
-        old = self._items.get(key)
-        self._items[key] = obj
+    def _put(self, key: str, obj: dict) -> dict | None:
+        if type(obj) is not FrozenDict:
+            obj = freeze(obj)
+        items = self._items
+        old = items.get(key)
+        items[key] = obj
         self._update_indices(old, obj, key)
+        return old
 
     def _update_indices(self, old: dict | None, new: dict | None, key: str) -> None:
         for name, func in self._indexers.items():
+            if func is namespace_index_func and old is not None and new is not None:
+                continue                # one key, one namespace: the built-in index never changes on update
             old_values = func(old) if old is not None else []
             new_values = func(new) if new is not None else []
             if old_values == new_values:

@@ -302,12 +302,11 @@ class SharedInformer:
     def _apply(self, type_: str, obj: dict) -> None:
         """One watch event: update the cache, then tell the handlers (sharedIndexInformer.HandleDeltas)."""
         key = object_key(obj)
-        old = self.indexer.get_by_key(key)
         if type_ == "DELETED":
             self.indexer.delete_key(key)
             self._distribute("delete", obj, None)
         else:
-            self.indexer.update(obj)
+            old = self.indexer.put(key, obj)
             if old is not None:
                 self._distribute("update", old, obj)
             else:

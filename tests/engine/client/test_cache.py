@@ -113,3 +113,17 @@ def test_list_order_is_the_order_keys_were_first_stored():
     indexer.update(pod("c", rv="2"))
     assert names(indexer.list()) == ["c", "a", "b"]
     assert deletion_handling_key(indexer.list()[0]) == "default/c"
+
+
+def test_put_by_key_returns_what_it_replaced_and_keeps_every_index_right():
+    indexer = Indexer({"byNode": by_node})
+    first = pod("a", "ns1", node="n1", rv="1")
+    assert indexer.put("ns1/a", first) is None
+    stored = indexer.get_by_key("ns1/a")
+    moved = pod("a", "ns1", node="n2", rv="2")
+    assert indexer.put("ns1/a", moved) is stored
+    assert indexer.get_by_key("ns1/a")["metadata"]["resourceVersion"] == "2"
+    assert indexer.index_keys("byNode", "n1") == [] and indexer.index_keys("byNode", "n2") == ["ns1/a"]
+    assert indexer.index_keys(NAMESPACE_INDEX, "ns1") == ["ns1/a"]
+    indexer.delete_key("ns1/a")
+    assert indexer.list_index_func_values(NAMESPACE_INDEX) == [] and indexer.index_keys("byNode", "n2") == []
