@@ -35,11 +35,14 @@ _C_ENCODER = None if json.encoder.c_make_encoder is None else json.encoder.c_mak
 (what is written here was copied or built by the server: a tree, never a cycle)."""
 
 
-def dumps(obj: object) -> str:
-    """``_ENCODER.encode(obj)``: the same text."""
-    if _C_ENCODER is None:
+if _C_ENCODER is None:
+    def dumps(obj: object) -> str:
+        """``_ENCODER.encode(obj)``."""
         return _ENCODER.encode(obj)
-    return "".join(_C_ENCODER(obj, 0))
+else:
+    def dumps(obj: object) -> str:
+        """``_ENCODER.encode(obj)``: the same text, from the encoder built once."""
+        return "".join(_C_ENCODER(obj, 0))
 
 
 def encode(obj: dict) -> bytes:

@@ -235,12 +235,12 @@ class MemoryStore:
         events: list[Event] = []
         responses: list[RangeResponse | PutResponse | DeleteResponse] = []
         for op in ops:
-            if isinstance(op, RangeOp):     # sees the writes made earlier in this branch, as etcd's do
-                seen = revision if events else begin
-                responses.append(self._range(op.key, op.range_end, op.revision, op.limit, False, False, seen))
-            elif isinstance(op, PutOp):
+            if isinstance(op, PutOp):
                 previous = self._put_key(op.key, op.value, op.lease, revision, events)
                 responses.append(PutResponse(revision, previous if op.prev_kv else None))
+            elif isinstance(op, RangeOp):   # sees the writes made earlier in this branch, as etcd's do
+                seen = revision if events else begin
+                responses.append(self._range(op.key, op.range_end, op.revision, op.limit, False, False, seen))
             else:
                 deleted = self._delete_keys(op.key, op.range_end, revision, events)
                 responses.append(DeleteResponse(revision if events else begin, len(deleted),
@@ -433,7 +433,9 @@ class MemoryStore:
     def _check_ops(self, ops: list[Op], begin: int) -> None:
         for op in ops:
             if isinstance(op, PutOp):
-                self._check_put(op.key, op.value, op.lease)
+                lease = op.lease
+                if not op.key or type(op.value) is not bytes or (lease and lease not in self._leases):
+                    self._check_put(op.key, op.value, lease)     # says which, unless a bytes subclass
             elif isinstance(op, RangeOp):
                 if op.revision > begin:
                     raise FutureRevisionError(op.revision, begin)
