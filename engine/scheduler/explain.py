@@ -90,7 +90,19 @@ class Decision:
     totals_source: Callable[[], dict[str, int]] | None = field(default=None, repr=False)
     score_source: Callable[[], dict[str, dict[str, int]]] | None = field(default=None, repr=False)
     """Computes node -> plugin -> weighted score on demand (scoring records only the totals)."""
+    scored: int = 0
+    """How many nodes were scored (what keeping the scores costs)."""
+    scores_dropped: bool = False
+    """The per-node scores were dropped to bound memory (see ``Scheduler``'s SCORED_NODES_KEPT)."""
     _verdicts: dict[str, NodeVerdict] | None = field(default=None, repr=False)
+
+    def drop_scores(self) -> None:
+        """Forget the per-node scores and totals; the verdicts keep which nodes passed and which filter
+        rejected the others, and the chosen node."""
+        self.score_source = self.totals_source = None
+        self.totals = {}
+        self._verdicts = None
+        self.scores_dropped = True
 
     def all_evaluated(self) -> list[tuple[str, Any]]:
         """``evaluated`` with what the fast path left to compute on demand."""
@@ -148,6 +160,8 @@ class Decision:
     def __str__(self) -> str:
         lines = [f"{self.pod} at t={self.time:.3f}: " + (f"bound to {self.selected}" if self.selected
                                                         else self.message)]
+        if self.scores_dropped:
+            lines[0] += " (per-node scores no longer kept)"
         for row in self.table():
             scores = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("node", "filter", "total"))
             tail = f" [{scores}] total={row['total']}" if "total" in row else ""

@@ -26,7 +26,7 @@ status, and Events; it never modifies a pod's spec itself.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any
 
 from engine.api.errors import ApiError
@@ -54,6 +54,9 @@ MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 NO_NODES_AVAILABLE = "no nodes available to schedule pods"
 DECISIONS_KEPT = 1000
+SCORED_NODES_KEPT = 100_000
+"""The latest decisions keep their per-node scores while these cover at most this many scored nodes in all
+(every decision of a course-sized cluster; the latest 200 at 5,000 nodes); older ones keep their verdicts."""
 
 # Which plugins' verdicts a cluster event may change (the queueing hints' EventsToRegister, simplified).
 NODE_EVENT_PLUGINS = None            # any node change may help any pod
@@ -100,6 +103,8 @@ class Scheduler:
         self.decisions: OrderedDict[str, Decision] = OrderedDict()
         self.last_decision: Decision | None = None
         self.keep_decisions = bool(options.get("keep_decisions", True))
+        self._scored: deque[Decision] = deque()       # kept decisions holding per-node scores, oldest first
+        self._scored_nodes = 0
         self.scheduled = 0
         self.leading = False
         self._wake_timer = None
@@ -358,7 +363,7 @@ class Scheduler:
         local = memo.scores(framework, state, pod, self.cache, segments) if memo is not None else None
         names = state.get("__memo_names") or tuple(info.name for info in feasible)
         totals, offset, breakdown = framework.score_relative(state, pod, feasible, names, local)
-        decision.score_source = breakdown
+        decision.score_source, decision.scored = breakdown, len(names)
         decision.totals_source = lambda: {name: total + offset for name, total in zip(names, totals)}
         return feasible[select_host(totals, self.loop.random)].name
 
@@ -503,6 +508,13 @@ class Scheduler:
         self.decisions.move_to_end(decision.pod)
         while len(self.decisions) > DECISIONS_KEPT:
             self.decisions.popitem(last=False)
+        if decision.scored:
+            self._scored.append(decision)
+            self._scored_nodes += decision.scored
+            while self._scored_nodes > SCORED_NODES_KEPT:
+                oldest = self._scored.popleft()
+                self._scored_nodes -= oldest.scored
+                oldest.drop_scores()
 
     # -- explanations ---------------------------------------------------------------------------
     def explain(self, namespace: str, name: str) -> Decision | None:

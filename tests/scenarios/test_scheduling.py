@@ -107,6 +107,24 @@ def test_every_decision_is_explained_node_by_node():
     assert [row["node"] for row in decision.table()] == ["control-plane", "node-1", "node-2", "node-3", "node-4"]
 
 
+def test_older_decisions_drop_their_scores_once_the_newer_ones_cover_enough_nodes(monkeypatch):
+    from engine.scheduler import scheduler as kube_scheduler
+    monkeypatch.setattr(kube_scheduler, "SCORED_NODES_KEPT", 9)        # two decisions over 4 feasible nodes
+    c = cluster()
+    for index in range(4):
+        c.apply(pod(f"web-{index}", cpu="100m"))
+        c.run(1)
+    decisions = [scheduler_of(c).explain("default", f"web-{index}") for index in range(4)]
+    assert [d.scores_dropped for d in decisions] == [True, True, False, False]
+    old, new = decisions[0], decisions[3]
+    assert old.selected == c.get("pod", "web-0")["spec"]["nodeName"]
+    assert old.feasible_nodes == new.feasible_nodes == ["node-1", "node-2", "node-3", "node-4"]
+    assert old.rejected_nodes == {"control-plane": f"TaintToleration: {TAINT}"}
+    assert all(v.scores == {} and v.total is None for v in old.verdicts.values())
+    assert "(per-node scores no longer kept)" in str(old).splitlines()[0]
+    assert all(v.scores and v.total is not None for v in new.verdicts.values() if v.feasible)
+
+
 def test_the_scheduler_holds_its_lease_and_the_same_seed_gives_the_same_placements():
     placements = []
     for _ in range(2):
