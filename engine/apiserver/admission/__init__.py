@@ -92,24 +92,23 @@ class AdmissionChain:
         return [plugin.name for plugin in self.plugins]
 
     def admit(self, attrs: Attributes, context: AdmissionContext) -> None:
-        kind = attrs.kind.kind
-        plugins = self._admitting.get(kind)
-        if plugins is None:
-            plugins = self._admitting[kind] = tuple(
-                plugin for plugin in self._plugins if type(plugin).admit is not Plugin.admit
-                and (plugin.admits is None or kind in plugin.admits))
-        for plugin in plugins:
+        for plugin in self._phase(self._admitting, "admit", "admits", attrs.kind.kind):
             plugin.admit(attrs, context)
 
     def validate(self, attrs: Attributes, context: AdmissionContext) -> None:
-        kind = attrs.kind.kind
-        plugins = self._validating.get(kind)
-        if plugins is None:
-            plugins = self._validating[kind] = tuple(
-                plugin for plugin in self._plugins if type(plugin).validate is not Plugin.validate
-                and (plugin.validates is None or kind in plugin.validates))
-        for plugin in plugins:
+        for plugin in self._phase(self._validating, "validate", "validates", attrs.kind.kind):
             plugin.validate(attrs, context)
+
+    def _phase(self, plans: dict[str, tuple[Plugin, ...]], method: str, declared: str,
+               kind: str) -> tuple[Plugin, ...]:
+        """The plugins, in chain order, whose ``method`` can act on ``kind``: they override it, and their
+        ``declared`` kinds (``admits`` / ``validates``) are None or name it; worked out once per kind."""
+        plugins = plans.get(kind)
+        if plugins is None:
+            plugins = plans[kind] = tuple(
+                plugin for plugin in self._plugins if getattr(type(plugin), method) is not getattr(Plugin, method)
+                and (getattr(plugin, declared) is None or kind in getattr(plugin, declared)))
+        return plugins
 
 
 def default_chain() -> AdmissionChain:
