@@ -156,8 +156,7 @@ class EventCorrelator:
         aggregate_key = spam_key + (type_, reason, event.get("reportingComponent", ""),
                                     event.get("reportingInstance", ""))
         if self._similar(aggregate_key, message) < AGGREGATE_MAX_EVENTS:
-            key: tuple = (component, host, kind, namespace, name, ref.get("fieldPath", ""), uid, api_version,
-                          type_, reason, message)
+            key = _event_key(event)
         else:
             event, key = self._combined(event, name_for), aggregate_key
         event, patch = self._observe(event, key)
