@@ -15,7 +15,7 @@ Decisions are plain data: they never hold the cache.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 
 @dataclass
@@ -65,6 +65,37 @@ class PreemptionWhatIf:
         for node, why in self.not_helpful.items():
             lines.append(f"  {node}: {why}")
         return "preemption:\n" + "\n".join(lines)
+
+
+class EvaluatedNodes:
+    """What a filter pass over the memo evaluated, built when asked (a decision's ``evaluated_source``): the names
+    of ``processed`` nodes from ``start`` on, round the cache's node list ``names``, each with its failing status
+    from ``rejections`` (offset from ``start``, status) or None. One object rather than a closure with a cell per
+    variable: kept decisions are walked by the garbage collector again and again."""
+
+    __slots__ = ("names", "start", "processed", "rejections")
+
+    def __init__(self, names: Sequence[str], start: int, processed: int, rejections: Sequence[tuple[int, Any]]) -> None:
+        self.names, self.start, self.processed, self.rejections = names, start, processed, rejections
+
+    def __call__(self) -> list[tuple[str, Any]]:
+        names, start, count = self.names, self.start, len(self.names)
+        rejected = dict(self.rejections)
+        return [(names[(start + i) % count], rejected.get(i)) for i in range(self.processed)]
+
+
+class ShiftedTotals:
+    """Each scored node's total, built when asked (a decision's ``totals_source``): ``totals`` (by position in
+    ``names``) plus the ``offset`` every node shares (see ``Framework.score_relative``)."""
+
+    __slots__ = ("names", "totals", "offset")
+
+    def __init__(self, names: Sequence[str], totals: Sequence[int], offset: int) -> None:
+        self.names, self.totals, self.offset = names, totals, offset
+
+    def __call__(self) -> dict[str, int]:
+        offset = self.offset
+        return {name: total + offset for name, total in zip(self.names, self.totals)}
 
 
 @dataclass

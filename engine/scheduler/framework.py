@@ -70,6 +70,33 @@ Breakdown = Callable[[], dict[str, dict[str, int]]]
 """A function giving, per node, each Score plugin's weighted, normalized score."""
 
 
+class ScoreBreakdown:
+    """Per node, each Score plugin's weighted, normalized score in one Score run, worked out when asked (a
+    ``Breakdown``). A kept decision holds it: one object over the run's columns rather than a closure with a cell
+    per variable, so the garbage collector, which walks every kept decision again and again, has less to walk."""
+
+    __slots__ = ("plugins", "fixed", "fixed_raw", "normalized", "names", "weights")
+
+    def __init__(self, plugins: list, fixed: list, fixed_raw: list[Sequence[int]],
+                 normalized: dict[str, dict[str, int] | int], names: Sequence[str], weights: dict[str, int]) -> None:
+        self.plugins, self.fixed, self.fixed_raw = plugins, fixed, fixed_raw
+        self.normalized, self.names, self.weights = normalized, names, weights
+
+    def __call__(self) -> dict[str, dict[str, int]]:
+        weights = self.weights
+        fixed_weights = [weights.get(p.name, 1) for p in self.fixed]
+        result: dict[str, dict[str, int]] = {}
+        for index, name in enumerate(self.names):
+            per_plugin: dict[str, int] = {}
+            for plugin, weight, raw in zip(self.fixed, fixed_weights, self.fixed_raw):
+                per_plugin[plugin.name] = weight * raw[index]
+            for plugin_name, values in self.normalized.items():
+                value = values if isinstance(values, int) else values[name]
+                per_plugin[plugin_name] = weights.get(plugin_name, 1) * value
+            result[name] = {p.name: per_plugin[p.name] for p in self.plugins}
+        return result
+
+
 @dataclass
 class LocalScores:
     """The node-local Score plugins' raw scores over the nodes being scored (``engine.scheduler.memo``)."""
@@ -270,15 +297,21 @@ class Framework:
 
     def score_plugins(self, state: CycleState) -> tuple[list, list, list, list]:
         """This cycle's Score plugins (those PreScore did not skip): (all, node-local ones without NormalizeScore,
-        node-local ones with it, the others), each in the profile's order; worked out once per cycle."""
+        node-local ones with it, the others), each in the profile's order; worked out once per profile and skip set,
+        so the lists a kept decision's breakdown holds are shared, not one set per cycle."""
         split = state.get("__score_plugins")
         if split is None:
             skipped = state.get("__skip_score", ())
-            plugins = [p for p in self._point("score") if p.name not in skipped]
-            local = [p for p in plugins if getattr(p, "node_local", False)]
-            split = state["__score_plugins"] = (
-                plugins, [p for p in local if not hasattr(p, "normalize_score")],
-                [p for p in local if hasattr(p, "normalize_score")], [p for p in plugins if p not in local])
+            key = (frozenset(skipped), tuple(self._point("score")))
+            splits: dict = self.__dict__.setdefault("_score_splits", {})
+            split = splits.get(key)
+            if split is None:
+                plugins = [p for p in key[1] if p.name not in skipped]
+                local = [p for p in plugins if getattr(p, "node_local", False)]
+                split = splits[key] = (
+                    plugins, [p for p in local if not hasattr(p, "normalize_score")],
+                    [p for p in local if hasattr(p, "normalize_score")], [p for p in plugins if p not in local])
+            state["__score_plugins"] = split
         return split
 
     def score_relative(self, state: CycleState, pod: dict, nodes: list, names: Sequence[str] | None = None,
@@ -330,20 +363,7 @@ class Framework:
             normalized[plugin.name] = scores
             totals = _plus_weighted(totals, weight, scores, names)
 
-        def breakdown() -> dict[str, dict[str, int]]:
-            result: dict[str, dict[str, int]] = {}
-            fixed_weights = [weights.get(p.name, 1) for p in fixed]
-            for index, name in enumerate(names):
-                per_plugin: dict[str, int] = {}
-                for plugin, weight, raw in zip(fixed, fixed_weights, fixed_raw):
-                    per_plugin[plugin.name] = weight * raw[index]
-                for plugin_name, values in normalized.items():
-                    value = values if isinstance(values, int) else values[name]
-                    per_plugin[plugin_name] = weights.get(plugin_name, 1) * value
-                result[name] = {p.name: per_plugin[p.name] for p in plugins}
-            return result
-
-        return totals, offset, breakdown
+        return totals, offset, ScoreBreakdown(plugins, fixed, fixed_raw, normalized, names, weights)
 
     def run_reserve(self, state: CycleState, pod: dict, node: str) -> Status | None:
         for plugin in self._point("reserve"):

@@ -36,7 +36,7 @@ from engine.client.record import NORMAL, WARNING, EventRecorder
 from engine.client.client import STRATEGIC_MERGE_PATCH
 from engine.components import ComponentContext
 from engine.scheduler.cache import SchedulerCache, pod_key
-from engine.scheduler.explain import Decision
+from engine.scheduler.explain import Decision, EvaluatedNodes, ShiftedTotals
 from engine.scheduler.framework import (ERROR, CycleState, Diagnosis,
                                         FitError, Framework, Status, is_success)
 from engine.scheduler.memo import Runs, find_feasible, memo_for, release_memos
@@ -364,7 +364,7 @@ class Scheduler:
         names = state.get("__memo_names") or tuple(info.name for info in feasible)
         totals, offset, breakdown = framework.score_relative(state, pod, feasible, names, local)
         decision.score_source, decision.scored = breakdown, len(names)
-        decision.totals_source = lambda: {name: total + offset for name, total in zip(names, totals)}
+        decision.totals_source = ShiftedTotals(names, totals, offset)
         return feasible[select_host(totals, self.loop.random)].name
 
     def find_nodes_that_fit(self, framework: Framework, state: CycleState, pod: dict, nodes: list,
@@ -422,12 +422,7 @@ class Scheduler:
             if status.code == ERROR:
                 raise _Error(status)
             diagnosis.node_to_status[names[(start + offset) % count]] = status
-
-        def evaluated() -> list[tuple[str, Any]]:
-            rejected = dict(rejections)
-            return [(names[(start + i) % count], rejected.get(i)) for i in range(processed)]
-
-        decision.evaluated_source = evaluated
+        decision.evaluated_source = EvaluatedNodes(names, start, processed, rejections or ())
         return feasible, processed
 
     def _nominated_here(self, pod: dict) -> dict[int, Any]:
