@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import json
 import random
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
@@ -42,7 +41,7 @@ from engine.apiserver import apiextensions
 from engine.apiserver.apiextensions import schema as custom_schema
 from engine.apiserver.apiextensions.controller import CustomResourceDefinitions
 from engine.apiserver.allocators import ServiceAllocator
-from engine.apiserver.audit import AuditLog
+from engine.apiserver.audit import AuditLog, RowLog
 from engine.apiserver.authn import DEFAULT_EXPIRATION_SECONDS, Authenticator, UserInfo
 from engine.apiserver.eviction import evict
 from engine.apiserver.fieldvalidation import prune_unknown
@@ -71,6 +70,13 @@ class WatchDelivery(NamedTuple):
     namespace: str | None
     name: str | None
     revision: int
+
+
+class Deliveries(RowLog):
+    """The watch deliveries, newest last: ``WatchDelivery`` rows (kept as plain tuples, see ``RowLog``)."""
+
+    __slots__ = ()
+    row = WatchDelivery
 
 
 @dataclass(slots=True)
@@ -107,7 +113,7 @@ class APIServer:
         self.admission = admission if admission is not None else default_chain()
         self.watch_delay = watch_delay
         self.audit = AuditLog(audit_capacity)
-        self.deliveries: deque[WatchDelivery] = deque(maxlen=audit_capacity)
+        self.deliveries = Deliveries(maxlen=audit_capacity)
         """Watch events as delivered to each watcher, newest last (for request traces)."""
         self.cachers: dict[Kind, Cacher] = {}
         self.storages: dict[Kind, ResourceStorage] = {}
@@ -233,9 +239,8 @@ class APIServer:
         """Remember each watch event handed to ``user``: with the audit log, it traces a request's effects."""
         def record(event: dict) -> None:
             metadata = event["object"].get("metadata") or {}
-            self.deliveries.append(WatchDelivery(self.loop.now, user, kind.plural, event["type"],
-                                                 metadata.get("namespace"), metadata.get("name"),
-                                                 int(metadata.get("resourceVersion") or 0)))
+            self.deliveries.rows.append((self.loop.now, user, kind.plural, event["type"], metadata.get("namespace"),
+                         metadata.get("name"), int(metadata.get("resourceVersion") or 0)))
         return record
 
     def _resolve(self, request: Request) -> Kind:

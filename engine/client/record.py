@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any, Generic, Hashable, TypeVar
 from engine.api.errors import ApiError, NotFound
 from engine.api.meta import EPOCH, timestamp
 from engine.client.client import STRATEGIC_MERGE_PATCH
-from engine.client.workqueue import TokenBucket
 
 if TYPE_CHECKING:
     from engine.client.client import Client
@@ -143,7 +142,7 @@ class EventCorrelator:
         self.loop = loop
         self._aggregates: _LRU[tuple, tuple[dict[str, None], float]] = _LRU()
         self._observed: _LRU[tuple, tuple[int, Any, str, str]] = _LRU()
-        self._spam: _LRU[tuple, TokenBucket] = _LRU()
+        self._spam: _LRU[tuple, tuple[float, float]] = _LRU()
 
     def correlate(self, event: dict, name_for: Any) -> tuple[dict, dict | None] | None:
         """The event to write and the patch for an existing one (or None), or None to drop it."""
@@ -216,15 +215,25 @@ class EventCorrelator:
                 metadata.get("resourceVersion", ""))
 
     def _filtered(self, key: tuple) -> bool:
+        """getSpamKey's token bucket (rate.Limiter, SPAM_QPS a second, SPAM_BURST at most): True to drop.
+
+        A bucket is kept as its state ``(tokens, last)``, a plain tuple of floats (which the garbage collector
+        stops tracking), and refilled as ``TokenBucket`` refills: the same arithmetic, the same verdicts.
+        """
         spam = self._spam
         bucket = spam.take(key)
+        now = self.loop.now
         if bucket is None:                  # a new, full bucket: try_accept at its own instant takes a token
-            bucket = TokenBucket(self.loop, SPAM_QPS, SPAM_BURST)
-            bucket.tokens -= 1.0
-            spam.put(key, bucket)
+            spam.put(key, (SPAM_BURST - 1.0, now))
             return False
-        accepted = bucket.try_accept()
-        spam.put(key, bucket)
+        tokens, last = bucket
+        if now > last:
+            tokens = min(float(SPAM_BURST), tokens + (now - last) * SPAM_QPS)
+            last = now
+        accepted = tokens >= 1.0
+        if accepted:
+            tokens -= 1.0
+        spam.put(key, (tokens, last))
         return not accepted
 
 

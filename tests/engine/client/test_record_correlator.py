@@ -3,6 +3,7 @@ EventCorrelator written out step by step does: same events, same patches, same d
 
 from __future__ import annotations
 
+import gc
 import random
 from collections import OrderedDict
 from typing import Any
@@ -16,6 +17,7 @@ from engine.client.record import (
     _below_a_million,
 )
 from engine.client.workqueue import TokenBucket
+from engine.sim.loop import Loop
 
 
 class _PlainLRU:
@@ -180,3 +182,13 @@ def test_the_random_nanoseconds_are_randrange_s():
         drawn, expected = random.Random(seed), random.Random(seed)
         assert [_below_a_million(drawn) for _ in range(200)] == [expected.randrange(1_000_000) for _ in range(200)]
         assert drawn.getstate() == expected.getstate()
+
+
+def test_a_spam_bucket_is_kept_as_an_untracked_tuple_of_floats():
+    loop = Loop(seed=0)
+    correlator = EventCorrelator(loop)
+    assert not correlator._filtered(("c", "h", "Pod", "default", "p", "u", "v1"))
+    state = correlator._spam.entries[("c", "h", "Pod", "default", "p", "u", "v1")]
+    assert state == (SPAM_BURST - 1.0, loop.now)
+    gc.collect()
+    assert not gc.is_tracked(state)
