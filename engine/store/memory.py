@@ -25,10 +25,15 @@ etcd quirks it keeps on purpose, so that code tested here behaves the same again
 
 How it scales to 150,000 pods: the current state is a key index (``_live``, an ``engine.store.keyindex``: a
 dict, sorted on demand), so a write or a read of one key costs one dict operation, and a range read
-O(log n + k) once the keys written since the last one are sorted in; every key keeps its own list of revisions (``_history``), so a read in the
-past costs one binary search per key in the range; one entry per revision in ``_log`` serves watch replay;
-watchers are indexed by exact key and by prefix, so an event looks up its watchers instead of testing them
-all. Compaction touches only the keys written since the previous compaction.
+O(log n + k) once the keys written since the last one are sorted in; every key keeps its own kept versions
+(``_history``), so a read in the past costs one binary search per key in the range; one entry per revision in
+``_log`` serves watch replay; watchers are indexed by exact key and by prefix, so an event looks up its watchers
+instead of testing them all. Compaction touches only the keys written since the previous compaction.
+
+What it keeps per write is cheap for CPython's cyclic garbage collector, which walks every container object
+that lives long: a key's history is its one KeyValue while it has one kept version (a list once it has more),
+and a revision's entry in ``_log`` is a plain tuple of its revision and keys, which the collector stops
+tracking. Replayed events are rebuilt from the histories: equal to the ones delivered live.
 
 What it never does: read the wall clock, copy a whole collection on a write, print or log to stderr.
 """
@@ -39,7 +44,7 @@ import heapq
 import operator
 from bisect import bisect_left, bisect_right
 from collections import deque
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Union
 
 from engine.sim.loop import Loop, Timer
 from engine.store.keyindex import KeyIndex
@@ -62,32 +67,45 @@ _DIRECTORIES_KEPT = 4096
 _COMPARED_FIELDS = {"VERSION": "version", "CREATE": "create_revision", "MOD": "mod_revision", "LEASE": "lease"}
 
 
-class _History:
-    """The kept revisions of one key, oldest first; a ``None`` kv marks the revision that deleted it."""
+History = Union[KeyValue, list[Union[KeyValue, int]]]
+"""The kept versions of one key, oldest first: its KeyValue alone, or a list in which an int is the revision
+that deleted it."""
 
-    __slots__ = ("revisions", "kvs")
+LogEntry = tuple
+"""One revision in ``_log``: ``(revision, key, key...)``, its keys in the order it wrote them."""
 
-    def __init__(self) -> None:
-        self.revisions: list[int] = []
-        self.kvs: list[KeyValue | None] = []
 
-    def at(self, revision: int) -> KeyValue | None:
-        index = bisect_right(self.revisions, revision) - 1
-        return self.kvs[index] if index >= 0 else None
+def _kept_revision(version: KeyValue | int) -> int:
+    return version if type(version) is int else version.mod_revision
 
-    def compact(self, revision: int) -> bool:
-        """Drop what nobody can read at ``revision`` or later; True when nothing is left."""
-        index = bisect_right(self.revisions, revision) - 1
-        if index >= 0 and self.kvs[index] is None:
-            index += 1                  # a tombstone at or before the compaction point goes too
-        if index > 0:
-            del self.revisions[:index]
-            del self.kvs[:index]
-        return not self.revisions
+
+def _at(history: History, revision: int) -> KeyValue | None:
+    """The key's version at ``revision``: None if it did not exist then."""
+    if type(history) is list:
+        index = bisect_right(history, revision, key=_kept_revision) - 1
+        if index < 0:
+            return None
+        version = history[index]
+        return None if type(version) is int else version
+    return history if history.mod_revision <= revision else None
+
+
+def _compacted(history: History, revision: int) -> History | None:
+    """``history`` without what nobody can read at ``revision`` or later; None when nothing is left."""
+    if type(history) is not list:
+        return history                  # one put: the latest version at or before any revision after it
+    index = bisect_right(history, revision, key=_kept_revision) - 1
+    if index >= 0 and type(history[index]) is int:
+        index += 1                      # a tombstone at or before the compaction point goes too
+    if index > 0:
+        del history[:index]
+    if not history:
+        return None
+    return history[0] if len(history) == 1 and type(history[0]) is not int else history
 
 
 class _Changes:
-    """The events of one revision, in the order they were made, each with its prev_kv."""
+    """The events of one revision being delivered, in the order they were made, each with its prev_kv."""
 
     __slots__ = ("revision", "events", "_plain")
 
@@ -104,8 +122,8 @@ class _Changes:
         return self._plain
 
 
-def _revision_of(changes: _Changes) -> int:
-    return changes.revision
+_revision_of = operator.itemgetter(0)
+"""The revision of a ``_log`` entry."""
 
 
 def _id_of(watcher: _Watcher) -> int:
@@ -162,8 +180,8 @@ class MemoryStore:
         self._revision = 1
         self._compact_revision = 0
         self._live = KeyIndex()                      # key -> current KeyValue
-        self._history = KeyIndex()                   # key -> _History, for every key with a kept revision
-        self._log: list[_Changes] = []               # one entry per revision since the compaction point
+        self._history = KeyIndex()                   # key -> History, for every key with a kept revision
+        self._log: list[LogEntry] = []               # one entry per revision since the compaction point
         # Watchers, indexed three ways; ids grow, so sorting by id is sorting by age.
         self._next_watch_id = 1
         self._watch_count = 0
@@ -259,20 +277,25 @@ class MemoryStore:
         cut = bisect_left(self._log, revision, key=_revision_of)
         touched: dict[str, None] = {}           # the only keys that can hold superseded versions
         for index in range(cut):
-            for event in self._log[index].events:
-                touched[event.kv.key] = None
+            for key in self._log[index][1:]:
+                touched[key] = None
         del self._log[:cut]
-        if self._log and self._log[0].revision == revision:
+        histories = self._history
+        if self._log and self._log[0][0] == revision:
             head = self._log[0]
-            puts = [event for event in head.events if event.type == "PUT"]
-            if len(puts) < len(head.events):    # etcd drops the tombstones at the compaction point itself
-                for event in head.events:
-                    touched[event.kv.key] = None
-                self._log[0] = _Changes(revision, puts)
+            puts = tuple(key for key in head[1:] if _at(histories[key], revision) is not None)
+            if len(puts) < len(head) - 1:       # etcd drops the tombstones at the compaction point itself
+                touched.update(dict.fromkeys(head[1:]))
+                self._log[0] = (revision, *puts)
         for key in touched:
-            history = self._history.get(key)
-            if history is not None and history.compact(revision):
-                del self._history[key]
+            history = histories.get(key)
+            if history is None:
+                continue
+            kept = _compacted(history, revision)
+            if kept is None:
+                del histories[key]
+            elif kept is not history:
+                histories.data[key] = kept
         self._compact_revision = revision
 
     # -- Watch ----------------------------------------------------------------
@@ -392,7 +415,7 @@ class MemoryStore:
         kvs: list[KeyValue] = []
         count = 0
         for name in keys:
-            kv = history[name].at(revision)
+            kv = _at(history[name], revision)
             if kv is None:
                 continue
             count += 1
@@ -457,11 +480,14 @@ class MemoryStore:
                 self._detach(previous)
         if lease and (previous is None or previous.lease != lease):
             self._leases[lease].keys.add(key)
-        history = self._history.data.get(key)
+        histories = self._history
+        history = histories.data.get(key)
         if history is None:
-            history = self._history[key] = _History()
-        history.revisions.append(revision)
-        history.kvs.append(kv)
+            histories[key] = kv
+        elif type(history) is list:
+            history.append(kv)
+        else:
+            histories.data[key] = [history, kv]
         events.append(Event("PUT", kv, previous))
         return previous
 
@@ -477,9 +503,11 @@ class MemoryStore:
     def _delete_key(self, key: str, revision: int, events: list[Event]) -> KeyValue:
         previous = self._live.pop(key)
         self._detach(previous)
-        history = self._history[key]
-        history.revisions.append(revision)
-        history.kvs.append(None)
+        history = self._history.data[key]
+        if type(history) is list:
+            history.append(revision)
+        else:
+            self._history.data[key] = [history, revision]
         events.append(Event("DELETE", KeyValue(key, b"", 0, revision, 0, 0), previous))
         return previous
 
@@ -490,10 +518,12 @@ class MemoryStore:
 
     def _commit(self, revision: int, events: list[Event]) -> None:
         self._revision = revision
-        changes = _Changes(revision, events)
-        self._log.append(changes)
+        if len(events) == 1:
+            self._log.append((revision, events[0].kv.key))
+        else:
+            self._log.append((revision, *[event.kv.key for event in events]))
         if self._watch_count:
-            self._pending.append(changes)
+            self._pending.append(_Changes(revision, events))
 
     # -- delivering -----------------------------------------------------------
     def _drain(self) -> None:
@@ -550,13 +580,23 @@ class MemoryStore:
             index = bisect_left(self._log, watcher.next_revision, key=_revision_of)
             if index == len(self._log):
                 break
-            changes = self._log[index]
-            watcher.next_revision = changes.revision + 1
-            with_prev = watcher.prev_kv and changes.revision > self._compact_revision
-            source = changes.events if with_prev else changes.plain()
-            events = [event for event in source if _in_range(event.kv.key, watcher.key, watcher.range_end)]
+            entry = self._log[index]
+            revision = entry[0]
+            watcher.next_revision = revision + 1
+            with_prev = watcher.prev_kv and revision > self._compact_revision
+            events = [self._event_at(key, revision, with_prev) for key in entry[1:]
+                      if _in_range(key, watcher.key, watcher.range_end)]
             if events:
                 self._call(watcher, events)
+
+    def _event_at(self, key: str, revision: int, with_prev: bool) -> Event:
+        """The event that wrote ``key`` at ``revision``, as it was delivered live (prev_kv only if asked)."""
+        history = self._history[key]
+        kv = _at(history, revision)
+        previous = _at(history, revision - 1) if with_prev else None
+        if kv is None:
+            return Event("DELETE", KeyValue(key, b"", 0, revision, 0, 0), previous)
+        return Event("PUT", kv, previous)
 
     def _call(self, watcher: _Watcher, events: list[Event]) -> None:
         try:
