@@ -162,11 +162,13 @@ class ResourceStorage:
         self.loop = loop
         self.ttl = flags.event_ttl if kind.plural == "events" else 0
         self._lease: tuple[int, float] | None = None
-        self._written: dict[str, tuple[bytes, dict]] = {}
-        """Per key, the last bytes this storage wrote and the frozen object it told the watch cache they decode
-        to: while the store still holds those very bytes and the cache that very object, the bytes are
-        ``encode(object)`` (``splice`` trusts them). Kept for pods only, the one kind whose writes are spliced
-        (pods/binding): other kinds (Events, deleted by their lease) would only keep dead objects alive."""
+        self._written: dict[str, bytes] = {}
+        self._written_objects: dict[str, dict] = {}
+        """Per key, the last bytes this storage wrote (``_written``) and the frozen object it told the watch cache
+        they decode to (``_written_objects``): while the store still holds those very bytes and the cache that very
+        object, the bytes are ``encode(object)`` (``splice`` trusts them). Kept for pods only, the one kind whose
+        writes are spliced (pods/binding): other kinds (Events, deleted by their lease) would only keep dead
+        objects alive. Two dicts rather than one of pairs: no pair per pod for the garbage collector to walk."""
         self._remembering = kind.plural == "pods" and not kind.group
 
     def key(self, namespace: str | None, name: str) -> str:
@@ -240,7 +242,9 @@ class ResourceStorage:
         written = self._written
         if len(written) >= _WRITTEN_KEPT and key not in written:
             written.clear()
-        written[key] = (value, decoded)
+            self._written_objects.clear()
+        written[key] = value
+        self._written_objects[key] = decoded
 
     def update_frozen(self, obj: FrozenDict, expected_revision: int, *, previous: dict | None = None,
                       added: tuple[str, str] | None = None) -> None:
@@ -255,12 +259,11 @@ class ResourceStorage:
         key = self.key(metadata.get("namespace"), metadata["name"])
         value = None
         if previous is not None and added is not None:
-            written = self._written.get(key)
-            if written is not None and written[1] is previous and \
+            if self._written_objects.get(key) is previous and \
                     previous["metadata"].get("resourceVersion") == str(expected_revision):
-                # The cache got ``previous`` from the write of ``written[0]``, at ``expected_revision``: while
+                # The cache got ``previous`` from the write of ``_written[key]``, at ``expected_revision``: while
                 # the key is still at that revision (the txn's guard) the store holds those very bytes.
-                value = splice(obj, previous, written[0], *added, trusted=True)
+                value = splice(obj, previous, self._written[key], *added, trusted=True)
             else:
                 stored = self.store.range(key).kvs
                 if stored and stored[0].mod_revision == expected_revision:
@@ -287,6 +290,7 @@ class ResourceStorage:
         key = self.key(metadata.get("namespace"), metadata["name"])
         response = self.store.txn([Compare(key, "MOD", "=", expected_revision)], [DeleteOp(key)], [])
         self._written.pop(key, None)
+        self._written_objects.pop(key, None)
         if not response.succeeded:
             if self.get(metadata.get("namespace"), metadata["name"]) is None:
                 raise errors.not_found(self.kind.plural, metadata["name"], self.kind.group)

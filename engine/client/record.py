@@ -135,12 +135,15 @@ class EventCorrelator:
 
     The three memories are keyed by tuples: the spam key (getSpamKey: the source and the involved object),
     the aggregate key (EventAggregatorByReasonFunc: everything but the message) and the event key
-    (getEventKey). An observed event is remembered as ``(count, firstTimestamp, name, resourceVersion)``.
+    (getEventKey). An observed event is remembered as ``(count, firstTimestamp, name, resourceVersion)``, an
+    aggregate as ``(time, message, message...)`` (its distinct messages in arrival order) and a spam bucket as
+    ``(tokens, last)``: flat tuples of atoms, which the garbage collector stops tracking the first time it
+    sees them (a tuple inside a tuple would take it two collections).
     """
 
     def __init__(self, loop: "Loop") -> None:
         self.loop = loop
-        self._aggregates: _LRU[tuple, tuple[dict[str, None], float]] = _LRU()
+        self._aggregates: _LRU[tuple, tuple] = _LRU()
         self._observed: _LRU[tuple, tuple[int, Any, str, str]] = _LRU()
         self._spam: _LRU[tuple, tuple[float, float]] = _LRU()
 
@@ -167,15 +170,16 @@ class EventCorrelator:
         """EventAggregate's count: how many distinct messages of this aggregate key within the interval."""
         now = self.loop.now
         record = self._aggregates.take(aggregate_key)
-        if record is None or now - record[1] > AGGREGATE_INTERVAL_SECONDS:
-            messages: dict[str, None] = {}
+        if record is None or now - record[0] > AGGREGATE_INTERVAL_SECONDS:
+            messages: tuple = (message,)
         else:
-            messages = record[0]
-        messages[message] = None
-        self._aggregates.put(aggregate_key, (messages, now))
+            messages = record[1:]
+            if message not in messages:
+                messages += (message,)
         count = len(messages)
         if count >= AGGREGATE_MAX_EVENTS:
-            messages.pop(next(iter(messages)))            # do not grow the set beyond the maximum
+            messages = messages[1:]                       # do not grow the set beyond the maximum
+        self._aggregates.put(aggregate_key, (now, *messages))
         return count
 
     def _combined(self, event: dict, name_for: Any) -> dict:

@@ -154,3 +154,19 @@ def test_remembered_rbac_decisions_still_follow_resource_names():
         assert allowed("reader", "get", "configmaps", "", "app")
         assert not allowed("reader", "get", "configmaps", "", "other")
         assert not allowed("sched", "get", "configmaps", "", "app")
+
+
+def test_a_binding_splices_the_remembered_bytes_without_reading_the_store_back():
+    cluster = engine.Cluster(nodes=0, seed=0, keep_history=False)
+    server = cluster.apiserver
+    cluster.admin.create(POD)
+    storage = server.storages[server.registry.find("pods")]
+    key = "/registry/pods/default/web"
+    assert type(storage._written[key]) is bytes and storage._written_objects[key] is server.cached("pods", "default", "web")
+    reads = []
+    store_range = server.store.range
+    server.store.range = lambda k, *args, **kwargs: reads.append(k) or store_range(k, *args, **kwargs)
+    cluster.admin.bind("default", "web", "node-1")
+    assert key not in reads                 # the remembered bytes were the stored ones: spliced, not read back
+    assert storage._written[key] == store_range(key).kvs[0].value
+    assert storage._written_objects[key] is server.cached("pods", "default", "web")

@@ -192,3 +192,15 @@ def test_a_spam_bucket_is_kept_as_an_untracked_tuple_of_floats():
     assert state == (SPAM_BURST - 1.0, loop.now)
     gc.collect()
     assert not gc.is_tracked(state)
+
+
+def test_an_aggregate_is_kept_as_an_untracked_tuple_of_its_messages():
+    loop = Loop(seed=0)
+    correlator = EventCorrelator(loop)
+    key = ("c", "h", "Pod", "default", "p", "u", "v1", "Normal", "Pulled", "", "")
+    counts = [correlator._similar(key, message) for message in ("a", "b", "a", "c")]
+    assert counts == [1, 2, 2, 3]
+    state = correlator._aggregates.entries[key]
+    assert state == (loop.now, "a", "b", "c")
+    gc.collect()
+    assert not gc.is_tracked(state)
