@@ -27,7 +27,7 @@ from engine.api.meta import micro_timestamp
 
 class AuditEvent(NamedTuple):
     """One entry: immutable and compared by value, as a frozen dataclass would be, but a named tuple, several
-    times cheaper to build (the API server writes one per request)."""
+    times cheaper to build (the log keeps the plain tuple and builds this on each read, see ``RowLog``)."""
 
     audit_id: int
     time: float

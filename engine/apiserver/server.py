@@ -60,8 +60,8 @@ WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 
 
 class WatchDelivery(NamedTuple):
-    """One watch event handed to one watcher: when, to whom, what (a tuple: one is made per event per watcher,
-    and a frozen dataclass costs several times more to build)."""
+    """One watch event handed to one watcher: when, to whom, what. ``APIServer.deliveries`` keeps each as a plain
+    tuple (one per event per watcher) and hands it out as this named tuple (see ``RowLog``)."""
 
     time: float
     user: str
