@@ -47,6 +47,7 @@ is opt-in: ``make bench BENCH_ARGS=scheduler BENCH_SCHEDULER_SCALE=1``.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import dataclass
@@ -193,6 +194,9 @@ def run() -> list[tuple[str, float, str]]:
     rows: list[tuple[str, float, str]] = []
     workloads = WORKLOADS + ([SCALE] if os.environ.get("BENCH_SCHEDULER_SCALE") else [])
     for workload in workloads:
+        # The previous workload's cluster is garbage now: collect it, untimed, so that no workload's full
+        # collections walk another's leftovers (scheduler_perf gives each workload a fresh cluster).
+        gc.collect()
         rate, cpu_rate = measure(workload)
         rows.append((workload.name, rate, "pods/s"))
         rows.append(("  the same per CPU second (what a loaded machine's wall clock hides)", cpu_rate, "pods/s"))
