@@ -239,8 +239,8 @@ class APIServer:
         """Remember each watch event handed to ``user``: with the audit log, it traces a request's effects."""
         def record(event: dict) -> None:
             metadata = event["object"].get("metadata") or {}
-            self.deliveries.rows.append((self.loop.now, user, kind.plural, event["type"], metadata.get("namespace"),
-                         metadata.get("name"), int(metadata.get("resourceVersion") or 0)))
+            self.deliveries.append((self.loop.now, user, kind.plural, event["type"], metadata.get("namespace"),
+                                    metadata.get("name"), int(metadata.get("resourceVersion") or 0)))
         return record
 
     def _resolve(self, request: Request) -> Kind:

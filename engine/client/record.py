@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Generic, Hashable, TypeVar
 from engine.api.errors import ApiError, NotFound
 from engine.api.meta import EPOCH, timestamp
 from engine.client.client import STRATEGIC_MERGE_PATCH
+from engine.client.workqueue import refilled
 
 if TYPE_CHECKING:
     from engine.client.client import Client
@@ -222,7 +223,7 @@ class EventCorrelator:
         """getSpamKey's token bucket (rate.Limiter, SPAM_QPS a second, SPAM_BURST at most): True to drop.
 
         A bucket is kept as its state ``(tokens, last)``, a plain tuple of floats (which the garbage collector
-        stops tracking), and refilled as ``TokenBucket`` refills: the same arithmetic, the same verdicts.
+        stops tracking), and refilled by ``TokenBucket``'s own arithmetic (``refilled``): the same verdicts.
         """
         spam = self._spam
         bucket = spam.take(key)
@@ -230,10 +231,7 @@ class EventCorrelator:
         if bucket is None:                  # a new, full bucket: try_accept at its own instant takes a token
             spam.put(key, (SPAM_BURST - 1.0, now))
             return False
-        tokens, last = bucket
-        if now > last:
-            tokens = min(float(SPAM_BURST), tokens + (now - last) * SPAM_QPS)
-            last = now
+        tokens, last = refilled(*bucket, now, SPAM_QPS, SPAM_BURST)
         accepted = tokens >= 1.0
         if accepted:
             tokens -= 1.0

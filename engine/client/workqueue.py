@@ -74,6 +74,14 @@ class ItemExponentialFailureRateLimiter:
         return self.failures.get(key, 0)
 
 
+def refilled(tokens: float, last: float, now: float, qps: float, burst: int) -> tuple[float, float]:
+    """A token bucket's ``(tokens, last)`` at ``now``: ``qps`` tokens a second added since ``last``, at most
+    ``burst`` (for a bucket kept as its bare state, as the event correlator keeps its spam buckets)."""
+    if now > last:
+        return min(float(burst), tokens + (now - last) * qps), now
+    return tokens, last
+
+
 class TokenBucket:
     """golang.org/x/time/rate's Limiter on virtual time: ``qps`` tokens a second, at most ``burst``.
 
@@ -90,10 +98,7 @@ class TokenBucket:
         self.last = loop.now
 
     def _advance(self) -> None:
-        now = self.loop.now
-        if now > self.last:
-            self.tokens = min(float(self.burst), self.tokens + (now - self.last) * self.qps)
-            self.last = now
+        self.tokens, self.last = refilled(self.tokens, self.last, self.loop.now, self.qps, self.burst)
 
     def reserve(self) -> float:
         self._advance()

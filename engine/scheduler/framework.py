@@ -34,7 +34,7 @@ from array import array
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import add, mul
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence, TypeVar
 
 MAX_NODE_SCORE = 100
 MIN_NODE_SCORE = 0
@@ -202,6 +202,16 @@ def default_normalize_score(max_priority: int, reverse: bool, scores: dict[str, 
         scores[name] = max_priority - score if reverse else score
 
 
+_T = TypeVar("_T")
+
+
+def _score_split(plugins: list) -> tuple[list, list, list, list]:
+    """``score_plugins``' four lists of ``plugins``."""
+    local = [p for p in plugins if getattr(p, "node_local", False)]
+    return (plugins, [p for p in local if not hasattr(p, "normalize_score")],
+            [p for p in local if hasattr(p, "normalize_score")], [p for p in plugins if p not in local])
+
+
 class Framework:
     """One profile's instantiated plugins, and the functions that run each extension point."""
 
@@ -212,12 +222,23 @@ class Framework:
         self.weights = weights
         self.percentage_of_nodes_to_score = percentage_of_nodes_to_score
         self.points = {point: [plugins[name] for name in names] for point, names in points.items()}
+        self._splits: dict[tuple, Any] = {}
 
     def plugin(self, name: str) -> Any:
         return self.plugins.get(name)
 
     def _point(self, name: str) -> list[Any]:
         return self.points.get(name, [])
+
+    def split(self, point: str, skipped: Collection[str], build: Callable[[list], _T]) -> _T:
+        """``build`` of the extension point's plugins that PreFilter / PreScore did not skip (in profile order),
+        worked out once per point, plugin list and skip set and shared by every cycle after: never change it."""
+        plugins = tuple(self._point(point))
+        key = (point, frozenset(skipped), plugins)
+        split = self._splits.get(key)
+        if split is None:
+            split = self._splits[key] = build([p for p in plugins if p.name not in skipped])
+        return split
 
     # -- the scheduling cycle -------------------------------------------------------
     def run_pre_filter(self, state: CycleState, pod: dict, nodes: list) -> Status | None:
@@ -297,21 +318,11 @@ class Framework:
 
     def score_plugins(self, state: CycleState) -> tuple[list, list, list, list]:
         """This cycle's Score plugins (those PreScore did not skip): (all, node-local ones without NormalizeScore,
-        node-local ones with it, the others), each in the profile's order; worked out once per profile and skip set,
-        so the lists a kept decision's breakdown holds are shared, not one set per cycle."""
+        node-local ones with it, the others), each in the profile's order; worked out once per profile and skip set
+        (``split``), so the lists a kept decision's breakdown holds are shared, not one set per cycle."""
         split = state.get("__score_plugins")
         if split is None:
-            skipped = state.get("__skip_score", ())
-            key = (frozenset(skipped), tuple(self._point("score")))
-            splits: dict = self.__dict__.setdefault("_score_splits", {})
-            split = splits.get(key)
-            if split is None:
-                plugins = [p for p in key[1] if p.name not in skipped]
-                local = [p for p in plugins if getattr(p, "node_local", False)]
-                split = splits[key] = (
-                    plugins, [p for p in local if not hasattr(p, "normalize_score")],
-                    [p for p in local if hasattr(p, "normalize_score")], [p for p in plugins if p not in local])
-            state["__score_plugins"] = split
+            split = state["__score_plugins"] = self.split("score", state.get("__skip_score", ()), _score_split)
         return split
 
     def score_relative(self, state: CycleState, pod: dict, nodes: list, names: Sequence[str] | None = None,

@@ -522,18 +522,15 @@ class Scheduler:
 
 def _filter_split(framework: Framework, skipped: set[str] | tuple) -> tuple[list, list]:
     """The Filter plugins PreFilter did not skip, split into the leading node-local ones (the memo's) and the rest
-    (run live), in profile order; remembered per profile and skip set."""
-    filters = framework.points.get("filter", [])
-    key = (frozenset(skipped), tuple(filters))
-    splits: dict = framework.__dict__.setdefault("_filter_splits", {})
-    split = splits.get(key)
-    if split is None:
-        active = [p for p in filters if p.name not in skipped]
-        local = 0
-        while local < len(active) and getattr(active[local], "node_local", False):
-            local += 1
-        split = splits[key] = (active[:local], active[local:])
-    return split
+    (run live), in profile order; remembered per profile and skip set (``Framework.split``)."""
+    return framework.split("filter", skipped, _leading_node_local)
+
+
+def _leading_node_local(active: list) -> tuple[list, list]:
+    local = 0
+    while local < len(active) and getattr(active[local], "node_local", False):
+        local += 1
+    return active[:local], active[local:]
 
 
 class _NoNodes(Exception):
