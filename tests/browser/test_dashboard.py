@@ -32,6 +32,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 KUBECTL = shutil.which("kubectl")
 PROXY_START_TIMEOUT = 30        # seconds
 UI_TIMEOUT = 30_000             # milliseconds
+LOG_REQUESTS = re.compile(r".*/api/v1/log/.*")
 WEB = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
                 "template": {"metadata": {"labels": {"app": "web"}},
@@ -142,11 +143,26 @@ def test_the_dashboard_through_kubectl_proxy_lists_pods_live_with_logs_and_yaml(
             expect(page.locator("#detail-title")).to_contain_text("Logs of default/hello (container hello)")
             expect(page.locator("#detail-body")).to_contain_text("Configuration complete; ready for start up")
             page.screenshot(path=str(ARTIFACTS / "dashboard-logs.png"))
+            # The open log is fetched again every second. One such fetch is held on its way while the learner
+            # clicks YAML; its late answer must not replace the YAML (CI once saw exactly that).
+            held = []
+            page.route(LOG_REQUESTS, lambda route: held.append(route))
+            with page.expect_request(LOG_REQUESTS):
+                pass
             hello.locator("a.yaml").click()
             body = page.locator("#detail-body")
             expect(body).to_contain_text("kind: Pod")
             expect(body).to_contain_text("  name: hello")
             expect(body).to_contain_text("- image: nginx:1.27")
+            assert held, "no log fetch was held"
+            for route in held:
+                with page.expect_request_finished(lambda request: request is route.request):
+                    route.fulfill(json={"info": {"podName": "hello", "containerName": "hello", "truncated": False},
+                                        "logs": [{"timestamp": "", "content": "a late log line"}]})
+            page.unroute(LOG_REQUESTS)
+            page.evaluate("() => new Promise(resolve => setTimeout(resolve, 200))")   # the page reads the answers
+            expect(body).not_to_contain_text("a late log line")
+            expect(body).to_contain_text("kind: Pod")
             page.screenshot(path=str(ARTIFACTS / "dashboard-yaml.png"))
         except Exception:
             if page is not None:

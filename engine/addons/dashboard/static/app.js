@@ -101,16 +101,21 @@ function showDetail(detail) {
   refreshDetail();
 }
 
+// An answer is shown only while the panel still shows what it was asked for: a log fetch still on its way when
+// the learner clicks YAML (or closes the panel) must not overwrite what replaced it.
 async function refreshDetail() {
   const detail = state.detail;
   if (!detail) return;
   const body = document.getElementById("detail-body");
   try {
     if (detail.type === "yaml") {
-      body.textContent = toYaml(await getJSON(rawPath(detail.kind, detail.namespace, detail.name)));
+      const object = await getJSON(rawPath(detail.kind, detail.namespace, detail.name));
+      if (state.detail !== detail) return;
+      body.textContent = toYaml(object);
     } else {
       const answer = await getJSON(`api/v1/log/${encodeURIComponent(detail.namespace)}/` +
                                    encodeURIComponent(detail.name));
+      if (state.detail !== detail) return;
       document.getElementById("detail-title").textContent =
         `Logs of ${detail.namespace}/${detail.name} (container ${answer.info.containerName})`;
       const lines = answer.logs.map(line => line.content);
@@ -118,6 +123,7 @@ async function refreshDetail() {
     }
     body.classList.remove("failed");
   } catch (error) {
+    if (state.detail !== detail) return;
     body.textContent = `Error: ${error.message}`;
     body.classList.add("failed");
   }
@@ -232,16 +238,19 @@ async function refresh() {
     link.classList.toggle("active", link.dataset.view === state.view);
   }
   const status = document.getElementById("status");
+  const { view, namespace } = state;
   try {
     await refreshNamespaces();
-    const path = state.view === "node" ? "api/v1/node" : `api/v1/${state.view}${nsPath(state.namespace)}`;
+    const path = view === "node" ? "api/v1/node" : `api/v1/${view}${nsPath(namespace)}`;
     const data = await getJSON(path);
+    // The learner may have picked another view or namespace while this answer was on its way: its refresh shows that.
+    if (view !== state.view || namespace !== state.namespace) return;
     const errors = [];
     for (const value of [data].concat(Object.values(data))) {
       for (const error of (value && value.errors) || []) errors.push(error.ErrStatus.message);
     }
     document.getElementById("errors").replaceChildren(...[...new Set(errors)].map(text => el("div", { text })));
-    document.getElementById("content").replaceChildren(...RENDER[state.view](data));
+    document.getElementById("content").replaceChildren(...RENDER[view](data));
     const every = state.settings.resourceAutoRefreshTimeInterval;
     status.textContent = `updated ${new Date().toLocaleTimeString()}` + (every > 0 ? ` (every ${every} s)` : "");
     status.classList.remove("failed");
