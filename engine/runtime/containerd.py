@@ -152,7 +152,6 @@ class RuntimeService:
         self._file_inodes = inodes()
         self.host_namespaces = Namespaces.initial()
         """The machine's own (initial) namespaces: what hostNetwork, hostPID and hostIPC pods join."""
-        self._listeners: list[Callable[[str, str], None]] = []
         self.resolver: Callable[[str], list[str]] | None = None
         """Set by the DNS / network layer: what ``nslookup`` inside a container resolves."""
         self.http: Callable[[str], dict[str, Any] | None] | None = None
@@ -176,14 +175,6 @@ class RuntimeService:
 
     def _now(self) -> int:
         return cri.nanos(self.loop.now)
-
-    def subscribe(self, listener: Callable[[str, str], None]) -> None:
-        """Call ``listener(container_id, state)`` on every container state change (the CRI's events)."""
-        self._listeners.append(listener)
-
-    def _emit(self, container: _Container) -> None:
-        for listener in list(self._listeners):
-            listener(container.id, container.state)
 
     # -- sandboxes -------------------------------------------------------------
     def run_pod_sandbox(self, config: PodSandboxConfig) -> str:
@@ -296,7 +287,6 @@ class RuntimeService:
         self._containers[container_id] = container
         sandbox.containers.append(container_id)
         self._open_log(log_path)
-        self._emit(container)
         return container_id
 
     def start_container(self, container_id: str) -> None:
@@ -336,7 +326,6 @@ class RuntimeService:
         container.process = process
         container.state = CONTAINER_RUNNING
         container.started_at = self._now()
-        self._emit(container)
         process.start()
 
     def stop_container(self, container_id: str, timeout: float) -> Pending[None]:
@@ -543,7 +532,6 @@ class RuntimeService:
             container.reason = cri.REASON_OOM_KILLED
         else:
             container.reason = cri.REASON_COMPLETED if code == 0 else cri.REASON_ERROR
-        self._emit(container)
         waiting, container.stopping = container.stopping, []
         for pending in waiting:
             pending.set_result(None)

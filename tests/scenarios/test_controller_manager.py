@@ -1,6 +1,5 @@
 """kube-controller-manager: controllers run only while it holds its leader Lease."""
 
-import engine
 from engine.components import ComponentContext
 from engine.controllers.manager import ControllerManager
 
