@@ -11,7 +11,8 @@ learner runs may do it.
 Each notebook runs in its own process (a small nbclient runner), two at a
 time on the two cores this project budgets for, so that the module stays
 well under three minutes. The runner records which cell was executing, so a
-timeout names its cell too.
+timeout names its cell too; its kernel talks over Unix sockets, so that two
+kernels starting together never race for a TCP port.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ def notebooks() -> list[Path]:
 
 # Runs in a child process: executes one notebook and writes the executed notebook plus a small report.
 RUNNER = r"""
-import json, sys, time, traceback
+import json, sys, tempfile, time, traceback
 from pathlib import Path
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -57,7 +59,12 @@ report = {"cell": None, "error": None, "seconds": None}
 def started(cell, cell_index, **_):
     report["cell"] = cell_index
 
-client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+# The kernel's channels are Unix sockets in a folder of its own, not TCP ports: a TCP port is picked free and
+# bound by the kernel a moment later, and another kernel or any loopback connection may take it in between
+# (the kernel then dies before replying to kernel_info, as CI once saw).
+sockets = tempfile.TemporaryDirectory(prefix="kernel-")
+km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets.name) / "channel"))
+client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3", allow_errors=False,
                         resources={"metadata": {"path": str(source.parent)}}, on_cell_execute=started)
 begin = time.monotonic()
 try:
@@ -70,6 +77,7 @@ except (CellExecutionError, DeadKernelError) as error:
 except Exception:
     report["error"] = traceback.format_exc()
 report["seconds"] = round(time.monotonic() - begin, 2)
+sockets.cleanup()
 nbformat.write(nb, executed)
 report_path.write_text(json.dumps(report))
 """
@@ -85,6 +93,8 @@ def _execute(source: Path, workdir: Path) -> dict:
         return {"error": f"the notebook runner crashed (exit {process.returncode}):\n{process.stderr[-4000:]}",
                 "cell": None, "seconds": round(time.monotonic() - begin, 2), "notebook": None}
     report = json.loads(report_path.read_text())
+    if report["error"] and process.stderr.strip():   # a kernel that died wrote why here
+        report["error"] += f"\n\nthe runner's and kernel's stderr:\n{process.stderr[-4000:]}"
     report["notebook"] = nbformat.read(executed, as_version=4) if executed.exists() else None
     return report
 
