@@ -8,7 +8,8 @@ Interface:
 - ``forbidden_message(attrs)`` and ``forbidden_error(attrs)``: the 403 exactly as
   the real server words it.
 - ``aggregate_cluster_role(role, all_cluster_roles)``: the rules the
-  clusterrole-aggregation controller would store in an aggregated ClusterRole.
+  clusterrole-aggregation controller (``engine.controllers.clusterroleaggregation``)
+  stores in an aggregated ClusterRole; ``same_rules`` compares rule lists as it does.
 
 The evaluation is the real one (plugin/pkg/auth/authorizer/rbac/rbac.go and
 pkg/registry/rbac/validation/rule.go): visit every ClusterRoleBinding, then every
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from engine.api import errors
+from engine.api.selectors import from_label_selector
 from engine.apiserver.authn import SERVICE_ACCOUNT_PREFIX, UserInfo
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -333,41 +335,41 @@ def forbidden_error(attrs: Attributes, reason: str = "") -> errors.Forbidden:
 
 # -- aggregated ClusterRoles (pkg/controller/clusterroleaggregation) ---------------
 
-LabelMatcher = Callable[[dict, dict], bool]
+POLICY_RULE_FIELDS = ("verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs")
 
 
-def selector_matches(selector: dict, labels: dict) -> bool:
-    """A metav1.LabelSelector against a label map: matchLabels and matchExpressions, ANDed."""
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expression in selector.get("matchExpressions") or ():
-        key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
-        if operator == "In" and labels.get(key) not in values:
-            return False
-        if operator == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if operator == "Exists" and key not in labels:
-            return False
-        if operator == "DoesNotExist" and key in labels:
-            return False
-    return True
+def _semantic_rule(rule: dict) -> tuple[tuple[str, ...], ...]:
+    """A PolicyRule as ``equality.Semantic.DeepEqual`` compares it: its five lists in order, a missing, null or
+    empty list all the same (the real server's ``omitempty`` drops empty lists; this one stores them as sent)."""
+    return tuple(tuple(rule.get(name) or ()) for name in POLICY_RULE_FIELDS)
 
 
-def aggregate_cluster_role(role: dict, all_cluster_roles: list[dict],
-                           label_matcher: LabelMatcher = selector_matches) -> list[dict]:
-    """The rules the aggregation controller stores in ``role``: for each selector, the rules
-    of every other matching ClusterRole in name order, without duplicates."""
+def same_rules(rules: list[dict] | None, others: list[dict] | None) -> bool:
+    """Semantic equality of two rule lists: same length, each pair of rules semantically equal."""
+    return [_semantic_rule(r) for r in rules or ()] == [_semantic_rule(r) for r in others or ()]
+
+
+def aggregate_cluster_role(role: dict, all_cluster_roles: list[dict]) -> list[dict]:
+    """The rules the clusterrole-aggregation controller stores in ``role`` (syncClusterRole).
+
+    For each of its ``clusterRoleSelectors`` in order, every other ClusterRole the selector matches, in name
+    order, contributes its rules, each appended unless a semantically equal rule is already there (ruleExists).
+    A selector that does not convert (``metav1.LabelSelectorAsSelector``) raises ``SelectorError``: the whole
+    role fails, as upstream's sync returns the error.
+    """
     selectors = (role.get("aggregationRule") or {}).get("clusterRoleSelectors") or []
     name = role["metadata"]["name"]
     rules: list[dict] = []
+    seen: set[tuple[tuple[str, ...], ...]] = set()
     for selector in selectors:
-        matching = [other for other in all_cluster_roles
-                    if label_matcher(selector, other["metadata"].get("labels") or {})]
+        matcher = from_label_selector(selector)
+        matching = [other for other in all_cluster_roles if matcher.matches(other["metadata"].get("labels"))]
         for other in sorted(matching, key=lambda r: r["metadata"]["name"]):
             if other["metadata"]["name"] == name:
                 continue
             for rule in other.get("rules") or ():
-                if rule not in rules:
+                key = _semantic_rule(rule)
+                if key not in seen:
+                    seen.add(key)
                     rules.append(rule)
     return rules

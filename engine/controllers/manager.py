@@ -41,6 +41,7 @@ CONTROLLERS: list[str] = [
     "engine.controllers.resourcequota:ResourceQuotaController",
     "engine.controllers.horizontal:HorizontalController",
     "engine.controllers.persistentvolume:PersistentVolumeController",
+    "engine.controllers.clusterroleaggregation:ClusterRoleAggregationController",
 ]
 LEASE_NAME = "kube-controller-manager"
 

@@ -110,6 +110,23 @@ def test_the_aggregated_api_serves_get_and_label_selectors(cluster):
     assert error.value.code == 404
 
 
+def test_its_aggregated_metrics_reader_reaches_view_and_lets_a_viewer_read_pod_metrics(cluster):
+    # system:aggregated-metrics-reader is labelled aggregate-to-view/edit/admin: kube-controller-manager's
+    # clusterrole-aggregation controller copied its rule into the user-facing roles after the install.
+    reader = cluster.get("clusterroles", "system:aggregated-metrics-reader", None)["rules"][0]
+    assert all(reader in cluster.get("clusterroles", role, None)["rules"] for role in ("view", "edit", "admin"))
+    cluster.apply({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                   "metadata": {"name": "jane-view", "namespace": "default"},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                   "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "jane"}]})
+    listing = cluster.apiserver.handle(Request("list", "pods", namespace="default", group="metrics.k8s.io",
+                                               token=cluster.client("jane").token))
+    assert "burner" in {item["metadata"]["name"] for item in listing["items"]}
+    with pytest.raises(engine.Forbidden):
+        cluster.apiserver.handle(Request("list", "pods", namespace="default", group="metrics.k8s.io",
+                                         token=cluster.client("joe").token))
+
+
 def test_a_node_whose_kubelet_stops_answering_drops_out(cluster):
     cluster.components[("kubelet", "node-2")].stop()       # the machine stays on (metrics-server may run there)
     cluster.run(31)

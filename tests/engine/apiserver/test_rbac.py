@@ -7,8 +7,9 @@ import pytest
 from engine.api import errors
 from engine.apiserver import bootstrap_policy
 from engine.apiserver.authn import UserInfo
+from engine.api.selectors import SelectorError
 from engine.apiserver.rbac import Attributes, Decision, RBACAuthorizer, aggregate_cluster_role, forbidden_error, \
-    forbidden_message
+    forbidden_message, same_rules
 
 RBAC = "rbac.authorization.k8s.io"
 
@@ -328,6 +329,37 @@ def test_aggregate_cluster_role_collects_matching_roles_in_name_order() -> None:
         {"verbs": ["list"], "apiGroups": [""], "resources": ["nodes"]}]
 
 
+
+def aggregated(*selectors: dict) -> dict:
+    return {"kind": "ClusterRole", "metadata": {"name": "aggregated"},
+            "aggregationRule": {"clusterRoleSelectors": list(selectors)}}
+
+
+def labelled(name: str, labels: dict, *rules: dict) -> dict:
+    return {"kind": "ClusterRole", "metadata": {"name": name, "labels": labels}, "rules": list(rules)}
+
+
+def test_a_rule_is_aggregated_once_however_its_empty_lists_are_spelled() -> None:
+    # equality.Semantic.DeepEqual: a missing, null or empty list is the same (ruleExists).
+    spelled_out = dict(POD_READER, resourceNames=[], nonResourceURLs=None)
+    roles = [labelled("a", {"x": "y"}, POD_READER), labelled("b", {"x": "y"}, spelled_out)]
+    assert aggregate_cluster_role(aggregated({"matchLabels": {"x": "y"}}), roles) == [POD_READER]
+    assert same_rules([spelled_out], [POD_READER]) and same_rules(None, [])
+    assert not same_rules([POD_READER], [dict(POD_READER, verbs=["list", "get"])])     # order within a list counts
+
+
+def test_each_selector_adds_its_roles_after_the_previous_selectors_roles() -> None:
+    nodes = {"verbs": ["list"], "apiGroups": [""], "resources": ["nodes"]}
+    roles = [labelled("a", {"second": "true"}, nodes), labelled("z", {"first": "true"}, POD_READER)]
+    role = aggregated({"matchLabels": {"first": "true"}}, {"matchLabels": {"second": "true"}})
+    assert aggregate_cluster_role(role, roles) == [POD_READER, nodes]
+
+
+def test_a_selector_that_does_not_convert_fails_the_whole_role() -> None:
+    role = aggregated({"matchLabels": {"x": "y"}}, {"matchExpressions": [{"key": "x", "operator": "Near"}]})
+    with pytest.raises(SelectorError, match='"Near" is not a valid pod selector operator'):
+        aggregate_cluster_role(role, [labelled("a", {"x": "y"}, POD_READER)])
+
 def by_name(objects: list[dict]) -> dict[str, dict]:
     return {o["metadata"]["name"]: o for o in objects}
 
@@ -349,7 +381,7 @@ def test_every_binding_names_an_existing_cluster_role() -> None:
     "job-controller", "cronjob-controller", "node-controller", "endpoint-controller", "endpointslice-controller",
     "namespace-controller", "generic-garbage-collector", "service-account-controller",
     "horizontal-pod-autoscaler", "persistent-volume-binder", "attachdetach-controller", "service-controller",
-    "route-controller",
+    "route-controller", "clusterrole-aggregation-controller",
 ])
 def test_each_controller_role_is_bound_to_its_kube_system_service_account(controller: str) -> None:
     binding = by_name(bootstrap_policy.cluster_role_bindings())[f"system:controller:{controller}"]
@@ -364,6 +396,13 @@ def test_user_facing_roles_are_aggregated_like_a_real_cluster() -> None:
     assert roles["edit"]["rules"] == roles["system:aggregate-to-edit"]["rules"] + roles["view"]["rules"]
     assert roles["admin"]["rules"] == roles["edit"]["rules"] + roles["system:aggregate-to-admin"]["rules"]
     assert roles["edit"]["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-admin"] == "true"
+
+
+def test_the_aggregation_controller_may_rewrite_any_cluster_role() -> None:
+    # controller_policy.go: "must have full permissions on clusterroles to allow it to mutate them in any way".
+    role = by_name(bootstrap_policy.cluster_roles())["system:controller:clusterrole-aggregation-controller"]
+    assert role["rules"] == [{"verbs": ["escalate", "get", "list", "patch", "update", "watch"],
+                              "apiGroups": [RBAC], "resources": ["clusterroles"]}]
 
 
 def test_rules_are_built_sorted_like_rule_or_die() -> None:
