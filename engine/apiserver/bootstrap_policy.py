@@ -10,9 +10,13 @@ Copied from plugin/pkg/auth/authorizer/rbac/bootstrappolicy (policy.go and
 controller_policy.go) for the parts this course runs, with the default feature
 gates on. Like ``rbacv1helpers.NewRule(...).RuleOrDie()``, every rule's lists are
 sorted. The user-facing roles admin, edit and view carry their real
-``aggregationRule`` and, already filled in, the rules the clusterrole-aggregation
-controller would store, so ``kubectl get clusterrole view -o yaml`` reads as on a
-real cluster.
+``aggregationRule`` and, already filled in, the rules kube-controller-manager's
+clusterrole-aggregation controller (``engine.controllers.clusterroleaggregation``)
+converges to, computed by the same function: ``kubectl get clusterrole view -o yaml``
+reads as on a real cluster from the first moment, the controller finds nothing to
+write at boot, and a cluster started without the controller manager still has them.
+The controller keeps them up to date as ClusterRoles labelled ``aggregate-to-*``
+come and go.
 
 One decision of ours: the real server leaves the ``system:node`` binding with no
 subjects (kubelets are authorised by the Node authorizer plus NodeRestriction,
