@@ -81,8 +81,8 @@ def test_the_chain_converges_and_then_writes_nothing(cluster):
     cluster.run(1)
     converged = cluster.now
     cluster.run(60)
-    assert [(entry.verb, entry.name) for entry in cluster.apiserver.audit.entries
-            if entry.time > converged and entry.resource == "clusterroles" and entry.verb not in ("list", "watch")] == []
+    assert [(entry.verb, entry.name) for entry in cluster.apiserver.audit.entries if entry.time > converged
+            and entry.resource == "clusterroles" and entry.verb not in ("list", "watch")] == []
 
 
 def test_users_bound_to_view_and_edit_get_what_the_aggregated_rules_say(cluster):
