@@ -15,7 +15,7 @@ subresource). Measured, each as the median of several runs:
   were handed (1,500 Events and 500 pod status writes in one virtual second: about 0.7 s of wall time, the
   cluster's work, not the widgets').
 
-Every row is one click's (or one slider move's) work, read beside the budget.
+The budget is the table's last row.
 """
 
 from __future__ import annotations
