@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("labs", nargs="+", metavar="lab", help="the lab to grade, such as lab02_etcd")
     parser.add_argument("--course", type=Path, default=Path.cwd(), help="the course root (holds nbgrader_config.py)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
-    parser.add_argument("--students", help="comma-separated students (default: everyone in submitted/)")
+    parser.add_argument("--students", help="comma-separated students (default: everyone in submitted/); the "
+                        "reports keep the earlier results of the others")
     parser.add_argument("--reports", type=Path,
                         help="where grades.csv and results.json go (default reports/<lab>; one lab only)")
     parser.add_argument("--cell-timeout", type=int, default=defaults.cell_seconds, help="seconds per cell")

@@ -16,9 +16,11 @@
 4. audits the gradebook (``grading.gradebook.audit``, every lab, against what the grader last
    wrote: this lab's results, and the other labs' ``results.json``): changes no grader made are
    undone and reported;
-5. runs nbgrader's ``GenerateFeedback`` into ``feedback/``, writes a feedback page itself for a
-   submission nbgrader could not run, and removes (and reports) any page that shows a hidden test;
-6. writes ``reports/<lab>/grades.csv`` and ``reports/<lab>/results.json`` (``grading.report``).
+5. runs nbgrader's ``GenerateFeedback`` into ``feedback/`` for this batch's submissions, writes a
+   feedback page itself for a submission nbgrader could not run, and removes (and reports) any page
+   that shows a hidden test;
+6. writes ``reports/<lab>/grades.csv`` and ``reports/<lab>/results.json`` (``grading.report``): this
+   batch's results beside the earlier ones of the students it did not grade (``--students``).
 
 Steps 3 to 6 run one lab at a time, in lab order, so each lab's audit sees the labs before it
 already reported. The returned ``LabReport`` of each lab says what happened to every submission;
@@ -248,9 +250,21 @@ def _finish(course: Path, config: Config, lab: _Lab, limits: Limits, reports: Pa
         shutil.rmtree(job.workspace, ignore_errors=True)
     outcome.undone = gradebook.audit(db_url, _ledger(course, db_url, lab.name, written))
     _feedback(course, config, lab.name, outcome, feedback_made, lab.source)
-    outcome.reports = report.write_reports(reports or course / "reports" / lab.name, lab.name, outcome.results,
+    folder = reports or course / "reports" / lab.name
+    outcome.reports = report.write_reports(folder, lab.name, _with_earlier(folder, outcome.results),
                                            outcome.undone, outcome.problems)
     return outcome
+
+
+def _with_earlier(folder: Path, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``results`` beside the earlier results in ``folder`` of the students this batch did not grade (a batch of
+    ``--students``, late submissions say), by student: the lab's reports stay the whole class's."""
+    earlier = folder / "results.json"
+    if not earlier.exists():
+        return results
+    graded = {result["student"] for result in results}
+    kept = [result for result in json.loads(earlier.read_text())["submissions"] if result["student"] not in graded]
+    return sorted(kept + results, key=lambda result: result["student"])
 
 
 def _ledger(course: Path, db_url: str, lab: str, written: dict[str, dict[str, float]]) -> dict[str, dict]:
@@ -265,6 +279,14 @@ def _ledger(course: Path, db_url: str, lab: str, written: dict[str, dict[str, fl
     return ledger
 
 
+def _others(course: Path, lab: str, graded: list[str]) -> list[str]:
+    """The students of ``autograded/`` with ``lab`` whom this batch did not grade (nbgrader's exclude list is
+    comma-separated: a name with a comma in it cannot be excluded and has its page made again, as before)."""
+    folder = course / "autograded"
+    names = sorted(path.parent.name for path in folder.glob(f"*/{lab}")) if folder.is_dir() else []
+    return [name for name in names if name not in graded and "," not in name]
+
+
 def _feedback(course: Path, config: Config, lab: str, outcome: LabReport, notebooks: dict[str, dict | None],
               source: Path) -> None:
     """nbgrader's feedback for the graded notebooks, a page of ours for the others; none shows hidden tests."""
@@ -275,6 +297,8 @@ def _feedback(course: Path, config: Config, lab: str, outcome: LabReport, notebo
         made = copy.deepcopy(config)
         made.CourseDirectory.assignment_id = lab
         made.CourseDirectory.student_id = "*"
+        # Only this batch's pages: the other students' were made (and checked for leaks) when they were graded.
+        made.CourseDirectory.student_id_exclude = ",".join(_others(course, lab, graded))
         made.GenerateFeedback.force = True
         converter = GenerateFeedback(coursedir=CourseDirectory(config=made), config=made)
         converter.coursedir.student_id = "*"

@@ -34,12 +34,13 @@ def write_submission(course: Path, lab: str, student: str, files: dict[str, str]
         path.write_text(text)
 
 
-def grade(course: Path, labs: list[str]) -> dict[str, dict]:
-    """``python -m grading <lab> ...`` (what ``make grade`` runs) on ``course``: each lab's results.json, and
-    the command's output."""
+def grade(course: Path, labs: list[str], students: list[str] | None = None) -> dict[str, dict]:
+    """``python -m grading <lab> ...`` (what ``make grade`` runs) on ``course``, ``--students`` when given: each
+    lab's results.json, and the command's output."""
     env = build_labs.nbgrader_env()
     env["PYTHONWARNINGS"] = "default"            # the kernels show every warning: none may reach a test cell
-    process = subprocess.run([sys.executable, "-m", "grading", *labs, "--course", str(course), *GRADE_ARGS],
+    only = ["--students", ",".join(students)] if students else []
+    process = subprocess.run([sys.executable, "-m", "grading", *labs, "--course", str(course), *GRADE_ARGS, *only],
                              cwd=build_labs.ROOT, env=env, capture_output=True, text=True, timeout=1800)
     assert process.returncode == 0, process.stdout + process.stderr
     graded = {}
