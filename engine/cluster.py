@@ -39,6 +39,7 @@ from engine.api import errors
 from engine.apiserver.authn import Authenticator, ServiceAccountTokens, TokenAuthenticator, UserInfo
 from engine.apiserver.admission.priority import system_priority_classes
 from engine.apiserver.bootstrap_policy import bootstrap_policy
+from engine.apiserver.compact import Compactor
 from engine.apiserver.server import APIServer
 from engine.client.client import Client
 from engine.components import COMPONENTS, ComponentContext, ComponentSpec
@@ -110,6 +111,9 @@ class Cluster:
         self._tokens: dict[tuple[str, tuple[str, ...]], str] = {}
         self.apiserver = APIServer(self.store, self.loop, authenticator=self.authenticator,
                                    watch_delay=watch_delay)
+        self.compactor = Compactor(self.apiserver, flags.etcd_compaction_interval)
+        """kube-apiserver's etcd compactor: the store keeps one to two intervals of history, not all of it."""
+        self.compactor.start()
         self.admin = self.client(ADMIN_USER, ("system:masters",))
         self._bootstrap()
         self.specs = list(dict.fromkeys(COMPONENTS if components is None else components))
@@ -405,6 +409,7 @@ class Cluster:
         return driver.call(fn, *args)
 
     def stop(self) -> None:
-        """Stop every component (the cluster keeps its state)."""
+        """Stop every component and the API server's compactor (the cluster keeps its state)."""
         for component in self.components.values():
             component.stop()
+        self.compactor.stop()

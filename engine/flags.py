@@ -8,6 +8,7 @@ named; the comment says which component owns it.
 
 # kube-apiserver
 event_ttl = 3600.0                     # --event-ttl: Events expire from etcd after an hour
+etcd_compaction_interval = 300.0       # --etcd-compaction-interval: etcd history is compacted every 5 minutes
 service_cluster_ip_range = "10.96.0.0/12"   # --service-cluster-ip-range (kubeadm's default)
 service_node_port_range = (30000, 32767)    # --service-node-port-range
 default_not_ready_toleration_seconds = 300  # --default-not-ready-toleration-seconds

@@ -24,8 +24,10 @@ Promises:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
+from itertools import islice
 from typing import Callable
 
 from engine.api.errors import too_old_resource_version
@@ -87,6 +89,10 @@ class CacheEvent:
     object: dict | _Encoded      # _Encoded: decoded by the first watcher it is offered to
     prev: dict | _Encoded | None
     revision: int
+
+
+def _revision_of(event: CacheEvent) -> int:
+    return event.revision
 
 
 class CacheWatcher:
@@ -309,9 +315,12 @@ class Cacher:
             if since < self.oldest_revision:
                 watcher.error(too_old_resource_version(since, self.oldest_revision + 1).status)
                 return watcher
-            for event in self.events:
-                if event.revision > since:
-                    watcher.offer(event)
+            window = self.events
+            # The window is in revision order: start at the first event after ``since`` (the cacher's
+            # binary search), so an informer's re-watch every 5-10 minutes costs what it replays, not the window.
+            newer = len(window) - bisect_right(window, since, key=_revision_of)
+            for event in reversed(list(islice(reversed(window), newer))):
+                watcher.offer(event)
         self.watchers.append(watcher)
         if bookmarks:
             self._ensure_bookmarks(watcher._next_bookmark)

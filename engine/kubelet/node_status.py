@@ -22,6 +22,7 @@ the node's own identity (``system:node:<name>``).
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from engine import flags
 from engine.api import errors
@@ -66,7 +67,8 @@ class NodeStatusAgent:
         self.node_name = context.node_name or "node"
         self.options = context.options
         self.running = False
-        self._timers: list[Timer] = []
+        self._timers: dict[Callable[[], None], Timer] = {}
+        """The next tick of each periodic loop (status, lease): one live timer per loop, replaced as it fires."""
         self._last_report = -1e18
         self._last_status: dict | None = None
         self.pressure: set[str] = set()
@@ -85,17 +87,17 @@ class NodeStatusAgent:
     def stop(self) -> None:
         """The kubelet stops: no more status, no more heartbeats (as on a dead node)."""
         self.running = False
-        for timer in self._timers:
+        for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
 
-    def _every(self, period: float, action) -> None:
+    def _every(self, period: float, action: Callable[[], None]) -> None:
         def tick() -> None:
             if not self.running:
                 return
             action()
-            self._timers.append(self.loop.call_later(period, tick, label=f"kubelet {self.node_name}"))
-        self._timers.append(self.loop.call_later(period, tick, label=f"kubelet {self.node_name}"))
+            self._timers[action] = self.loop.call_later(period, tick, label=f"kubelet {self.node_name}")
+        self._timers[action] = self.loop.call_later(period, tick, label=f"kubelet {self.node_name}")
 
     # -- the Node object ------------------------------------------------------
     def initial_node(self) -> dict:
