@@ -758,7 +758,8 @@ class APIServer:
 
     # -- maintenance ----------------------------------------------------------
     def compact(self, revision: int) -> None:
-        """Compact etcd history at ``revision`` (the real API server does this every 5 minutes)."""
+        """Compact etcd history at ``revision``, and the watch caches with it (``engine.apiserver.compact`` does this
+        every ``--etcd-compaction-interval``, as the real API server does; a notebook may do it by hand)."""
         self.store.compact(revision)
         for cacher in self.cachers.values():
             cacher.compacted(revision)

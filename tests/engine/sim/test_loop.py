@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from engine.sim import Loop, RealtimeDriver
+from engine.sim import loop as loop_module
 
 
 def test_timers_fire_in_time_order_and_ties_keep_insertion_order():
@@ -133,3 +134,13 @@ def test_an_exception_in_submitted_work_reaches_the_caller():
             driver.call(lambda: 1 / 0)
     finally:
         driver.stop()
+
+
+def test_the_history_keeps_the_newest_events_and_the_count_of_all(monkeypatch):
+    monkeypatch.setattr(loop_module, "HISTORY_CAPACITY", 5)
+    loop = Loop()
+    for index in range(8):
+        loop.call_at(float(index), lambda: None, label=f"event {index}")
+    loop.run_until(10)
+    assert [label for _, _, label in loop.history] == [f"event {index}" for index in range(3, 8)]
+    assert loop.fired == 8
