@@ -864,9 +864,11 @@ class _CacheRules:
                          for resource in ("clusterrolebindings", "rolebindings", "clusterroles", "roles")]
 
     def version(self) -> tuple[int, ...]:
-        """Changes whenever an RBAC object does: the revisions the four watch caches have reached."""
+        """Changes whenever an RBAC object does, and only then: the revisions of the four caches' latest changes
+        (not their ``revision``, which every bookmark and new watch moves on to the store's: the authorizer would
+        forget its decisions each time an informer re-established its watch)."""
         first, second, third, fourth = self._cachers
-        return (first.revision, second.revision, third.revision, fourth.revision)
+        return (first.changed_revision, second.changed_revision, third.changed_revision, fourth.changed_revision)
 
     def list_cluster_role_bindings(self) -> list[dict]:
         return self.server.cached_list("clusterrolebindings")

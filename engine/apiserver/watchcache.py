@@ -206,6 +206,9 @@ class Cacher:
         for kv in snapshot.kvs:
             self.objects[kv.key] = decode(kv)
         self.revision = snapshot.revision
+        self.changed_revision = snapshot.revision
+        """The revision of the latest change to an object of this kind. ``revision`` also moves on with the
+        store at every new watch and bookmark, so only this one tells whether the objects changed."""
         self.oldest_revision = snapshot.revision
         """A watch can start from any resourceVersion >= this: every later event is in the window."""
         self._watch = store.watch(prefix, prefix_end(prefix), start_revision=snapshot.revision + 1,
@@ -262,7 +265,7 @@ class Cacher:
             window.append(cache_event)
             if len(window) > self.capacity:
                 self.oldest_revision = window.popleft().revision
-            self.revision = revision
+            self.revision = self.changed_revision = revision
             for watcher in tuple(self.watchers):
                 watcher.offer(cache_event)
 

@@ -472,3 +472,17 @@ def test_a_service_update_without_its_cluster_ip_keeps_it(admin):
     updated = admin.update(replacement)
     assert updated["spec"]["clusterIP"] == created["spec"]["clusterIP"]
     assert updated["spec"]["ports"][0]["nodePort"] == created["spec"]["ports"][0]["nodePort"]
+
+
+def test_the_authorizer_keeps_its_decisions_until_an_rbac_object_changes(cluster, admin):
+    rules = cluster.apiserver.authorizer.rules_source
+    before = rules.version()
+    admin.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other"}})   # the store moves on
+    watch = admin.watch("clusterrolebindings", lambda event: None, resource_version=str(cluster.store.revision))
+    cluster.run(120)                    # a new watch and bookmarks bring the RBAC caches up to the store's revision
+    watch.stop()
+    assert rules.version() == before
+    admin.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                  "metadata": {"name": "viewers"}, "subjects": [{"kind": "Group", "name": "viewers"}],
+                  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}})
+    assert rules.version() != before
