@@ -43,6 +43,7 @@ from engine.apiserver.apiextensions.controller import CustomResourceDefinitions
 from engine.apiserver.allocators import ServiceAllocator
 from engine.apiserver.audit import AuditLog, RowLog
 from engine.apiserver.authn import DEFAULT_EXPIRATION_SECONDS, Authenticator, UserInfo
+from engine.apiserver.escalation import confirm_no_escalation
 from engine.apiserver.eviction import evict
 from engine.apiserver.fieldvalidation import prune_unknown
 from engine.apiserver.patch import apply_patch
@@ -119,7 +120,10 @@ class APIServer:
         self.storages: dict[Kind, ResourceStorage] = {}
         for kind in registry:
             self._install(kind)
-        self.authorizer = RBACAuthorizer(_CacheRules(self))
+        self.rule_resolver = RBACAuthorizer(_CacheRules(self))
+        """The RBAC rules a user holds, for privilege-escalation prevention (upstream's ruleResolver): RBAC's
+        whatever authorizer is plugged in."""
+        self.authorizer: Any = self.rule_resolver
         self.services = ServiceAllocator(loop.random)
         self.services.rebuild(self.cached_list("services"))
         self.connect_handlers: dict[tuple[str, str], Callable[[Request, dict], Any]] = {}
@@ -416,6 +420,8 @@ class APIServer:
             attrs = Attributes("CREATE", kind, request.namespace, name, None, candidate, None, user,
                                dry_run=bool(request.params.get("dryRun")))
             self.admission.admit(attrs, self)
+            confirm_no_escalation(self.authorizer, self.rule_resolver, kind, candidate, None, user,
+                                  request.namespace or "")
             candidate_meta["uid"] = new_uid(self.loop.random)
             candidate_meta["creationTimestamp"] = timestamp(self.loop.now)
             for system_field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
@@ -572,6 +578,9 @@ class APIServer:
         attrs = Attributes("UPDATE", kind, request.namespace, name, subresource, new, current, user,
                            dry_run=bool(request.params.get("dryRun")))
         self.admission.admit(attrs, self)
+        if not subresource:
+            confirm_no_escalation(self.authorizer, self.rule_resolver, kind, new, current, user,
+                                  request.namespace or "")
         self._check(kind, new, current)
         self._check_finalizers(kind, new, current)
         self.admission.validate(attrs, self)
