@@ -8,11 +8,13 @@ passes the same stages as in the real server, in this order:
 2. authorization: RBAC allows the verb on the resource, or 403;
 3. decoding and defaulting (``engine.api.defaults``);
 4. mutating admission (LimitRanger, ServiceAccount, DefaultTolerationSeconds);
-5. validation (422 with the field paths);
-6. validating admission (NamespaceLifecycle, ResourceQuota);
-7. storage in etcd with optimistic concurrency (409 on a stale
+5. for Roles, ClusterRoles and their bindings, privilege-escalation
+   prevention (``escalation``): 403 if the write grants what the user lacks;
+6. validation (422 with the field paths);
+7. validating admission (NamespaceLifecycle, ResourceQuota);
+8. storage in etcd with optimistic concurrency (409 on a stale
    resourceVersion), finalizers and graceful deletion;
-8. watch fan-out through the watch cache.
+9. watch fan-out through the watch cache.
 
 Every request, allowed or not, is written to the audit log. Only this
 module (through ``storage``) writes to the store: no component may.
