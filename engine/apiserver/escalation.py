@@ -54,7 +54,8 @@ def confirm_no_escalation(authorizer: Authorizer, rule_resolver: RBACAuthorizer,
         return
     name = obj.get("metadata", {}).get("name", "")
     if kind.kind in ROLE_KINDS:
-        if _allowed(authorizer, user, "escalate", namespace, kind.plural, name if old is not None else ""):
+        named = name if old is not None else ""        # a create is a POST to the collection: no name
+        if _allowed(authorizer, user, "escalate", namespace, kind.plural, named):
             return
         if old is not None and only_mutating_gc_fields(obj, old):
             return

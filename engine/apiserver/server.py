@@ -45,7 +45,7 @@ from engine.apiserver.apiextensions.controller import CustomResourceDefinitions
 from engine.apiserver.allocators import ServiceAllocator
 from engine.apiserver.audit import AuditLog, RowLog
 from engine.apiserver.authn import DEFAULT_EXPIRATION_SECONDS, Authenticator, UserInfo
-from engine.apiserver.escalation import confirm_no_escalation
+from engine.apiserver.escalation import PRIVILEGED_GROUP, confirm_no_escalation
 from engine.apiserver.eviction import evict
 from engine.apiserver.fieldvalidation import prune_unknown
 from engine.apiserver.patch import apply_patch
@@ -57,7 +57,6 @@ from engine.sim.loop import Loop
 from engine.store.types import CompactedError, Store, prefix_end
 
 _ADDED_ON_DECODE = ("apiVersion", "kind", "metadata")
-PRIVILEGED_GROUP = "system:masters"
 GENERATE_NAME_ATTEMPTS = 8
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 
