@@ -122,8 +122,8 @@ class APIServer:
         for kind in registry:
             self._install(kind)
         self.rule_resolver = RBACAuthorizer(_CacheRules(self))
-        """The RBAC rules a user holds, for privilege-escalation prevention (upstream's ruleResolver): RBAC's
-        whatever authorizer is plugged in."""
+        """The RBAC rules a user holds, for privilege-escalation prevention (upstream's ruleResolver): always
+        RBAC's, whatever authorizer is plugged in as ``authorizer``."""
         self.authorizer: Any = self.rule_resolver
         self.services = ServiceAllocator(loop.random)
         self.services.rebuild(self.cached_list("services"))
