@@ -70,7 +70,7 @@ def confirm_no_escalation(authorizer: Authorizer, rule_resolver: RBACAuthorizer,
         resource = "roles" if ref_kind == "Role" else "clusterroles"
         if _allowed(authorizer, user, "bind", namespace, resource, ref_name, role_ref.get("apiGroup", RBAC_GROUP)):
             return
-        rules = _role_ref_rules(rule_resolver, ref_kind, ref_name, namespace)
+        rules = _role_ref_rules(rule_resolver, role_ref, namespace)
     missing = uncovered(rule_resolver.rules_for(user, namespace), rules)
     if missing:
         raise errors.forbidden(kind.plural, name, escalation_message(user, missing), kind.group)
@@ -83,16 +83,14 @@ def _allowed(authorizer: Authorizer, user: UserInfo, verb: str, namespace: str, 
     return authorizer.authorize(attrs).allowed
 
 
-def _role_ref_rules(rule_resolver: RBACAuthorizer, kind: str, name: str, namespace: str) -> list[dict]:
-    """GetRoleReferenceRules as the RBAC storage reads it: a missing role is a 404 (the registry's Get)."""
-    source = rule_resolver.rules_source
-    if kind == "Role":
-        role = source.get_role(namespace, name) if namespace else None
-    else:
-        role = source.get_cluster_role(name)
-    if role is None:
-        raise errors.not_found("roles" if kind == "Role" else "clusterroles", name, RBAC_GROUP)
-    return list(role.get("rules") or [])
+def _role_ref_rules(rule_resolver: RBACAuthorizer, role_ref: dict, namespace: str) -> list[dict]:
+    """GetRoleReferenceRules as the RBAC storage reads it: the resolver's, but a missing role is a 404 (the
+    registry's Get) rather than a resolution error."""
+    rules, error = rule_resolver.role_ref_rules(role_ref, namespace)
+    if error is not None:
+        raise errors.not_found("roles" if role_ref.get("kind") == "Role" else "clusterroles",
+                               role_ref.get("name", ""), RBAC_GROUP)
+    return rules
 
 
 def only_mutating_gc_fields(obj: dict, old: dict) -> bool:

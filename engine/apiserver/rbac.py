@@ -179,7 +179,7 @@ class RBACAuthorizer:
             subject = _applies_to(user, binding.get("subjects") or [], "")
             if subject is None:
                 continue
-            rules, error = self._role_ref_rules(binding.get("roleRef") or {}, "")
+            rules, error = self.role_ref_rules(binding.get("roleRef") or {}, "")
             if error is not None:
                 if not visitor(None, None, error):
                     return
@@ -195,7 +195,7 @@ class RBACAuthorizer:
             subject = _applies_to(user, binding.get("subjects") or [], namespace)
             if subject is None:
                 continue
-            rules, error = self._role_ref_rules(binding.get("roleRef") or {}, namespace)
+            rules, error = self.role_ref_rules(binding.get("roleRef") or {}, namespace)
             if error is not None:
                 if not visitor(None, None, error):
                     return
@@ -208,7 +208,7 @@ class RBACAuthorizer:
                 if not visitor(source, rule, None):
                     return
 
-    def _role_ref_rules(self, role_ref: dict, namespace: str) -> tuple[list[dict], str | None]:
+    def role_ref_rules(self, role_ref: dict, namespace: str) -> tuple[list[dict], str | None]:
         """GetRoleReferenceRules: the roleRef's rules, or the lister's not-found text."""
         kind, name = role_ref.get("kind"), role_ref.get("name", "")
         if kind == "Role":
